@@ -1,0 +1,69 @@
+# Mayfly: plain GNU make, objects under build/, warnings are errors.
+#   make            build/BOOTX64.EFI and build/mayfly.elf (and guests, tools)
+#   make test       unit tests, fuzz targets, system tests in Bochs and QEMU
+#   make demo       boot the hypervisor with sample guests in Bochs
+#   make bench      benchmarks, recorded in bench/RESULTS.md
+
+BUILD   ?= build
+CC      ?= gcc
+LD      ?= ld
+OBJCOPY ?= objcopy
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+           -Wvla -Wpointer-arith -Wundef
+# Freestanding flags shared by the hypervisor's C and assembly. -fpic and
+# hidden visibility let the same objects link into the relocatable UEFI
+# application and the fixed-address Multiboot2 ELF.
+HV_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-stack-protector \
+           -fno-strict-aliasing -mno-red-zone -mgeneral-regs-only -fpic \
+           -fvisibility=hidden -fno-asynchronous-unwind-tables -fno-omit-frame-pointer \
+           -Iinclude $(WARN)
+EFI_CFLAGS := $(HV_CFLAGS) -fshort-wchar -maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI \
+           -I/usr/include/efi -I/usr/include/efi/x86_64 -Werror=incompatible-pointer-types \
+           -Wno-missing-prototypes -Wno-strict-prototypes -Wno-pointer-arith -Wno-undef
+
+HV_SRC   := $(wildcard hv/*.c)
+VMX_SRC  := $(wildcard vmx/*.c) $(wildcard vmx/*.S)
+CORE_OBJ := $(patsubst %,$(BUILD)/%.o,$(HV_SRC) $(VMX_SRC))
+MB2_OBJ  := $(BUILD)/efi/mb2_entry.S.o $(BUILD)/efi/mb2_main.c.o $(BUILD)/efi/mb2.c.o
+UEFI_OBJ := $(BUILD)/efi/uefi.c.o
+
+EFI_LDS  := /usr/lib/elf_x86_64_efi.lds
+EFI_CRT0 := /usr/lib/crt0-efi-x86_64.o
+
+.PHONY: all test demo bench clean deps unit fuzz
+all: $(BUILD)/mayfly.elf $(BUILD)/BOOTX64.EFI
+
+$(BUILD)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/efi/uefi.c.o: efi/uefi.c
+	@mkdir -p $(dir $@)
+	$(CC) $(EFI_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/mayfly.elf: $(MB2_OBJ) $(CORE_OBJ) efi/mb2.ld
+	$(LD) -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments \
+	    -T efi/mb2.ld -o $@ $(MB2_OBJ) $(CORE_OBJ)
+
+$(BUILD)/uefi.so: $(UEFI_OBJ) $(CORE_OBJ)
+	$(LD) -nostdlib -znocombreloc -shared -Bsymbolic -z noexecstack -T $(EFI_LDS) \
+	    $(EFI_CRT0) $(UEFI_OBJ) $(CORE_OBJ) -L/usr/lib -lefi -lgnuefi -o $@
+
+$(BUILD)/BOOTX64.EFI: $(BUILD)/uefi.so
+	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+	    -j .rel.* -j .rela.* -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+include tests/tests.mk
+
+deps:
+	tools/install-deps.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,309 @@
+#include "config.h"
+#include "fmt.h"
+#include "lib.h"
+
+#define MAX_WORDS 16
+
+/* One line split into words; a word may be key="quoted value". */
+struct line {
+    uint32_t number;
+    uint32_t word_count;
+    char *words[MAX_WORDS];
+    char text[CONFIG_LINE_MAX];
+};
+
+static int fail(struct config_error *err, uint32_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct config_error *err, uint32_t line, const char *fmt, ...)
+{
+    va_list ap;
+
+    err->line = line;
+    va_start(ap, fmt);
+    fmt_vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+static int is_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+}
+
+static int valid_name(const char *s, size_t max)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!is_name_char(s[n]))
+            return 0;
+    return n > 0 && n < max;
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+    uint64_t v = 0, mult = 1;
+
+    if (*s < '0' || *s > '9')
+        return -1;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    if (*s == 'K' || *s == 'k')
+        mult = 1024;
+    else if (*s == 'M' || *s == 'm')
+        mult = 1024 * 1024;
+    else if (*s == 'G' || *s == 'g')
+        mult = 1024ULL * 1024 * 1024;
+    if (mult > 1)
+        s++;
+    if (*s == 'i' && s[1] == 'B' && mult > 1)
+        s += 2;
+    if (*s || v > UINT64_MAX / mult)
+        return -1;
+    *out = v * mult;
+    return 0;
+}
+
+static int parse_count(const char *s, uint32_t *out)
+{
+    uint64_t v;
+    if (config_parse_size(s, &v) < 0 || v == 0 || v > PARTITION_MAX)
+        return -1;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* Splits ln->text into words in place; "..." keeps spaces inside a word. */
+static int split_words(struct line *ln, struct config_error *err)
+{
+    char *p = ln->text;
+
+    ln->word_count = 0;
+    for (;;) {
+        while (is_space(*p))
+            p++;
+        if (!*p || *p == '#')
+            return 0;
+        if (ln->word_count == MAX_WORDS)
+            return fail(err, ln->number, "too many words (at most %d)", MAX_WORDS);
+        ln->words[ln->word_count++] = p;
+        while (*p && !is_space(*p)) {
+            if (*p == '"') {
+                char *close = p + 1;
+                while (*close && *close != '"')
+                    close++;
+                if (!*close)
+                    return fail(err, ln->number, "unterminated quote");
+                p = close;
+            }
+            p++;
+        }
+        if (*p)
+            *p++ = '\0';
+    }
+}
+
+/* Copies the value of key=value into dst, stripping surrounding quotes. */
+static int take_value(const struct line *ln, const char *word, const char *value,
+                      char *dst, size_t size, struct config_error *err)
+{
+    size_t n = strlen(value);
+
+    if (n >= 2 && value[0] == '"' && value[n - 1] == '"') {
+        value++;
+        n -= 2;
+    }
+    if (n >= size)
+        return fail(err, ln->number, "value of '%s' is too long (at most %zu characters)",
+                    word, size - 1);
+    memcpy(dst, value, n);
+    dst[n] = '\0';
+    return 0;
+}
+
+static int parse_partition(const struct line *ln, struct config *cfg, struct config_error *err)
+{
+    struct config_class *c;
+    uint64_t size;
+    uint32_t count;
+
+    if (ln->word_count != 5 || strcmp(ln->words[3], "x") != 0)
+        return fail(err, ln->number, "expected 'partition <class> <size> x <count>'");
+    if (!valid_name(ln->words[1], CONFIG_NAME_MAX))
+        return fail(err, ln->number, "bad class name '%s' (letters, digits, '_', '-', '.'; "
+                    "at most %d characters)", ln->words[1], CONFIG_NAME_MAX - 1);
+    if (config_find_class(cfg, ln->words[1]) >= 0)
+        return fail(err, ln->number, "class '%s' is declared twice", ln->words[1]);
+    if (cfg->class_count == CONFIG_MAX_CLASSES)
+        return fail(err, ln->number, "too many partition classes (at most %d)",
+                    CONFIG_MAX_CLASSES);
+    if (config_parse_size(ln->words[2], &size) < 0 || size == 0)
+        return fail(err, ln->number, "bad size '%s' (write e.g. 2M, 64M or 1G)", ln->words[2]);
+    if (size % PARTITION_ALIGN)
+        return fail(err, ln->number, "partition size '%s' is not a multiple of 2 MiB",
+                    ln->words[2]);
+    if (parse_count(ln->words[4], &count) < 0)
+        return fail(err, ln->number, "bad count '%s' (a number from 1 to %d)",
+                    ln->words[4], PARTITION_MAX);
+    if (config_partition_total(cfg) + count > PARTITION_MAX)
+        return fail(err, ln->number, "more than %d partitions in all", PARTITION_MAX);
+    c = &cfg->classes[cfg->class_count++];
+    str_copy(c->name, ln->words[1], sizeof(c->name));
+    c->size = size;
+    c->count = count;
+    return 0;
+}
+
+static int guest_option(const struct line *ln, struct config_guest *g, char *word,
+                        struct config_error *err)
+{
+    char *eq = word;
+
+    while (*eq && *eq != '=')
+        eq++;
+    if (!*eq)
+        return fail(err, ln->number, "expected key=value, got '%s'", word);
+    *eq = '\0';
+    if (!strcmp(word, "image"))
+        return take_value(ln, word, eq + 1, g->image, sizeof(g->image), err);
+    if (!strcmp(word, "class"))
+        return take_value(ln, word, eq + 1, g->class_name, sizeof(g->class_name), err);
+    if (!strcmp(word, "args"))
+        return take_value(ln, word, eq + 1, g->args, sizeof(g->args), err);
+    if (!strcmp(word, "count")) {
+        if (parse_count(eq + 1, &g->count) < 0)
+            return fail(err, ln->number, "bad count '%s' (a number from 1 to %d)",
+                        eq + 1, PARTITION_MAX);
+        return 0;
+    }
+    return fail(err, ln->number, "unknown guest option '%s' (expected image, class, "
+                "count or args)", word);
+}
+
+static int parse_guest(const struct line *ln, struct config *cfg, struct config_error *err)
+{
+    struct config_guest *g;
+
+    if (ln->word_count < 3)
+        return fail(err, ln->number, "expected 'guest <name> image=<file> [class=<class>] "
+                    "[count=N] [args=\"...\"]'");
+    if (!valid_name(ln->words[1], CONFIG_NAME_MAX))
+        return fail(err, ln->number, "bad guest name '%s'", ln->words[1]);
+    if (cfg->guest_count == CONFIG_MAX_GUESTS)
+        return fail(err, ln->number, "too many guest lines (at most %d)", CONFIG_MAX_GUESTS);
+    for (uint32_t i = 0; i < cfg->guest_count; i++)
+        if (!strcmp(cfg->guests[i].name, ln->words[1]))
+            return fail(err, ln->number, "guest '%s' is declared twice", ln->words[1]);
+    g = &cfg->guests[cfg->guest_count];
+    memset(g, 0, sizeof(*g));
+    str_copy(g->name, ln->words[1], sizeof(g->name));
+    g->count = 1;
+    g->line = ln->number;
+    for (uint32_t i = 2; i < ln->word_count; i++)
+        if (guest_option(ln, g, ln->words[i], err) < 0)
+            return -1;
+    if (!g->image[0] || !valid_name(g->image, BOOT_NAME_MAX))
+        return fail(err, ln->number, "guest '%s' needs image=<file> (a plain file name)",
+                    g->name);
+    cfg->guest_count++;
+    return 0;
+}
+
+static int parse_poweroff(const struct line *ln, struct config *cfg, struct config_error *err)
+{
+    if (ln->word_count == 2 && !strcmp(ln->words[1], "when-idle"))
+        cfg->poweroff_when_idle = 1;
+    else if (ln->word_count == 2 && !strcmp(ln->words[1], "never"))
+        cfg->poweroff_when_idle = 0;
+    else
+        return fail(err, ln->number, "expected 'poweroff when-idle' or 'poweroff never'");
+    return 0;
+}
+
+static int parse_line(struct line *ln, struct config *cfg, struct config_error *err)
+{
+    const char *kw;
+
+    if (split_words(ln, err) < 0)
+        return -1;
+    if (ln->word_count == 0)
+        return 0;
+    kw = ln->words[0];
+    if (!strcmp(kw, "partition"))
+        return parse_partition(ln, cfg, err);
+    if (!strcmp(kw, "guest"))
+        return parse_guest(ln, cfg, err);
+    if (!strcmp(kw, "poweroff"))
+        return parse_poweroff(ln, cfg, err);
+    return fail(err, ln->number, "unknown keyword '%s' (expected partition, guest or poweroff)",
+                kw);
+}
+
+/* Checks what needs the whole file: classes exist, something to carve. */
+static int check_references(const struct config *cfg, struct config_error *err)
+{
+    if (cfg->class_count == 0)
+        return fail(err, 0, "no partition classes: add a line like 'partition small 2M x 16'");
+    for (uint32_t i = 0; i < cfg->guest_count; i++) {
+        const struct config_guest *g = &cfg->guests[i];
+        if (g->class_name[0] && config_find_class(cfg, g->class_name) < 0)
+            return fail(err, g->line, "guest '%s' names class '%s', which no partition line "
+                        "declares", g->name, g->class_name);
+    }
+    return 0;
+}
+
+int config_parse(const char *text, size_t len, struct config *cfg, struct config_error *err)
+{
+    struct line ln;
+    size_t pos = 0;
+
+    memset(cfg, 0, sizeof(*cfg));
+    memset(err, 0, sizeof(*err));
+    ln.number = 0;
+    while (pos < len) {
+        size_t n = 0;
+        ln.number++;
+        while (pos < len && text[pos] != '\n') {
+            if (text[pos] == '\0')
+                return fail(err, ln.number, "NUL byte: the config must be plain text");
+            if (n + 1 >= sizeof(ln.text))
+                return fail(err, ln.number, "line too long (at most %d characters)",
+                            CONFIG_LINE_MAX - 1);
+            ln.text[n++] = text[pos++];
+        }
+        ln.text[n] = '\0';
+        pos++;
+        if (parse_line(&ln, cfg, err) < 0)
+            return -1;
+    }
+    return check_references(cfg, err);
+}
+
+int config_find_class(const struct config *cfg, const char *name)
+{
+    for (uint32_t i = 0; i < cfg->class_count; i++)
+        if (!strcmp(cfg->classes[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+uint64_t config_partition_total(const struct config *cfg)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < cfg->class_count; i++)
+        n += cfg->classes[i].count;
+    return n;
+}

@@ -1,0 +1,61 @@
+/*
+ * mayfly.conf: plain text, one declaration a line, '#' starts a comment.
+ *
+ *   partition <class> <size> x <count>
+ *   guest <name> image=<file> [class=<class>] [count=N] [args="..."]
+ *   poweroff <when-idle|never>
+ *
+ * Sizes are decimal with an optional K, M or G suffix (powers of 1024).
+ * The parser is pure: the UEFI loader, the core and mfctl share it.
+ */
+#ifndef HV_CONFIG_H
+#define HV_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "param.h"
+
+struct config_class {
+    char name[CONFIG_NAME_MAX];
+    uint64_t size;                 /* bytes, a multiple of PARTITION_ALIGN */
+    uint32_t count;
+};
+
+struct config_guest {
+    char name[CONFIG_NAME_MAX];
+    char image[BOOT_NAME_MAX];
+    char class_name[CONFIG_NAME_MAX];   /* "" means the smallest class that fits */
+    uint32_t count;
+    char args[CONFIG_ARGS_MAX];
+    uint32_t line;
+};
+
+struct config {
+    uint32_t class_count;
+    struct config_class classes[CONFIG_MAX_CLASSES];
+    uint32_t guest_count;
+    struct config_guest guests[CONFIG_MAX_GUESTS];
+    int poweroff_when_idle;        /* power off once the last guest has ended */
+};
+
+struct config_error {
+    uint32_t line;                 /* 1-based; 0 when not tied to a line */
+    char message[192];
+};
+
+/*
+ * Parses len bytes of text into *cfg. Returns 0, or -1 with *err naming
+ * the line and what is wrong; *cfg is then only partly filled.
+ */
+int config_parse(const char *text, size_t len, struct config *cfg, struct config_error *err);
+
+/* Index of the class called name, or -1. */
+int config_find_class(const struct config *cfg, const char *name);
+
+/* Total number of partitions over all classes. */
+uint64_t config_partition_total(const struct config *cfg);
+
+/* Parses "<digits>[K|M|G]" into bytes; 0 on success, -1 if malformed or too large. */
+int config_parse_size(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,15 @@
+/* A small printf-style formatter: %s %c %d %i %u %x %X %p %%, flags '-'
+ * and '0', a field width, and the length modifiers l, ll and z. */
+#ifndef HV_FMT_H
+#define HV_FMT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* Writes at most size - 1 characters and a NUL (size > 0); returns the
+ * length the full output would have had, like C's vsnprintf. */
+size_t fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+size_t fmt_snprintf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,30 @@
+/* Every fixed limit of the hypervisor, in one place. */
+#ifndef HV_PARAM_H
+#define HV_PARAM_H
+
+#define PAGE_SIZE           0x1000ULL
+#define PAGE_2M             0x200000ULL
+#define MIB                 (1024ULL * 1024ULL)
+
+#define BOOT_MAX_RANGES     128   /* usable RAM ranges after normalisation */
+#define BOOT_MAX_FILES      64    /* config + guest images handed over by the loader */
+#define BOOT_NAME_MAX       64    /* file name length, including the NUL */
+#define BOOT_CMDLINE_MAX    256
+
+#define CONFIG_MAX_CLASSES  16
+#define CONFIG_MAX_GUESTS   64    /* guest declarations, each may have count=N */
+#define CONFIG_NAME_MAX     32
+#define CONFIG_ARGS_MAX     256
+#define CONFIG_LINE_MAX     512
+
+#define PARTITION_MAX       4096  /* partitions over all classes */
+#define PARTITION_ALIGN     PAGE_2M
+
+/* Memory below this address is left alone: real-mode structures, firmware. */
+#define LOW_MEMORY_LIMIT    0x100000ULL
+
+/* Hypervisor pool: fixed part plus per-partition control structures. */
+#define POOL_FIXED_BYTES    (4 * MIB)
+#define POOL_PER_PARTITION  (16 * 1024ULL)
+
+#endif

@@ -1,0 +1,145 @@
+# Emulator helpers shared by the system tests, `make demo` and `make bench`.
+# Source it; every function works inside a run directory of its own.
+#
+#   mk_iso ISO CONFIG [FILE...]        GRUB rescue ISO booting build/mayfly.elf
+#   bochs_run DIR ISO MODEL MEM_MB [INSNS] [SECONDS]
+#   mk_esp IMG CONFIG [FILE...]        FAT image laid out as an EFI system partition
+#   qemu_uefi_run DIR IMG [SECONDS]
+#
+# After a run, DIR/serial.log holds the hypervisor's console and
+# DIR/emu.log what the emulator said; EMU_RESULT is one of: poweroff,
+# shell (OVMF fell into its shell), triple-fault, budget (instruction
+# budget used up), timeout, exit (the emulator stopped on its own).
+
+MAYFLY_ROOT=${MAYFLY_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+MAYFLY_BUILD=${MAYFLY_BUILD:-$MAYFLY_ROOT/build}
+BOCHS_BUDGET_DEFAULT=${BOCHS_BUDGET_DEFAULT:-3000000000}
+OVMF_CODE=${OVMF_CODE:-/usr/share/ovmf/OVMF.fd}
+
+# mk_iso ISO CONFIG [FILE...]: files become GRUB modules named by their base name.
+mk_iso() {
+    local iso=$1 conf=$2; shift 2
+    local dir; dir=$(mktemp -d)
+    mkdir -p "$dir/boot/grub"
+    cp "$MAYFLY_BUILD/mayfly.elf" "$dir/boot/mayfly.elf"
+    cp "$conf" "$dir/boot/mayfly.conf"
+    {
+        echo 'set timeout=0'
+        echo 'set default=0'
+        echo 'menuentry "mayfly" {'
+        echo '    multiboot2 /boot/mayfly.elf'
+        echo '    module2 /boot/mayfly.conf mayfly.conf'
+        local f
+        for f in "$@"; do
+            cp "$f" "$dir/boot/$(basename "$f")"
+            echo "    module2 /boot/$(basename "$f") $(basename "$f")"
+        done
+        echo '    boot'
+        echo '}'
+    } > "$dir/boot/grub/grub.cfg"
+    grub-mkrescue -o "$iso" "$dir" --install-modules="multiboot2 normal configfile iso9660 biosdisk" \
+        --modules="multiboot2" --fonts= --locales= --themes= >"$iso.log" 2>&1
+    local rc=$?
+    rm -rf "$dir"
+    return $rc
+}
+
+# Looks at a finished run and sets EMU_RESULT.
+emu_classify() {
+    local dir=$1 rc=$2
+    if grep -q "mayfly: power off (status" "$dir/serial.log" 2>/dev/null &&
+       { [ "$3" != bochs ] || grep -q "shutdown requested" "$dir/emu.log"; }; then
+        EMU_RESULT=poweroff
+    elif grep -q "Shell>" "$dir/serial.log" 2>/dev/null; then
+        EMU_RESULT=shell
+    elif grep -qiE "triple fault|3rd \(1[34]\) exception|exception\(\): 3rd" "$dir/emu.log" 2>/dev/null; then
+        EMU_RESULT=triple-fault
+    elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+        EMU_RESULT=timeout
+    elif grep -q "BUDGET-REACHED" "$dir/emu.log" 2>/dev/null ||
+         grep -q "Next at t=" "$dir/emu.log" 2>/dev/null; then
+        EMU_RESULT=budget
+    else
+        EMU_RESULT=exit
+    fi
+}
+
+# bochs_run DIR ISO MODEL MEM_MB [INSNS] [SECONDS]
+bochs_run() {
+    local dir=$1 iso=$2 model=$3 mem=$4 budget=${5:-$BOCHS_BUDGET_DEFAULT} secs=${6:-300}
+    mkdir -p "$dir"
+    rm -f "$dir/serial.log" "$dir/emu.log" "$dir/bochs.log"
+    cat > "$dir/bochsrc" <<RC
+memory: guest=$mem, host=$mem
+cpu: model=$model, count=1, ips=50000000, reset_on_triple_fault=0
+romimage: file=/usr/share/bochs/BIOS-bochs-latest, options=fastboot
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+ata0-master: type=cdrom, path=$iso, status=inserted
+boot: cdrom
+com1: enabled=1, mode=file, dev=$dir/serial.log
+${BOCHS_COM2:+com2: enabled=1, mode=$BOCHS_COM2}
+display_library: rfb, options="timeout=0"
+log: $dir/bochs.log
+panic: action=fatal
+error: action=report
+info: action=report
+debug: action=ignore
+clock: sync=none, time0=1
+speaker: enabled=0
+sound: driver=dummy
+mouse: enabled=0
+floppy_bootsig_check: disabled=1
+RC
+    printf 'sba %s\nc\nquit\n' "$budget" > "$dir/cmds.rc"
+    (cd "$dir" && timeout -k 5 "$secs" bochs -q -f bochsrc -rc cmds.rc </dev/null >bochs.out 2>&1)
+    local rc=$?
+    cat "$dir/bochs.out" "$dir/bochs.log" > "$dir/emu.log" 2>/dev/null
+    emu_classify "$dir" $rc bochs
+    return 0
+}
+
+# mk_esp IMG CONFIG [FILE...]
+mk_esp() {
+    local img=$1 conf=$2; shift 2
+    rm -f "$img"
+    truncate -s 64M "$img"
+    mformat -i "$img" -F -v ESP :: >/dev/null
+    mmd -i "$img" ::/EFI ::/EFI/BOOT ::/mayfly
+    mcopy -i "$img" "$MAYFLY_BUILD/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
+    mcopy -i "$img" "$conf" ::/mayfly/mayfly.conf
+    local f
+    for f in "$@"; do
+        mcopy -i "$img" "$f" "::/mayfly/$(basename "$f")"
+    done
+}
+
+# qemu_uefi_run DIR IMG [SECONDS]: boots a disk image (plain ESP or GPT)
+# in QEMU with OVMF; KVM is used when QEMU_KVM=1. Stops early on OVMF's
+# shell prompt, which otherwise waits forever.
+qemu_uefi_run() {
+    local dir=$1 img=$2 secs=${3:-120}
+    local accel=(-cpu max)
+    [ "${QEMU_KVM:-0}" = 1 ] && accel=(-enable-kvm -cpu host)
+    mkdir -p "$dir"
+    rm -f "$dir/serial.log" "$dir/emu.log"
+    : > "$dir/serial.log"
+    cp "$OVMF_CODE" "$dir/ovmf.fd"
+    timeout -k 5 "$secs" qemu-system-x86_64 -machine q35 "${accel[@]}" -m 512M \
+        -bios "$dir/ovmf.fd" \
+        -drive if=none,id=esp,format=raw,file="$img" -device virtio-blk-pci,drive=esp,bootindex=0 \
+        -nodefaults -nic none -display none -monitor none -serial file:"$dir/serial.log" \
+        -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null >"$dir/emu.log" 2>&1 &
+    local pid=$! rc
+    while kill -0 $pid 2>/dev/null; do
+        if grep -q "Shell>" "$dir/serial.log" 2>/dev/null; then
+            kill $pid 2>/dev/null
+            break
+        fi
+        sleep 0.5
+    done
+    wait $pid
+    rc=$?
+    QEMU_RC=$rc
+    emu_classify "$dir" $rc qemu
+    return 0
+}

@@ -1,0 +1,86 @@
+# System-test helpers: each case boots the real hypervisor in an emulator
+# and judges it by its serial log and how the run ended. A case is a shell
+# function; run_case prints "PASS: name" or "FAIL: name: why" plus the log
+# tail, which tests/run.sh counts.
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/emu.sh"
+
+SYSTEST_OUT=${SYSTEST_OUT:-$MAYFLY_BUILD/test-output/system}
+CASE_DIR=
+CASE_WHY=
+
+# boot_bochs MODEL MEM_MB CONFIG_TEXT [FILE...]: boots in a fresh case dir.
+boot_bochs() {
+    local model=$1 mem=$2 conf=$3; shift 3
+    printf '%s\n' "$conf" > "$CASE_DIR/mayfly.conf"
+    if ! mk_iso "$CASE_DIR/boot.iso" "$CASE_DIR/mayfly.conf" "$@"; then
+        CASE_WHY="grub-mkrescue failed: $(tail -3 "$CASE_DIR/boot.iso.log")"
+        return 1
+    fi
+    bochs_run "$CASE_DIR" "$CASE_DIR/boot.iso" "$model" "$mem" "${BOCHS_BUDGET:-}" "${BOCHS_SECONDS:-}"
+}
+
+# boot_uefi CONFIG_TEXT [FILE...]: ESP image booted by QEMU + OVMF.
+boot_uefi() {
+    local conf=$1; shift
+    printf '%s\n' "$conf" > "$CASE_DIR/mayfly.conf"
+    mk_esp "$CASE_DIR/esp.img" "$CASE_DIR/mayfly.conf" "$@" || { CASE_WHY="mk_esp failed"; return 1; }
+    qemu_uefi_run "$CASE_DIR" "$CASE_DIR/esp.img" "${QEMU_SECONDS:-120}"
+}
+
+# expect_line REGEX: the serial log has a line matching REGEX (grep -E).
+expect_line() {
+    grep -qE -- "$1" "$CASE_DIR/serial.log" && return 0
+    CASE_WHY="no line matching '$1' in the serial log"
+    return 1
+}
+
+# expect_no_line REGEX
+expect_no_line() {
+    grep -qE -- "$1" "$CASE_DIR/serial.log" || return 0
+    CASE_WHY="unexpected line matching '$1': $(grep -E -- "$1" "$CASE_DIR/serial.log" | head -1)"
+    return 1
+}
+
+# expect_count N REGEX: exactly N lines match.
+expect_count() {
+    local n; n=$(grep -cE -- "$2" "$CASE_DIR/serial.log")
+    [ "$n" = "$1" ] && return 0
+    CASE_WHY="expected $1 lines matching '$2', found $n"
+    return 1
+}
+
+# expect_poweroff STATUS: a clean power-off (serial marker and the
+# emulator's own shutdown) with the given status.
+expect_poweroff() {
+    if [ "$EMU_RESULT" != poweroff ]; then
+        CASE_WHY="run ended by '$EMU_RESULT', not a power-off"
+        return 1
+    fi
+    expect_line "^mayfly: power off \\(status $1\\)" || return 1
+    # QEMU's isa-debug-exit reports status s as exit code 2s+1.
+    if [ -n "${QEMU_RC:-}" ] && [ "$QEMU_RC" != $(( $1 * 2 + 1 )) ]; then
+        CASE_WHY="QEMU exit code $QEMU_RC, expected $(( $1 * 2 + 1 ))"
+        return 1
+    fi
+    return 0
+}
+
+# run_case NAME: runs the function NAME in a fresh directory.
+run_case() {
+    local name=$1
+    CASE_DIR=$SYSTEST_OUT/$name
+    CASE_WHY=
+    QEMU_RC=
+    EMU_RESULT=
+    rm -rf "$CASE_DIR"
+    mkdir -p "$CASE_DIR"
+    if "$name"; then
+        echo "PASS: $name"
+    else
+        echo "FAIL: $name: ${CASE_WHY:-case returned failure} (run: ${EMU_RESULT:-none})"
+        echo "---- serial log tail ($CASE_DIR/serial.log)"
+        tail -n 25 "$CASE_DIR/serial.log" 2>/dev/null | sed 's/^/    /'
+        echo "---- emulator log tail"
+        grep -vE "^[0-9]+i\[" "$CASE_DIR/emu.log" 2>/dev/null | tail -n 10 | sed 's/^/    /'
+    fi
+}

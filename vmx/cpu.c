@@ -1,0 +1,144 @@
+/* GDT, TSS and IDT of the hypervisor. Every CPU exception in the
+ * hypervisor is reported with vector, error code, RIP and CR2, then the
+ * machine powers off: never a silent triple fault. */
+#include "../hv/arch.h"
+#include "../hv/console.h"
+#include "../hv/hv.h"
+#include "../hv/lib.h"
+#include "cpu.h"
+#include "x86.h"
+
+struct tss64 {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3;
+    uint16_t iomap_base;
+} __attribute__((packed));
+_Static_assert(sizeof(struct tss64) == 104, "TSS layout");
+
+struct idt_entry {
+    uint16_t offset_low;
+    uint16_t selector;
+    uint8_t ist;
+    uint8_t type_attr;
+    uint16_t offset_mid;
+    uint32_t offset_high;
+    uint32_t reserved;
+} __attribute__((packed));
+_Static_assert(sizeof(struct idt_entry) == 16, "IDT entry layout");
+
+struct table_register {
+    uint16_t limit;
+    uint64_t base;
+} __attribute__((packed));
+
+#define IDT_INTERRUPT_GATE 0x8e        /* present, DPL 0, 64-bit interrupt gate */
+#define IST_STACK_SIZE     8192
+
+static uint64_t gdt[5] __attribute__((aligned(16)));
+static struct tss64 tss __attribute__((aligned(16)));
+static struct idt_entry idt[256] __attribute__((aligned(16)));
+static uint8_t ist_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
+
+/* Stubs in isr.S, ISR_STUB_SIZE bytes apart; vector 32+ shares the last. */
+extern char isr_stubs[];
+
+static const char *const exception_names[32] = {
+    "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
+    "invalid opcode", "device not available", "double fault", "coprocessor overrun",
+    "invalid TSS", "segment not present", "stack fault", "general protection",
+    "page fault", "reserved", "x87 error", "alignment check", "machine check",
+    "SIMD error", "virtualization", "control protection",
+};
+
+static void gdt_init(void)
+{
+    uint64_t base = (uint64_t)(uintptr_t)&tss, limit = sizeof(tss) - 1;
+
+    gdt[0] = 0;
+    gdt[GDT_CODE / 8] = 0x00af9a000000ffffULL;  /* 64-bit code, DPL 0 */
+    gdt[GDT_DATA / 8] = 0x00cf92000000ffffULL;  /* data, DPL 0 */
+    /* 64-bit available TSS: a 16-byte descriptor in two slots. */
+    gdt[GDT_TSS / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
+                       ((limit >> 16) << 48) | (((base >> 24) & 0xff) << 56);
+    gdt[GDT_TSS / 8 + 1] = base >> 32;
+    tss.ist[0] = (uint64_t)(uintptr_t)(ist_stack + IST_STACK_SIZE);
+    tss.iomap_base = sizeof(tss);
+}
+
+static void gdt_load(void)
+{
+    struct table_register r = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
+
+    __asm__ volatile(
+        "lgdt %0\n\t"
+        "pushq %1\n\t"
+        "leaq 1f(%%rip), %%rax\n\t"
+        "pushq %%rax\n\t"
+        "lretq\n"
+        "1:\n\t"
+        "movw %w2, %%ax\n\t"
+        "movw %%ax, %%ds\n\t"
+        "movw %%ax, %%es\n\t"
+        "movw %%ax, %%ss\n\t"
+        "movw %%ax, %%fs\n\t"
+        "movw %%ax, %%gs\n\t"
+        "ltr %w3"
+        :
+        : "m"(r), "i"(GDT_CODE), "r"(GDT_DATA), "r"(GDT_TSS)
+        : "rax", "memory");
+}
+
+static void idt_set(unsigned vector, uint64_t handler, uint8_t ist)
+{
+    struct idt_entry *e = &idt[vector];
+
+    e->offset_low = (uint16_t)handler;
+    e->selector = GDT_CODE;
+    e->ist = ist;
+    e->type_attr = IDT_INTERRUPT_GATE;
+    e->offset_mid = (uint16_t)(handler >> 16);
+    e->offset_high = (uint32_t)(handler >> 32);
+    e->reserved = 0;
+}
+
+static void idt_init(void)
+{
+    uint64_t stubs = (uint64_t)(uintptr_t)isr_stubs;
+    struct table_register r = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+
+    for (unsigned v = 0; v < 256; v++) {
+        unsigned stub = v < 32 ? v : 32;
+        /* Double fault, NMI and machine check run on their own stack. */
+        uint8_t ist = (v == 2 || v == 8 || v == 18) ? 1 : 0;
+        idt_set(v, stubs + stub * ISR_STUB_SIZE, ist);
+    }
+    __asm__ volatile("lidt %0" ::"m"(r));
+}
+
+void cpu_arch_init(void)
+{
+    gdt_init();
+    gdt_load();
+    idt_init();
+}
+
+/* Called from isr.S with the saved registers; never returns. */
+void cpu_exception(const struct exception_frame *f)
+{
+    const char *name = f->vector < 32 && exception_names[f->vector]
+                           ? exception_names[f->vector] : "unexpected interrupt";
+
+    kprintf("mayfly: panic: CPU exception %llu (%s), error code 0x%llx\n",
+            (unsigned long long)f->vector, name, (unsigned long long)f->error);
+    kprintf("mayfly:   rip %016llx  cs %llx  rflags %016llx  rsp %016llx\n",
+            (unsigned long long)f->rip, (unsigned long long)f->cs,
+            (unsigned long long)f->rflags, (unsigned long long)f->rsp);
+    kprintf("mayfly:   cr2 %016llx  cr3 %016llx  rax %016llx  rbx %016llx\n",
+            (unsigned long long)read_cr2(), (unsigned long long)read_cr3(),
+            (unsigned long long)f->rax, (unsigned long long)f->rbx);
+    hv_power_off(HV_PANIC);
+}

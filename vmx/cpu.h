@@ -1,0 +1,25 @@
+/* Descriptor-table selectors and the exception frame isr.S builds. */
+#ifndef VMX_CPU_H
+#define VMX_CPU_H
+
+#define GDT_CODE        0x08
+#define GDT_DATA        0x10
+#define GDT_TSS         0x18
+#define ISR_STUB_SIZE   16
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+/* Pushed by isr.S: general registers, then vector and error code, then
+ * what the CPU pushed. */
+struct exception_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error;
+    uint64_t rip, cs, rflags, rsp, ss;
+};
+
+void cpu_exception(const struct exception_frame *f) __attribute__((noreturn));
+#endif
+
+#endif

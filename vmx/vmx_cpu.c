@@ -1,0 +1,37 @@
+/* Per-CPU VMX bring-up: CR0/CR4 fixed bits, VMXON region, VMXON. */
+#include "../hv/arch.h"
+#include "../hv/fmt.h"
+#include "../hv/hv.h"
+#include "../hv/pool.h"
+#include "vmx.h"
+#include "x86.h"
+
+static uint64_t vmxon_region;
+
+static uint64_t fixed_bits(uint64_t value, uint32_t msr_fixed0, uint32_t msr_fixed1)
+{
+    return (value | rdmsr(msr_fixed0)) & rdmsr(msr_fixed1);
+}
+
+int virt_arch_cpu_init(char *buf, size_t size)
+{
+    uint8_t failed;
+
+    vmxon_region = pool_alloc_pages(1);
+    if (!vmxon_region) {
+        fmt_snprintf(buf, size, "no pool page for the VMXON region");
+        return HV_NO_MEMORY;
+    }
+    *(uint32_t *)(uintptr_t)vmxon_region = (uint32_t)(vmx_caps.basic & 0x7fffffff);
+    write_cr0(fixed_bits(read_cr0(), MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1));
+    write_cr4(fixed_bits(read_cr4() | CR4_VMXE, MSR_IA32_VMX_CR4_FIXED0,
+                         MSR_IA32_VMX_CR4_FIXED1));
+    __asm__ volatile("vmxon %1; setna %0" : "=q"(failed) : "m"(vmxon_region) : "cc", "memory");
+    if (failed) {
+        fmt_snprintf(buf, size, "VMXON failed: VT-x could not be turned on "
+                     "(another hypervisor running, or firmware left VMX in use)");
+        return HV_VTX_INCOMPLETE;
+    }
+    fmt_snprintf(buf, size, "VMXON ok on the boot CPU");
+    return HV_OK;
+}
