@@ -1,8 +1,8 @@
 /*
  * UEFI entry (GNU-EFI): finds the ESP, reads \mayfly\mayfly.conf and the
  * guest images it names, takes the memory map, exits boot services and
- * calls hv_main() on a stack inside the image. The core never calls
- * firmware; this file is the only one that does.
+ * calls hv_main() on a stack and page tables inside loader memory. The
+ * core never calls firmware; this file is the only one that does.
  */
 #include <efi.h>
 #include <efilib.h>
@@ -14,81 +14,139 @@
 
 #define UEFI_MAX_RAW_ENTRIES 512
 #define UEFI_STACK_SIZE      (64 * 1024)
-#define MAP_SLACK_ENTRIES    16
+#define MAP_SLACK_ENTRIES    16      /* our own allocations may split descriptors */
+#define EXIT_ATTEMPTS        3
+#define GIB                  (1ULL << 30)
+#define PTE_PRESENT          (1ULL << 0)
+#define PTE_WRITE            (1ULL << 1)
+#define PTE_LARGE            (1ULL << 7)
 
 static struct boot_info boot_info;
 static struct config config;
 static struct mem_entry raw_map[UEFI_MAX_RAW_ENTRIES];
 static uint8_t hv_stack[UEFI_STACK_SIZE] __attribute__((aligned(16)));
+static uint64_t handover_cr3;
 static EFI_GUID acpi20_guid = ACPI_20_TABLE_GUID;
 static EFI_GUID acpi10_guid = ACPI_TABLE_GUID;
+static const CHAR16 conf_path[] = L"\\mayfly\\mayfly.conf";
 
-/* Opens the root of the volume we were loaded from, or of any volume
- * that has \mayfly\mayfly.conf (under QEMU -kernel the device handle is
- * the loader, not a disk). */
-static EFI_FILE_HANDLE open_root(EFI_HANDLE image)
+static void close_file(EFI_FILE_HANDLE f)
 {
-    EFI_LOADED_IMAGE *li = NULL;
-    EFI_FILE_HANDLE root = NULL, probe;
-    EFI_HANDLE *handles = NULL;
-    UINTN count = 0;
+    if (f)
+        uefi_call_wrapper(f->Close, 1, f);
+}
 
-    if (!EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol,
-                                     (void **)&li))) {
-        root = LibOpenRoot(li->DeviceHandle);
-        if (root && !EFI_ERROR(uefi_call_wrapper(root->Open, 5, root, &probe,
-                                                  L"\\mayfly\\mayfly.conf",
-                                                  EFI_FILE_MODE_READ, 0))) {
-            uefi_call_wrapper(probe->Close, 1, probe);
-            return root;
-        }
+/* The root of the volume on handle h if it holds \mayfly\mayfly.conf. */
+static EFI_FILE_HANDLE root_with_config(EFI_HANDLE h)
+{
+    EFI_FILE_HANDLE root = LibOpenRoot(h), probe;
+
+    if (!root)
+        return NULL;
+    if (EFI_ERROR(uefi_call_wrapper(root->Open, 5, root, &probe, (CHAR16 *)conf_path,
+                                    EFI_FILE_MODE_READ, 0))) {
+        close_file(root);
+        return NULL;
     }
-    if (EFI_ERROR(LibLocateHandle(ByProtocol, &FileSystemProtocol, NULL, &count, &handles)))
-        return root;
-    for (UINTN i = 0; i < count; i++) {
-        EFI_FILE_HANDLE r = LibOpenRoot(handles[i]);
-        if (r && !EFI_ERROR(uefi_call_wrapper(r->Open, 5, r, &probe, L"\\mayfly\\mayfly.conf",
-                                               EFI_FILE_MODE_READ, 0))) {
-            uefi_call_wrapper(probe->Close, 1, probe);
-            return r;
-        }
-    }
+    close_file(probe);
     return root;
 }
 
-/* Reads \mayfly\<name> into pages of loader data and records it as a file. */
+/*
+ * Opens the volume we were loaded from, or else the first volume that
+ * has \mayfly\mayfly.conf (under QEMU -kernel the device handle is the
+ * loader, not a disk). Without one, returns our own volume (or NULL) so
+ * that the core reports the missing config.
+ */
+static EFI_FILE_HANDLE open_root(EFI_HANDLE image)
+{
+    EFI_LOADED_IMAGE *li = NULL;
+    EFI_FILE_HANDLE root;
+    EFI_HANDLE *handles = NULL;
+    UINTN count = 0;
+
+    if (EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol,
+                                    (void **)&li)))
+        li = NULL;
+    if (li && (root = root_with_config(li->DeviceHandle)))
+        return root;
+    if (!EFI_ERROR(LibLocateHandle(ByProtocol, &FileSystemProtocol, NULL, &count, &handles))) {
+        for (UINTN i = 0; i < count; i++)
+            if ((root = root_with_config(handles[i]))) {
+                FreePool(handles);
+                return root;
+            }
+        FreePool(handles);
+    }
+    return li ? LibOpenRoot(li->DeviceHandle) : NULL;
+}
+
+/* "\mayfly\<name>" as a UEFI path; '/' in name becomes '\'. */
+static void file_path(CHAR16 *path, UINTN size, const char *name)
+{
+    UINTN n = 0;
+
+    for (const char *p = "\\mayfly\\"; *p && n + 1 < size; p++)
+        path[n++] = (CHAR16)*p;
+    for (; *name && n + 1 < size; name++)
+        path[n++] = *name == '/' ? L'\\' : (CHAR16)*name;
+    path[n] = 0;
+}
+
+/* Reads all of an open file into fresh loader-data pages. */
+static EFI_STATUS read_whole(EFI_FILE_HANDLE file, EFI_PHYSICAL_ADDRESS *addr, UINTN *size)
+{
+    EFI_FILE_INFO *fi = LibFileInfo(file);
+    UINTN want, got;
+    EFI_STATUS st;
+
+    if (!fi)
+        return EFI_DEVICE_ERROR;
+    want = fi->FileSize;
+    FreePool(fi);
+    st = uefi_call_wrapper(BS->AllocatePages, 4, AllocateAnyPages, EfiLoaderData,
+                           EFI_SIZE_TO_PAGES(want ? want : 1), addr);
+    if (EFI_ERROR(st))
+        return st;
+    got = want;
+    st = uefi_call_wrapper(file->Read, 3, file, &got, (void *)(uintptr_t)*addr);
+    if (!EFI_ERROR(st) && got != want)
+        st = EFI_END_OF_FILE;
+    if (EFI_ERROR(st)) {
+        uefi_call_wrapper(BS->FreePages, 2, *addr, EFI_SIZE_TO_PAGES(want ? want : 1));
+        return st;
+    }
+    *size = want;
+    return EFI_SUCCESS;
+}
+
+/* Reads \mayfly\<name> and records it as a boot file. Returns 0 or -1. */
 static int load_file(EFI_FILE_HANDLE root, const char *name)
 {
     CHAR16 path[BOOT_NAME_MAX + 8];
     EFI_FILE_HANDLE file;
-    EFI_FILE_INFO *fi;
     EFI_PHYSICAL_ADDRESS addr = 0;
-    UINTN size, i, n = 0;
+    UINTN size = 0;
+    EFI_STATUS st;
     struct boot_file *f;
 
-    if (boot_info.file_count == BOOT_MAX_FILES)
-        return -1;
-    for (const char *p = "\\mayfly\\"; *p; p++)
-        path[n++] = (CHAR16)*p;
-    for (i = 0; name[i] && n + 1 < ARRAY_SIZE(path); i++)
-        path[n++] = (CHAR16)name[i];
-    path[n] = 0;
-    if (EFI_ERROR(uefi_call_wrapper(root->Open, 5, root, &file, path, EFI_FILE_MODE_READ, 0))) {
-        Print(L"mayfly: loader: cannot open %s\n", path);
+    file_path(path, ARRAY_SIZE(path), name);
+    if (boot_info.file_count == BOOT_MAX_FILES) {
+        Print(L"mayfly: loader: more than %d files, %s not read\n", BOOT_MAX_FILES, path);
+        boot_info.dropped++;
         return -1;
     }
-    fi = LibFileInfo(file);
-    size = fi ? fi->FileSize : 0;
-    if (fi)
-        FreePool(fi);
-    if (EFI_ERROR(uefi_call_wrapper(BS->AllocatePages, 4, AllocateAnyPages, EfiLoaderData,
-                                    EFI_SIZE_TO_PAGES(size ? size : 1), &addr)) ||
-        EFI_ERROR(uefi_call_wrapper(file->Read, 3, file, &size, (void *)addr))) {
-        Print(L"mayfly: loader: cannot read %s\n", path);
-        uefi_call_wrapper(file->Close, 1, file);
+    st = uefi_call_wrapper(root->Open, 5, root, &file, path, EFI_FILE_MODE_READ, 0);
+    if (EFI_ERROR(st)) {
+        Print(L"mayfly: loader: cannot open %s (%r)\n", path, st);
         return -1;
     }
-    uefi_call_wrapper(file->Close, 1, file);
+    st = read_whole(file, &addr, &size);
+    close_file(file);
+    if (EFI_ERROR(st)) {
+        Print(L"mayfly: loader: cannot read %s (%r)\n", path, st);
+        return -1;
+    }
     f = &boot_info.files[boot_info.file_count++];
     str_copy(f->name, name, sizeof(f->name));
     f->addr = addr;
@@ -97,26 +155,26 @@ static int load_file(EFI_FILE_HANDLE root, const char *name)
     return 0;
 }
 
-/* Reads the config, then every image it names (each once). */
+/* Reads the config, then every image it names (each once). A missing or
+ * bad config is left for the core to report, with its line number. */
 static void load_files(EFI_HANDLE image)
 {
     EFI_FILE_HANDLE root = open_root(image);
-    struct config_error err;
     const struct boot_file *conf;
+    struct config_error err;
 
     if (!root) {
         Print(L"mayfly: loader: no readable file system found\n");
         return;
     }
-    if (load_file(root, "mayfly.conf") < 0)
-        return;
-    conf = &boot_info.files[0];
-    /* A bad config is reported by the core, with its line number. */
-    if (config_parse((const char *)(uintptr_t)conf->addr, conf->size, &config, &err) < 0)
-        return;
-    for (uint32_t g = 0; g < config.guest_count; g++)
-        if (!boot_find_file(&boot_info, config.guests[g].image))
-            load_file(root, config.guests[g].image);
+    if (load_file(root, "mayfly.conf") == 0) {
+        conf = &boot_info.files[0];
+        if (config_parse((const char *)(uintptr_t)conf->addr, conf->size, &config, &err) == 0)
+            for (uint32_t g = 0; g < config.guest_count; g++)
+                if (!boot_find_file(&boot_info, config.guests[g].image))
+                    load_file(root, config.guests[g].image);
+    }
+    close_file(root);
 }
 
 static void find_rsdp(void)
@@ -129,8 +187,16 @@ static void find_rsdp(void)
     }
 }
 
+/* The descriptor at byte offset off; descriptors are desc_size apart,
+ * which is larger than sizeof(EFI_MEMORY_DESCRIPTOR). */
+static const EFI_MEMORY_DESCRIPTOR *map_at(const UINT8 *map, UINTN off)
+{
+    return (const EFI_MEMORY_DESCRIPTOR *)(map + off);
+}
+
 /* Boot-services memory becomes ours after exit; loader code and data hold
- * this image, its stack and the files we read, so they stay reserved. */
+ * this image, its stack, its page tables and the files we read, so they
+ * stay reserved. */
 static uint32_t usable_type(UINT32 type)
 {
     return type == EfiConventionalMemory || type == EfiBootServicesCode ||
@@ -141,9 +207,12 @@ static void convert_map(const UINT8 *map, UINTN map_size, UINTN desc_size)
 {
     uint32_t n = 0;
 
-    for (UINTN off = 0; off + desc_size <= map_size && n < UEFI_MAX_RAW_ENTRIES;
-         off += desc_size) {
-        const EFI_MEMORY_DESCRIPTOR *d = (const EFI_MEMORY_DESCRIPTOR *)(map + off);
+    for (UINTN off = 0; off + desc_size <= map_size; off += desc_size) {
+        const EFI_MEMORY_DESCRIPTOR *d = map_at(map, off);
+        if (n == UEFI_MAX_RAW_ENTRIES) {
+            boot_info.dropped++;
+            continue;
+        }
         raw_map[n].base = d->PhysicalStart;
         raw_map[n].size = d->NumberOfPages * EFI_PAGE_SIZE;
         raw_map[n].type = usable_type(d->Type);
@@ -153,20 +222,82 @@ static void convert_map(const UINT8 *map, UINTN map_size, UINTN desc_size)
                                              &boot_info.dropped);
 }
 
-/* Nothing may be printed between GetMemoryMap and ExitBootServices. */
-static EFI_STATUS exit_boot_services(EFI_HANDLE image)
+/* End of the highest memory (not MMIO) in the map, at least 4 GiB so
+ * that the low MMIO holes stay mapped too. */
+static uint64_t map_top(const UINT8 *map, UINTN map_size, UINTN desc_size)
 {
-    UINTN size = 0, key, desc_size, capacity;
-    UINT32 version;
-    UINT8 *map = NULL;
+    uint64_t top = 4 * GIB;
+
+    for (UINTN off = 0; off + desc_size <= map_size; off += desc_size) {
+        const EFI_MEMORY_DESCRIPTOR *d = map_at(map, off);
+        uint64_t end = memmap_end(d->PhysicalStart, d->NumberOfPages * EFI_PAGE_SIZE);
+        if (d->Type != EfiMemoryMappedIO && d->Type != EfiMemoryMappedIOPortSpace && end > top)
+            top = end;
+    }
+    return top;
+}
+
+/*
+ * Identity-maps [0, top) with 2 MiB pages in loader-data pages. The core
+ * zeroes pool pages (boot-services memory included) before it switches
+ * to tables of its own, so it must not start on firmware's tables, which
+ * live in boot-services data. Four-level paging, as the core assumes.
+ */
+static EFI_STATUS build_page_tables(uint64_t top)
+{
+    UINTN pds = (UINTN)((top + GIB - 1) / GIB), pdpts = (pds + 511) / 512;
+    UINTN pages = 1 + pdpts + pds;
+    EFI_PHYSICAL_ADDRESS base;
+    uint64_t *pml4, *pdpt, *pd;
     EFI_STATUS st;
 
-    uefi_call_wrapper(BS->GetMemoryMap, 5, &size, NULL, &key, &desc_size, &version);
-    capacity = size + MAP_SLACK_ENTRIES * (desc_size ? desc_size : 64);
+    if (pdpts > 512)
+        return EFI_UNSUPPORTED;
+    st = uefi_call_wrapper(BS->AllocatePages, 4, AllocateAnyPages, EfiLoaderData, pages, &base);
+    if (EFI_ERROR(st))
+        return st;
+    ZeroMem((void *)(uintptr_t)base, pages * EFI_PAGE_SIZE);
+    pml4 = (uint64_t *)(uintptr_t)base;
+    pdpt = pml4 + 512;
+    pd = pdpt + 512 * pdpts;
+    for (UINTN i = 0; i < pdpts; i++)
+        pml4[i] = (uint64_t)(uintptr_t)(pdpt + 512 * i) | PTE_PRESENT | PTE_WRITE;
+    for (UINTN i = 0; i < pds; i++)
+        pdpt[i] = (uint64_t)(uintptr_t)(pd + 512 * i) | PTE_PRESENT | PTE_WRITE;
+    for (UINTN i = 0; i < pds * 512; i++)
+        pd[i] = (uint64_t)i * 0x200000ULL | PTE_PRESENT | PTE_WRITE | PTE_LARGE;
+    handover_cr3 = base;
+    return EFI_SUCCESS;
+}
+
+/*
+ * Builds the hand-over page tables from a first look at the map, then
+ * takes the final map and exits boot services, retrying with a fresh map
+ * when the key went stale. Nothing may be printed (or allocated) between
+ * GetMemoryMap and ExitBootServices.
+ */
+static EFI_STATUS exit_boot_services(EFI_HANDLE image)
+{
+    UINTN size = 0, key = 0, desc_size = 0, capacity;
+    UINT32 version;
+    UINT8 *map;
+    EFI_STATUS st;
+
+    st = uefi_call_wrapper(BS->GetMemoryMap, 5, &size, NULL, &key, &desc_size, &version);
+    if (st != EFI_BUFFER_TOO_SMALL || desc_size < sizeof(EFI_MEMORY_DESCRIPTOR))
+        return EFI_ERROR(st) ? st : EFI_DEVICE_ERROR;
+    capacity = size + MAP_SLACK_ENTRIES * desc_size;
     map = AllocatePool(capacity);
     if (!map)
         return EFI_OUT_OF_RESOURCES;
-    for (int attempt = 0; attempt < 3; attempt++) {
+    size = capacity;
+    st = uefi_call_wrapper(BS->GetMemoryMap, 5, &size, (EFI_MEMORY_DESCRIPTOR *)map, &key,
+                           &desc_size, &version);
+    if (!EFI_ERROR(st))
+        st = build_page_tables(map_top(map, size, desc_size));
+    if (EFI_ERROR(st))
+        return st;
+    for (int attempt = 0; attempt < EXIT_ATTEMPTS; attempt++) {
         size = capacity;
         st = uefi_call_wrapper(BS->GetMemoryMap, 5, &size, (EFI_MEMORY_DESCRIPTOR *)map, &key,
                                &desc_size, &version);
@@ -181,16 +312,19 @@ static EFI_STATUS exit_boot_services(EFI_HANDLE image)
     return st;
 }
 
+/* Switches to our page tables and stack, then into the core. The stack
+ * top is 16-byte aligned, so hv_main starts with the ABI's alignment. */
 static void __attribute__((noreturn)) enter_core(void)
 {
     uint64_t top = (uint64_t)(uintptr_t)(hv_stack + UEFI_STACK_SIZE);
 
     __asm__ volatile("cli\n\t"
+                     "movq %1, %%cr3\n\t"
                      "movq %0, %%rsp\n\t"
                      "xorl %%ebp, %%ebp\n\t"
                      "call hv_main"
                      :
-                     : "r"(top), "D"(&boot_info)
+                     : "r"(top), "r"(handover_cr3), "D"(&boot_info)
                      : "memory");
     __builtin_unreachable();
 }
@@ -212,7 +346,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
     find_rsdp();
     st = exit_boot_services(image);
     if (EFI_ERROR(st)) {
-        Print(L"mayfly: loader: ExitBootServices failed (%r); reboot and try again\n", st);
+        /* Boot services may be half gone: this may not reach the screen. */
+        Print(L"mayfly: loader: cannot exit boot services (%r); reboot and try again\n", st);
         return st;
     }
     enter_core();
