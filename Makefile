@@ -5,6 +5,8 @@
 #   make bench      benchmarks, recorded in bench/RESULTS.md
 
 BUILD   ?= build
+V       ?= 0
+Q       := $(if $(filter 1,$(V)),,@)
 CC      ?= gcc
 LD      ?= ld
 OBJCOPY ?= objcopy
@@ -31,35 +33,42 @@ UEFI_OBJ := $(BUILD)/efi/uefi.c.o
 EFI_LDS  := /usr/lib/elf_x86_64_efi.lds
 EFI_CRT0 := /usr/lib/crt0-efi-x86_64.o
 
-.PHONY: all test demo bench clean deps unit fuzz
-all: $(BUILD)/mayfly.elf $(BUILD)/BOOTX64.EFI
+.PHONY: all test demo bench clean deps unit fuzz guests
+all: $(BUILD)/mayfly.elf $(BUILD)/BOOTX64.EFI guests
 
 $(BUILD)/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  AS      $<"
+	$(Q)$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/efi/uefi.c.o: efi/uefi.c
 	@mkdir -p $(dir $@)
-	$(CC) $(EFI_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(EFI_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/mayfly.elf: $(MB2_OBJ) $(CORE_OBJ) efi/mb2.ld
-	$(LD) -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments \
+	@echo "  LD      $@"
+	$(Q)$(LD) -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments \
 	    -T efi/mb2.ld -o $@ $(MB2_OBJ) $(CORE_OBJ)
 
 $(BUILD)/uefi.so: $(UEFI_OBJ) $(CORE_OBJ)
-	$(LD) -nostdlib -znocombreloc -shared -Bsymbolic -z noexecstack -T $(EFI_LDS) \
+	@echo "  LD      $@"
+	$(Q)$(LD) -nostdlib -znocombreloc -shared -Bsymbolic -z noexecstack -T $(EFI_LDS) \
 	    $(EFI_CRT0) $(UEFI_OBJ) $(CORE_OBJ) -L/usr/lib -lefi -lgnuefi -o $@
 
 $(BUILD)/BOOTX64.EFI: $(BUILD)/uefi.so
-	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+	@echo "  OBJCOPY $@"
+	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
 	    -j .rel.* -j .rela.* -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
+include guests/guests.mk
 include tests/tests.mk
 
 deps:

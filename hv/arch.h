@@ -34,7 +34,56 @@ int virt_arch_probe(char *buf, size_t size);
  * hv_status with the reason in buf. */
 int virt_arch_cpu_init(char *buf, size_t size);
 
-/* Time-stamp counter. */
+/* Time-stamp counter, its frequency (measured once at boot), and idling:
+ * stops the CPU until the TSC reaches deadline (or an interrupt). */
 uint64_t time_arch_tsc(void);
+uint64_t time_arch_tsc_hz(void);
+void time_arch_idle_until(uint64_t deadline);
+
+/* Zeroes n bytes at p (n a multiple of 8, p 8-byte aligned), fast. */
+void mem_arch_zero(void *p, uint64_t n);
+
+/*
+ * vCPUs: one per partition, created at boot with everything it will ever
+ * need (VMCS, EPT over the partition), so starting a guest allocates
+ * nothing. The core sees them only through these functions.
+ */
+struct vcpu_arch;
+
+/* What a run of a vCPU ended with; the arch handles everything else. */
+enum vm_exit_action {
+    VMEXIT_HYPERCALL,       /* nr and args are valid; RIP is already past it */
+    VMEXIT_PREEMPTED,       /* the quantum ran out */
+    VMEXIT_KILL,            /* the guest did something it may not: why says what */
+};
+
+struct vm_exit {
+    enum vm_exit_action action;
+    uint64_t nr;
+    uint64_t args[5];
+    char why[160];
+};
+
+/* Creates the vCPU for partition index, mapping guest-physical
+ * [0, size) to host-physical [base, base + size). NULL when the pool is
+ * exhausted. */
+struct vcpu_arch *vcpu_arch_create(uint32_t index, uint64_t base, uint64_t size);
+
+/* Prepares a fresh guest: builds its GDT and identity page tables in
+ * its memory (mem is the host pointer of guest-physical 0) and resets
+ * the vCPU to 64-bit mode at entry, RSP at the top, RDI = arg. Returns 0,
+ * or -1 when the partition is too large for the page-table area. */
+int vcpu_arch_reset(struct vcpu_arch *v, uint8_t *mem, uint64_t size, uint64_t entry,
+                    uint64_t arg);
+
+/* Runs the vCPU for at most quantum TSC ticks, until an exit the core
+ * must see. */
+void vcpu_arch_run(struct vcpu_arch *v, uint64_t quantum, struct vm_exit *exit);
+
+/* Sets the hypercall result the guest sees in its result register. */
+void vcpu_arch_set_result(struct vcpu_arch *v, int64_t value);
+
+/* Hypervisor bytes per vCPU, for the memory report. */
+uint64_t vcpu_arch_footprint(uint64_t partition_size);
 
 #endif

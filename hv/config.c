@@ -73,14 +73,21 @@ int config_parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
+static int all_digits(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
 static int parse_count(const char *s, uint32_t *out)
 {
     uint64_t v;
-    if (config_parse_size(s, &v) < 0 || v == 0 || v > PARTITION_MAX)
+    if (!all_digits(s) || config_parse_size(s, &v) < 0 || v == 0 || v > PARTITION_MAX)
         return -1;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return -1;
     *out = (uint32_t)v;
     return 0;
 }
@@ -182,6 +189,14 @@ static int guest_option(const struct line *ln, struct config_guest *g, char *wor
         return take_value(ln, word, eq + 1, g->class_name, sizeof(g->class_name), err);
     if (!strcmp(word, "args"))
         return take_value(ln, word, eq + 1, g->args, sizeof(g->args), err);
+    if (!strcmp(word, "timeout")) {
+        if (!all_digits(eq + 1) || config_parse_size(eq + 1, &g->timeout_ms) < 0 ||
+            g->timeout_ms == 0 ||
+            g->timeout_ms > 1000ULL * 3600 * 24 * 365)
+            return fail(err, ln->number, "bad timeout '%s' (milliseconds, e.g. timeout=500)",
+                        eq + 1);
+        return 0;
+    }
     if (!strcmp(word, "count")) {
         if (parse_count(eq + 1, &g->count) < 0)
             return fail(err, ln->number, "bad count '%s' (a number from 1 to %d)",
@@ -189,7 +204,7 @@ static int guest_option(const struct line *ln, struct config_guest *g, char *wor
         return 0;
     }
     return fail(err, ln->number, "unknown guest option '%s' (expected image, class, "
-                "count or args)", word);
+                "count, args or timeout)", word);
 }
 
 static int parse_guest(const struct line *ln, struct config *cfg, struct config_error *err)
@@ -198,7 +213,7 @@ static int parse_guest(const struct line *ln, struct config *cfg, struct config_
 
     if (ln->word_count < 3)
         return fail(err, ln->number, "expected 'guest <name> image=<file> [class=<class>] "
-                    "[count=N] [args=\"...\"]'");
+                    "[count=N] [args=\"...\"] [timeout=<ms>]'");
     if (!valid_name(ln->words[1], CONFIG_NAME_MAX))
         return fail(err, ln->number, "bad guest name '%s'", ln->words[1]);
     if (cfg->guest_count == CONFIG_MAX_GUESTS)

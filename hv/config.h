@@ -2,7 +2,7 @@
  * mayfly.conf: plain text, one declaration a line, '#' starts a comment.
  *
  *   partition <class> <size> x <count>
- *   guest <name> image=<file> [class=<class>] [count=N] [args="..."]
+ *   guest <name> image=<file> [class=<class>] [count=N] [args="..."] [timeout=<ms>]
  *   poweroff <when-idle|never>
  *
  * Sizes are decimal with an optional K, M or G suffix (powers of 1024).
@@ -27,6 +27,7 @@ struct config_guest {
     char class_name[CONFIG_NAME_MAX];   /* "" means the smallest class that fits */
     uint32_t count;
     char args[CONFIG_ARGS_MAX];
+    uint64_t timeout_ms;                /* 0: no time limit */
     uint32_t line;
 };
 

@@ -7,11 +7,13 @@
 #include "boot_info.h"
 #include "config.h"
 #include "console.h"
+#include "guest.h"
 #include "hv.h"
 #include "lib.h"
 #include "memmap.h"
 #include "partition.h"
 #include "pool.h"
+#include "run.h"
 
 static struct config config;
 static struct partition_table partitions;
@@ -88,9 +90,10 @@ static uint64_t highest_address(const struct boot_info *info)
 
 static void setup_pool(const struct boot_info *info)
 {
-    uint64_t size = POOL_FIXED_BYTES + POOL_PER_PARTITION * config_partition_total(&config);
-    uint64_t base;
+    uint64_t size = POOL_FIXED_BYTES, base;
 
+    for (uint32_t i = 0; i < config.class_count; i++)
+        size += config.classes[i].count * run_footprint(config.classes[i].size);
     size = ALIGN_UP(size, PAGE_2M);
     if (memmap_take(free_ranges, &free_count, BOOT_MAX_RANGES, size, PAGE_2M, &base) < 0)
         fatal(HV_NO_MEMORY, "no room for the %llu MiB hypervisor pool: give the machine more "
@@ -127,21 +130,6 @@ static void carve_partitions(void)
             (unsigned long long)(memmap_total(free_ranges, free_count) / MIB));
 }
 
-static void list_guests(const struct boot_info *info)
-{
-    for (uint32_t i = 0; i < config.guest_count; i++) {
-        const struct config_guest *g = &config.guests[i];
-        const struct boot_file *f = boot_find_file(info, g->image);
-        if (f)
-            kprintf("mayfly: guest %s: image %s (%llu bytes), class %s, count %u\n", g->name,
-                    g->image, (unsigned long long)f->size, g->class_name[0] ? g->class_name
-                    : "any", g->count);
-        else
-            kprintf("mayfly: guest %s: image %s was not loaded: put it next to mayfly.conf\n",
-                    g->name, g->image);
-    }
-}
-
 static void start_virtualisation(void)
 {
     char buf[256];
@@ -168,8 +156,6 @@ void hv_main(const struct boot_info *info)
     reserve_boot_memory(info);
     setup_pool(info);
     carve_partitions();
-    list_guests(info);
     start_virtualisation();
-    kprintf("mayfly: no guests run in this build; halting\n");
-    hv_power_off(HV_OK);
+    guest_run_all(&config, &partitions, info);
 }

@@ -23,8 +23,8 @@
 /* Memory below this address is left alone: real-mode structures, firmware. */
 #define LOW_MEMORY_LIMIT    0x100000ULL
 
-/* Hypervisor pool: fixed part plus per-partition control structures. */
+/* Hypervisor pool: this fixed part (page tables, bitmaps) plus each
+ * partition's control structures (run_footprint()). */
 #define POOL_FIXED_BYTES    (4 * MIB)
-#define POOL_PER_PARTITION  (16 * 1024ULL)
 
 #endif

@@ -11,6 +11,10 @@ void pool_init(uint64_t base, uint64_t size);
 /* Returns the physical (= virtual) address of count zeroed pages, or 0. */
 uint64_t pool_alloc_pages(uint64_t count);
 
+/* Returns size bytes aligned to align (a power of two, at most a page),
+ * zeroed, or NULL. For structures smaller than a page. */
+void *pool_alloc_bytes(uint64_t size, uint64_t align);
+
 uint64_t pool_used(void);
 uint64_t pool_size(void);
 

@@ -3,6 +3,7 @@
 #include "../hv/fmt.h"
 #include "../hv/hv.h"
 #include "../hv/pool.h"
+#include "vcpu.h"
 #include "vmx.h"
 #include "x86.h"
 
@@ -24,14 +25,21 @@ int virt_arch_cpu_init(char *buf, size_t size)
     }
     *(uint32_t *)(uintptr_t)vmxon_region = (uint32_t)(vmx_caps.basic & 0x7fffffff);
     write_cr0(fixed_bits(read_cr0(), MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1));
-    write_cr4(fixed_bits(read_cr4() | CR4_VMXE, MSR_IA32_VMX_CR4_FIXED0,
-                         MSR_IA32_VMX_CR4_FIXED1));
+    /* OSFXSR: FXSAVE/FXRSTOR must carry the guests' SSE registers. */
+    write_cr4(fixed_bits(read_cr4() | CR4_VMXE | CR4_OSFXSR | CR4_OSXMMEXCPT,
+                         MSR_IA32_VMX_CR4_FIXED0, MSR_IA32_VMX_CR4_FIXED1));
     __asm__ volatile("vmxon %1; setna %0" : "=q"(failed) : "m"(vmxon_region) : "cc", "memory");
     if (failed) {
         fmt_snprintf(buf, size, "VMXON failed: VT-x could not be turned on "
                      "(another hypervisor running, or firmware left VMX in use)");
         return HV_VTX_INCOMPLETE;
     }
-    fmt_snprintf(buf, size, "VMXON ok on the boot CPU");
+    vmx_setup_controls();
+    if (!vmx_setup.msr_bitmap || !vmx_setup.io_bitmap_b) {
+        fmt_snprintf(buf, size, "no pool pages for the MSR and I/O bitmaps");
+        return HV_NO_MEMORY;
+    }
+    fmt_snprintf(buf, size, "VMXON ok on the boot CPU; VPID %s, preemption timer 1/%u TSC",
+                 vmx_setup.use_vpid ? "on" : "off", 1u << vmx_setup.preemption_shift);
     return HV_OK;
 }

@@ -5,12 +5,14 @@
 #include <stdint.h>
 
 #define CR0_PE          (1ULL << 0)
+#define CR0_ET          (1ULL << 4)
 #define CR0_NE          (1ULL << 5)
 #define CR0_WP          (1ULL << 16)
 #define CR0_PG          (1ULL << 31)
 #define CR4_PAE         (1ULL << 5)
 #define CR4_PGE         (1ULL << 7)
 #define CR4_OSFXSR      (1ULL << 9)
+#define CR4_OSXMMEXCPT  (1ULL << 10)
 #define CR4_VMXE        (1ULL << 13)
 
 #define MSR_IA32_FEATURE_CONTROL   0x03a

@@ -1,0 +1,195 @@
+/* Guest lifecycle: validate images, start instances in partitions, end
+ * them (scrubbing the partition), and the console and memory helpers the
+ * hypercalls use. The scheduling loop is in hv/run.c. */
+#include <stdarg.h>
+
+#include "../include/mayfly/abi.h"
+#include "console.h"
+#include "fmt.h"
+#include "guest.h"
+#include "hv.h"
+#include "lib.h"
+#include "pool.h"
+#include "run.h"
+
+static uint32_t next_guest_id = 1;
+static uint32_t running;
+
+void *guest_memory(const struct guest *g, uint64_t gpa, uint64_t len)
+{
+    if (gpa > g->mem_size || len > g->mem_size - gpa)
+        return NULL;
+    return g->mem + gpa;
+}
+
+uint32_t guest_running_count(void)
+{
+    return running;
+}
+
+uint32_t guest_started_count(void)
+{
+    return next_guest_id - 1;
+}
+
+void guest_log_error(struct guest *g, const char *fmt, ...)
+{
+    char buf[192];
+    va_list ap;
+
+    if (g->errors_logged > GUEST_ERRORS_LOGGED)
+        return;
+    if (g->errors_logged++ == GUEST_ERRORS_LOGGED) {
+        kprintf("mayfly: guest %u %s: further hypercall errors are not logged\n", g->id, g->name);
+        return;
+    }
+    va_start(ap, fmt);
+    fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    kprintf("mayfly: guest %u %s: %s\n", g->id, g->name, buf);
+}
+
+static void console_flush_line(struct guest *g)
+{
+    g->line_buf[g->line_len] = '\0';
+    kprintf("[%s] %s\n", g->name, g->line_buf);
+    g->line_len = 0;
+}
+
+void guest_console(struct guest *g, const char *text, uint64_t len)
+{
+    for (uint64_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (c == '\n') {
+            console_flush_line(g);
+            continue;
+        }
+        /* Guests cannot inject terminal control sequences into the log. */
+        if ((unsigned char)c < 0x20 || (unsigned char)c > 0x7e)
+            c = c == '\t' ? ' ' : '?';
+        g->line_buf[g->line_len++] = c;
+        if (g->line_len == GUEST_LINE_MAX - 1)
+            console_flush_line(g);
+    }
+}
+
+/* Validates a line's image once, for the memory of the partition it may get. */
+int guest_line_prepare(struct guest_line *l, const struct config *cfg,
+                       const struct partition_table *parts, const struct boot_info *info)
+{
+    const struct boot_file *f = boot_find_file(info, l->cfg->image);
+    uint64_t limit = 0;
+    char why[160];
+
+    l->class_index = l->cfg->class_name[0] ? config_find_class(cfg, l->cfg->class_name) : -1;
+    for (uint32_t i = 0; i < parts->class_count; i++)
+        if (l->class_index < 0 || (int)i == l->class_index)
+            limit = parts->classes[i].size > limit ? parts->classes[i].size : limit;
+    if (!f) {
+        kprintf("mayfly: guest %s: image %s was not loaded: put it next to mayfly.conf; "
+                "not started\n", l->cfg->name, l->cfg->image);
+        return -1;
+    }
+    l->image = (const uint8_t *)(uintptr_t)f->addr;
+    l->image_size = f->size;
+    if (elf_validate(l->image, f->size, limit, &l->elf, why, sizeof(why)) < 0) {
+        kprintf("mayfly: guest %s: image %s rejected: %s\n", l->cfg->name, l->cfg->image, why);
+        return -1;
+    }
+    l->need = elf_memory_needed(&l->elf);
+    l->pending = l->cfg->count;
+    l->valid = 1;
+    kprintf("mayfly: guest %s: image %s ok (entry 0x%llx, needs %llu KiB), class %s, "
+            "%u instances\n", l->cfg->name, l->cfg->image, (unsigned long long)l->elf.entry,
+            (unsigned long long)(l->need / 1024),
+            l->class_index >= 0 ? parts->classes[l->class_index].name : "smallest that fits",
+            l->cfg->count);
+    return 0;
+}
+
+static void write_boot_info(struct guest *g, const struct guest_line *l)
+{
+    struct mf_boot_info *bi = (struct mf_boot_info *)(void *)(g->mem + MF_BOOT_INFO_GPA);
+
+    memset(bi, 0, sizeof(*bi));
+    bi->magic = MF_BOOT_INFO_MAGIC;
+    bi->abi_version = MF_ABI_VERSION;
+    bi->guest_id = g->id;
+    bi->features = MF_FEATURE_WAIT;
+    bi->mem_size = g->mem_size;
+    bi->tsc_hz = time_arch_tsc_hz();
+    bi->start_tsc = g->start_tsc;
+    bi->instance = g->instance;
+    str_copy(bi->name, l->cfg->name, sizeof(bi->name));
+    bi->cmdline_len = (uint32_t)str_copy(bi->cmdline, l->cfg->args, sizeof(bi->cmdline));
+}
+
+/* Starts the next instance of line l in partition p (already allocated). */
+static void start_in(struct guest *g, struct guest_line *l, uint32_t line_index,
+                     const struct partition_table *parts)
+{
+    const struct partition *p = &parts->parts[g->partition];
+    const struct partition_class *c = &parts->classes[p->class_index];
+
+    if (g->dirty)
+        mem_arch_zero(g->mem, g->mem_size);
+    g->dirty = 1;
+    g->id = next_guest_id++;
+    g->line = line_index;
+    g->instance = l->next_instance++;
+    g->state = GUEST_RUNNABLE;
+    g->exit_status = 0;
+    g->errors_logged = 0;
+    g->line_len = 0;
+    g->hypercalls = g->preemptions = 0;
+    fmt_snprintf(g->name, sizeof(g->name), "%s.%u", l->cfg->name, g->instance);
+    g->start_tsc = time_arch_tsc();
+    g->kill_tsc = l->cfg->timeout_ms
+                      ? g->start_tsc + l->cfg->timeout_ms * (time_arch_tsc_hz() / 1000) : 0;
+    write_boot_info(g, l);
+    elf_load(&l->elf, l->image, g->mem);
+    if (vcpu_arch_reset(g->vcpu, g->mem, g->mem_size, l->elf.entry, MF_BOOT_INFO_GPA) < 0) {
+        kprintf("mayfly: guest %u %s: partition too large for its page tables\n", g->id,
+                g->name);
+        g->state = GUEST_FREE;
+        return;
+    }
+    running++;
+    kprintf("mayfly: guest %u %s started in partition %s/%u at 0x%llx (%llu MiB)\n", g->id,
+            g->name, c->name, g->partition - c->first, (unsigned long long)p->base,
+            (unsigned long long)(c->size / MIB));
+    run_enqueue(g);
+}
+
+/* Starts as many pending instances as free partitions allow, in config order. */
+void guest_start_pending(struct guest_line *lines, uint32_t count, struct guest *guests,
+                         struct partition_table *parts)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        struct guest_line *l = &lines[i];
+        while (l->valid && l->pending) {
+            uint32_t p = partition_alloc(parts, l->class_index, l->need);
+            if (p == PARTITION_NONE)
+                break;
+            l->pending--;
+            start_in(&guests[p], l, i, parts);
+        }
+    }
+}
+
+/* Ends g: logs why, scrubs its partition and frees it. */
+void guest_end(struct guest *g, struct partition_table *parts, int killed, const char *why)
+{
+    if (g->line_len)
+        console_flush_line(g);
+    if (killed)
+        kprintf("mayfly: guest %u %s killed: %s\n", g->id, g->name, why);
+    else
+        kprintf("mayfly: guest %u %s exited with status %lld\n", g->id, g->name,
+                (long long)g->exit_status);
+    mem_arch_zero(g->mem, g->mem_size);
+    g->dirty = 0;
+    g->state = GUEST_FREE;
+    running--;
+    partition_free(parts, g->partition);
+}

@@ -1,0 +1,92 @@
+/*
+ * Guests: one per partition at a time. A guest line of the config starts
+ * count instances; each gets a free partition of its class (or the
+ * smallest class that fits), its own id and log prefix. When a guest
+ * ends, its partition is scrubbed to zero and returns to the free list,
+ * and the next waiting instance, if any, starts in it.
+ */
+#ifndef HV_GUEST_H
+#define HV_GUEST_H
+
+#include <stdint.h>
+#include "arch.h"
+#include "config.h"
+#include "elf.h"
+#include "partition.h"
+
+enum guest_state {
+    GUEST_FREE = 0,             /* the partition holds no guest */
+    GUEST_RUNNABLE,             /* on the run queue or running */
+    GUEST_WAITING,              /* in the wait hypercall */
+    GUEST_EXITED,               /* asked to exit; ends at the next scheduling point */
+};
+
+#define GUEST_NAME_MAX     40
+#define GUEST_LINE_MAX     160
+#define GUEST_ERRORS_LOGGED 8   /* hypercall errors logged per guest, then silence */
+
+struct guest {
+    uint32_t id;                /* unique over the hypervisor's lifetime */
+    uint32_t line;              /* index of its config guest line */
+    uint32_t instance;
+    uint32_t partition;
+    enum guest_state state;
+    uint8_t *mem;               /* host pointer of guest-physical 0 */
+    uint64_t mem_size;
+    struct vcpu_arch *vcpu;
+    uint64_t start_tsc;
+    uint64_t kill_tsc;          /* time limit, 0 for none */
+    int64_t exit_status;
+    uint32_t errors_logged;
+    uint32_t line_len;
+    uint64_t hypercalls;
+    uint64_t preemptions;
+    char name[GUEST_NAME_MAX];  /* "<config name>.<instance>" */
+    char line_buf[GUEST_LINE_MAX];
+    uint8_t dirty;              /* partition may hold old bytes: scrub before use */
+};
+
+/* Per config guest line: the validated image and instances left to start. */
+struct guest_line {
+    const struct config_guest *cfg;
+    const uint8_t *image;
+    uint64_t image_size;
+    struct elf_image elf;
+    int class_index;            /* -1: smallest class that fits */
+    uint64_t need;              /* guest memory the image needs */
+    uint32_t next_instance;
+    uint32_t pending;           /* instances waiting for a partition */
+    int valid;
+};
+
+/* Checked guest memory translation: the host pointer for guest-physical
+ * [gpa, gpa + len), or NULL if any byte of it lies outside the guest's
+ * memory (overflow-safe). The only way the hypervisor touches guest memory
+ * on a guest's behalf. */
+void *guest_memory(const struct guest *g, uint64_t gpa, uint64_t len);
+
+/* Logs a hypercall error for g (rate-limited per guest). */
+void guest_log_error(struct guest *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Appends len bytes of guest console output to g's line buffer, printing
+ * whole lines with the guest's prefix. */
+void guest_console(struct guest *g, const char *text, uint64_t len);
+
+/* Number of guests alive now, and started since boot. */
+uint32_t guest_running_count(void);
+uint32_t guest_started_count(void);
+
+/* Boots the guest side: vCPUs for every partition, images validated,
+ * autostart instances started; then schedules until the machine powers
+ * off. Never returns. */
+void guest_run_all(struct config *cfg, struct partition_table *parts,
+                   const struct boot_info *info) __attribute__((noreturn));
+
+/* Hypercall entry from the scheduler: runs hypercall nr for g. */
+void hypercall_dispatch(struct guest *g, uint64_t nr, const uint64_t *args);
+
+/* Wait support for the WAIT hypercall: parks g until deadline. */
+void guest_wait(struct guest *g, uint64_t deadline);
+
+#endif

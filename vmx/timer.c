@@ -1,0 +1,57 @@
+/* Time: the TSC, its frequency measured against the PIT at boot, and the
+ * idle loop. The PIT is channel 2 with its gate (port 0x61), so no
+ * interrupt is needed; the legacy PICs are masked so that no device
+ * interrupt reaches the CPU. */
+#include "../hv/arch.h"
+#include "x86.h"
+
+#define PIT_HZ          1193182ULL
+#define PIT_CH2         0x42
+#define PIT_MODE        0x43
+#define PIT_GATE        0x61
+#define CALIBRATE_MS    10
+#define PIC1_DATA       0x21
+#define PIC2_DATA       0xa1
+
+static uint64_t tsc_hz;
+
+static uint64_t calibrate(void)
+{
+    uint16_t latch = (uint16_t)(PIT_HZ * CALIBRATE_MS / 1000);
+    uint64_t t0, t1;
+    uint32_t spins = 0;
+
+    outb(PIT_GATE, (uint8_t)((inb(PIT_GATE) & ~0x02) | 0x01));  /* gate on, speaker off */
+    outb(PIT_MODE, 0xb0);               /* channel 2, lobyte/hibyte, mode 0 */
+    outb(PIT_CH2, (uint8_t)latch);
+    outb(PIT_CH2, (uint8_t)(latch >> 8));
+    t0 = rdtsc();
+    while (!(inb(PIT_GATE) & 0x20) && ++spins < 100000000u)
+        ;
+    t1 = rdtsc();
+    return (t1 - t0) * (1000 / CALIBRATE_MS);
+}
+
+uint64_t time_arch_tsc_hz(void)
+{
+    if (!tsc_hz) {
+        outb(PIC1_DATA, 0xff);
+        outb(PIC2_DATA, 0xff);
+        tsc_hz = calibrate();
+        if (!tsc_hz)
+            tsc_hz = 1000000000ULL;     /* no PIT: assume 1 GHz rather than divide by 0 */
+    }
+    return tsc_hz;
+}
+
+void time_arch_idle_until(uint64_t deadline)
+{
+    while ((int64_t)(rdtsc() - deadline) < 0)
+        __asm__ volatile("pause");
+}
+
+void mem_arch_zero(void *p, uint64_t n)
+{
+    uint64_t count = n / 8;
+    __asm__ volatile("rep stosq" : "+D"(p), "+c"(count) : "a"(0ULL) : "memory");
+}

@@ -1,0 +1,353 @@
+/*
+ * vCPU lifecycle on VT-x: create (VMCS and EPT at boot), reset (a fresh
+ * 64-bit guest), run (enter until an exit the core must see). Exit
+ * handling lives in vmx/exit.c.
+ */
+#include "../hv/arch.h"
+#include "../hv/lib.h"
+#include "../hv/pagetable.h"
+#include "../hv/param.h"
+#include "../hv/pool.h"
+#include "../include/mayfly/abi.h"
+#include "cpu.h"
+#include "exit.h"
+#include "vcpu.h"
+#include "vmcs.h"
+#include "vmx.h"
+#include "x86.h"
+
+#define EPT_READ        (1ULL << 0)
+#define EPT_WRITE       (1ULL << 1)
+#define EPT_EXECUTE     (1ULL << 2)
+#define EPT_MEMTYPE_WB  (6ULL << 3)
+#define EPT_LARGE       (1ULL << 7)
+#define EPTP_WB         6ULL
+#define EPTP_WALK_4     (3ULL << 3)
+
+#define PTE_P   (1ULL << 0)
+#define PTE_RW  (1ULL << 1)
+#define PTE_PS  (1ULL << 7)
+
+/* Access rights of the guest's flat segments (SDM 24.4.1). */
+#define AR_CODE64       0xa09b
+#define AR_DATA         0xc093
+#define AR_TSS_BUSY     0x008b
+#define AR_UNUSABLE     0x10000
+
+static const struct pt_format ept_format = {
+    .table = EPT_READ | EPT_WRITE | EPT_EXECUTE,
+    .leaf_2m = EPT_READ | EPT_WRITE | EPT_EXECUTE | EPT_MEMTYPE_WB | EPT_LARGE,
+    .leaf_4k = EPT_READ | EPT_WRITE | EPT_EXECUTE | EPT_MEMTYPE_WB,
+    .large = EPT_LARGE,
+};
+
+static const struct pt_format guest_format = {
+    .table = PTE_P | PTE_RW,
+    .leaf_2m = PTE_P | PTE_RW | PTE_PS,
+    .leaf_4k = PTE_P | PTE_RW,
+    .large = PTE_PS,
+};
+
+static struct vcpu_arch *current_vmcs_owner;
+static struct vcpu_arch *fpu_owner;
+
+static uint64_t pool_page(void *arg)
+{
+    (void)arg;
+    return pool_alloc_pages(1);
+}
+
+static uint64_t *identity_table(void *arg, uint64_t addr)
+{
+    (void)arg;
+    return (uint64_t *)(uintptr_t)addr;
+}
+
+static int vmptrld(uint64_t vmcs)
+{
+    uint8_t failed;
+    __asm__ volatile("vmptrld %1; setna %0" : "=q"(failed) : "m"(vmcs) : "cc", "memory");
+    return failed ? -1 : 0;
+}
+
+static int vmclear(uint64_t vmcs)
+{
+    uint8_t failed;
+    __asm__ volatile("vmclear %1; setna %0" : "=q"(failed) : "m"(vmcs) : "cc", "memory");
+    return failed ? -1 : 0;
+}
+
+static void make_current(struct vcpu_arch *v)
+{
+    if (current_vmcs_owner != v) {
+        vmptrld(v->vmcs);
+        current_vmcs_owner = v;
+    }
+}
+
+struct table_register {
+    uint16_t limit;
+    uint64_t base;
+} __attribute__((packed));
+
+/* Host state: the same for every VMCS; written once at creation. */
+static void write_host_state(void)
+{
+    struct table_register gdtr, idtr;
+    uint64_t tr_base;
+    const uint64_t *gdt;
+
+    __asm__ volatile("sgdt %0" : "=m"(gdtr));
+    __asm__ volatile("sidt %0" : "=m"(idtr));
+    gdt = (const uint64_t *)(uintptr_t)gdtr.base;
+    tr_base = ((gdt[GDT_TSS / 8] >> 16) & 0xffffff) | (((gdt[GDT_TSS / 8] >> 56) & 0xff) << 24) |
+              (gdt[GDT_TSS / 8 + 1] << 32);
+    vmwrite(VMCS_HOST_CR0, read_cr0());
+    vmwrite(VMCS_HOST_CR3, read_cr3());
+    vmwrite(VMCS_HOST_CR4, read_cr4());
+    vmwrite(VMCS_HOST_CS_SELECTOR, GDT_CODE);
+    vmwrite(VMCS_HOST_SS_SELECTOR, GDT_DATA);
+    vmwrite(VMCS_HOST_DS_SELECTOR, GDT_DATA);
+    vmwrite(VMCS_HOST_ES_SELECTOR, GDT_DATA);
+    vmwrite(VMCS_HOST_FS_SELECTOR, GDT_DATA);
+    vmwrite(VMCS_HOST_GS_SELECTOR, GDT_DATA);
+    vmwrite(VMCS_HOST_TR_SELECTOR, GDT_TSS);
+    vmwrite(VMCS_HOST_FS_BASE, 0);
+    vmwrite(VMCS_HOST_GS_BASE, 0);
+    vmwrite(VMCS_HOST_TR_BASE, tr_base);
+    vmwrite(VMCS_HOST_GDTR_BASE, gdtr.base);
+    vmwrite(VMCS_HOST_IDTR_BASE, idtr.base);
+    vmwrite(VMCS_HOST_IA32_SYSENTER_CS, 0);
+    vmwrite(VMCS_HOST_SYSENTER_ESP, 0);
+    vmwrite(VMCS_HOST_SYSENTER_EIP, 0);
+    vmwrite(VMCS_HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
+    vmwrite(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit);
+}
+
+/* Execution controls: deny by default, every guest exception exits. */
+static void write_controls(const struct vcpu_arch *v)
+{
+    const struct vmx_setup *s = &vmx_setup;
+
+    vmwrite(VMCS_PIN_BASED_CONTROLS, s->pin);
+    vmwrite(VMCS_PROC_BASED_CONTROLS, s->proc);
+    vmwrite(VMCS_PROC_BASED_CONTROLS2, s->proc2);
+    vmwrite(VMCS_EXIT_CONTROLS, s->exit);
+    vmwrite(VMCS_ENTRY_CONTROLS, s->entry);
+    vmwrite(VMCS_EXCEPTION_BITMAP, 0xffffffff);
+    vmwrite(VMCS_PAGE_FAULT_ERROR_MASK, 0);
+    vmwrite(VMCS_PAGE_FAULT_ERROR_MATCH, 0);
+    vmwrite(VMCS_CR3_TARGET_COUNT, 0);
+    vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
+    vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+    vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+    vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, 0);
+    vmwrite(VMCS_IO_BITMAP_A, s->io_bitmap_a);
+    vmwrite(VMCS_IO_BITMAP_B, s->io_bitmap_b);
+    vmwrite(VMCS_MSR_BITMAP, s->msr_bitmap);
+    vmwrite(VMCS_TSC_OFFSET, 0);
+    vmwrite(VMCS_EPT_POINTER, v->ept_root | EPTP_WALK_4 | EPTP_WB);
+    if (s->use_vpid)
+        vmwrite(VMCS_VPID, v->vpid);
+    /* The host owns every CR0 and CR4 bit: a guest write that changes
+     * one exits; reads see the shadows (CR4 without VMXE). */
+    vmwrite(VMCS_CR0_GUEST_HOST_MASK, ~0ULL);
+    vmwrite(VMCS_CR4_GUEST_HOST_MASK, ~0ULL);
+    vmwrite(VMCS_LINK_POINTER, ~0ULL);
+}
+
+uint64_t vcpu_arch_footprint(uint64_t partition_size)
+{
+    uint64_t pds = (partition_size + (1ULL << 30) - 1) >> 30;
+    /* VMCS, EPT PML4 + PDPT + one PD per GiB, and the vcpu structure. */
+    return (1 + 2 + pds) * PAGE_SIZE + sizeof(struct vcpu_arch);
+}
+
+struct vcpu_arch *vcpu_arch_create(uint32_t index, uint64_t base, uint64_t size)
+{
+    struct vcpu_arch *v = pool_alloc_bytes(sizeof(*v), 64);
+    struct pt_ctx ept = { .fmt = &ept_format, .alloc = pool_page, .table_ptr = identity_table };
+
+    if (!v)
+        return NULL;
+    v->vmcs = pool_alloc_pages(1);
+    if (!v->vmcs || pt_init(&ept) < 0 || pt_map(&ept, 0, base, size, PAGE_2M) < 0)
+        return NULL;
+    v->ept_root = ept.root;
+    v->vpid = vmx_setup.use_vpid ? (uint16_t)(index + 1) : 0;
+    *(uint32_t *)(uintptr_t)v->vmcs = (uint32_t)(vmx_caps.basic & 0x7fffffff);
+    if (vmclear(v->vmcs) < 0 || vmptrld(v->vmcs) < 0)
+        return NULL;
+    current_vmcs_owner = v;
+    write_host_state();
+    write_controls(v);
+    return v;
+}
+
+/* Builds the guest's GDT and identity page tables inside its memory:
+ * page 0 is left unmapped so that null pointers fault. */
+struct guest_tables {
+    uint8_t *mem;
+    uint64_t next;
+};
+
+static uint64_t guest_table_alloc(void *arg)
+{
+    struct guest_tables *t = arg;
+    uint64_t gpa = t->next;
+
+    if (gpa >= MF_PAGE_TABLE_END)
+        return 0;
+    t->next += PAGE_SIZE;
+    memset(t->mem + gpa, 0, PAGE_SIZE);
+    return gpa;
+}
+
+static uint64_t *guest_table_ptr(void *arg, uint64_t gpa)
+{
+    struct guest_tables *t = arg;
+    return (uint64_t *)(void *)(t->mem + gpa);
+}
+
+static int build_guest_tables(uint8_t *mem, uint64_t size, uint64_t *cr3)
+{
+    struct guest_tables t = { mem, MF_PAGE_TABLE_GPA };
+    struct pt_ctx c = { .fmt = &guest_format, .alloc = guest_table_alloc,
+                        .table_ptr = guest_table_ptr, .arg = &t };
+    uint64_t *gdt = (uint64_t *)(void *)(mem + MF_GDT_GPA);
+
+    gdt[0] = 0;
+    gdt[1] = 0x00af9b000000ffffULL;     /* 0x08: 64-bit code */
+    gdt[2] = 0x00cf93000000ffffULL;     /* 0x10: data */
+    if (pt_init(&c) < 0 || pt_map(&c, PAGE_SIZE, PAGE_SIZE, PAGE_2M - PAGE_SIZE, PAGE_SIZE) < 0)
+        return -1;
+    if (size > PAGE_2M && pt_map(&c, PAGE_2M, PAGE_2M, size - PAGE_2M, PAGE_2M) < 0)
+        return -1;
+    *cr3 = c.root;
+    return 0;
+}
+
+static void write_segment(uint32_t selector_field, uint16_t selector, uint32_t ar)
+{
+    /* The fields of one segment are laid out at fixed distances from
+     * its selector field (SDM Appendix B). */
+    uint32_t n = (selector_field - VMCS_GUEST_ES_SELECTOR) / 2;
+    vmwrite(selector_field, selector);
+    vmwrite(VMCS_GUEST_ES_BASE + 2 * n, 0);
+    vmwrite(VMCS_GUEST_ES_LIMIT + 2 * n, ar == AR_TSS_BUSY ? 0x67 : 0xffffffff);
+    vmwrite(VMCS_GUEST_ES_ACCESS + 2 * n, ar);
+}
+
+static void write_guest_state(uint64_t cr3, uint64_t size, uint64_t entry)
+{
+    uint64_t cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_PG;
+    uint64_t cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+
+    cr0 = (cr0 | rdmsr(MSR_IA32_VMX_CR0_FIXED0)) & rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+    vmwrite(VMCS_GUEST_CR0, cr0);
+    vmwrite(VMCS_CR0_READ_SHADOW, cr0);
+    vmwrite(VMCS_CR4_READ_SHADOW, cr4);
+    cr4 = (cr4 | rdmsr(MSR_IA32_VMX_CR4_FIXED0)) & rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+    vmwrite(VMCS_GUEST_CR4, cr4);
+    vmwrite(VMCS_GUEST_CR3, cr3);
+    vmwrite(VMCS_GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+    write_segment(VMCS_GUEST_CS_SELECTOR, 0x08, AR_CODE64);
+    write_segment(VMCS_GUEST_SS_SELECTOR, 0x10, AR_DATA);
+    write_segment(VMCS_GUEST_DS_SELECTOR, 0x10, AR_DATA);
+    write_segment(VMCS_GUEST_ES_SELECTOR, 0x10, AR_DATA);
+    write_segment(VMCS_GUEST_FS_SELECTOR, 0x10, AR_DATA);
+    write_segment(VMCS_GUEST_GS_SELECTOR, 0x10, AR_DATA);
+    write_segment(VMCS_GUEST_TR_SELECTOR, 0, AR_TSS_BUSY);
+    write_segment(VMCS_GUEST_LDTR_SELECTOR, 0, AR_UNUSABLE);
+    vmwrite(VMCS_GUEST_GDTR_BASE, MF_GDT_GPA);
+    vmwrite(VMCS_GUEST_GDTR_LIMIT, 3 * 8 - 1);
+    vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+    vmwrite(VMCS_GUEST_IDTR_LIMIT, 0);
+    vmwrite(VMCS_GUEST_DR7, 0x400);
+    vmwrite(VMCS_GUEST_IA32_DEBUGCTL, 0);
+    vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
+    vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
+    vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
+    vmwrite(VMCS_GUEST_RSP, size);
+    vmwrite(VMCS_GUEST_RIP, entry);
+    vmwrite(VMCS_GUEST_RFLAGS, 0x2);    /* interrupts off */
+    vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+    vmwrite(VMCS_GUEST_ACTIVITY_STATE, 0);
+    vmwrite(VMCS_GUEST_PENDING_DBG, 0);
+}
+
+/* Flushes what the previous tenant may have left in the TLB under this VPID. */
+static void flush_vpid(const struct vcpu_arch *v)
+{
+    struct {
+        uint64_t vpid;
+        uint64_t address;
+    } desc = { v->vpid, 0 };
+    uint64_t type = vmx_setup.invvpid_single ? 1 : 2;
+
+    if (vmx_setup.use_vpid)
+        __asm__ volatile("invvpid %0, %1" ::"m"(desc), "r"(type) : "cc", "memory");
+}
+
+static void reset_fpu(struct vcpu_arch *v)
+{
+    uint16_t fcw = 0x037f;
+    uint32_t mxcsr = 0x1f80;
+
+    memset(v->fxsave, 0, sizeof(v->fxsave));
+    memcpy(&v->fxsave[0], &fcw, sizeof(fcw));
+    memcpy(&v->fxsave[24], &mxcsr, sizeof(mxcsr));
+    if (fpu_owner == v)
+        fpu_owner = NULL;
+}
+
+int vcpu_arch_reset(struct vcpu_arch *v, uint8_t *mem, uint64_t size, uint64_t entry,
+                    uint64_t arg)
+{
+    uint64_t cr3;
+
+    if (build_guest_tables(mem, size, &cr3) < 0)
+        return -1;
+    make_current(v);
+    write_guest_state(cr3, size, entry);
+    memset(&v->regs, 0, sizeof(v->regs));
+    v->regs.rdi = arg;
+    reset_fpu(v);
+    flush_vpid(v);
+    return 0;
+}
+
+/* The x87/SSE registers belong to whichever guest ran last; the host never
+ * uses them, so they are switched only when another guest runs. */
+static void switch_fpu(struct vcpu_arch *v)
+{
+    if (fpu_owner == v)
+        return;
+    if (fpu_owner)
+        __asm__ volatile("fxsave64 %0" : "=m"(fpu_owner->fxsave));
+    __asm__ volatile("fxrstor64 %0" ::"m"(v->fxsave));
+    fpu_owner = v;
+}
+
+void vcpu_arch_run(struct vcpu_arch *v, uint64_t quantum, struct vm_exit *exit)
+{
+    uint64_t ticks = quantum >> vmx_setup.preemption_shift;
+
+    make_current(v);
+    switch_fpu(v);
+    vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks ? (ticks > 0xffffffffULL ? 0xffffffffULL : ticks) : 1);
+    for (;;) {
+        if (vmx_enter(&v->regs, v->launched)) {
+            exit_entry_failed(v, exit);
+            return;
+        }
+        v->launched = 1;
+        if (exit_dispatch(v, exit))
+            return;
+    }
+}
+
+void vcpu_arch_set_result(struct vcpu_arch *v, int64_t value)
+{
+    v->regs.rax = (uint64_t)value;
+}

@@ -1,0 +1,58 @@
+/* The VT-x vCPU: saved guest registers (offsets used by vmentry.S), the
+ * VMCS and EPT of its partition, and its x87/SSE state. */
+#ifndef VMX_VCPU_H
+#define VMX_VCPU_H
+
+#define VCPU_RAX  0
+#define VCPU_RBX  8
+#define VCPU_RCX  16
+#define VCPU_RDX  24
+#define VCPU_RSI  32
+#define VCPU_RDI  40
+#define VCPU_RBP  48
+#define VCPU_R8   56
+#define VCPU_R9   64
+#define VCPU_R10  72
+#define VCPU_R11  80
+#define VCPU_R12  88
+#define VCPU_R13  96
+#define VCPU_R14  104
+#define VCPU_R15  112
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+struct vcpu_regs {
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+};
+_Static_assert(sizeof(struct vcpu_regs) == VCPU_R15 + 8, "vcpu_regs layout");
+
+struct vcpu_arch {
+    struct vcpu_regs regs;          /* first: vmentry.S indexes from here */
+    uint64_t vmcs;                  /* physical address of the VMCS region */
+    uint64_t ept_root;
+    uint16_t vpid;                  /* 0 when VPIDs are not in use */
+    uint8_t launched;
+    uint8_t fxsave[512] __attribute__((aligned(16)));
+};
+
+/* Enters the guest (VMLAUNCH when launched is 0, else VMRESUME) and
+ * returns 0 at the next VM exit, or 1 when the entry itself failed. */
+int vmx_enter(struct vcpu_regs *regs, int launched);
+
+/* Controls and shared bitmaps, set up once by virt_arch_cpu_init. */
+struct vmx_setup {
+    uint32_t pin, proc, proc2, exit, entry;
+    uint64_t msr_bitmap, io_bitmap_a, io_bitmap_b;
+    uint32_t preemption_shift;      /* timer ticks = TSC >> shift */
+    int use_vpid;
+    int invvpid_single;
+};
+
+extern struct vmx_setup vmx_setup;
+
+void vmx_setup_controls(void);
+#endif
+
+#endif
