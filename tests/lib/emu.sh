@@ -44,9 +44,11 @@ mk_iso() {
     return $rc
 }
 
-# Looks at a finished run and sets EMU_RESULT.
+# Looks at a finished run and sets EMU_RESULT. The serial log loses the
+# carriage returns the console sends, so tests can anchor on line ends.
 emu_classify() {
     local dir=$1 rc=$2
+    [ -f "$dir/serial.log" ] && sed -i 's/\r$//' "$dir/serial.log"
     if grep -q "mayfly: power off (status" "$dir/serial.log" 2>/dev/null &&
        { [ "$3" != bochs ] || grep -q "shutdown requested" "$dir/emu.log"; }; then
         EMU_RESULT=poweroff

@@ -68,6 +68,9 @@ expect_poweroff() {
 # run_case NAME: runs the function NAME in a fresh directory.
 run_case() {
     local name=$1
+    if [ -n "${CASE_FILTER:-}" ] && ! [[ $name =~ $CASE_FILTER ]]; then
+        return
+    fi
     CASE_DIR=$SYSTEST_OUT/$name
     CASE_WHY=
     QEMU_RC=
@@ -83,4 +86,29 @@ run_case() {
         echo "---- emulator log tail"
         grep -vE "^[0-9]+i\[" "$CASE_DIR/emu.log" 2>/dev/null | tail -n 10 | sed 's/^/    /'
     fi
+}
+
+# run_check NAME DIR: judges the function NAME against an earlier run in
+# DIR (several checks on one boot, each counted on its own).
+run_check() {
+    local name=$1
+    if [ -n "${CASE_FILTER:-}" ] && ! [[ $name =~ $CASE_FILTER ]]; then
+        return
+    fi
+    CASE_DIR=$2
+    CASE_WHY=
+    if [ ! -f "$CASE_DIR/serial.log" ]; then
+        echo "FAIL: $name: the boot it checks did not run"
+        return
+    fi
+    if "$name"; then
+        echo "PASS: $name"
+    else
+        echo "FAIL: $name: ${CASE_WHY:-check returned failure}"
+    fi
+}
+
+# guest_line NAME.INSTANCE REGEX: a hypervisor line about that guest.
+expect_guest() {
+    expect_line "^mayfly: guest [0-9]+ $1 $2"
 }

@@ -1,0 +1,114 @@
+# Hostile guests beside victims (Bochs, tigerlake). One boot runs every
+# attack at once next to two CPU-bound victims and a sleeper; each check
+# below judges one attacker by the hypervisor's log line about it. The
+# victims must finish with the correct result and the hypervisor must
+# power off cleanly, with status 1 because guests were killed.
+source "$(dirname "$0")/lib.sh"
+G=$MAYFLY_BUILD/guests
+ADV=$SYSTEST_OUT/adversarial_boot
+
+# Layout (deterministic for this config and 512 MiB): the pool takes
+# 0x200000-0x800000, big/0 and big/1 take 0x800000-0x2800000 and small/0
+# starts at 0x2800000. adversarial_boot checks these addresses so the
+# "host address" attacks below stay meaningful if the layout changes.
+ADV_CONF='partition small 2M x 24
+partition big 16M x 2
+guest victim image=count.elf class=small count=2
+guest sleeper image=sleep.elf class=small args="20 3"
+guest pastend image=evil.elf class=small args="past-end"
+guest hvimage image=evil.elf class=big args="write 0x100000"
+guest otherpart image=evil.elf class=big args="write 0x2800000"
+guest hvpool image=evil.elf class=small args="write 0x200000"
+guest topmem image=evil.elf class=small args="write 0x7ffffff000"
+guest msr image=evil.elf class=small args="wrmsr 0x1b"
+guest efer image=evil.elf class=small args="wrmsr 0xc0000080"
+guest fsbase image=evil.elf class=small args="fsbase"
+guest outport image=evil.elf class=small args="out 0x80"
+guest inport image=evil.elf class=small args="in 0x3f8"
+guest cr4vmxe image=evil.elf class=small args="cr4-vmxe"
+guest cr4rsvd image=evil.elf class=small args="cr4-reserved"
+guest hlt image=evil.elf class=small args="hlt"
+guest ud2 image=evil.elf class=small args="ud2"
+guest int3 image=evil.elf class=small args="int3"
+guest triple image=evil.elf class=small args="triple"
+guest hcunknown image=evil.elf class=small args="hc-unknown"
+guest hcoutside image=evil.elf class=small args="hc-outside"
+guest hcwrap image=evil.elf class=small args="hc-wrap"
+guest instant image=evil.elf class=small args="exit 7"
+poweroff when-idle'
+
+adversarial_boot() {
+    boot_bochs tigerlake 512 "$ADV_CONF" "$G/count.elf" "$G/sleep.elf" "$G/evil.elf" &&
+    expect_line '^mayfly: pool 200000-800000' &&
+    expect_line '^mayfly: partition class big: 16 MiB x 2 at 800000-2800000' &&
+    expect_line '^mayfly: partition class small: 2 MiB x 24 at 2800000-' &&
+    expect_no_line 'panic' &&
+    expect_poweroff 1
+}
+
+victims_finish_correctly() {
+    expect_count 2 '^\[victim\.[01]\] count victim\.[01] guest [0-9]+: primes below 20000 = 2262 ok$' &&
+    expect_line '^mayfly: guest [0-9]+ victim\.0 exited with status 0$' &&
+    expect_line '^mayfly: guest [0-9]+ victim\.1 exited with status 0$' &&
+    expect_line '^mayfly: guest [0-9]+ sleeper\.0 exited with status 0$'
+}
+
+write_past_partition_end() {
+    expect_guest pastend.0 'killed: memory access outside its partition: write at guest-physical 0x200000 '
+}
+write_to_hypervisor_image_address() {
+    # Guest-physical 0x100000 is the guest's own memory, not the host's: the
+    # write lands in its partition and the hypervisor carries on.
+    expect_guest hvimage.0 'exited with status 2$'
+}
+write_to_other_partition_address() {
+    expect_guest otherpart.0 'killed: memory access outside its partition: write at guest-physical 0x2800000 '
+}
+write_to_hypervisor_pool_address() {
+    expect_guest hvpool.0 'killed: memory access outside its partition: write at guest-physical 0x200000 '
+}
+write_to_top_of_physical_space() {
+    expect_guest topmem.0 'killed: memory access outside its partition: write at guest-physical 0x7ffffff000 '
+}
+wrmsr_outside_allowed_set() {
+    expect_guest msr.0 'killed: WRMSR of MSR 0x1b denied' &&
+    expect_guest efer.0 'killed: WRMSR of MSR 0xc0000080 denied'
+}
+fs_base_is_allowed() {
+    expect_line '^\[fsbase\.0\] evil: fsbase: ok$' && expect_guest fsbase.0 'exited with status 0$'
+}
+port_io_denied() {
+    expect_guest outport.0 'killed: I/O port 0x80 write denied' &&
+    expect_guest inport.0 'killed: I/O port 0x3f8 read denied'
+}
+cr4_writes_denied() {
+    expect_guest cr4vmxe.0 'killed: write to CR4 denied' &&
+    expect_guest cr4rsvd.0 'killed: write to CR4 denied'
+}
+hlt_with_interrupts_off_ends_guest() {
+    expect_guest hlt.0 'killed: HLT with interrupts off'
+}
+exceptions_end_guest() {
+    expect_guest ud2.0 'killed: guest exception #UD invalid opcode' &&
+    expect_guest int3.0 'killed: guest exception #BP breakpoint' &&
+    expect_guest triple.0 'killed: guest exception #GP'
+}
+bad_hypercalls_get_errors() {
+    expect_line '^mayfly: guest [0-9]+ hcunknown.0: unknown hypercall 999 \(returned -MF_ENOSYS\)' &&
+    expect_guest hcunknown.0 'exited with status 0$' &&
+    expect_line '^mayfly: guest [0-9]+ hcoutside.0: console write of 16 bytes at 0x201000 is outside its memory \(returned -MF_EFAULT\)' &&
+    expect_guest hcoutside.0 'exited with status 0$' &&
+    expect_line '^mayfly: guest [0-9]+ hcwrap.0: console write of 8192 bytes at 0xfffffffffffff000 is outside its memory' &&
+    expect_guest hcwrap.0 'exited with status 0$'
+}
+instant_exit() {
+    expect_guest instant.0 'exited with status 7$'
+}
+
+run_case adversarial_boot
+for check in victims_finish_correctly write_past_partition_end write_to_hypervisor_image_address \
+    write_to_other_partition_address write_to_hypervisor_pool_address write_to_top_of_physical_space \
+    wrmsr_outside_allowed_set fs_base_is_allowed port_io_denied cr4_writes_denied \
+    hlt_with_interrupts_off_ends_guest exceptions_end_guest bad_hypercalls_get_errors instant_exit; do
+    run_check "$check" "$ADV"
+done
