@@ -43,8 +43,9 @@ static struct tss64 tss __attribute__((aligned(16)));
 static struct idt_entry idt[256] __attribute__((aligned(16)));
 static uint8_t ist_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
 
-/* Stubs in isr.S, ISR_STUB_SIZE bytes apart; vector 32+ shares the last. */
-extern char isr_stubs[];
+/* Stubs in isr.S: exceptions ISR_STUB_SIZE bytes apart, then one stub
+ * for device interrupts and one for the APIC's spurious vector. */
+extern char isr_stubs[], isr_irq[], isr_spurious[];
 
 static const char *const exception_names[32] = {
     "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
@@ -110,12 +111,14 @@ static void idt_init(void)
     uint64_t stubs = (uint64_t)(uintptr_t)isr_stubs;
     struct table_register r = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
 
-    for (unsigned v = 0; v < 256; v++) {
-        unsigned stub = v < 32 ? v : 32;
+    for (unsigned v = 0; v < 32; v++) {
         /* Double fault, NMI and machine check run on their own stack. */
         uint8_t ist = (v == 2 || v == 8 || v == 18) ? 1 : 0;
-        idt_set(v, stubs + stub * ISR_STUB_SIZE, ist);
+        idt_set(v, stubs + v * ISR_STUB_SIZE, ist);
     }
+    for (unsigned v = 32; v < 255; v++)
+        idt_set(v, (uint64_t)(uintptr_t)isr_irq, 0);
+    idt_set(255, (uint64_t)(uintptr_t)isr_spurious, 0);
     __asm__ volatile("lidt %0" ::"m"(r));
 }
 

@@ -1,5 +1,7 @@
 /* Exception entry stubs, ISR_STUB_SIZE bytes apart so C finds stub n at
- * isr_stubs + n * ISR_STUB_SIZE without a relocated address table. */
+ * isr_stubs + n * ISR_STUB_SIZE without a relocated address table. The
+ * interrupt handler calls through lapic_eoi_hook (a function pointer in
+ * C, set once the local APIC is in use). */
 #include "cpu.h"
 
     .text
@@ -7,7 +9,7 @@
     .globl isr_stubs
 isr_stubs:
     vector = 0
-    .rept 33
+    .rept 32
     .p2align 4
     /* Vectors 8, 10-14, 17, 21, 29 and 30 push an error code; the
      * others get a zero so that every frame has the same shape. */
@@ -18,6 +20,41 @@ isr_stubs:
     jmp isr_common
     vector = vector + 1
     .endr
+
+/* Device interrupts (vector 32 to 254): only the local APIC timer that
+ * wakes the idle loop is expected; any of them is acknowledged and
+ * dropped. Vector 255 is the APIC's spurious vector: no EOI. */
+    .p2align 4
+    .globl isr_irq
+isr_irq:
+    pushq %rax
+    movq lapic_eoi_hook(%rip), %rax
+    testq %rax, %rax
+    jz 1f
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    call *%rax
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+1:  popq %rax
+    iretq
+
+    .p2align 4
+    .globl isr_spurious
+isr_spurious:
+    iretq
 
 isr_common:
     pushq %rax

@@ -10,19 +10,12 @@
 #include "../hv/pool.h"
 #include "../include/mayfly/abi.h"
 #include "cpu.h"
+#include "ept.h"
 #include "exit.h"
 #include "vcpu.h"
 #include "vmcs.h"
 #include "vmx.h"
 #include "x86.h"
-
-#define EPT_READ        (1ULL << 0)
-#define EPT_WRITE       (1ULL << 1)
-#define EPT_EXECUTE     (1ULL << 2)
-#define EPT_MEMTYPE_WB  (6ULL << 3)
-#define EPT_LARGE       (1ULL << 7)
-#define EPTP_WB         6ULL
-#define EPTP_WALK_4     (3ULL << 3)
 
 #define PTE_P   (1ULL << 0)
 #define PTE_RW  (1ULL << 1)
@@ -33,13 +26,6 @@
 #define AR_DATA         0xc093
 #define AR_TSS_BUSY     0x008b
 #define AR_UNUSABLE     0x10000
-
-static const struct pt_format ept_format = {
-    .table = EPT_READ | EPT_WRITE | EPT_EXECUTE,
-    .leaf_2m = EPT_READ | EPT_WRITE | EPT_EXECUTE | EPT_MEMTYPE_WB | EPT_LARGE,
-    .leaf_4k = EPT_READ | EPT_WRITE | EPT_EXECUTE | EPT_MEMTYPE_WB,
-    .large = EPT_LARGE,
-};
 
 static const struct pt_format guest_format = {
     .table = PTE_P | PTE_RW,
@@ -146,7 +132,7 @@ static void write_controls(const struct vcpu_arch *v)
     vmwrite(VMCS_IO_BITMAP_B, s->io_bitmap_b);
     vmwrite(VMCS_MSR_BITMAP, s->msr_bitmap);
     vmwrite(VMCS_TSC_OFFSET, 0);
-    vmwrite(VMCS_EPT_POINTER, v->ept_root | EPTP_WALK_4 | EPTP_WB);
+    vmwrite(VMCS_EPT_POINTER, v->eptp);
     if (s->use_vpid)
         vmwrite(VMCS_VPID, v->vpid);
     /* The host owns every CR0 and CR4 bit: a guest write that changes
@@ -166,14 +152,14 @@ uint64_t vcpu_arch_footprint(uint64_t partition_size)
 struct vcpu_arch *vcpu_arch_create(uint32_t index, uint64_t base, uint64_t size)
 {
     struct vcpu_arch *v = pool_alloc_bytes(sizeof(*v), 64);
-    struct pt_ctx ept = { .fmt = &ept_format, .alloc = pool_page, .table_ptr = identity_table };
+    struct pt_ctx ept = { .alloc = pool_page, .table_ptr = identity_table };
 
     if (!v)
         return NULL;
     v->vmcs = pool_alloc_pages(1);
-    if (!v->vmcs || pt_init(&ept) < 0 || pt_map(&ept, 0, base, size, PAGE_2M) < 0)
+    v->eptp = ept_build(&ept, base, size);
+    if (!v->vmcs || !v->eptp)
         return NULL;
-    v->ept_root = ept.root;
     v->vpid = vmx_setup.use_vpid ? (uint16_t)(index + 1) : 0;
     *(uint32_t *)(uintptr_t)v->vmcs = (uint32_t)(vmx_caps.basic & 0x7fffffff);
     if (vmclear(v->vmcs) < 0 || vmptrld(v->vmcs) < 0)

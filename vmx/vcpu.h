@@ -31,7 +31,7 @@ _Static_assert(sizeof(struct vcpu_regs) == VCPU_R15 + 8, "vcpu_regs layout");
 struct vcpu_arch {
     struct vcpu_regs regs;          /* first: vmentry.S indexes from here */
     uint64_t vmcs;                  /* physical address of the VMCS region */
-    uint64_t ept_root;
+    uint64_t eptp;                  /* EPT pointer: root, walk length, memory type */
     uint16_t vpid;                  /* 0 when VPIDs are not in use */
     uint8_t launched;
     uint8_t fxsave[512] __attribute__((aligned(16)));
