@@ -1,0 +1,82 @@
+/* libFuzzer target: config_parse on raw bytes. Besides the sanitizers'
+ * checks, a parse that succeeds must have produced a config that keeps
+ * every rule of the grammar, and a failure must carry a message. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check(int ok)
+{
+    if (!ok)
+        abort();
+}
+
+static int valid_name(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+    if (n == 0 || n == max)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.", s[i]))
+            return 0;
+    return 1;
+}
+
+static uint32_t count_lines(const uint8_t *data, size_t size)
+{
+    uint32_t lines = 1;
+    for (size_t i = 0; i < size; i++)
+        lines += data[i] == '\n';
+    return lines;
+}
+
+static void check_config(const struct config *cfg, uint32_t lines)
+{
+    uint64_t total = 0;
+
+    check(cfg->class_count >= 1 && cfg->class_count <= CONFIG_MAX_CLASSES);
+    for (uint32_t i = 0; i < cfg->class_count; i++) {
+        const struct config_class *c = &cfg->classes[i];
+        check(valid_name(c->name, sizeof(c->name)));
+        check(c->size != 0 && c->size % PARTITION_ALIGN == 0);
+        check(c->count >= 1 && c->count <= PARTITION_MAX);
+        check(config_find_class(cfg, c->name) == (int)i);     /* names are unique */
+        total += c->count;
+    }
+    check(total <= PARTITION_MAX && total == config_partition_total(cfg));
+    check(cfg->guest_count <= CONFIG_MAX_GUESTS);
+    for (uint32_t i = 0; i < cfg->guest_count; i++) {
+        const struct config_guest *g = &cfg->guests[i];
+        check(valid_name(g->name, sizeof(g->name)));
+        check(valid_name(g->image, sizeof(g->image)));
+        check(g->class_name[0] == '\0' || config_find_class(cfg, g->class_name) >= 0);
+        check(g->count >= 1 && g->count <= PARTITION_MAX);
+        check(memchr(g->args, '\0', sizeof(g->args)) != NULL);
+        check(g->line >= 1 && g->line <= lines);
+        check(g->timeout_ms <= 1000ULL * 3600 * 24 * 365);
+        for (uint32_t j = 0; j < i; j++)
+            check(strcmp(cfg->guests[j].name, g->name) != 0);
+    }
+    check(cfg->poweroff_when_idle == 0 || cfg->poweroff_when_idle == 1);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct config cfg;
+    static struct config_error err;
+    uint32_t lines = count_lines(data, size);
+
+    if (config_parse((const char *)data, size, &cfg, &err) == 0) {
+        check_config(&cfg, lines);
+    } else {
+        size_t n = strnlen(err.message, sizeof(err.message));
+        check(n > 0 && n < sizeof(err.message));
+        check(err.line <= lines);
+    }
+    return 0;
+}

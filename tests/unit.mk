@@ -1,0 +1,60 @@
+# Host-side tests of the pure logic: cmocka unit tests and libFuzzer
+# targets. The modules compile unchanged against the host C library (the
+# host's memcpy, strlen, ... stand in for hv/lib.c, which is never linked
+# here). Included by tests/tests.mk after BUILD and CC are set.
+#
+#   make unit   build/tests/unit/test_<module>   (gcc, ASan + UBSan, cmocka)
+#   make fuzz   build/tests/fuzz/fuzz_<target>   (clang, libFuzzer + ASan + UBSan)
+
+UNIT_CC  ?= gcc
+FUZZ_CC  ?= clang
+UNIT_DIR := $(BUILD)/tests/unit
+FUZZ_DIR := $(BUILD)/tests/fuzz
+
+SANITIZE    := -fsanitize=address,undefined -fno-sanitize-recover=all
+UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(SANITIZE) -Ihv -Iefi
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=all -Ihv -Iefi
+
+# The module sources each test or fuzz target links, besides its own file.
+# A new module: add tests/unit/test_<m>.c, SRC_<m>, and <m> to UNIT_TESTS
+# (and tests/fuzz/fuzz_<m>.c plus <m> in FUZZ_TARGETS for a fuzz target).
+SRC_config    := hv/config.c hv/fmt.c hv/str.c
+SRC_memmap    := hv/memmap.c
+SRC_partition := hv/partition.c hv/memmap.c hv/config.c hv/fmt.c hv/str.c
+SRC_mb2       := efi/mb2.c hv/memmap.c
+SRC_fmt       := hv/fmt.c
+SRC_pagetable := hv/pagetable.c
+
+UNIT_TESTS   := config memmap partition mb2 fmt pagetable
+FUZZ_TARGETS := config mb2 memmap
+
+UNIT_BINS := $(patsubst %,$(UNIT_DIR)/test_%,$(UNIT_TESTS))
+FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
+
+.PHONY: unit fuzz
+unit: $(UNIT_BINS)
+fuzz: $(FUZZ_BINS)
+
+# Objects are named .o (not .c.o) so the top Makefile's freestanding
+# pattern rules never claim them.
+$(UNIT_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(UNIT_CC) $(UNIT_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+define unit_rule
+$(UNIT_DIR)/test_$(1): $(UNIT_DIR)/obj/tests/unit/test_$(1).o $(patsubst %.c,$(UNIT_DIR)/obj/%.o,$(SRC_$(1)))
+	$$(UNIT_CC) $$(UNIT_CFLAGS) -o $$@ $$^ -lcmocka
+endef
+
+define fuzz_rule
+$(FUZZ_DIR)/fuzz_$(1): $(FUZZ_DIR)/obj/tests/fuzz/fuzz_$(1).o $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(SRC_$(1)))
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ $$^
+endef
+
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))

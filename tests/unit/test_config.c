@@ -1,0 +1,439 @@
+/* Unit tests of hv/config.c: the mayfly.conf grammar, sizes, and the
+ * line number and wording of every error the parser reports. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+static struct config cfg;
+static struct config_error err;
+
+static int parse(const char *text)
+{
+    return config_parse(text, strlen(text), &cfg, &err);
+}
+
+/* The text must fail on line `line` with a message containing both words. */
+static void check_error(const char *text, uint32_t line, const char *word1, const char *word2)
+{
+    if (parse(text) != -1)
+        fail_msg("parsed, expected an error on line %u:\n%s", line, text);
+    if (err.line != line)
+        fail_msg("error on line %u, expected %u: %s", err.line, line, err.message);
+    if (!strstr(err.message, word1) || (word2 && !strstr(err.message, word2)))
+        fail_msg("message '%s' lacks '%s'/'%s'", err.message, word1, word2 ? word2 : "");
+}
+
+static void check_ok(const char *text)
+{
+    if (parse(text) != 0)
+        fail_msg("line %u: %s\n%s", err.line, err.message, text);
+}
+
+static uint64_t size_of(const char *s)
+{
+    uint64_t v = 0xdeadbeef;
+    if (config_parse_size(s, &v) != 0)
+        fail_msg("config_parse_size(\"%s\") failed", s);
+    return v;
+}
+
+static void test_full_example(void **state)
+{
+    (void)state;
+    check_ok("# sample\n"
+             "partition small 2M x 16\n"
+             "partition big 1G x 2\n"
+             "\n"
+             "guest web image=web.elf class=small count=4 args=\"console=ttyS0 quiet\"\n"
+             "guest db image=db.elf\n"
+             "poweroff when-idle\n");
+    assert_int_equal(cfg.class_count, 2);
+    assert_string_equal(cfg.classes[0].name, "small");
+    assert_int_equal(cfg.classes[0].size, 2097152);
+    assert_int_equal(cfg.classes[0].count, 16);
+    assert_string_equal(cfg.classes[1].name, "big");
+    assert_int_equal(cfg.classes[1].size, 1073741824);
+    assert_int_equal(cfg.classes[1].count, 2);
+    assert_int_equal(cfg.guest_count, 2);
+    assert_string_equal(cfg.guests[0].name, "web");
+    assert_string_equal(cfg.guests[0].image, "web.elf");
+    assert_string_equal(cfg.guests[0].class_name, "small");
+    assert_int_equal(cfg.guests[0].count, 4);
+    assert_string_equal(cfg.guests[0].args, "console=ttyS0 quiet");
+    assert_int_equal(cfg.guests[0].line, 5);
+    assert_string_equal(cfg.guests[1].name, "db");
+    assert_string_equal(cfg.guests[1].class_name, "");
+    assert_int_equal(cfg.guests[1].count, 1);
+    assert_string_equal(cfg.guests[1].args, "");
+    assert_int_equal(cfg.guests[1].line, 6);
+    assert_int_equal(cfg.poweroff_when_idle, 1);
+    assert_int_equal(config_partition_total(&cfg), 18);
+    assert_int_equal(err.line, 0);
+    assert_string_equal(err.message, "");
+}
+
+static void test_size_suffixes(void **state)
+{
+    (void)state;
+    assert_int_equal(size_of("0"), 0);
+    assert_int_equal(size_of("4096"), 4096);
+    assert_int_equal(size_of("4K"), 4096);
+    assert_int_equal(size_of("4k"), 4096);
+    assert_int_equal(size_of("3M"), 3145728);
+    assert_int_equal(size_of("3m"), 3145728);
+    assert_int_equal(size_of("2G"), 2147483648ULL);
+    assert_int_equal(size_of("2g"), 2147483648ULL);
+    assert_int_equal(size_of("1KiB"), 1024);
+    assert_int_equal(size_of("5MiB"), 5242880);
+    assert_int_equal(size_of("1GiB"), 1073741824);
+    assert_int_equal(size_of("007M"), 7340032);
+}
+
+static void test_size_malformed(void **state)
+{
+    static const char *const bad[] = {
+        "", "M", "K1", "12X", "1.5G", "-1", "+1", " 1", "1 ", "1KB", "1Ki", "1iB",
+        "1MM", "0x10", "1T", "1GiBx",
+    };
+    uint64_t v = 77;
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (config_parse_size(bad[i], &v) != -1)
+            fail_msg("config_parse_size(\"%s\") accepted", bad[i]);
+    assert_int_equal(v, 77);               /* untouched on failure */
+}
+
+static void test_size_overflow(void **state)
+{
+    uint64_t v;
+    (void)state;
+    assert_int_equal(config_parse_size("17179869184G", &v), -1);      /* 2^64 */
+    assert_int_equal(config_parse_size("17592186044416M", &v), -1);    /* 2^64 */
+    assert_int_equal(config_parse_size("18446744073709551616", &v), -1);
+    assert_int_equal(config_parse_size("99999999999999999999", &v), -1);
+    assert_int_equal(size_of("17179869183G"), 0xffffffffc0000000ULL);
+    assert_int_equal(size_of("18014398509481983K"), 0xfffffffffffffc00ULL);
+    assert_int_equal(size_of("18446744073709551609"), 0xfffffffffffffff9ULL);
+}
+
+/* Every value that fits in 64 bits is "not too large". */
+static void test_size_largest_values(void **state)
+{
+    (void)state;
+    assert_int_equal(size_of("18446744073709551610"), 0xfffffffffffffffaULL);
+    assert_int_equal(size_of("18446744073709551615"), UINT64_MAX);
+}
+
+static void test_layout_comments_crlf_tabs(void **state)
+{
+    (void)state;
+    check_ok("   # indented comment\r\n"
+             "\r\n"
+             "\tpartition\tsmall  2M\tx 3   # trailing comment\r\n"
+             "guest a image=a.elf # class=nope is commented out\r\n"
+             "partition big 4M x 1");               /* no final newline */
+    assert_int_equal(cfg.class_count, 2);
+    assert_string_equal(cfg.classes[0].name, "small");
+    assert_int_equal(cfg.classes[0].count, 3);
+    assert_string_equal(cfg.classes[1].name, "big");
+    assert_int_equal(cfg.classes[1].size, 4194304);
+    assert_int_equal(cfg.guest_count, 1);
+    assert_string_equal(cfg.guests[0].class_name, "");
+    assert_int_equal(cfg.guests[0].line, 4);
+}
+
+static void test_poweroff(void **state)
+{
+    (void)state;
+    check_ok("partition a 2M x 1\n");
+    assert_int_equal(cfg.poweroff_when_idle, 0);
+    check_ok("partition a 2M x 1\npoweroff when-idle\npoweroff never\n");
+    assert_int_equal(cfg.poweroff_when_idle, 0);
+    check_ok("poweroff never\npoweroff when-idle\npartition a 2M x 1\n");
+    assert_int_equal(cfg.poweroff_when_idle, 1);
+    check_error("partition a 2M x 1\npoweroff soon\n", 2, "poweroff when-idle", NULL);
+    check_error("partition a 2M x 1\n\n\npoweroff\n", 4, "poweroff never", NULL);
+    check_error("poweroff never now\n", 1, "poweroff", NULL);
+}
+
+static void test_guest_values(void **state)
+{
+    (void)state;
+    check_ok("guest q image=\"vm.elf\" args=\"a#b  c\" class=\"big\"\n"
+             "guest e image=e.elf args=\"\" count=4096\n"
+             "partition big 2M x 1\n");
+    assert_string_equal(cfg.guests[0].image, "vm.elf");
+    assert_string_equal(cfg.guests[0].args, "a#b  c");
+    assert_string_equal(cfg.guests[0].class_name, "big");
+    assert_string_equal(cfg.guests[1].args, "");
+    assert_int_equal(cfg.guests[1].count, 4096);
+}
+
+static void test_guest_timeout(void **state)
+{
+    (void)state;
+    check_ok("partition a 2M x 1\n"
+             "guest g image=g.elf timeout=500\n"
+             "guest h image=h.elf\n"
+             "guest y image=y.elf timeout=31536000000\n");   /* one year */
+    assert_int_equal(cfg.guests[0].timeout_ms, 500);
+    assert_int_equal(cfg.guests[1].timeout_ms, 0);           /* no limit */
+    assert_int_equal(cfg.guests[2].timeout_ms, 31536000000ULL);
+    check_error("partition a 2M x 1\nguest g image=g.elf timeout=0\n", 2, "bad timeout", "'0'");
+    check_error("guest g image=g.elf timeout=5K\n", 1, "bad timeout", "'5K'");
+    check_error("guest g image=g.elf timeout=\n", 1, "bad timeout", NULL);
+    check_error("guest g image=g.elf timeout=-1\n", 1, "bad timeout", NULL);
+    check_error("guest g image=g.elf timeout=31536000001\n", 1, "bad timeout", NULL);
+}
+
+static void test_unknown_keyword(void **state)
+{
+    (void)state;
+    check_error("partition a 2M x 1\n\nvm foo\n", 3, "unknown keyword", "'vm'");
+    check_error("Partition a 2M x 1\n", 1, "unknown keyword", "Partition");
+}
+
+static void test_partition_shape(void **state)
+{
+    (void)state;
+    check_error("partition a 2M 1\n", 1, "expected 'partition <class> <size> x <count>'", NULL);
+    check_error("# c\npartition a 2M y 1\n", 2, "expected 'partition", NULL);
+    check_error("partition a 2M x 1 extra\n", 1, "expected 'partition", NULL);
+    check_error("partition\n", 1, "expected 'partition", NULL);
+}
+
+static void test_class_names(void **state)
+{
+    char text[128];
+    (void)state;
+    check_error("partition a/b 2M x 1\n", 1, "bad class name", "'a/b'");
+    check_error("partition \"a\" 2M x 1\n", 1, "bad class name", NULL);
+    /* 31 characters fit CONFIG_NAME_MAX (32 with the NUL), 32 do not. */
+    snprintf(text, sizeof(text), "partition %s 2M x 1\n", "abcdefghijklmnopqrstuvwxyz_-.12");
+    check_ok(text);
+    assert_string_equal(cfg.classes[0].name, "abcdefghijklmnopqrstuvwxyz_-.12");
+    snprintf(text, sizeof(text), "\npartition %s 2M x 1\n", "abcdefghijklmnopqrstuvwxyz_-.123");
+    check_error(text, 2, "bad class name", "at most 31");
+    check_error("partition a 2M x 1\npartition b 2M x 1\npartition a 4M x 1\n", 3,
+                "class 'a' is declared twice", NULL);
+}
+
+static void test_partition_sizes(void **state)
+{
+    (void)state;
+    check_error("partition a 2X x 1\n", 1, "bad size", "'2X'");
+    check_error("partition a 0M x 1\n", 1, "bad size", "'0M'");
+    check_error("partition a 3M x 1\n", 1, "'3M'", "not a multiple of 2 MiB");
+    check_error("partition a 2049K x 1\n", 1, "not a multiple of 2 MiB", NULL);
+    check_error("partition a 1M x 1\n", 1, "not a multiple of 2 MiB", NULL);
+    check_ok("partition a 2048K x 1\npartition b 6MiB x 1\npartition c 1G x 1\n");
+    assert_int_equal(cfg.classes[0].size, 2097152);
+    assert_int_equal(cfg.classes[1].size, 6291456);
+    assert_int_equal(cfg.classes[2].size, 1073741824);
+}
+
+static void test_partition_counts(void **state)
+{
+    (void)state;
+    check_error("partition a 2M x 0\n", 1, "bad count", "'0'");
+    check_error("partition a 2M x 4097\n", 1, "bad count", "1 to 4096");
+    check_error("partition a 2M x 2M\n", 1, "bad count", "'2M'");
+    check_error("partition a 2M x abc\n", 1, "bad count", NULL);
+    check_error("partition a 2M x -1\n", 1, "bad count", NULL);
+    check_ok("partition a 2M x 4096\n");
+    assert_int_equal(config_partition_total(&cfg), 4096);
+    check_ok("partition a 2M x 4000\npartition b 4M x 96\n");
+    assert_int_equal(config_partition_total(&cfg), 4096);
+    check_error("partition a 2M x 4000\npartition b 4M x 97\n", 2,
+                "more than 4096 partitions", NULL);
+}
+
+static void test_too_many_classes(void **state)
+{
+    char text[1024];
+    size_t n = 0;
+    (void)state;
+    for (int i = 0; i < 16; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "partition c%d 2M x 1\n", i);
+    check_ok(text);
+    assert_int_equal(cfg.class_count, 16);
+    assert_string_equal(cfg.classes[15].name, "c15");
+    snprintf(text + n, sizeof(text) - n, "partition c16 2M x 1\n");
+    check_error(text, 17, "too many partition classes", "16");
+}
+
+static void test_guest_errors(void **state)
+{
+    (void)state;
+    check_error("partition a 2M x 1\nguest g\n", 2, "expected 'guest <name> image=<file>", NULL);
+    check_error("guest g$ image=g.elf\n", 1, "bad guest name", "'g$'");
+    check_error("guest g class=a count=2\n", 1, "guest 'g' needs image=<file>", NULL);
+    check_error("guest g image=dir/g.elf\n", 1, "needs image", NULL);
+    check_error("guest g image=\"\"\n", 1, "needs image", NULL);
+    check_error("guest g image=g.elf color=red\n", 1, "unknown guest option 'color'", NULL);
+    check_error("guest g image=g.elf fast\n", 1, "expected key=value", "'fast'");
+    check_error("guest g image=g.elf count=0\n", 1, "bad count", "'0'");
+    check_error("guest g image=g.elf count=4097\n", 1, "bad count", NULL);
+    check_error("guest g image=g.elf count=\n", 1, "bad count", NULL);
+    check_error("partition a 2M x 1\n\nguest g image=g.elf\nguest h image=h.elf\nguest g image=x.elf\n",
+                5, "guest 'g' is declared twice", NULL);
+}
+
+static void test_guest_unknown_class(void **state)
+{
+    (void)state;
+    /* Reported on the guest's line, after the whole file was read. */
+    check_error("partition small 2M x 1\nguest g image=g.elf class=huge\npartition big 4M x 1\n",
+                2, "'huge'", "no partition line");
+    /* A class declared after the guest that names it is fine. */
+    check_ok("guest g image=g.elf class=late\npartition late 2M x 1\n");
+    assert_int_equal(config_find_class(&cfg, cfg.guests[0].class_name), 0);
+}
+
+static void test_too_many_guests(void **state)
+{
+    static char text[4096];
+    size_t n;
+    (void)state;
+    n = (size_t)snprintf(text, sizeof(text), "partition a 2M x 1\n");
+    for (int i = 0; i < 64; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "guest g%d image=g.elf\n", i);
+    check_ok(text);
+    assert_int_equal(cfg.guest_count, 64);
+    assert_int_equal(cfg.guests[63].line, 65);
+    snprintf(text + n, sizeof(text) - n, "guest g64 image=g.elf\n");
+    check_error(text, 66, "too many guest lines", "64");
+}
+
+static void test_quotes_and_words(void **state)
+{
+    (void)state;
+    check_error("partition a 2M x 1\nguest g image=g.elf args=\"oops\n", 2,
+                "unterminated quote", NULL);
+    /* 16 words are allowed, the 17th is not. */
+    check_ok("partition a 2M x 1\nguest g image=g.elf count=1 count=1 count=1 count=1 count=1 "
+             "count=1 count=1 count=1 count=1 count=1 count=1 count=1 count=2\n");
+    assert_int_equal(cfg.guests[0].count, 2);
+    check_error("partition a 2M x 1\nguest g image=g.elf count=1 count=1 count=1 count=1 count=1 "
+                "count=1 count=1 count=1 count=1 count=1 count=1 count=1 count=1 count=1\n",
+                2, "too many words", "16");
+}
+
+static void test_value_lengths(void **state)
+{
+    static char text[1024];
+    char args[300];
+    (void)state;
+    memset(args, 'a', sizeof(args));
+    args[255] = '\0';                           /* 255 characters fit */
+    snprintf(text, sizeof(text), "partition a 2M x 1\nguest g image=g.elf args=\"%s\"\n", args);
+    check_ok(text);
+    assert_int_equal(strlen(cfg.guests[0].args), 255);
+    args[255] = 'a';
+    args[256] = '\0';
+    snprintf(text, sizeof(text), "partition a 2M x 1\nguest g image=g.elf args=\"%s\"\n", args);
+    check_error(text, 2, "value of 'args' is too long", "255");
+    args[64] = '\0';
+    snprintf(text, sizeof(text), "partition a 2M x 1\n#\nguest g image=%s\n", args);
+    check_error(text, 3, "value of 'image' is too long", "63");
+    snprintf(text, sizeof(text), "guest g image=g.elf class=%s\n", "c23456789012345678901234567890123");
+    check_error(text, 1, "value of 'class' is too long", NULL);
+}
+
+static void test_line_length(void **state)
+{
+    static char text[1200];
+    (void)state;
+    /* A 511-character line (CONFIG_LINE_MAX - 1) is fine, 512 is not. */
+    strcpy(text, "partition a 2M x 1\n#");
+    memset(text + strlen(text), 'c', 510);
+    strcat(text, "\n");
+    check_ok(text);
+    strcpy(text, "partition a 2M x 1\n#");
+    memset(text + strlen(text), 'c', 511);
+    strcat(text, "\npartition b 2M x 1\n");
+    check_error(text, 2, "line too long", "511");
+}
+
+static void test_nul_byte(void **state)
+{
+    static const char text[] = "partition a 2M x 1\n\npart\0ition b 2M x 1\n";
+    (void)state;
+    assert_int_equal(config_parse(text, sizeof(text) - 1, &cfg, &err), -1);
+    assert_int_equal(err.line, 3);
+    assert_non_null(strstr(err.message, "NUL"));
+    /* len bounds the text: what follows it is never read. */
+    assert_int_equal(config_parse(text, 19, &cfg, &err), 0);
+    assert_int_equal(cfg.class_count, 1);
+}
+
+static void test_no_classes(void **state)
+{
+    (void)state;
+    check_error("", 0, "no partition classes", NULL);
+    check_error("# nothing\n\n", 0, "no partition classes", NULL);
+    check_error("guest g image=g.elf\npoweroff never\n", 0, "no partition classes", NULL);
+}
+
+static void test_find_class_and_total(void **state)
+{
+    (void)state;
+    check_ok("partition a 2M x 3\npartition bb 4M x 5\npartition c 8M x 7\n");
+    assert_int_equal(config_find_class(&cfg, "a"), 0);
+    assert_int_equal(config_find_class(&cfg, "bb"), 1);
+    assert_int_equal(config_find_class(&cfg, "c"), 2);
+    assert_int_equal(config_find_class(&cfg, "b"), -1);
+    assert_int_equal(config_find_class(&cfg, ""), -1);
+    assert_int_equal(config_find_class(&cfg, "C"), -1);
+    assert_int_equal(config_partition_total(&cfg), 15);
+}
+
+static void test_reparse_resets(void **state)
+{
+    (void)state;
+    check_error("partition a 2M x 1\nbogus\n", 2, "unknown keyword", NULL);
+    check_ok("partition z 4M x 2\n");
+    assert_int_equal(err.line, 0);
+    assert_string_equal(err.message, "");
+    assert_int_equal(cfg.class_count, 1);
+    assert_int_equal(cfg.guest_count, 0);
+    assert_string_equal(cfg.classes[0].name, "z");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full_example),
+        cmocka_unit_test(test_size_suffixes),
+        cmocka_unit_test(test_size_malformed),
+        cmocka_unit_test(test_size_overflow),
+        cmocka_unit_test(test_size_largest_values),
+        cmocka_unit_test(test_layout_comments_crlf_tabs),
+        cmocka_unit_test(test_poweroff),
+        cmocka_unit_test(test_guest_values),
+        cmocka_unit_test(test_guest_timeout),
+        cmocka_unit_test(test_unknown_keyword),
+        cmocka_unit_test(test_partition_shape),
+        cmocka_unit_test(test_class_names),
+        cmocka_unit_test(test_partition_sizes),
+        cmocka_unit_test(test_partition_counts),
+        cmocka_unit_test(test_too_many_classes),
+        cmocka_unit_test(test_guest_errors),
+        cmocka_unit_test(test_guest_unknown_class),
+        cmocka_unit_test(test_too_many_guests),
+        cmocka_unit_test(test_quotes_and_words),
+        cmocka_unit_test(test_value_lengths),
+        cmocka_unit_test(test_line_length),
+        cmocka_unit_test(test_nul_byte),
+        cmocka_unit_test(test_no_classes),
+        cmocka_unit_test(test_find_class_and_total),
+        cmocka_unit_test(test_reparse_resets),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
