@@ -61,7 +61,8 @@ static int parse_mmap(const uint8_t *tag, uint32_t size, struct boot_info *bi)
     entry_size = read32(tag + 8);
     if (entry_size < 24 || entry_size % 8)
         return -1;
-    for (uint32_t off = 16; off + entry_size <= size; off += entry_size) {
+    /* size - off cannot underflow (off <= size) and cannot wrap. */
+    for (uint32_t off = 16; off <= size && size - off >= entry_size; off += entry_size) {
         const uint8_t *e = tag + off;
         if (n == MB2_MAX_RAW_ENTRIES) {
             bi->dropped++;

@@ -18,7 +18,7 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -T guests/lib/guest.ld -Wl,--build-id
 # with the guest flags.
 GUEST_LIB_OBJ := $(patsubst %,$(GUEST_BUILD)/lib/%.o,crt0 note runtime args string fmt)
 
-GUEST_SAMPLES := hello count sleep
+GUEST_SAMPLES := hello count sleep bench benchbig
 GUEST_IMAGES  := $(patsubst %,$(GUEST_BUILD)/%.elf,$(GUEST_SAMPLES) evil)
 GUEST_BAD     := $(patsubst %,$(GUEST_BUILD)/bad-%.elf,magic nonote version far overlap truncated)
 

@@ -77,7 +77,7 @@ int vcpu_arch_reset(struct vcpu_arch *v, uint8_t *mem, uint64_t size, uint64_t e
                     uint64_t arg);
 
 /* Runs the vCPU for at most quantum TSC ticks, until an exit the core
- * must see. */
+ * must see. quantum 0 continues the quantum of the previous call. */
 void vcpu_arch_run(struct vcpu_arch *v, uint64_t quantum, struct vm_exit *exit);
 
 /* Sets the hypercall result the guest sees in its result register. */

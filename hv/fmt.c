@@ -36,18 +36,23 @@ static void out_padded(struct out *o, const struct spec *sp, const char *s, size
             out_char(o, ' ');
 }
 
+/* prefix ("0x" for %p) is padded together with the digits. */
 static void out_number(struct out *o, const struct spec *sp, uint64_t v,
-                       unsigned base, int negative, int upper)
+                       unsigned base, int negative, int upper, const char *prefix)
 {
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     struct spec rest = *sp;
-    char tmp[24], rev[24];
-    size_t n = 0, i;
+    char tmp[26], rev[26];
+    size_t n = 0, i, p = 0;
 
     do {
         tmp[n++] = digits[v % base];
         v /= base;
     } while (v);
+    while (prefix && prefix[p])
+        p++;
+    while (p)
+        tmp[n++] = prefix[--p];
     if (negative) {
         /* "-0042": the sign goes before zero padding, inside the width. */
         if (sp->zero && !sp->left) {
@@ -114,20 +119,18 @@ static void convert(struct out *o, const struct spec *sp, int lng, char c, va_li
     case 'd':
     case 'i': {
         int64_t v = take_signed(ap, lng);
-        out_number(o, sp, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, 10, v < 0, 0);
+        out_number(o, sp, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, 10, v < 0, 0, NULL);
         break;
     }
     case 'u':
-        out_number(o, sp, take_unsigned(ap, lng), 10, 0, 0);
+        out_number(o, sp, take_unsigned(ap, lng), 10, 0, 0, NULL);
         break;
     case 'x':
     case 'X':
-        out_number(o, sp, take_unsigned(ap, lng), 16, 0, c == 'X');
+        out_number(o, sp, take_unsigned(ap, lng), 16, 0, c == 'X', NULL);
         break;
     case 'p':
-        out_char(o, '0');
-        out_char(o, 'x');
-        out_number(o, sp, (uint64_t)(uintptr_t)va_arg(*ap, void *), 16, 0, 0);
+        out_number(o, sp, (uint64_t)(uintptr_t)va_arg(*ap, void *), 16, 0, 0, "0x");
         break;
     case 'c': {
         char ch = (char)va_arg(*ap, int);

@@ -13,7 +13,7 @@
 #include "run.h"
 
 static uint32_t next_guest_id = 1;
-static uint32_t running;
+static uint32_t running, peak_running;
 
 void *guest_memory(const struct guest *g, uint64_t gpa, uint64_t len)
 {
@@ -25,6 +25,11 @@ void *guest_memory(const struct guest *g, uint64_t gpa, uint64_t len)
 uint32_t guest_running_count(void)
 {
     return running;
+}
+
+uint32_t guest_peak_count(void)
+{
+    return peak_running;
 }
 
 uint32_t guest_started_count(void)
@@ -107,7 +112,8 @@ int guest_line_prepare(struct guest_line *l, const struct config *cfg,
     return 0;
 }
 
-static void write_boot_info(struct guest *g, const struct guest_line *l)
+static void write_boot_info(struct guest *g, const struct guest_line *l, uint64_t scrub,
+                            uint64_t load)
 {
     struct mf_boot_info *bi = (struct mf_boot_info *)(void *)(g->mem + MF_BOOT_INFO_GPA);
 
@@ -122,32 +128,41 @@ static void write_boot_info(struct guest *g, const struct guest_line *l)
     bi->instance = g->instance;
     str_copy(bi->name, l->cfg->name, sizeof(bi->name));
     bi->cmdline_len = (uint32_t)str_copy(bi->cmdline, l->cfg->args, sizeof(bi->cmdline));
+    bi->scrub_tsc = scrub;
+    bi->load_tsc = load;
 }
 
-/* Starts the next instance of line l in partition p (already allocated). */
+/* Starts the next instance of line l in partition p (already allocated).
+ * The log line comes first so that launch costs exclude console time. */
 static void start_in(struct guest *g, struct guest_line *l, uint32_t line_index,
                      const struct partition_table *parts)
 {
     const struct partition *p = &parts->parts[g->partition];
     const struct partition_class *c = &parts->classes[p->class_index];
+    uint64_t t_scrubbed, t_loaded;
 
-    if (g->dirty)
-        mem_arch_zero(g->mem, g->mem_size);
-    g->dirty = 1;
     g->id = next_guest_id++;
     g->line = line_index;
     g->instance = l->next_instance++;
+    fmt_snprintf(g->name, sizeof(g->name), "%s.%u", l->cfg->name, g->instance);
+    kprintf("mayfly: guest %u %s started in partition %s/%u at 0x%llx (%llu MiB)\n", g->id,
+            g->name, c->name, g->partition - c->first, (unsigned long long)p->base,
+            (unsigned long long)(c->size / MIB));
+    g->start_tsc = time_arch_tsc();
+    if (g->dirty)
+        mem_arch_zero(g->mem, g->mem_size);
+    g->dirty = 1;
+    t_scrubbed = time_arch_tsc();
+    elf_load(&l->elf, l->image, g->mem);
+    t_loaded = time_arch_tsc();
     g->state = GUEST_RUNNABLE;
     g->exit_status = 0;
     g->errors_logged = 0;
     g->line_len = 0;
     g->hypercalls = g->preemptions = 0;
-    fmt_snprintf(g->name, sizeof(g->name), "%s.%u", l->cfg->name, g->instance);
-    g->start_tsc = time_arch_tsc();
     g->kill_tsc = l->cfg->timeout_ms
                       ? g->start_tsc + l->cfg->timeout_ms * (time_arch_tsc_hz() / 1000) : 0;
-    write_boot_info(g, l);
-    elf_load(&l->elf, l->image, g->mem);
+    write_boot_info(g, l, t_scrubbed - g->start_tsc, t_loaded - t_scrubbed);
     if (vcpu_arch_reset(g->vcpu, g->mem, g->mem_size, l->elf.entry, MF_BOOT_INFO_GPA) < 0) {
         kprintf("mayfly: guest %u %s: partition too large for its page tables\n", g->id,
                 g->name);
@@ -155,9 +170,8 @@ static void start_in(struct guest *g, struct guest_line *l, uint32_t line_index,
         return;
     }
     running++;
-    kprintf("mayfly: guest %u %s started in partition %s/%u at 0x%llx (%llu MiB)\n", g->id,
-            g->name, c->name, g->partition - c->first, (unsigned long long)p->base,
-            (unsigned long long)(c->size / MIB));
+    if (running > peak_running)
+        peak_running = running;
     run_enqueue(g);
 }
 

@@ -76,6 +76,7 @@ void guest_console(struct guest *g, const char *text, uint64_t len);
 /* Number of guests alive now, and started since boot. */
 uint32_t guest_running_count(void);
 uint32_t guest_started_count(void);
+uint32_t guest_peak_count(void);
 
 /* Boots the guest side: vCPUs for every partition, images validated,
  * autostart instances started; then schedules until the machine powers

@@ -58,6 +58,13 @@ static int64_t hc_yield(struct guest *g, const uint64_t *args)
     return 0;
 }
 
+static int64_t hc_null(struct guest *g, const uint64_t *args)
+{
+    (void)g;
+    (void)args;
+    return 0;
+}
+
 static int64_t hc_info(struct guest *g, const uint64_t *args)
 {
     struct mf_info info, *out = guest_memory(g, args[0], sizeof(info));
@@ -82,6 +89,7 @@ static const hypercall_fn hypercalls[MF_HC_COUNT] = {
     [MF_HC_WAIT] = hc_wait,
     [MF_HC_YIELD] = hc_yield,
     [MF_HC_INFO] = hc_info,
+    [MF_HC_NULL] = hc_null,
 };
 
 void hypercall_dispatch(struct guest *g, uint64_t nr, const uint64_t *args)

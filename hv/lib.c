@@ -3,10 +3,16 @@
  * win in the UEFI link. */
 #include "lib.h"
 
+/* Word at a time when both pointers are 8-byte aligned (image copies). */
 __attribute__((weak)) void *memcpy(void *dst, const void *src, size_t n)
 {
     unsigned char *d = dst;
     const unsigned char *s = src;
+
+    if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
+        for (; n >= 8; n -= 8, d += 8, s += 8)
+            *(uint64_t *)(void *)d = *(const uint64_t *)(const void *)s;
+    }
     while (n--)
         *d++ = *s++;
     return dst;
@@ -26,6 +32,12 @@ void *memmove(void *dst, const void *src, size_t n)
 __attribute__((weak)) void *memset(void *dst, int c, size_t n)
 {
     unsigned char *d = dst;
+
+    if (((uintptr_t)d & 7) == 0) {
+        uint64_t word = 0x0101010101010101ULL * (unsigned char)c;
+        for (; n >= 8; n -= 8, d += 8)
+            *(uint64_t *)(void *)d = word;
+    }
     while (n--)
         *d++ = (unsigned char)c;
     return dst;

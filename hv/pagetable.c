@@ -47,7 +47,7 @@ int pt_map(struct pt_ctx *c, uint64_t va, uint64_t pa, uint64_t size, uint64_t p
 
     if ((page_size != PAGE_2M && page_size != PAGE_SIZE) ||
         ((va | pa | size) & (page_size - 1)) || va + size < va || pa + size < pa ||
-        ((va + size - 1) >> 48))
+        ((va + size - 1) >> 48) || ((pa + size - 1) >> 52))
         return -1;
     for (uint64_t off = 0; off < size; off += page_size) {
         uint64_t *e = walk_create(c, va + off, level);

@@ -110,7 +110,7 @@ int partition_carve(struct partition_table *t, const struct config *cfg,
         if (sf->first_class < 0 || (int)ci < sf->first_class)
             sf->first_class = (int)ci;
     }
-    if (sf->missing)
+    if (sf->missing_partitions)
         return -1;
     for (uint32_t ci = 0; ci < t->class_count; ci++)
         sort_class(t, &t->classes[ci]);

@@ -12,7 +12,8 @@ void pool_init(uint64_t base, uint64_t size);
 uint64_t pool_alloc_pages(uint64_t count);
 
 /* Returns size bytes aligned to align (a power of two, at most a page),
- * zeroed, or NULL. For structures smaller than a page. */
+ * zeroed, or NULL. For structures smaller than a page; they are taken
+ * from the top of the pool so that page allocations stay dense. */
 void *pool_alloc_bytes(uint64_t size, uint64_t align);
 
 uint64_t pool_used(void);

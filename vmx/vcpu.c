@@ -321,7 +321,10 @@ void vcpu_arch_run(struct vcpu_arch *v, uint64_t quantum, struct vm_exit *exit)
 
     make_current(v);
     switch_fpu(v);
-    vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks ? (ticks > 0xffffffffULL ? 0xffffffffULL : ticks) : 1);
+    /* quantum 0 continues the current one: the exit saved the timer. */
+    if (quantum)
+        vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks ? (ticks > 0xffffffffULL ? 0xffffffffULL
+                                                                             : ticks) : 1);
     for (;;) {
         if (vmx_enter(&v->regs, v->launched)) {
             exit_entry_failed(v, exit);

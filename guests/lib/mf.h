@@ -48,6 +48,8 @@ static inline uint64_t mf_tsc(void)
     __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
     return ((uint64_t)hi << 32) | lo;
 }
+/* The TSC at the guest's first instruction (read by crt0). */
+extern uint64_t mf_entry_tsc;
 /* TSC ticks in ns nanoseconds at the boot-info frequency. */
 uint64_t mf_ns_to_tsc(uint64_t ns);
 /* Returns once at least ns nanoseconds have passed, blocked in

@@ -99,6 +99,8 @@ long mf_wait_until(uint64_t deadline_tsc)
     return mf_hypercall1(MF_HC_WAIT, deadline_tsc);
 }
 
+uint64_t mf_entry_tsc;
+
 long mf_yield(void)
 {
     return mf_hypercall0(MF_HC_YIELD);

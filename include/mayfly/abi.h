@@ -35,7 +35,8 @@
 #define MF_HC_WAIT              3   /* (u64 deadline_tsc) -> fired notification bits, 0 on timeout */
 #define MF_HC_YIELD             4   /* () -> 0 */
 #define MF_HC_INFO              5   /* (gpa struct mf_info) -> 0 */
-#define MF_HC_COUNT             6   /* one past the last number */
+#define MF_HC_NULL              6   /* () -> 0: does nothing (for measuring) */
+#define MF_HC_COUNT             7   /* one past the last number */
 
 /* Most bytes one MF_HC_CONSOLE_WRITE accepts. */
 #define MF_CONSOLE_WRITE_MAX    4096
@@ -68,8 +69,10 @@ struct mf_boot_info {
     uint32_t cmdline_len;       /* bytes in cmdline, without the NUL */
     char name[32];              /* config name, NUL-terminated */
     char cmdline[MF_CMDLINE_MAX];   /* args="..." from the config, NUL-terminated */
+    uint64_t scrub_tsc;         /* launch cost: ticks spent zeroing the partition */
+    uint64_t load_tsc;          /* launch cost: ticks spent copying the image */
 };
-_Static_assert(sizeof(struct mf_boot_info) == 344, "mf_boot_info layout");
+_Static_assert(sizeof(struct mf_boot_info) == 360, "mf_boot_info layout");
 
 /* MF_HC_INFO fills this in. */
 struct mf_info {
