@@ -44,16 +44,23 @@ int pt_map(struct pt_ctx *c, uint64_t va, uint64_t pa, uint64_t size, uint64_t p
 {
     int level = page_size == PAGE_2M ? 2 : 1;
     uint64_t leaf = level == 2 ? c->fmt->leaf_2m : c->fmt->leaf_4k;
+    uint64_t off = 0;
 
     if ((page_size != PAGE_2M && page_size != PAGE_SIZE) ||
         ((va | pa | size) & (page_size - 1)) || va + size < va || pa + size < pa ||
         ((va + size - 1) >> 48) || ((pa + size - 1) >> 52))
         return -1;
-    for (uint64_t off = 0; off < size; off += page_size) {
+    while (off < size) {
+        /* One walk per table, then fill its entries in a row. */
         uint64_t *e = walk_create(c, va + off, level);
-        if (!e || (*e & PT_PRESENT_MASK))
+        unsigned first = index_at(va + off, level);
+        if (!e)
             return -1;
-        *e = ((pa + off) & PT_ADDR_MASK) | leaf;
+        for (unsigned i = first; i < 512 && off < size; i++, e++, off += page_size) {
+            if (*e & PT_PRESENT_MASK)
+                return -1;
+            *e = ((pa + off) & PT_ADDR_MASK) | leaf;
+        }
     }
     return 0;
 }
