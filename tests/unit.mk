@@ -25,9 +25,10 @@ SRC_partition := hv/partition.c hv/memmap.c hv/config.c hv/fmt.c hv/str.c
 SRC_mb2       := efi/mb2.c hv/memmap.c
 SRC_fmt       := hv/fmt.c
 SRC_pagetable := hv/pagetable.c
+SRC_elf       := hv/elf.c hv/fmt.c hv/str.c
 
-UNIT_TESTS   := config memmap partition mb2 fmt pagetable
-FUZZ_TARGETS := config mb2 memmap
+UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf
+FUZZ_TARGETS := config mb2 memmap elf
 
 UNIT_BINS := $(patsubst %,$(UNIT_DIR)/test_%,$(UNIT_TESTS))
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))

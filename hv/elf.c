@@ -1,0 +1,375 @@
+/*
+ * Guest ELF validation and loading. Every header field is hostile: each
+ * check is written so that no sum or product can wrap, and nothing outside
+ * [data, data + size) is read. Fields are read with memcpy (no unaligned
+ * casts); the hypervisor and the test hosts are little-endian like the
+ * only images accepted (ELFDATA2LSB).
+ */
+#include "elf.h"
+#include "fmt.h"
+#include "lib.h"
+#include "param.h"
+#include "../include/mayfly/abi.h"
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "fields are read in host byte order");
+
+/* ELF64 constants (System V gABI, x86-64 psABI). */
+#define EHDR_SIZE       64
+#define PHDR_SIZE       56
+#define EI_CLASS        4
+#define EI_DATA         5
+#define EI_VERSION      6
+#define ELFCLASS64      2
+#define ELFDATA2LSB     1
+#define EV_CURRENT      1
+#define ET_EXEC         2
+#define ET_DYN          3
+#define EM_X86_64       62
+#define PT_LOAD         1
+#define PT_DYNAMIC      2
+#define PT_INTERP       3
+#define PT_NOTE         4
+#define PF_X            1u
+#define NOTE_HEADER     12          /* namesz, descsz, type */
+#define NOTE_ALIGN      4ULL
+
+/* The fields of a program header this file uses. */
+struct phdr {
+    uint32_t type, flags;
+    uint64_t offset, vaddr, filesz, memsz, align;
+};
+
+/* State of one elf_validate() call. */
+struct check {
+    const uint8_t *data;
+    size_t size;
+    uint64_t image_end;             /* images must end at or below this */
+    uint64_t mem_limit;
+    struct elf_image *img;
+    uint32_t phdr_of[ELF_MAX_SEGMENTS]; /* program header index of each segment */
+    uint32_t notes;                 /* Mayfly ABI notes seen */
+    char *err;
+    size_t err_size;
+};
+
+static int fail(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(struct check *c, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (c->err && c->err_size > 0) {
+        va_start(ap, fmt);
+        fmt_vsnprintf(c->err, c->err_size, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static uint16_t read16(const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static uint32_t read32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static uint64_t read64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static unsigned long long ull(uint64_t v)
+{
+    return (unsigned long long)v;
+}
+
+/* Whether [offset, offset + len) lies inside a file of size bytes. */
+static int in_file(uint64_t offset, uint64_t len, size_t size)
+{
+    return offset <= size && len <= size - offset;
+}
+
+/* "2 MiB", "68 KiB" or "1000 bytes", for messages. */
+static void describe_size(char *buf, size_t n, uint64_t bytes)
+{
+    if (bytes != 0 && bytes % MIB == 0)
+        fmt_snprintf(buf, n, "%llu MiB", ull(bytes / MIB));
+    else if (bytes != 0 && bytes % 1024 == 0)
+        fmt_snprintf(buf, n, "%llu KiB", ull(bytes / 1024));
+    else
+        fmt_snprintf(buf, n, "%llu bytes", ull(bytes));
+}
+
+static int check_ident(struct check *c)
+{
+    static const uint8_t magic[4] = { 0x7f, 'E', 'L', 'F' };
+    const uint8_t *d = c->data;
+
+    if (c->size < EHDR_SIZE)
+        return fail(c, "not an ELF file (%zu bytes, shorter than an ELF header)", c->size);
+    if (memcmp(d, magic, sizeof(magic)) != 0)
+        return fail(c, "not an ELF file (bad magic)");
+    if (d[EI_CLASS] != ELFCLASS64)
+        return fail(c, "not a 64-bit ELF file (class %u); build the guest for x86-64",
+                    d[EI_CLASS]);
+    if (d[EI_DATA] != ELFDATA2LSB)
+        return fail(c, "not a little-endian ELF file (data encoding %u)", d[EI_DATA]);
+    if (d[EI_VERSION] != EV_CURRENT || read32(d + 20) != EV_CURRENT)
+        return fail(c, "unknown ELF version %u", d[EI_VERSION] != EV_CURRENT ?
+                    d[EI_VERSION] : read32(d + 20));
+    return 0;
+}
+
+/* Checks the ELF header; on success the program header table is in the file. */
+static int check_header(struct check *c)
+{
+    const uint8_t *d = c->data;
+    uint16_t type, machine, phentsize, phnum;
+    uint64_t phoff;
+
+    if (check_ident(c) != 0)
+        return -1;
+    type = read16(d + 16);
+    machine = read16(d + 18);
+    phoff = read64(d + 32);
+    phentsize = read16(d + 54);
+    phnum = read16(d + 56);
+    if (type == ET_DYN)
+        return fail(c, "position-independent executables are not supported: link with -static -no-pie");
+    if (type != ET_EXEC)
+        return fail(c, "ELF type %u is not an executable (ET_EXEC)", type);
+    if (machine != EM_X86_64)
+        return fail(c, "ELF machine %u is not x86-64 (%u)", machine, EM_X86_64);
+    if (phentsize != PHDR_SIZE)
+        return fail(c, "program header size %u, expected %u", phentsize, PHDR_SIZE);
+    if (phnum < 1 || phnum > ELF_MAX_PHNUM)
+        return fail(c, "%u program headers, expected 1 to %u", phnum, ELF_MAX_PHNUM);
+    if (!in_file(phoff, (uint64_t)phnum * PHDR_SIZE, c->size))
+        return fail(c, "program header table (offset 0x%llx, %u entries) lies outside the file (%zu bytes)",
+                    ull(phoff), phnum, c->size);
+    return 0;
+}
+
+static void read_phdr(const uint8_t *p, struct phdr *ph)
+{
+    ph->type = read32(p);
+    ph->flags = read32(p + 4);
+    ph->offset = read64(p + 8);
+    ph->vaddr = read64(p + 16);
+    ph->filesz = read64(p + 32);
+    ph->memsz = read64(p + 40);
+    ph->align = read64(p + 48);
+}
+
+/* The file-side checks every PT_LOAD gets, empty or not. */
+static int check_load_file(struct check *c, uint32_t i, const struct phdr *ph)
+{
+    if (ph->filesz > ph->memsz)
+        return fail(c, "segment %u has more file bytes (0x%llx) than memory bytes (0x%llx)",
+                    i, ull(ph->filesz), ull(ph->memsz));
+    if (!in_file(ph->offset, ph->filesz, c->size))
+        return fail(c, "segment %u (offset 0x%llx, 0x%llx bytes) lies outside the file (%zu bytes)",
+                    i, ull(ph->offset), ull(ph->filesz), c->size);
+    if (ph->align & (ph->align - 1))
+        return fail(c, "segment %u alignment 0x%llx is not a power of two", i, ull(ph->align));
+    if (ph->align > 1 && (ph->vaddr & (ph->align - 1)) != (ph->offset & (ph->align - 1)))
+        return fail(c, "segment %u address 0x%llx and file offset 0x%llx differ modulo its alignment 0x%llx",
+                    i, ull(ph->vaddr), ull(ph->offset), ull(ph->align));
+    return 0;
+}
+
+static int check_load(struct check *c, uint32_t i, const struct phdr *ph)
+{
+    struct elf_image *img = c->img;
+    struct elf_segment *s;
+    char limit[32], reserve[32];
+
+    if (check_load_file(c, i, ph) != 0)
+        return -1;
+    if (ph->memsz == 0)
+        return 0;                   /* occupies nothing: not loaded, not counted */
+    if (ph->vaddr < MF_IMAGE_BASE)
+        return fail(c, "segment %u at 0x%llx is below 0x%llx (the low 1 MiB is the hypervisor's); link the guest at 0x%llx or above",
+                    i, ull(ph->vaddr), ull(MF_IMAGE_BASE), ull(MF_IMAGE_BASE));
+    if (ph->memsz > UINT64_MAX - ph->vaddr)
+        return fail(c, "segment %u at 0x%llx (0x%llx bytes) wraps around the address space",
+                    i, ull(ph->vaddr), ull(ph->memsz));
+    if (ph->vaddr + ph->memsz > c->image_end) {
+        describe_size(limit, sizeof(limit), c->mem_limit);
+        describe_size(reserve, sizeof(reserve), MF_STACK_RESERVE);
+        return fail(c, "segment %u [0x%llx-0x%llx) ends beyond the partition (%s, the top %s kept for the stack); use a larger class",
+                    i, ull(ph->vaddr), ull(ph->vaddr + ph->memsz), limit, reserve);
+    }
+    if (img->segment_count == ELF_MAX_SEGMENTS)
+        return fail(c, "more than %u loadable segments", ELF_MAX_SEGMENTS);
+    c->phdr_of[img->segment_count] = i;
+    s = &img->segments[img->segment_count++];
+    s->offset = ph->offset;
+    s->vaddr = ph->vaddr;
+    s->filesz = ph->filesz;
+    s->memsz = ph->memsz;
+    s->flags = ph->flags;
+    return 0;
+}
+
+/* One note whose name is exactly MF_NOTE_NAME: counts it if it is the ABI note. */
+static int take_note(struct check *c, uint32_t i, uint32_t type, const uint8_t *desc, uint32_t descsz)
+{
+    if (type != MF_NOTE_TYPE_ABI)
+        return 0;                   /* a later Mayfly note type */
+    if (descsz < sizeof(struct mf_abi_note))
+        return fail(c, "Mayfly ABI note in segment %u has a %u-byte descriptor, expected at least %zu",
+                    i, descsz, sizeof(struct mf_abi_note));
+    if (++c->notes > 1)
+        return fail(c, "more than one Mayfly ABI note");
+    c->img->abi_version = read32(desc);
+    return 0;
+}
+
+/* Walks the notes of one PT_NOTE segment (4-byte aligned name and descriptor). */
+static int check_notes(struct check *c, uint32_t i, const struct phdr *ph)
+{
+    const uint8_t *p;
+    uint64_t left;
+
+    if (!in_file(ph->offset, ph->filesz, c->size))
+        return fail(c, "note segment %u (offset 0x%llx, 0x%llx bytes) lies outside the file",
+                    i, ull(ph->offset), ull(ph->filesz));
+    p = c->data + ph->offset;
+    left = ph->filesz;
+    while (left >= NOTE_HEADER) {
+        uint32_t namesz = read32(p), descsz = read32(p + 4), type = read32(p + 8);
+        uint64_t name_space = ALIGN_UP((uint64_t)namesz, NOTE_ALIGN);
+        uint64_t desc_space = ALIGN_UP((uint64_t)descsz, NOTE_ALIGN);
+        const uint8_t *name = p + NOTE_HEADER;
+
+        /* Sums of values below 2^33 cannot wrap. The last descriptor's
+         * padding may be missing. */
+        if (name_space + descsz > left - NOTE_HEADER)
+            return fail(c, "note segment %u: a note (name %u bytes, descriptor %u bytes) runs past the segment's end",
+                        i, namesz, descsz);
+        if (namesz == sizeof(MF_NOTE_NAME) && memcmp(name, MF_NOTE_NAME, sizeof(MF_NOTE_NAME)) == 0 &&
+            take_note(c, i, type, name + name_space, descsz) != 0)
+            return -1;
+        if (name_space + desc_space >= left - NOTE_HEADER)
+            break;
+        p += NOTE_HEADER + name_space + desc_space;
+        left -= NOTE_HEADER + name_space + desc_space;
+    }
+    return 0;
+}
+
+static int check_phdrs(struct check *c)
+{
+    uint64_t phoff = read64(c->data + 32);
+    uint16_t phnum = read16(c->data + 56);
+    struct phdr ph;
+
+    for (uint32_t i = 0; i < phnum; i++) {
+        read_phdr(c->data + phoff + (uint64_t)i * PHDR_SIZE, &ph);
+        if (ph.type == PT_INTERP || ph.type == PT_DYNAMIC)
+            return fail(c, "dynamic executables are not supported: link statically");
+        if (ph.type == PT_LOAD && check_load(c, i, &ph) != 0)
+            return -1;
+        if (ph.type == PT_NOTE && check_notes(c, i, &ph) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Sorts the segments by address (insertion sort: at most ELF_MAX_SEGMENTS). */
+static void sort_segments(struct check *c)
+{
+    struct elf_segment *seg = c->img->segments;
+
+    for (uint32_t i = 1; i < c->img->segment_count; i++) {
+        struct elf_segment s = seg[i];
+        uint32_t phdr_index = c->phdr_of[i], j = i;
+        for (; j > 0 && seg[j - 1].vaddr > s.vaddr; j--) {
+            seg[j] = seg[j - 1];
+            c->phdr_of[j] = c->phdr_of[j - 1];
+        }
+        seg[j] = s;
+        c->phdr_of[j] = phdr_index;
+    }
+}
+
+/* Sorted, so only neighbours can overlap; every end is below image_end. */
+static int check_overlap(struct check *c)
+{
+    const struct elf_segment *seg = c->img->segments;
+
+    for (uint32_t i = 1; i < c->img->segment_count; i++) {
+        if (seg[i - 1].vaddr + seg[i - 1].memsz > seg[i].vaddr) {
+            uint32_t a = c->phdr_of[i - 1], b = c->phdr_of[i];
+            return fail(c, "segments %u and %u overlap", a < b ? a : b, a < b ? b : a);
+        }
+    }
+    return 0;
+}
+
+static int check_entry(struct check *c)
+{
+    const struct elf_image *img = c->img;
+
+    for (uint32_t i = 0; i < img->segment_count; i++) {
+        const struct elf_segment *s = &img->segments[i];
+        if ((s->flags & PF_X) && img->entry >= s->vaddr && img->entry - s->vaddr < s->memsz)
+            return 0;
+    }
+    return fail(c, "entry point 0x%llx is not inside an executable segment", ull(img->entry));
+}
+
+int elf_validate(const uint8_t *data, size_t size, uint64_t mem_limit,
+                 struct elf_image *out, char *err, size_t err_size)
+{
+    struct check c = {
+        .data = data, .size = size, .mem_limit = mem_limit, .img = out,
+        .image_end = mem_limit > MF_STACK_RESERVE ? mem_limit - MF_STACK_RESERVE : 0,
+        .err = err, .err_size = err_size,
+    };
+
+    memset(out, 0, sizeof(*out));
+    if (check_header(&c) != 0 || check_phdrs(&c) != 0)
+        return -1;
+    if (out->segment_count == 0)
+        return fail(&c, "no loadable segment");
+    sort_segments(&c);
+    if (check_overlap(&c) != 0)
+        return -1;
+    out->entry = read64(data + 24);
+    if (check_entry(&c) != 0)
+        return -1;
+    if (c.notes == 0)
+        return fail(&c, "no Mayfly ABI note: link the guest with guests/lib");
+    if (out->abi_version != MF_ABI_VERSION)
+        return fail(&c, "ABI note version %u, this hypervisor speaks version %u; rebuild the guest against this include/mayfly/abi.h",
+                    out->abi_version, MF_ABI_VERSION);
+    out->lowest = out->segments[0].vaddr;
+    out->highest = out->segments[out->segment_count - 1].vaddr +
+                   out->segments[out->segment_count - 1].memsz;
+    return 0;
+}
+
+uint64_t elf_memory_needed(const struct elf_image *img)
+{
+    return ALIGN_UP(img->highest + MF_STACK_RESERVE, PARTITION_ALIGN);
+}
+
+void elf_load(const struct elf_image *img, const uint8_t *data, uint8_t *dst)
+{
+    for (uint32_t i = 0; i < img->segment_count; i++) {
+        const struct elf_segment *s = &img->segments[i];
+        memcpy(dst + s->vaddr, data + s->offset, s->filesz);
+        memset(dst + s->vaddr + s->filesz, 0, s->memsz - s->filesz);
+    }
+}

@@ -1,0 +1,51 @@
+/*
+ * Guest ELF images: validation and loading. A guest image is a static
+ * ELF64 x86-64 executable carrying a Mayfly ABI note (include/mayfly/abi.h).
+ * elf_validate() checks everything, with no side effects, before
+ * elf_load() touches the partition. Pure logic: compiles freestanding and
+ * on the host (unit tests, fuzzing).
+ */
+#ifndef HV_ELF_H
+#define HV_ELF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ELF_MAX_SEGMENTS 16         /* loadable segments with memsz > 0 */
+#define ELF_MAX_PHNUM    32         /* program headers in one image */
+
+struct elf_segment {
+    uint64_t offset, vaddr, filesz, memsz;
+    uint32_t flags;                 /* PF_X, PF_W, PF_R as in the file */
+};
+
+struct elf_image {
+    uint64_t entry;
+    uint32_t segment_count;         /* PT_LOAD segments, sorted by vaddr */
+    struct elf_segment segments[ELF_MAX_SEGMENTS];
+    uint64_t lowest, highest;       /* loaded range [lowest, highest) */
+    uint32_t abi_version;
+};
+
+/*
+ * Validates the whole image (size bytes at data) for a guest of mem_limit
+ * bytes of guest-physical memory, before anything is loaded. Returns 0 and
+ * fills *out, or -1 with a one-line reason in err (what is wrong and, where
+ * it helps, what to do). err may be null or err_size 0.
+ */
+int elf_validate(const uint8_t *data, size_t size, uint64_t mem_limit,
+                 struct elf_image *out, char *err, size_t err_size);
+
+/* Guest memory the image needs: highest + MF_STACK_RESERVE, rounded up to
+ * 2 MiB. img must have passed elf_validate(). */
+uint64_t elf_memory_needed(const struct elf_image *img);
+
+/*
+ * Copies each segment's file bytes to dst + vaddr and zeroes the rest of
+ * its memsz. img must come from elf_validate() on the same data; dst is the
+ * host pointer of guest-physical 0 and spans the mem_limit bytes validated
+ * against.
+ */
+void elf_load(const struct elf_image *img, const uint8_t *data, uint8_t *dst);
+
+#endif
