@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include "cap.h"
+
 #define MF_ABI_VERSION          1
 
 /* Feature bits in mf_boot_info.features. */
@@ -28,15 +30,25 @@
 #define MF_EAGAIN               6   /* try again: nothing ready now */
 #define MF_ERANGE               7   /* a number is out of range */
 #define MF_ENOMEM               8   /* out of a fixed resource */
+#define MF_ETYPE                9   /* the capability is of another object type */
+#define MF_EIO                  10  /* the object has failed (a broken ring) */
 
-/* Hypercall numbers. */
-#define MF_HC_CONSOLE_WRITE     1   /* (gpa buf, u64 len) -> bytes written */
+/* Hypercall numbers. "cap" is a capability slot (cap.h); a hypercall on
+ * an object checks the slot's type and rights first: -MF_ENOENT for an
+ * empty or out-of-range slot, -MF_ETYPE for another object type,
+ * -MF_EPERM for a missing right, and nothing has happened. */
+#define MF_HC_CONSOLE_WRITE     1   /* (cap console W, gpa buf, u64 len) -> bytes written */
 #define MF_HC_EXIT              2   /* (u64 status) -> does not return */
-#define MF_HC_WAIT              3   /* (u64 deadline_tsc) -> fired notification bits, 0 on timeout */
+#define MF_HC_WAIT              3   /* (cap notification R, u64 deadline_tsc) -> fired
+                                       notification bits (then cleared), 0 on timeout */
 #define MF_HC_YIELD             4   /* () -> 0 */
 #define MF_HC_INFO              5   /* (gpa struct mf_info) -> 0 */
 #define MF_HC_NULL              6   /* () -> 0: does nothing (for measuring) */
-#define MF_HC_COUNT             7   /* one past the last number */
+#define MF_HC_NET_SETUP         7   /* (cap port W, gpa struct mf_net_setup) -> 0 */
+#define MF_HC_NET_KICK          8   /* (cap port W, u64 queue) -> frames processed */
+#define MF_HC_NET_STATUS        9   /* (cap port R, gpa struct mf_net_status) -> 0 */
+#define MF_HC_NOTIFY            10  /* (cap notification W, u64 bits) -> 0: signals it */
+#define MF_HC_COUNT             11  /* one past the last number */
 
 /* Most bytes one MF_HC_CONSOLE_WRITE accepts. */
 #define MF_CONSOLE_WRITE_MAX    4096
@@ -71,8 +83,11 @@ struct mf_boot_info {
     char cmdline[MF_CMDLINE_MAX];   /* args="..." from the config, NUL-terminated */
     uint64_t scrub_tsc;         /* launch cost: ticks spent zeroing the partition */
     uint64_t load_tsc;          /* launch cost: ticks spent copying the image */
+    uint32_t cap_count;         /* valid entries in caps */
+    uint32_t reserved;
+    struct mf_cap_info caps[MF_CAP_SLOTS];  /* the guest's capability space */
 };
-_Static_assert(sizeof(struct mf_boot_info) == 360, "mf_boot_info layout");
+_Static_assert(sizeof(struct mf_boot_info) == 624, "mf_boot_info layout");
 
 /* MF_HC_INFO fills this in. */
 struct mf_info {
