@@ -13,6 +13,7 @@ ROOT=$(pwd)
 
 PASSED=0
 FAILED=0
+SKIPPED=0
 FAILURES=()
 GROUP=${1:-all}
 OUT=$ROOT/build/test-output
@@ -81,7 +82,7 @@ run_system() {
             case $line in
                 "PASS: "*) record pass "${line#PASS: }" ;;
                 "FAIL: "*) record fail "${line#FAIL: }" ;;
-                "SKIP: "*) ;;
+                "SKIP: "*) SKIPPED=$((SKIPPED + 1)) ;;
             esac
         done < <(bash "$s" 2>&1)
     done
@@ -99,5 +100,5 @@ if [ ${#FAILURES[@]} -gt 0 ]; then
     echo "failed:"
     printf '  %s\n' "${FAILURES[@]}"
 fi
-echo "$PASSED passed, $FAILED failed"
+echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 [ "$FAILED" -eq 0 ]

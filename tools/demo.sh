@@ -21,7 +21,7 @@ mk_iso "$OUT/demo.iso" "$CONF" "${images[@]}" || { echo "demo: grub-mkrescue fai
 echo "demo: booting Mayfly in Bochs (cpu: tigerlake, 512 MiB); console follows"
 echo "------------------------------------------------------------------------"
 : > "$OUT/serial.log"
-tail -n +1 -f "$OUT/serial.log" 2>/dev/null | tr -d '\r' &
+tail -n +1 -F "$OUT/serial.log" 2>/dev/null | tr -d '\r' &
 TAIL=$!
 bochs_run "$OUT" "$OUT/demo.iso" tigerlake 512 20000000000 600
 sleep 0.5

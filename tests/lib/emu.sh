@@ -115,6 +115,30 @@ mk_esp() {
     done
 }
 
+# kvm_vtx_available: true where QEMU/KVM can give the hypervisor VT-x
+# (an Intel host with nested virtualisation on).
+kvm_vtx_available() {
+    [ -c /dev/kvm ] && [ -r /dev/kvm ] && grep -qw vmx /proc/cpuinfo || return 1
+    local nested=/sys/module/kvm_intel/parameters/nested
+    [ -r $nested ] && grep -qE '^(Y|1)' $nested
+}
+
+# qemu_iso_run DIR ISO MEM_MB [SECONDS]: the Bochs test ISO under QEMU/KVM
+# (legacy BIOS + GRUB, like Bochs), for the KVM variant of the tests.
+qemu_iso_run() {
+    local dir=$1 iso=$2 mem=$3 secs=${4:-120}
+    mkdir -p "$dir"
+    rm -f "$dir/serial.log" "$dir/emu.log"
+    : > "$dir/serial.log"
+    timeout -k 5 "$secs" qemu-system-x86_64 -machine q35 -enable-kvm -cpu host -m "${mem}M" \
+        -cdrom "$iso" -boot d -nodefaults -nic none -display none -monitor none \
+        -serial file:"$dir/serial.log" -no-reboot \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null >"$dir/emu.log" 2>&1
+    QEMU_RC=$?
+    emu_classify "$dir" $QEMU_RC qemu
+    return 0
+}
+
 # qemu_uefi_run DIR IMG [SECONDS]: boots a disk image (plain ESP or GPT)
 # in QEMU with OVMF; KVM is used when QEMU_KVM=1. Stops early on OVMF's
 # shell prompt, which otherwise waits forever.
