@@ -34,7 +34,7 @@ EFI_LDS  := /usr/lib/elf_x86_64_efi.lds
 EFI_CRT0 := /usr/lib/crt0-efi-x86_64.o
 
 .PHONY: all test demo bench clean deps unit fuzz guests
-all: $(BUILD)/mayfly.elf $(BUILD)/BOOTX64.EFI guests
+all: $(BUILD)/mayfly.elf $(BUILD)/BOOTX64.EFI guests mfctl
 
 $(BUILD)/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -69,6 +69,7 @@ $(BUILD)/BOOTX64.EFI: $(BUILD)/uefi.so
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 include guests/guests.mk
+include tools/tools.mk
 include tests/tests.mk
 
 deps:
