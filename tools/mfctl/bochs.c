@@ -20,6 +20,8 @@
 #include "mfctl.h"
 
 #define CONFIG_FILE_MAX (1u << 20)
+#define BOCHS_BIOS      "/usr/share/bochs/BIOS-bochs-latest"
+#define BOCHS_VGABIOS   "/usr/share/vgabios/vgabios.bin"
 
 struct bochs_setup {
     const char *image;              /* GPT image built by mfctl image */
@@ -159,8 +161,8 @@ static int write_bochsrc(const struct bochs_setup *s)
     n = snprintf(text, sizeof(text),
                  "memory: guest=%u, host=%u\n"
                  "cpu: model=%s, count=1, ips=50000000, reset_on_triple_fault=0\n"
-                 "romimage: file=/usr/share/bochs/BIOS-bochs-latest, options=fastboot\n"
-                 "vgaromimage: file=/usr/share/vgabios/vgabios.bin\n"
+                 "romimage: file=" BOCHS_BIOS ", options=fastboot\n"
+                 "vgaromimage: file=" BOCHS_VGABIOS "\n"
                  "ata0-master: type=cdrom, path=%s/boot.iso, status=inserted\n"
                  "boot: cdrom\n"
                  "com1: enabled=1, mode=file, dev=%s/serial.log\n"
@@ -196,7 +198,8 @@ static int bochs_prepare(const struct bochs_setup *s)
         error_say("no Multiboot2 hypervisor at %s: run 'make' or pass --elf FILE", s->elf);
         return -1;
     }
-    if (path_join(files, sizeof(files), s->dir, "mayfly") < 0 || extract_esp(s) < 0 || list_modules(files, &modules) < 0)
+    if (path_join(files, sizeof(files), s->dir, "mayfly") < 0 || extract_esp(s) < 0 ||
+        list_modules(files, &modules) < 0)
         return -1;
     if (make_iso(s, &modules, files) < 0)
         return -1;
@@ -223,7 +226,8 @@ static void bochs_explain(const char *dir)
         uint8_t *text;
         size_t size;
 
-        if (path_join(path, sizeof(path), dir, files[f]) < 0 || !file_is_regular(path) || file_read(path, 64u << 20, &text, &size) < 0)
+        if (path_join(path, sizeof(path), dir, files[f]) < 0 || !file_is_regular(path) ||
+            file_read(path, 64u << 20, &text, &size) < 0)
             continue;
         for (const char *line = (const char *)text; *line;) {
             const char *nl = strchr(line, '\n');
@@ -296,19 +300,41 @@ static int bochs_start(struct run_job *job, struct watch *w, struct bridge *brid
     return w->pid < 0 ? -1 : 0;
 }
 
-int run_bochs(struct run_job *job)
+/* Bochs, its ROMs and what builds the GRUB ISO. */
+static int bochs_installed(void)
 {
     static const char *const tools[] = { "bochs", "grub-mkrescue", "mcopy", "xorriso" };
+    static const struct {
+        const char *path, *package;
+    } roms[] = {
+        { BOCHS_BIOS, "bochsbios" },
+        { BOCHS_VGABIOS, "vgabios" },
+        { "/usr/lib/grub/i386-pc/multiboot2.mod", "grub-pc-bin" },
+    };
+
+    for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
+        if (!tool_exists(tools[i])) {
+            tool_missing(tools[i]);
+            return 0;
+        }
+    for (size_t i = 0; i < sizeof(roms) / sizeof(roms[0]); i++)
+        if (!file_is_regular(roms[i].path)) {
+            error_say("%s is missing: install it with 'sudo apt-get install %s'", roms[i].path,
+                      roms[i].package);
+            return 0;
+        }
+    return 1;
+}
+
+int run_bochs(struct run_job *job)
+{
     struct bridge bridge = { .tcp_listen = -1, .tcp = -1, .unix_listen = -1, .client = -1 };
     struct watch w = { .pipe_fd = -1, .log_fd = -1 };
     int rc = EXIT_EMULATOR;
 
     console_init(&w.console);
-    for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
-        if (!tool_exists(tools[i])) {
-            tool_missing(tools[i]);
-            return EXIT_EMULATOR;
-        }
+    if (!bochs_installed())
+        return EXIT_EMULATOR;
     if (bochs_start(job, &w, &bridge) == 0) {
         run_supervise(&w, job->timeout_s);
         rc = bochs_result(job, &w);

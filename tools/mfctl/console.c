@@ -3,7 +3,8 @@
  * CR LF; stdout gets LF so that the output greps and diffs like any log.
  * Each line is also matched for what ends a run: the hypervisor's
  * "mayfly: power off (status N)" and OVMF's "Shell>" prompt (no boot
- * application found, or it returned), which otherwise waits forever.
+ * application found, or it returned), which otherwise waits forever. Both
+ * count only at the start of a line.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,7 @@ void console_init(struct console *c)
 static void line_end(struct console *c)
 {
     c->line[c->line_len] = '\0';
-    /* At the start of a line only: guest output is prefixed, so a guest
-     * cannot fake the marker. */
+    /* At the start of a line only: guest output is prefixed. */
     if (!strncmp(c->line, POWER_OFF_MARK, strlen(POWER_OFF_MARK))) {
         const char *digits = c->line + strlen(POWER_OFF_MARK);
         char *end;
@@ -34,13 +34,29 @@ static void line_end(struct console *c)
     c->line_len = 0;
 }
 
+/* The line is kept without ANSI escape sequences (OVMF colours its text);
+ * the hypervisor replaces control characters in guest output, so only the
+ * firmware and the hypervisor can start a line with a marker. */
 static void line_add(struct console *c, char ch)
 {
+    if (c->escape == 1) {
+        c->escape = ch == '[' ? 2 : 0;
+        return;
+    }
+    if (c->escape == 2) {
+        if (ch >= 0x40 && ch <= 0x7e)
+            c->escape = 0;
+        return;
+    }
+    if (ch == 0x1b) {
+        c->escape = 1;
+        return;
+    }
     if (c->line_len + 1 < sizeof(c->line))
         c->line[c->line_len++] = ch;
     c->line[c->line_len] = '\0';
-    /* The shell prompt has no line end after it. */
-    if (ch == '>' && strstr(c->line, "Shell>"))
+    /* The shell's prompt ends no line. */
+    if (ch == '>' && !strcmp(c->line, "Shell>"))
         c->saw_shell = 1;
 }
 

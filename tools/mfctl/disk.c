@@ -79,7 +79,14 @@ static int make_fat(const char *img, uint64_t size_mib)
 
 static int copy_in(const char *img, const char *src, const char *dst)
 {
+    char dotted[MFCTL_PATH_MAX + 2];
     const char *argv[] = { "mcopy", "-i", img, src, dst, NULL };
+
+    /* A file name that starts with '-' is not an option. */
+    if (src[0] == '-') {
+        snprintf(dotted, sizeof(dotted), "./%s", src);
+        argv[3] = dotted;
+    }
     return tool_run(argv);
 }
 
@@ -106,7 +113,8 @@ static int create_temp(const struct image_job *job)
     int fd, n;
 
     umask(mask);
-    n = snprintf(temp_output, sizeof(temp_output), "%s.XXXXXX", job->output);
+    n = snprintf(temp_output, sizeof(temp_output), "%s%s.XXXXXX",
+                 job->output[0] == '-' ? "./" : "", job->output);
     if (n < 0 || (size_t)n >= sizeof(temp_output)) {
         temp_output[0] = '\0';
         error_say("output path too long: %s", job->output);

@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "elf.h"
@@ -113,9 +114,22 @@ static struct payload *payload_get(struct image_job *job, const struct config_gu
 {
     struct payload *p;
 
-    for (uint32_t i = 0; i < job->payload_count; i++)
+    for (uint32_t i = 0; i < job->payload_count; i++) {
         if (!strcmp(job->payloads[i].name, g->image))
             return &job->payloads[i];
+        /* FAT keeps the case of a name but ignores it when looking one up. */
+        if (!strcasecmp(job->payloads[i].name, g->image)) {
+            error_say("%s line %u: image names %s and %s differ only in case, which the "
+                      "FAT file system does not tell apart: rename one", job->config_path,
+                      g->line, job->payloads[i].name, g->image);
+            return NULL;
+        }
+    }
+    if (!strcasecmp(g->image, "mayfly.conf")) {
+        error_say("%s line %u: guest %s: an image cannot be called mayfly.conf",
+                  job->config_path, g->line, g->name);
+        return NULL;
+    }
     if (job->payload_count + 1 >= BOOT_MAX_FILES) {
         error_say("%s line %u: more than %d different images; the loader reads at most %d "
                   "files, the config included", job->config_path, g->line, BOOT_MAX_FILES - 1,

@@ -94,6 +94,7 @@ struct console {
     char line[512];                 /* the current line, for matching */
     size_t line_len;
     int cr_pending;                 /* a '\r' not yet known to precede '\n' */
+    int escape;                     /* inside an ANSI escape: 1 after ESC, 2 in CSI */
     int power_status;               /* last "power off (status N)", -1 if none */
     int saw_shell;                  /* OVMF fell into its shell */
 };

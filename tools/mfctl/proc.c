@@ -31,6 +31,7 @@ static const struct {
     { "qemu-system-x86_64", "qemu-system-x86 ovmf" },
     { "bochs", "bochs bochsbios vgabios" },
     { "grub-mkrescue", "grub-pc-bin grub-common xorriso mtools" },
+    { "xorriso", "xorriso" },
 };
 
 void tool_missing(const char *name)

@@ -46,45 +46,34 @@ static int qemu_result(const struct run_job *job, const struct watch *w)
     return EXIT_EMULATOR;
 }
 
-/* QEMU splits option values at commas; a literal comma is written twice. */
-static char *qemu_escape(const char *s)
+/* QEMU splits option values at commas; a literal comma is written twice.
+ * Returns -1 if the result does not fit. */
+static int qemu_escape(char *dst, size_t size, const char *s)
 {
-    size_t len = strlen(s), n = 0;
-    char *out = malloc(2 * len + 1);
+    size_t n = 0;
 
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < len; i++) {
-        out[n++] = s[i];
-        if (s[i] == ',')
-            out[n++] = ',';
+    for (; *s; s++) {
+        if (n + 3 > size)
+            return -1;
+        dst[n++] = *s;
+        if (*s == ',')
+            dst[n++] = ',';
     }
-    out[n] = '\0';
-    return out;
+    dst[n] = '\0';
+    return 0;
 }
 
 /* Whether /proc/cpuinfo lists the vmx flag. */
 static int cpu_has_vmx(void)
 {
-    uint8_t *info;
-    size_t size = 0;
-    int fd = open("/proc/cpuinfo", O_RDONLY | O_CLOEXEC), vmx;
+    FILE *f = fopen("/proc/cpuinfo", "re");
+    char line[8192];
+    int vmx = 0;
 
-    if (fd < 0)
-        return 0;
-    info = malloc(1 << 22);
-    while (info && size < (1 << 22) - 1) {
-        ssize_t n = read(fd, info + size, (1 << 22) - 1 - size);
-        if (n <= 0)
-            break;
-        size += (size_t)n;
-    }
-    close(fd);
-    if (!info)
-        return 0;
-    info[size] = '\0';
-    vmx = strstr((char *)info, " vmx ") != NULL || strstr((char *)info, " vmx\n") != NULL;
-    free(info);
+    while (f && !vmx && fgets(line, sizeof(line), f))
+        vmx = !strncmp(line, "flags", 5) && (strstr(line, " vmx ") || strstr(line, " vmx\n"));
+    if (f)
+        fclose(f);
     return vmx;
 }
 
@@ -140,24 +129,34 @@ static int control_prepare(const char *path)
     return 0;
 }
 
-static int qemu_argv(const struct run_job *job, const char **argv, char **owned)
+/* A QEMU command line and the strings it points into. */
+struct qemu_cmd {
+    const char *argv[48];
+    char memory[32];
+    char bios[MFCTL_PATH_MAX];
+    char drive[2 * MFCTL_PATH_MAX + 64];
+    char chardev[2 * MFCTL_PATH_MAX + 64];
+};
+
+static int qemu_cmd_build(struct qemu_cmd *q, const struct run_job *job)
 {
-    static char memory[32], bios[MFCTL_PATH_MAX + 16];
+    char escaped[2 * MFCTL_PATH_MAX];
+    const char **argv = q->argv;
     int n = 0, kvm = kvm_usable();
 
-    snprintf(memory, sizeof(memory), "%lluM", job->memory_mib);
-    snprintf(bios, sizeof(bios), "%s/ovmf.fd", job->dir);
-    owned[0] = qemu_escape(job->image);
-    owned[1] = job->control ? qemu_escape(job->control) : NULL;
-    owned[2] = malloc(2 * MFCTL_PATH_MAX + 64);
-    owned[3] = malloc(2 * MFCTL_PATH_MAX + 64);
-    if (!owned[0] || !owned[2] || !owned[3] || (job->control && !owned[1]))
+    snprintf(q->memory, sizeof(q->memory), "%lluM", job->memory_mib);
+    if (path_join(q->bios, sizeof(q->bios), job->dir, "ovmf.fd") < 0)
         return -1;
-    snprintf(owned[2], 2 * MFCTL_PATH_MAX + 64, "if=none,id=disk,format=raw,snapshot=on,file=%s",
-             owned[0]);
-    if (job->control)
-        snprintf(owned[3], 2 * MFCTL_PATH_MAX + 64,
-                 "socket,id=ctl,path=%s,server=on,wait=off", owned[1]);
+    if (qemu_escape(escaped, sizeof(escaped), job->image) < 0)
+        return -1;
+    snprintf(q->drive, sizeof(q->drive), "if=none,id=disk,format=raw,snapshot=on,file=%s",
+             escaped);
+    if (job->control) {
+        if (qemu_escape(escaped, sizeof(escaped), job->control) < 0)
+            return -1;
+        snprintf(q->chardev, sizeof(q->chardev), "socket,id=ctl,path=%s,server=on,wait=off",
+                 escaped);
+    }
     say_accelerator(kvm);
     argv[n++] = "qemu-system-x86_64";
     argv[n++] = "-machine";
@@ -171,11 +170,11 @@ static int qemu_argv(const struct run_job *job, const char **argv, char **owned)
         argv[n++] = "max";
     }
     argv[n++] = "-m";
-    argv[n++] = memory;
+    argv[n++] = q->memory;
     argv[n++] = "-bios";
-    argv[n++] = bios;
+    argv[n++] = q->bios;
     argv[n++] = "-drive";
-    argv[n++] = owned[2];
+    argv[n++] = q->drive;
     argv[n++] = "-device";
     argv[n++] = "virtio-blk-pci,drive=disk,bootindex=0";
     argv[n++] = "-nodefaults";
@@ -185,13 +184,14 @@ static int qemu_argv(const struct run_job *job, const char **argv, char **owned)
     argv[n++] = "none";
     argv[n++] = "-monitor";
     argv[n++] = "none";
+    /* COM1 first, then COM2: the order of -serial is the order of the ports. */
     argv[n++] = "-chardev";
     argv[n++] = "stdio,id=com1,signal=off";
     argv[n++] = "-serial";
     argv[n++] = "chardev:com1";
     if (job->control) {
         argv[n++] = "-chardev";
-        argv[n++] = owned[3];
+        argv[n++] = q->chardev;
         argv[n++] = "-serial";
         argv[n++] = "chardev:ctl";
     }
@@ -204,43 +204,41 @@ static int qemu_argv(const struct run_job *job, const char **argv, char **owned)
 
 int run_qemu(struct run_job *job)
 {
-    const char *argv[48];
-    char *owned[4] = { NULL, NULL, NULL, NULL };
-    char bios[MFCTL_PATH_MAX + 16];
+    static struct qemu_cmd cmd;
     struct watch w = { .pipe_fd = -1, .log_fd = -1 };
-    int fds[2] = { -1, -1 }, rc = EXIT_EMULATOR;
+    int fds[2] = { -1, -1 };
     struct stat st;
 
     console_init(&w.console);
-    snprintf(bios, sizeof(bios), "%s/ovmf.fd", job->dir);
     if (!file_is_regular(job->ovmf)) {
         error_say("no OVMF firmware at %s: install it with 'sudo apt-get install ovmf' or "
                   "pass --ovmf FILE", job->ovmf);
-        goto out;
+        return EXIT_EMULATOR;
+    }
+    if (qemu_cmd_build(&cmd, job) < 0) {
+        error_say("path too long: %s", job->control ? job->control : job->image);
+        return EXIT_EMULATOR;
     }
     /* OVMF.fd holds its variable store too: each run gets a private copy. */
-    if (file_copy(job->ovmf, bios) < 0 || (job->control && control_prepare(job->control) < 0))
-        goto out;
-    if (qemu_argv(job, argv, owned) < 0 || pipe2(fds, O_CLOEXEC) < 0) {
-        error_say("out of memory");
-        goto out;
+    if (file_copy(job->ovmf, cmd.bios) < 0 || (job->control && control_prepare(job->control) < 0))
+        return EXIT_EMULATOR;
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        error_say("pipe: %s", strerror(errno));
+        return EXIT_EMULATOR;
     }
-    w.pid = tool_spawn(argv, fds[1], -1);
+    w.pid = tool_spawn(cmd.argv, fds[1], -1);
     close(fds[1]);
-    if (w.pid < 0)
-        goto out;
+    if (w.pid < 0) {
+        close(fds[0]);
+        return EXIT_EMULATOR;
+    }
     w.pipe_fd = fds[0];
     fcntl(w.pipe_fd, F_SETFL, O_NONBLOCK);
     run_supervise(&w, job->timeout_s);
-    rc = qemu_result(job, &w);
+    if (w.pipe_fd >= 0)
+        close(w.pipe_fd);
     /* QEMU leaves its socket behind. */
     if (job->control && lstat(job->control, &st) == 0 && S_ISSOCK(st.st_mode))
         unlink(job->control);
-out:
-    if (w.pipe_fd >= 0)
-        close(w.pipe_fd);
-    for (int i = 0; i < 4; i++)
-        free(owned[i]);
-    return rc;
+    return qemu_result(job, &w);
 }
-

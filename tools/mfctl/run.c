@@ -149,7 +149,7 @@ static void follow_log(struct watch *w)
     pump(w, &w->log_fd);
 }
 
-static int poll_once(struct watch *w)
+static void poll_once(struct watch *w)
 {
     struct pollfd fds[8];
     int n = 0, ready;
@@ -164,12 +164,11 @@ static int poll_once(struct watch *w)
         n += bridge_poll_fds(w->bridge, fds + n);
     ready = poll(fds, (nfds_t)n, TICK_MS);
     if (ready <= 0)
-        return 0;
+        return;
     if (w->pipe_fd >= 0 && fds[0].revents)
         pump(w, &w->pipe_fd);
     if (w->bridge)
         bridge_service(w->bridge, fds + bridge_first, n - bridge_first);
-    return 0;
 }
 
 void run_supervise(struct watch *w, unsigned long long timeout_s)
@@ -235,6 +234,7 @@ int cmd_run(int argc, char **argv)
         return EXIT_EMULATOR;
     rc = job.bochs ? run_bochs(&job) : run_qemu(&job);
     temp_dir_remove(job.dir);
-    return rc;
+    /* A Ctrl-C while a tool prepared the run also reaches that tool. */
+    return stop_signal && rc == EXIT_EMULATOR ? EXIT_SIGNAL : rc;
 }
 
