@@ -1,8 +1,10 @@
 # Guest images: freestanding static ELF64 executables loaded at
 # MF_IMAGE_BASE, each carrying the Mayfly ABI note (guests/lib/guest.ld).
 # Included by the top Makefile, which defines BUILD and CC.
-#   build/guests/<name>.elf     sample guests (guests/<name>/) and the
-#                               adversarial guest (tests/guests/evil/)
+#   build/guests/<name>.elf     sample guests (guests/<name>/), the network
+#                               guests (linked with guests/lib/net/) and the
+#                               adversarial guests (tests/guests/evil/,
+#                               tests/guests/badring/)
 #   build/guests/bad-*.elf      broken images for loader tests
 
 GUEST_BUILD   := $(BUILD)/guests
@@ -18,8 +20,13 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -T guests/lib/guest.ld -Wl,--build-id
 # with the guest flags.
 GUEST_LIB_OBJ := $(patsubst %,$(GUEST_BUILD)/lib/%.o,crt0 note runtime args string fmt)
 
+# The network library: protocol code, virtio-net driver, stack, settings
+# from the boot arguments, hypercall glue.
+GUEST_NET_OBJ := $(patsubst %,$(GUEST_BUILD)/lib/net/%.o,proto driver stack config env)
+
 GUEST_SAMPLES := hello count sleep bench benchbig
-GUEST_IMAGES  := $(patsubst %,$(GUEST_BUILD)/%.elf,$(GUEST_SAMPLES) evil)
+GUEST_NET_SAMPLES := udp-echo udp-ping flood
+GUEST_IMAGES  := $(patsubst %,$(GUEST_BUILD)/%.elf,$(GUEST_SAMPLES) $(GUEST_NET_SAMPLES) evil badring)
 GUEST_BAD     := $(patsubst %,$(GUEST_BUILD)/bad-%.elf,magic nonote version far overlap truncated)
 
 guests: $(GUEST_IMAGES) $(GUEST_BAD)
@@ -47,14 +54,21 @@ $(GUEST_BUILD)/evil/%.o: tests/guests/evil/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
-# One image per folder: every .c in guests/<name>/ (or tests/guests/evil/).
+$(GUEST_BUILD)/badring/%.o: tests/guests/badring/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+# One image per folder: every .c in guests/<name>/ (or tests/guests/<name>/),
+# the runtime, and any extra objects named by the third argument.
 define guest_image
 $(GUEST_BUILD)/$(1).elf: $(patsubst $(2)/%.c,$(GUEST_BUILD)/$(1)/%.o,$(wildcard $(2)/*.c)) \
-                         $(GUEST_LIB_OBJ) guests/lib/guest.ld
+                         $(3) $(GUEST_LIB_OBJ) guests/lib/guest.ld
 	$$(CC) $$(GUEST_CFLAGS) $$(GUEST_LDFLAGS) -o $$@ $$(filter %.o,$$^)
 endef
 $(foreach g,$(GUEST_SAMPLES),$(eval $(call guest_image,$(g),guests/$(g))))
+$(foreach g,$(GUEST_NET_SAMPLES),$(eval $(call guest_image,$(g),guests/$(g),$(GUEST_NET_OBJ))))
 $(eval $(call guest_image,evil,tests/guests/evil))
+$(eval $(call guest_image,badring,tests/guests/badring))
 
 $(GUEST_BAD) &: $(GUEST_BUILD)/hello.elf tests/guests/mkbad.py
 	python3 tests/guests/mkbad.py $(GUEST_BUILD)/hello.elf $(GUEST_BUILD)

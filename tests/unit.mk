@@ -26,8 +26,9 @@ SRC_mb2       := efi/mb2.c hv/memmap.c
 SRC_fmt       := hv/fmt.c
 SRC_pagetable := hv/pagetable.c
 SRC_elf       := hv/elf.c hv/fmt.c hv/str.c
+SRC_netstack  := guests/lib/net/proto.c guests/lib/net/driver.c guests/lib/net/stack.c
 
-UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf
+UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf netstack
 FUZZ_TARGETS := config mb2 memmap elf
 
 UNIT_BINS := $(patsubst %,$(UNIT_DIR)/test_%,$(UNIT_TESTS))
