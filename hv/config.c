@@ -174,8 +174,43 @@ static int parse_partition(const struct line *ln, struct config *cfg, struct con
     return 0;
 }
 
-static int guest_option(const struct line *ln, struct config_guest *g, char *word,
-                        struct config_error *err)
+/* net=a,b: one port per switch; switches come into being by being named. */
+static int parse_nets(const struct line *ln, struct config *cfg, struct config_guest *g,
+                      char *list, struct config_error *err)
+{
+    char *name = list;
+
+    for (;;) {
+        char *end = name;
+        char saved;
+        while (*end && *end != ',')
+            end++;
+        saved = *end;
+        *end = '\0';
+        if (!valid_name(name, SWITCH_NAME_MAX))
+            return fail(err, ln->number, "bad switch name '%s' in net= (letters, digits, '_', "
+                        "'-', '.'; at most %d characters)", name, SWITCH_NAME_MAX - 1);
+        if (g->net_count == CONFIG_NETS_MAX)
+            return fail(err, ln->number, "too many ports in net= (at most %d)",
+                        CONFIG_NETS_MAX);
+        for (uint32_t i = 0; i < g->net_count; i++)
+            if (!strcmp(g->nets[i], name))
+                return fail(err, ln->number, "switch '%s' named twice in net=", name);
+        if (config_find_switch(cfg, name) < 0) {
+            if (cfg->switch_count == CONFIG_SWITCHES_MAX)
+                return fail(err, ln->number, "too many switches (at most %d)",
+                            CONFIG_SWITCHES_MAX);
+            str_copy(cfg->switches[cfg->switch_count++], name, SWITCH_NAME_MAX);
+        }
+        str_copy(g->nets[g->net_count++], name, SWITCH_NAME_MAX);
+        if (!saved)
+            return 0;
+        name = end + 1;
+    }
+}
+
+static int guest_option(const struct line *ln, struct config *cfg, struct config_guest *g,
+                        char *word, struct config_error *err)
 {
     char *eq = word;
 
@@ -190,6 +225,8 @@ static int guest_option(const struct line *ln, struct config_guest *g, char *wor
         return take_value(ln, word, eq + 1, g->class_name, sizeof(g->class_name), err);
     if (!strcmp(word, "args"))
         return take_value(ln, word, eq + 1, g->args, sizeof(g->args), err);
+    if (!strcmp(word, "net"))
+        return parse_nets(ln, cfg, g, eq + 1, err);
     if (!strcmp(word, "timeout")) {
         if (!all_digits(eq + 1) || config_parse_size(eq + 1, &g->timeout_ms) < 0 ||
             g->timeout_ms == 0 ||
@@ -205,7 +242,7 @@ static int guest_option(const struct line *ln, struct config_guest *g, char *wor
         return 0;
     }
     return fail(err, ln->number, "unknown guest option '%s' (expected image, class, "
-                "count, args or timeout)", word);
+                "count, args, timeout or net)", word);
 }
 
 static int parse_guest(const struct line *ln, struct config *cfg, struct config_error *err)
@@ -214,7 +251,7 @@ static int parse_guest(const struct line *ln, struct config *cfg, struct config_
 
     if (ln->word_count < 3)
         return fail(err, ln->number, "expected 'guest <name> image=<file> [class=<class>] "
-                    "[count=N] [args=\"...\"] [timeout=<ms>]'");
+                    "[count=N] [args=\"...\"] [timeout=<ms>] [net=<switch>,...]'");
     if (!valid_name(ln->words[1], CONFIG_NAME_MAX))
         return fail(err, ln->number, "bad guest name '%s'", ln->words[1]);
     if (cfg->guest_count == CONFIG_MAX_GUESTS)
@@ -228,7 +265,7 @@ static int parse_guest(const struct line *ln, struct config *cfg, struct config_
     g->count = 1;
     g->line = ln->number;
     for (uint32_t i = 2; i < ln->word_count; i++)
-        if (guest_option(ln, g, ln->words[i], err) < 0)
+        if (guest_option(ln, cfg, g, ln->words[i], err) < 0)
             return -1;
     if (!g->image[0] || !valid_name(g->image, BOOT_NAME_MAX))
         return fail(err, ln->number, "guest '%s' needs image=<file> (a plain file name)",
@@ -312,6 +349,14 @@ int config_find_class(const struct config *cfg, const char *name)
 {
     for (uint32_t i = 0; i < cfg->class_count; i++)
         if (!strcmp(cfg->classes[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+int config_find_switch(const struct config *cfg, const char *name)
+{
+    for (uint32_t i = 0; i < cfg->switch_count; i++)
+        if (!strcmp(cfg->switches[i], name))
             return (int)i;
     return -1;
 }

@@ -3,6 +3,7 @@
  *
  *   partition <class> <size> x <count>
  *   guest <name> image=<file> [class=<class>] [count=N] [args="..."] [timeout=<ms>]
+ *         [net=<switch>[,<switch>...]]
  *   poweroff <when-idle|never>
  *
  * Sizes are decimal with an optional K, M or G suffix (powers of 1024).
@@ -28,6 +29,8 @@ struct config_guest {
     uint32_t count;
     char args[CONFIG_ARGS_MAX];
     uint64_t timeout_ms;                /* 0: no time limit */
+    uint32_t net_count;                 /* ports, one per switch named by net= */
+    char nets[CONFIG_NETS_MAX][SWITCH_NAME_MAX];
     uint32_t line;
 };
 
@@ -37,6 +40,8 @@ struct config {
     uint32_t guest_count;
     struct config_guest guests[CONFIG_MAX_GUESTS];
     int poweroff_when_idle;        /* power off once the last guest has ended */
+    uint32_t switch_count;         /* distinct switches named by net=, in order */
+    char switches[CONFIG_SWITCHES_MAX][SWITCH_NAME_MAX];
 };
 
 struct config_error {
@@ -52,6 +57,9 @@ int config_parse(const char *text, size_t len, struct config *cfg, struct config
 
 /* Index of the class called name, or -1. */
 int config_find_class(const struct config *cfg, const char *name);
+
+/* Index of the switch called name, or -1. */
+int config_find_switch(const struct config *cfg, const char *name);
 
 /* Total number of partitions over all classes. */
 uint64_t config_partition_total(const struct config *cfg);

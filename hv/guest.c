@@ -9,6 +9,7 @@
 #include "guest.h"
 #include "hv.h"
 #include "lib.h"
+#include "net.h"
 #include "pool.h"
 #include "run.h"
 
@@ -112,6 +113,81 @@ int guest_line_prepare(struct guest_line *l, const struct config *cfg,
     return 0;
 }
 
+/* A port's owner is woken with the port's slot bit. */
+static void port_notify(struct vport *p)
+{
+    struct guest *g = p->owner;
+
+    for (uint32_t i = 0; i < CONFIG_NETS_MAX; i++)
+        if (g->ports[i] == p)
+            guest_notify(g, MF_NOTIFY_BIT(MF_CAP_FIRST_PORT + i));
+}
+
+void guest_log_port_failures(struct vswitch *sw)
+{
+    for (uint32_t i = 0; i < sw->capacity; i++) {
+        struct vport *p = sw->ports[i];
+        struct guest *g = p ? p->owner : NULL;
+        if (!g)
+            continue;
+        for (uint32_t k = 0; k < CONFIG_NETS_MAX; k++) {
+            if (g->ports[k] != p || p->state != MF_NET_STATE_FAILED ||
+                (g->port_failed_logged & (1u << k)))
+                continue;
+            g->port_failed_logged |= (uint8_t)(1u << k);
+            kprintf("mayfly: guest %u %s: port %u on %s failed: %s\n", g->id, g->name,
+                    MF_CAP_FIRST_PORT + k, sw->name, p->why);
+        }
+    }
+}
+
+/* Fills the capability space: console, notification, one port per net=. */
+static void grant_caps(struct guest *g, const struct guest_line *l, const struct config *cfg)
+{
+    struct guest_mem mem = { g->mem, g->mem_size };
+
+    cap_space_clear(&g->caps);
+    cap_install(&g->caps, MF_CAP_CONSOLE, MF_OBJ_CONSOLE, MF_RIGHT_WRITE, g);
+    cap_install(&g->caps, MF_CAP_NOTIFICATION, MF_OBJ_NOTIFICATION, MF_RIGHT_READ, g);
+    g->notify_pending = 0;
+    g->port_failed_logged = 0;
+    for (uint32_t i = 0; i < l->cfg->net_count; i++) {
+        int sw = config_find_switch(cfg, l->cfg->nets[i]);
+        uint8_t mac[6] = { 0x02, 0x4d, 0x46, (uint8_t)(g->id >> 16), (uint8_t)(g->id >> 8),
+                           (uint8_t)g->id };
+        struct vport *p = sw >= 0 ? net_port_take((uint32_t)sw, mac, &mem) : NULL;
+        g->ports[i] = p;
+        if (!p) {
+            kprintf("mayfly: guest %u %s: no free port on %s: slot %u left empty\n", g->id,
+                    g->name, l->cfg->nets[i], MF_CAP_FIRST_PORT + i);
+            continue;
+        }
+        p->owner = g;
+        p->notify = port_notify;
+        cap_install(&g->caps, MF_CAP_FIRST_PORT + i, MF_OBJ_NET_PORT,
+                    MF_RIGHT_READ | MF_RIGHT_WRITE, p);
+    }
+}
+
+static void list_caps(struct mf_boot_info *bi, const struct guest *g)
+{
+    for (uint32_t slot = 0; slot < MF_CAP_SLOTS; slot++) {
+        const struct cap *c = &g->caps.slots[slot];
+        struct mf_cap_info *ci = &bi->caps[bi->cap_count];
+        if (c->type == MF_OBJ_NONE)
+            continue;
+        ci->slot = slot;
+        ci->type = c->type;
+        ci->rights = c->rights;
+        if (c->type == MF_OBJ_NET_PORT) {
+            const struct vport *p = c->object;
+            memcpy(ci->mac, p->mac, 6);
+            str_copy(ci->name, p->sw->name, sizeof(ci->name));
+        }
+        bi->cap_count++;
+    }
+}
+
 static void write_boot_info(struct guest *g, const struct guest_line *l, uint64_t scrub,
                             uint64_t load)
 {
@@ -130,12 +206,13 @@ static void write_boot_info(struct guest *g, const struct guest_line *l, uint64_
     bi->cmdline_len = (uint32_t)str_copy(bi->cmdline, l->cfg->args, sizeof(bi->cmdline));
     bi->scrub_tsc = scrub;
     bi->load_tsc = load;
+    list_caps(bi, g);
 }
 
 /* Starts the next instance of line l in partition p (already allocated).
  * The log line comes first so that launch costs exclude console time. */
 static void start_in(struct guest *g, struct guest_line *l, uint32_t line_index,
-                     const struct partition_table *parts)
+                     const struct partition_table *parts, const struct config *cfg)
 {
     const struct partition *p = &parts->parts[g->partition];
     const struct partition_class *c = &parts->classes[p->class_index];
@@ -162,6 +239,7 @@ static void start_in(struct guest *g, struct guest_line *l, uint32_t line_index,
     g->hypercalls = g->preemptions = 0;
     g->kill_tsc = l->cfg->timeout_ms
                       ? g->start_tsc + l->cfg->timeout_ms * (time_arch_tsc_hz() / 1000) : 0;
+    grant_caps(g, l, cfg);
     write_boot_info(g, l, t_scrubbed - g->start_tsc, t_loaded - t_scrubbed);
     if (vcpu_arch_reset(g->vcpu, g->mem, g->mem_size, l->elf.entry, MF_BOOT_INFO_GPA) < 0) {
         kprintf("mayfly: guest %u %s: partition too large for its page tables\n", g->id,
@@ -177,7 +255,7 @@ static void start_in(struct guest *g, struct guest_line *l, uint32_t line_index,
 
 /* Starts as many pending instances as free partitions allow, in config order. */
 void guest_start_pending(struct guest_line *lines, uint32_t count, struct guest *guests,
-                         struct partition_table *parts)
+                         struct partition_table *parts, const struct config *cfg)
 {
     for (uint32_t i = 0; i < count; i++) {
         struct guest_line *l = &lines[i];
@@ -186,7 +264,7 @@ void guest_start_pending(struct guest_line *lines, uint32_t count, struct guest 
             if (p == PARTITION_NONE)
                 break;
             l->pending--;
-            start_in(&guests[p], l, i, parts);
+            start_in(&guests[p], l, i, parts, cfg);
         }
     }
 }
@@ -201,6 +279,12 @@ void guest_end(struct guest *g, struct partition_table *parts, int killed, const
     else
         kprintf("mayfly: guest %u %s exited with status %lld\n", g->id, g->name,
                 (long long)g->exit_status);
+    for (uint32_t i = 0; i < CONFIG_NETS_MAX; i++) {
+        if (g->ports[i])
+            net_port_give(g->ports[i]);
+        g->ports[i] = NULL;
+    }
+    cap_space_clear(&g->caps);
     mem_arch_zero(g->mem, g->mem_size);
     g->dirty = 0;
     g->state = GUEST_FREE;

@@ -10,9 +10,11 @@
 
 #include <stdint.h>
 #include "arch.h"
+#include "cap.h"
 #include "config.h"
 #include "elf.h"
 #include "partition.h"
+#include "vswitch.h"
 
 enum guest_state {
     GUEST_FREE = 0,             /* the partition holds no guest */
@@ -44,6 +46,10 @@ struct guest {
     char name[GUEST_NAME_MAX];  /* "<config name>.<instance>" */
     char line_buf[GUEST_LINE_MAX];
     uint8_t dirty;              /* partition may hold old bytes: scrub before use */
+    uint8_t port_failed_logged; /* bit i: the failure of ports[i] was logged */
+    uint64_t notify_pending;    /* notification bits not yet returned by a wait */
+    struct cap_space caps;
+    struct vport *ports[CONFIG_NETS_MAX];
 };
 
 /* Per config guest line: the validated image and instances left to start. */
@@ -89,5 +95,12 @@ void hypercall_dispatch(struct guest *g, uint64_t nr, const uint64_t *args);
 
 /* Wait support for the WAIT hypercall: parks g until deadline. */
 void guest_wait(struct guest *g, uint64_t deadline);
+
+/* Raises notification bits on g, waking it if it waits: the wait then
+ * returns the bits (and they are cleared). */
+void guest_notify(struct guest *g, uint64_t bits);
+
+/* Logs newly failed ports of every guest on switch sw. */
+void guest_log_port_failures(struct vswitch *sw);
 
 #endif

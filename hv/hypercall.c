@@ -9,6 +9,7 @@
 #include "console.h"
 #include "guest.h"
 #include "lib.h"
+#include "vswitch.h"
 
 typedef int64_t (*hypercall_fn)(struct guest *g, const uint64_t *args);
 
@@ -21,15 +22,19 @@ static int64_t hc_bad(struct guest *g, const uint64_t *args)
 
 static int64_t hc_console_write(struct guest *g, const uint64_t *args)
 {
-    uint64_t gpa = args[0], len = args[1];
+    uint64_t gpa = args[1], len = args[2];
     const char *buf;
+    void *console;
+    int r = cap_lookup(&g->caps, args[0], MF_OBJ_CONSOLE, MF_RIGHT_WRITE, &console);
 
+    if (r < 0)
+        return r;
     if (len > MF_CONSOLE_WRITE_MAX)
         len = MF_CONSOLE_WRITE_MAX;         /* a partial write, as write(2) */
     buf = guest_memory(g, gpa, len);
     if (!buf) {
         guest_log_error(g, "console write of %llu bytes at 0x%llx is outside its memory "
-                        "(returned -MF_EFAULT)", (unsigned long long)args[1],
+                        "(returned -MF_EFAULT)", (unsigned long long)args[2],
                         (unsigned long long)gpa);
         return -MF_EFAULT;
     }
@@ -44,11 +49,91 @@ static int64_t hc_exit(struct guest *g, const uint64_t *args)
     return 0;
 }
 
+/* Returns pending notification bits at once; otherwise parks the guest
+ * until the deadline (result 0) or a notification (result: the bits). */
 static int64_t hc_wait(struct guest *g, const uint64_t *args)
 {
-    if ((int64_t)(time_arch_tsc() - args[0]) < 0)
-        guest_wait(g, args[0]);
-    return 0;                               /* woken by the deadline: no notification */
+    void *self;
+    int r = cap_lookup(&g->caps, args[0], MF_OBJ_NOTIFICATION, MF_RIGHT_READ, &self);
+    int64_t bits;
+
+    if (r < 0)
+        return r;
+    bits = (int64_t)g->notify_pending;
+    g->notify_pending = 0;
+    if (!bits && (int64_t)(time_arch_tsc() - args[1]) < 0)
+        guest_wait(g, args[1]);
+    return bits;
+}
+
+static int64_t hc_notify(struct guest *g, const uint64_t *args)
+{
+    void *target;
+    int r = cap_lookup(&g->caps, args[0], MF_OBJ_NOTIFICATION, MF_RIGHT_WRITE, &target);
+
+    if (r < 0)
+        return r;
+    if (!args[1] || (args[1] >> 63))
+        return -MF_EINVAL;
+    guest_notify(target, args[1]);
+    return 0;
+}
+
+/* A port operation: looks the capability up and copies the argument
+ * structure in before anything is done with it. */
+static int64_t hc_net_setup(struct guest *g, const uint64_t *args)
+{
+    struct mf_net_setup setup, *shared;
+    struct vport *p;
+    int r = cap_lookup(&g->caps, args[0], MF_OBJ_NET_PORT, MF_RIGHT_WRITE, (void **)&p);
+
+    if (r < 0)
+        return r;
+    shared = guest_memory(g, args[1], sizeof(setup));
+    if (!shared)
+        return -MF_EFAULT;
+    memcpy(&setup, shared, sizeof(setup));
+    r = vport_setup(p, &setup);
+    if (r < 0) {
+        guest_log_error(g, "port %llu setup refused: %s", (unsigned long long)args[0], p->why);
+        return r;
+    }
+    memcpy(shared, &setup, sizeof(setup));
+    return 0;
+}
+
+static int64_t hc_net_kick(struct guest *g, const uint64_t *args)
+{
+    uint64_t drops;
+    struct vport *p;
+    int r = cap_lookup(&g->caps, args[0], MF_OBJ_NET_PORT, MF_RIGHT_WRITE, (void **)&p);
+
+    if (r < 0)
+        return r;
+    drops = p->sw->drops;
+    r = vport_kick(p, args[1]);
+    /* A port that failed (the kicker's TX ring, or a receiver's RX ring,
+     * which also drops the frame) is logged once. */
+    if (r < 0 || p->sw->drops != drops)
+        guest_log_port_failures(p->sw);
+    return r;
+}
+
+static int64_t hc_net_status(struct guest *g, const uint64_t *args)
+{
+    struct mf_net_status status, *out;
+    struct vport *p;
+    int r = cap_lookup(&g->caps, args[0], MF_OBJ_NET_PORT, MF_RIGHT_READ, (void **)&p);
+
+    if (r < 0)
+        return r;
+    out = guest_memory(g, args[1], sizeof(status));
+    if (!out)
+        return -MF_EFAULT;
+    status = p->stats;
+    status.state = p->state;
+    memcpy(out, &status, sizeof(status));
+    return 0;
 }
 
 static int64_t hc_yield(struct guest *g, const uint64_t *args)
@@ -90,6 +175,10 @@ static const hypercall_fn hypercalls[MF_HC_COUNT] = {
     [MF_HC_YIELD] = hc_yield,
     [MF_HC_INFO] = hc_info,
     [MF_HC_NULL] = hc_null,
+    [MF_HC_NET_SETUP] = hc_net_setup,
+    [MF_HC_NET_KICK] = hc_net_kick,
+    [MF_HC_NET_STATUS] = hc_net_status,
+    [MF_HC_NOTIFY] = hc_notify,
 };
 
 void hypercall_dispatch(struct guest *g, uint64_t nr, const uint64_t *args)

@@ -94,6 +94,7 @@ static void setup_pool(const struct boot_info *info)
 
     for (uint32_t i = 0; i < config.class_count; i++)
         size += config.classes[i].count * run_footprint(config.classes[i].size);
+    size += run_pool_extra(&config, (uint32_t)config_partition_total(&config));
     size = ALIGN_UP(size, PAGE_2M);
     if (memmap_take(free_ranges, &free_count, BOOT_MAX_RANGES, size, PAGE_2M, &base) < 0)
         fatal(HV_NO_MEMORY, "no room for the %llu MiB hypervisor pool: give the machine more "

@@ -16,6 +16,9 @@
 #define CONFIG_NAME_MAX     32
 #define CONFIG_ARGS_MAX     256
 #define CONFIG_LINE_MAX     512
+#define CONFIG_NETS_MAX     4     /* net=<switch>[,<switch>...] per guest line */
+#define CONFIG_SWITCHES_MAX 8     /* distinct switches over the whole config */
+#define SWITCH_NAME_MAX     16
 
 #define PARTITION_MAX       4096  /* partitions over all classes */
 #define PARTITION_ALIGN     PAGE_2M

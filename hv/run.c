@@ -3,6 +3,7 @@
 #include "fmt.h"
 #include "hv.h"
 #include "lib.h"
+#include "net.h"
 #include "pool.h"
 #include "run.h"
 #include "sched.h"
@@ -15,6 +16,11 @@ static struct partition_table *parts;
 static const struct config *config;
 static uint64_t quantum_tsc;
 static uint32_t exited_ok, failed, killed;
+
+uint64_t run_pool_extra(const struct config *cfg, uint32_t partitions)
+{
+    return net_footprint(cfg, net_ports_needed(cfg, partitions));
+}
 
 uint64_t run_footprint(uint64_t partition_size)
 {
@@ -36,6 +42,17 @@ void guest_wait(struct guest *g, uint64_t deadline)
     g->state = GUEST_WAITING;
     if (sched_wait(&sched, g->partition, deadline) < 0)
         panic("guest_wait: guest %u waits twice", g->id);
+}
+
+void guest_notify(struct guest *g, uint64_t bits)
+{
+    g->notify_pending |= bits;
+    if (g->state != GUEST_WAITING)
+        return;
+    sched_unwait(&sched, g->partition);
+    vcpu_arch_set_result(g->vcpu, (int64_t)g->notify_pending);
+    g->notify_pending = 0;
+    run_enqueue(g);
 }
 
 static void create_vcpus(void)
@@ -71,7 +88,7 @@ static void finish(struct guest *g, int was_killed, const char *why)
     else
         exited_ok++;
     guest_end(g, parts, was_killed, why);
-    guest_start_pending(lines, line_count, guests, parts);
+    guest_start_pending(lines, line_count, guests, parts, config);
 }
 
 /* Runs g for one quantum, serving its hypercalls in place: the
@@ -132,6 +149,11 @@ static void all_ended(void)
     kprintf("mayfly: all guests have ended: %u started, %u exited 0, %u failed, %u killed; "
             "at most %u ran at once\n", guest_started_count(), exited_ok, failed, killed,
             guest_peak_count());
+    for (uint32_t i = 0; i < net_switch_count(); i++) {
+        const struct vswitch *sw = net_switch(i);
+        kprintf("mayfly: switch %s: %llu frames switched, %llu dropped\n", sw->name,
+                (unsigned long long)sw->frames, (unsigned long long)sw->drops);
+    }
     if (config->poweroff_when_idle)
         hv_power_off(status);
     kprintf("mayfly: idle (add 'poweroff when-idle' to mayfly.conf to power off here)\n");
@@ -173,6 +195,8 @@ void guest_run_all(struct config *cfg, struct partition_table *table,
     kprintf("mayfly: TSC %llu kHz, quantum %u ms\n",
             (unsigned long long)(time_arch_tsc_hz() / 1000), RUN_QUANTUM_MS);
     create_vcpus();
+    if (net_init(cfg, net_ports_needed(cfg, parts->count)) < 0)
+        fatal(HV_NO_MEMORY, "hypervisor pool too small for the network ports");
     kprintf("mayfly: %u vCPUs ready, pool %llu KiB used of %llu KiB\n", parts->count,
             (unsigned long long)(pool_used() / 1024), (unsigned long long)(pool_size() / 1024));
     line_count = cfg->guest_count;
@@ -180,6 +204,6 @@ void guest_run_all(struct config *cfg, struct partition_table *table,
         lines[i].cfg = &cfg->guests[i];
         guest_line_prepare(&lines[i], cfg, parts, info);
     }
-    guest_start_pending(lines, line_count, guests, parts);
+    guest_start_pending(lines, line_count, guests, parts, config);
     schedule();
 }

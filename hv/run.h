@@ -15,10 +15,12 @@ void run_enqueue(struct guest *g);
 int guest_line_prepare(struct guest_line *l, const struct config *cfg,
                        const struct partition_table *parts, const struct boot_info *info);
 void guest_start_pending(struct guest_line *lines, uint32_t count, struct guest *guests,
-                         struct partition_table *parts);
+                         struct partition_table *parts, const struct config *cfg);
 void guest_end(struct guest *g, struct partition_table *parts, int killed, const char *why);
 
-/* Hypervisor bytes per partition beyond the partition itself. */
+/* Hypervisor bytes per partition beyond the partition itself, and pool
+ * bytes the network needs for this config. */
 uint64_t run_footprint(uint64_t partition_size);
+uint64_t run_pool_extra(const struct config *cfg, uint32_t partitions);
 
 #endif

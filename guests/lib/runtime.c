@@ -50,7 +50,7 @@ long mf_console_write(const void *buf, size_t len)
 
         if (chunk > MF_CONSOLE_WRITE_MAX)
             chunk = MF_CONSOLE_WRITE_MAX;
-        ret = mf_hypercall2(MF_HC_CONSOLE_WRITE, (uint64_t)(p + done), chunk);
+        ret = mf_hypercall3(MF_HC_CONSOLE_WRITE, MF_CAP_CONSOLE, (uint64_t)(p + done), chunk);
         if (ret < 0)
             return done > 0 ? (long)done : ret;
         if (ret == 0)
@@ -96,7 +96,7 @@ void mf_exit(uint64_t status)
 
 long mf_wait_until(uint64_t deadline_tsc)
 {
-    return mf_hypercall1(MF_HC_WAIT, deadline_tsc);
+    return mf_hypercall2(MF_HC_WAIT, MF_CAP_NOTIFICATION, deadline_tsc);
 }
 
 uint64_t mf_entry_tsc;

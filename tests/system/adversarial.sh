@@ -35,6 +35,7 @@ guest hcunknown image=evil.elf class=small args="hc-unknown"
 guest hcoutside image=evil.elf class=small args="hc-outside"
 guest hcwrap image=evil.elf class=small args="hc-wrap"
 guest instant image=evil.elf class=small args="exit 7"
+guest caps image=evil.elf class=small args="caps"
 poweroff when-idle'
 
 adversarial_boot() {
@@ -104,11 +105,23 @@ bad_hypercalls_get_errors() {
 instant_exit() {
     expect_guest instant.0 'exited with status 7$'
 }
+capability_misuse_gets_errors() {
+    expect_line '^\[caps\.0\] evil: caps empty slot: returned -5 \(want -5\) ok$' &&
+    expect_line '^\[caps\.0\] evil: caps out-of-range slot: returned -5 \(want -5\) ok$' &&
+    expect_line '^\[caps\.0\] evil: caps wrong type: returned -9 \(want -9\) ok$' &&
+    expect_line '^\[caps\.0\] evil: caps wait on console: returned -9 \(want -9\) ok$' &&
+    expect_line '^\[caps\.0\] evil: caps missing right: returned -4 \(want -4\) ok$' &&
+    expect_line '^\[caps\.0\] evil: caps net on console: returned -9 \(want -9\) ok$' &&
+    expect_line '^\[caps\.0\] evil: caps no stray notification: returned 0 \(want 0\) ok$' &&
+    expect_no_line 'this must never be printed' &&
+    expect_guest caps.0 'exited with status 0$'
+}
 
 run_case adversarial_boot
 for check in victims_finish_correctly write_past_partition_end write_to_hypervisor_image_address \
     write_to_other_partition_address write_to_hypervisor_pool_address write_to_top_of_physical_space \
     wrmsr_outside_allowed_set fs_base_is_allowed port_io_denied cr4_writes_denied \
-    hlt_with_interrupts_off_ends_guest exceptions_end_guest bad_hypercalls_get_errors instant_exit; do
+    hlt_with_interrupts_off_ends_guest exceptions_end_guest bad_hypercalls_get_errors instant_exit \
+    capability_misuse_gets_errors; do
     run_check "$check" "$ADV"
 done

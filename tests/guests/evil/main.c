@@ -187,7 +187,7 @@ static int mode_hc_outside(uint64_t unused)
 
     (void)unused;
     mf_printf("evil: hc-outside: console write of 16 bytes at 0x%lx\n", buf);
-    return expect_result("hc-outside", mf_hypercall2(MF_HC_CONSOLE_WRITE, buf, 16), -MF_EFAULT);
+    return expect_result("hc-outside", mf_hypercall3(MF_HC_CONSOLE_WRITE, MF_CAP_CONSOLE, buf, 16), -MF_EFAULT);
 }
 
 static int mode_hc_wrap(uint64_t unused)
@@ -195,7 +195,7 @@ static int mode_hc_wrap(uint64_t unused)
     (void)unused;
     mf_puts("evil: hc-wrap: console write of 0x2000 bytes at 0xfffffffffffff000\n");
     return expect_result("hc-wrap",
-                         mf_hypercall2(MF_HC_CONSOLE_WRITE, 0xfffffffffffff000ULL, 0x2000),
+                         mf_hypercall3(MF_HC_CONSOLE_WRITE, MF_CAP_CONSOLE, 0xfffffffffffff000ULL, 0x2000),
                          -MF_EFAULT);
 }
 
@@ -203,6 +203,39 @@ static __attribute__((noreturn)) void spin_forever(void)
 {
     for (;;)
         __asm__ volatile("" : : : "memory");
+}
+
+/* Capability misuse: each call must fail with the documented error and
+ * change nothing (the console still works afterwards). */
+static int mode_caps(uint64_t unused)
+{
+    static const char msg[] = "evil: caps: this must never be printed\n";
+    int ok = EVIL_OK;
+
+    (void)unused;
+    mf_puts("evil: caps: empty slot, wrong type, missing right\n");
+    if (expect_result("caps empty slot", mf_hypercall3(MF_HC_CONSOLE_WRITE, 5,
+                      (uint64_t)msg, sizeof(msg) - 1), -MF_ENOENT) != EVIL_OK)
+        ok = EVIL_WRONG;
+    if (expect_result("caps out-of-range slot", mf_hypercall3(MF_HC_CONSOLE_WRITE, 1000,
+                      (uint64_t)msg, sizeof(msg) - 1), -MF_ENOENT) != EVIL_OK)
+        ok = EVIL_WRONG;
+    if (expect_result("caps wrong type", mf_hypercall3(MF_HC_CONSOLE_WRITE,
+                      MF_CAP_NOTIFICATION, (uint64_t)msg, sizeof(msg) - 1), -MF_ETYPE) != EVIL_OK)
+        ok = EVIL_WRONG;
+    if (expect_result("caps wait on console", mf_hypercall2(MF_HC_WAIT, MF_CAP_CONSOLE, 0),
+                      -MF_ETYPE) != EVIL_OK)
+        ok = EVIL_WRONG;
+    if (expect_result("caps missing right", mf_hypercall2(MF_HC_NOTIFY, MF_CAP_NOTIFICATION, 1),
+                      -MF_EPERM) != EVIL_OK)
+        ok = EVIL_WRONG;
+    if (expect_result("caps net on console", mf_hypercall2(MF_HC_NET_KICK, MF_CAP_CONSOLE, 1),
+                      -MF_ETYPE) != EVIL_OK)
+        ok = EVIL_WRONG;
+    /* Nothing changed: a wait that was never notified times out with 0. */
+    if (expect_result("caps no stray notification", mf_wait_until(mf_tsc() + 1000), 0) != EVIL_OK)
+        ok = EVIL_WRONG;
+    return ok;
 }
 
 static int mode_spin(uint64_t unused)
@@ -237,6 +270,7 @@ static const struct evil_mode evil_modes[] = {
     { "hc-wrap",      ARG_NONE, mode_hc_wrap },
     { "secret",       ARG_NONE, evil_secret },
     { "scan",         ARG_NONE, evil_scan },
+    { "caps",         ARG_NONE, mode_caps },
     { "spin",         ARG_NONE, mode_spin },
     { "exit",         ARG_DEC,  mode_exit },
 };
