@@ -70,7 +70,8 @@ emu_classify() {
 bochs_run() {
     local dir=$1 iso=$2 model=$3 mem=$4 budget=${5:-$BOCHS_BUDGET_DEFAULT} secs=${6:-300}
     mkdir -p "$dir"
-    rm -f "$dir/serial.log" "$dir/emu.log" "$dir/bochs.log"
+    rm -f "$dir/emu.log" "$dir/bochs.log"
+    : > "$dir/serial.log"       # truncated, not replaced: a follower keeps reading it
     cat > "$dir/bochsrc" <<RC
 memory: guest=$mem, host=$mem
 cpu: model=$model, count=1, ips=50000000, reset_on_triple_fault=0
