@@ -1,0 +1,195 @@
+/*
+ * The control protocol between mfctl and a running hypervisor: framed,
+ * versioned, checksummed, optionally authenticated. Carried over the
+ * second serial port (COM2; a socket in the emulators). Defined once,
+ * here; hv/ctl_frame.c encodes and decodes it for both sides. C99 only;
+ * append-only. All integers little-endian; structures are packed by
+ * layout (every field naturally aligned, sizes asserted).
+ *
+ * A frame:
+ *   struct mf_ctl_header   (24 bytes)
+ *   payload                (header.length bytes, at most MF_CTL_PAYLOAD_MAX)
+ *   mac                    (32 bytes, only when header.flags has MF_CTL_F_AUTH)
+ *
+ * checksum is CRC-32 (IEEE 802.3, as zlib's crc32) over the header with
+ * checksum = 0, then the payload. mac is HMAC-SHA-256 with the shared key
+ * over: the session nonce (16 bytes, from the HELLO reply), then the
+ * header (checksum filled in), then the payload. Requests carry a seq that
+ * must grow strictly within a session; a reply carries its request's seq.
+ *
+ * Every request gets exactly one reply: type | MF_CTL_REPLY, whose payload
+ * starts with struct mf_ctl_status (status 0 or -MF_E*, and for errors a
+ * message saying what was wrong and what to do). A request the hypervisor
+ * cannot use (bad checksum, truncated, oversized, unknown version or type,
+ * bad or replayed MAC, out-of-order chunk) gets an error reply and changes
+ * nothing.
+ */
+#ifndef MAYFLY_CONTROL_H
+#define MAYFLY_CONTROL_H
+
+#include <stdint.h>
+
+#define MF_CTL_MAGIC            0x4c54434du     /* "MCTL" */
+#define MF_CTL_VERSION          1
+#define MF_CTL_PAYLOAD_MAX      4096
+#define MF_CTL_MAC_BYTES        32
+#define MF_CTL_NONCE_BYTES      16
+#define MF_CTL_NAME_MAX         32
+#define MF_CTL_ARGS_MAX         256
+#define MF_CTL_MESSAGE_MAX      160
+
+/* header.flags */
+#define MF_CTL_F_AUTH           (1u << 0)       /* a MAC follows the payload */
+
+/* header.type: requests; replies set MF_CTL_REPLY. */
+#define MF_CTL_HELLO            1   /* -> struct mf_ctl_hello_reply */
+#define MF_CTL_LIST             2   /* -> struct mf_ctl_list_reply + entries */
+#define MF_CTL_UPLOAD_BEGIN     3   /* struct mf_ctl_upload_begin -> status */
+#define MF_CTL_UPLOAD_CHUNK     4   /* struct mf_ctl_upload_chunk + data -> status */
+#define MF_CTL_UPLOAD_END       5   /* struct mf_ctl_upload_end -> status (validated, stored) */
+#define MF_CTL_START            6   /* struct mf_ctl_start -> struct mf_ctl_start_reply */
+#define MF_CTL_STOP             7   /* struct mf_ctl_guest_ref -> status */
+#define MF_CTL_STATS            8   /* struct mf_ctl_guest_ref (id 0: global) -> struct mf_ctl_stats_reply */
+#define MF_CTL_LOGS             9   /* struct mf_ctl_logs -> struct mf_ctl_logs_reply + text */
+#define MF_CTL_TYPE_COUNT       10
+#define MF_CTL_REPLY            0x80
+
+struct mf_ctl_header {
+    uint32_t magic;             /* MF_CTL_MAGIC */
+    uint8_t version;            /* MF_CTL_VERSION */
+    uint8_t type;
+    uint16_t flags;
+    uint32_t seq;
+    uint32_t length;            /* payload bytes */
+    uint32_t checksum;          /* CRC-32, see above */
+    uint32_t reserved;          /* 0 */
+};
+_Static_assert(sizeof(struct mf_ctl_header) == 24, "mf_ctl_header layout");
+
+/* First in every reply payload. */
+struct mf_ctl_status {
+    int32_t status;             /* 0 or -MF_E* */
+    uint32_t reserved;
+    char message[MF_CTL_MESSAGE_MAX];   /* NUL-terminated; "" on success */
+};
+_Static_assert(sizeof(struct mf_ctl_status) == 168, "mf_ctl_status layout");
+
+struct mf_ctl_hello_reply {
+    struct mf_ctl_status st;
+    uint32_t protocol_version;  /* MF_CTL_VERSION */
+    uint32_t abi_version;       /* MF_ABI_VERSION */
+    uint8_t nonce[MF_CTL_NONCE_BYTES];  /* this session's nonce */
+    uint32_t auth_required;     /* 1 when the config sets a key */
+    uint32_t guests_running;
+    uint64_t store_size;        /* image store bytes */
+    uint64_t store_free;
+    uint64_t tsc_hz;
+    char version[32];           /* hypervisor version string */
+};
+_Static_assert(sizeof(struct mf_ctl_hello_reply) == 256, "mf_ctl_hello_reply layout");
+
+/* Guest states in listings. */
+#define MF_CTL_GUEST_RUNNING    1
+#define MF_CTL_GUEST_WAITING    2
+#define MF_CTL_GUEST_PENDING    3   /* waiting for a free partition */
+
+struct mf_ctl_guest_entry {
+    uint32_t id;
+    uint32_t state;             /* MF_CTL_GUEST_* */
+    char name[MF_CTL_NAME_MAX]; /* "<name>.<instance>" */
+    char image[MF_CTL_NAME_MAX];
+    char class_name[MF_CTL_NAME_MAX];
+    uint64_t mem_size;
+    uint64_t uptime_tsc;
+    uint64_t hypercalls;
+};
+_Static_assert(sizeof(struct mf_ctl_guest_entry) == 128, "mf_ctl_guest_entry layout");
+
+struct mf_ctl_list_reply {
+    struct mf_ctl_status st;
+    uint32_t count;             /* entries that follow in this reply */
+    uint32_t total;             /* guests alive in all */
+    uint32_t first;             /* index of the first entry (LIST's payload: u32 first) */
+    uint32_t reserved;
+    /* struct mf_ctl_guest_entry entries[count]; */
+};
+_Static_assert(sizeof(struct mf_ctl_list_reply) == 184, "mf_ctl_list_reply layout");
+
+struct mf_ctl_upload_begin {
+    char name[MF_CTL_NAME_MAX]; /* image name, as image= in the config */
+    uint64_t size;              /* total bytes to come */
+};
+_Static_assert(sizeof(struct mf_ctl_upload_begin) == 40, "mf_ctl_upload_begin layout");
+
+struct mf_ctl_upload_chunk {
+    uint64_t offset;            /* must equal the bytes received so far */
+    /* data: header.length - 8 bytes */
+};
+_Static_assert(sizeof(struct mf_ctl_upload_chunk) == 8, "mf_ctl_upload_chunk layout");
+
+struct mf_ctl_upload_end {
+    uint32_t crc32;             /* of the whole image */
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct mf_ctl_upload_end) == 8, "mf_ctl_upload_end layout");
+
+#define MF_CTL_NETS_MAX 4
+
+struct mf_ctl_start {
+    char name[MF_CTL_NAME_MAX];         /* guest name for the log and listings */
+    char image[MF_CTL_NAME_MAX];        /* a stored image (or one from the boot) */
+    char class_name[MF_CTL_NAME_MAX];   /* "" for the smallest class that fits */
+    uint32_t count;                     /* instances, >= 1 */
+    uint32_t timeout_ms;                /* 0: no time limit */
+    char args[MF_CTL_ARGS_MAX];
+    char nets[MF_CTL_NETS_MAX][16];     /* switch names, "" for none */
+};
+_Static_assert(sizeof(struct mf_ctl_start) == 424, "mf_ctl_start layout");
+
+struct mf_ctl_start_reply {
+    struct mf_ctl_status st;
+    uint32_t started;           /* instances running now */
+    uint32_t pending;           /* instances waiting for a partition */
+    uint32_t first_id;          /* id of the first started instance (ids are consecutive) */
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct mf_ctl_start_reply) == 184, "mf_ctl_start_reply layout");
+
+struct mf_ctl_guest_ref {
+    uint32_t id;                /* guest id; STATS: 0 for the whole hypervisor */
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct mf_ctl_guest_ref) == 8, "mf_ctl_guest_ref layout");
+
+struct mf_ctl_stats_reply {
+    struct mf_ctl_status st;
+    uint32_t id;                /* 0: global */
+    uint32_t state;
+    uint64_t uptime_tsc;        /* guest: since start; global: since boot */
+    uint64_t hypercalls;
+    uint64_t preemptions;
+    uint64_t guests_started;    /* global */
+    uint64_t guests_running;    /* global */
+    uint64_t guests_exited;     /* global: ended with status 0 */
+    uint64_t guests_failed;     /* global: non-zero status or killed */
+    uint64_t partitions_free;   /* global */
+    uint64_t net_rx_frames, net_tx_frames, net_drops;  /* guest: its ports; global: switches */
+    uint64_t control_requests;  /* global: requests served */
+    uint64_t control_errors;    /* global: requests refused */
+};
+_Static_assert(sizeof(struct mf_ctl_stats_reply) == 280, "mf_ctl_stats_reply layout");
+
+struct mf_ctl_logs {
+    uint32_t id;                /* guest id; 0 for the hypervisor's own lines */
+    uint32_t max_bytes;         /* at most this much text (bounded by the frame) */
+};
+_Static_assert(sizeof(struct mf_ctl_logs) == 8, "mf_ctl_logs layout");
+
+struct mf_ctl_logs_reply {
+    struct mf_ctl_status st;
+    uint32_t length;            /* text bytes that follow (lines ending in \n) */
+    uint32_t truncated;         /* 1 when older lines were dropped */
+};
+_Static_assert(sizeof(struct mf_ctl_logs_reply) == 176, "mf_ctl_logs_reply layout");
+
+#endif
