@@ -27,8 +27,11 @@ SRC_fmt       := hv/fmt.c
 SRC_pagetable := hv/pagetable.c
 SRC_elf       := hv/elf.c hv/fmt.c hv/str.c
 SRC_netstack  := guests/lib/net/proto.c guests/lib/net/driver.c guests/lib/net/stack.c
+SRC_sched     := hv/sched.c
+SRC_cap       := hv/cap.c
+SRC_ept       := vmx/ept.c hv/pagetable.c
 
-UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf netstack
+UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf sched cap ept netstack
 FUZZ_TARGETS := config mb2 memmap elf
 
 UNIT_BINS := $(patsubst %,$(UNIT_DIR)/test_%,$(UNIT_TESTS))
