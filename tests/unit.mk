@@ -30,9 +30,13 @@ SRC_netstack  := guests/lib/net/proto.c guests/lib/net/driver.c guests/lib/net/s
 SRC_sched     := hv/sched.c
 SRC_cap       := hv/cap.c
 SRC_ept       := vmx/ept.c hv/pagetable.c
+SRC_virtq     := hv/virtq.c hv/fmt.c
+SRC_fdb       := hv/fdb.c
+SRC_vswitch   := hv/vswitch.c hv/virtq.c hv/fdb.c hv/fmt.c hv/str.c
+SRC_frame     := $(SRC_vswitch)
 
-UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf sched cap ept netstack
-FUZZ_TARGETS := config mb2 memmap elf
+UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf sched cap ept virtq fdb vswitch netstack
+FUZZ_TARGETS := config mb2 memmap elf virtq frame
 
 UNIT_BINS := $(patsubst %,$(UNIT_DIR)/test_%,$(UNIT_TESTS))
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))

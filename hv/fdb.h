@@ -1,0 +1,50 @@
+/*
+ * The switch's forwarding table: MAC address -> port index. Open
+ * addressing with linear probing in storage the caller gives (no
+ * allocation); deletion shifts the following entries back, so lookups stay
+ * correct without tombstones. The table never fills up completely: it
+ * holds at most fdb_limit(capacity) entries, which leaves at least one
+ * empty slot to end every probe and keeps lookups O(1) on average.
+ */
+#ifndef HV_FDB_H
+#define HV_FDB_H
+
+#include <stdint.h>
+
+#define FDB_NONE 0xffffffffu
+
+struct fdb_entry {
+    uint8_t mac[6];
+    uint8_t used;
+    uint8_t reserved;
+    uint32_t port;
+};
+
+struct fdb {
+    struct fdb_entry *slots;
+    uint32_t capacity;          /* a power of two */
+    uint32_t count;
+};
+
+/* Empties the table over slots[capacity]. A capacity that is not a power
+ * of two is rounded down to one. */
+void fdb_init(struct fdb *t, struct fdb_entry *slots, uint32_t capacity);
+
+/* Most entries a table of this capacity holds: 3/4 of it, always leaving
+ * one slot empty (0 for capacity 1). */
+uint32_t fdb_limit(uint32_t capacity);
+
+/* Maps mac to port (inserting it, or moving it to port). 0, or -1 if the
+ * table is full or port is FDB_NONE. */
+int fdb_learn(struct fdb *t, const uint8_t mac[6], uint32_t port);
+
+/* The port mac was learnt on, or FDB_NONE. */
+uint32_t fdb_lookup(const struct fdb *t, const uint8_t mac[6]);
+
+/* Removes mac; 1 if it was there, else 0. */
+int fdb_forget(struct fdb *t, const uint8_t mac[6]);
+
+/* Removes every entry that maps to port. O(capacity). */
+void fdb_forget_port(struct fdb *t, uint32_t port);
+
+#endif

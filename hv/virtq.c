@@ -1,0 +1,334 @@
+/*
+ * Split virtqueues, device side. The guest may change its rings at any
+ * moment (another vCPU, or on purpose), so every ring field is read once
+ * through a volatile access into a local, checked, and only the local is
+ * used. Addresses are guest-physical and go through gmem_at() on every
+ * access; a ring's placement is checked once, at setup, so the offsets
+ * used here stay inside it.
+ */
+#include "virtq.h"
+#include "fmt.h"
+#include "lib.h"
+#include "param.h"
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "rings are little-endian");
+_Static_assert((MF_NET_QUEUE_MAX & (MF_NET_QUEUE_MAX - 1)) == 0, "queue size limit is a power of two");
+_Static_assert(MF_NET_QUEUE_MAX <= 32768, "avail idx distance must fit 16 bits");
+
+/* Offsets inside the ring parts (virtio spec layout). */
+#define AVAIL_FLAGS     0u
+#define AVAIL_IDX       2u
+#define AVAIL_RING      4u
+#define USED_FLAGS      0u
+#define USED_IDX        2u
+#define USED_RING       4u
+#define DESC_ADDR       0u
+#define DESC_LEN        8u
+#define DESC_FLAGS      12u
+#define DESC_NEXT       14u
+
+/* Orders this CPU's accesses to shared rings. Builtins rather than inline
+ * assembly: on x86 acquire and release cost nothing but a compiler
+ * barrier, the full one is a locked instruction. */
+#define fence_acquire() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define fence_release() __atomic_thread_fence(__ATOMIC_RELEASE)
+#define fence_full()    __atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+static uint16_t read16_once(const uint8_t *p)
+{
+    return *(const volatile uint16_t *)(const void *)p;
+}
+
+static uint32_t read32_once(const uint8_t *p)
+{
+    return *(const volatile uint32_t *)(const void *)p;
+}
+
+static uint64_t read64_once(const uint8_t *p)
+{
+    return *(const volatile uint64_t *)(const void *)p;
+}
+
+static void write16_once(uint8_t *p, uint16_t v)
+{
+    *(volatile uint16_t *)(void *)p = v;
+}
+
+static void write32_once(uint8_t *p, uint32_t v)
+{
+    *(volatile uint32_t *)(void *)p = v;
+}
+
+static int fail(char *why, size_t why_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(char *why, size_t why_size, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (why && why_size > 0) {
+        va_start(ap, fmt);
+        fmt_vsnprintf(why, why_size, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+void *gmem_at(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+    if (!m || !m->base || gpa > m->size || len > m->size - gpa)
+        return NULL;
+    return m->base + gpa;
+}
+
+/* A ring part: the host pointer of `bytes` bytes at `offset` into the part
+ * at gpa, or NULL (only if q was never set up on this memory). */
+static uint8_t *ring_at(const struct guest_mem *m, uint64_t gpa, uint64_t offset, uint64_t bytes)
+{
+    if (offset > UINT64_MAX - gpa)
+        return NULL;
+    return gmem_at(m, gpa + offset, bytes);
+}
+
+static int check_part(const struct guest_mem *m, const char *name, uint64_t gpa, uint64_t align,
+                      uint64_t bytes, char *why, size_t why_size)
+{
+    if (gpa & (align - 1))
+        return fail(why, why_size, "%s ring at 0x%llx is not %llu-byte aligned", name,
+                    (unsigned long long)gpa, (unsigned long long)align);
+    if (!gmem_at(m, gpa, bytes))
+        return fail(why, why_size, "%s ring 0x%llx+%llu outside guest memory (%llu bytes)",
+                    name, (unsigned long long)gpa, (unsigned long long)bytes,
+                    (unsigned long long)(m ? m->size : 0));
+    return 0;
+}
+
+int virtq_setup(struct virtq *q, const struct guest_mem *m, const struct mf_queue_setup *s,
+                int event_idx, char *why, size_t why_size)
+{
+    struct mf_queue_setup c = *s;   /* the caller's copy may still be shared */
+
+    if (c.size == 0 || c.size > MF_NET_QUEUE_MAX || (c.size & (c.size - 1)))
+        return fail(why, why_size, "queue size %u is not a power of two in 1..%u",
+                    (unsigned)c.size, (unsigned)MF_NET_QUEUE_MAX);
+    if (check_part(m, "descriptor", c.desc, 16, VIRTQ_DESC_BYTES(c.size), why, why_size) < 0 ||
+        check_part(m, "available", c.avail, 2, VIRTQ_AVAIL_BYTES(c.size), why, why_size) < 0 ||
+        check_part(m, "used", c.used, 4, VIRTQ_USED_BYTES(c.size), why, why_size) < 0)
+        return -1;
+    q->desc = c.desc;
+    q->avail = c.avail;
+    q->used = c.used;
+    q->size = (uint16_t)c.size;
+    q->last_avail = 0;
+    q->used_idx = 0;
+    q->event_idx = event_idx ? 1 : 0;
+    q->ready = 1;
+    return 0;
+}
+
+uint16_t virtq_avail_idx(const struct virtq *q, const struct guest_mem *m)
+{
+    const uint8_t *p = q->ready ? ring_at(m, q->avail, AVAIL_IDX, 2) : NULL;
+
+    return p ? read16_once(p) : 0;
+}
+
+/* One descriptor, read once. */
+struct desc {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t flags, next;
+};
+
+static int read_desc(const struct virtq *q, const struct guest_mem *m, uint16_t i, struct desc *d)
+{
+    const uint8_t *p = ring_at(m, q->desc, (uint64_t)i * 16u, 16);
+
+    if (!p)
+        return -1;
+    d->addr = read64_once(p + DESC_ADDR);
+    d->len = read32_once(p + DESC_LEN);
+    d->flags = read16_once(p + DESC_FLAGS);
+    d->next = read16_once(p + DESC_NEXT);
+    return 0;
+}
+
+/* Checks one descriptor copy and appends it to the chain. */
+static int take_desc(const struct guest_mem *m, int want_write, uint16_t i, const struct desc *d,
+                     struct virtq_chain *out, char *why, size_t why_size)
+{
+    int writable = (d->flags & VIRTQ_DESC_F_WRITE) != 0;
+
+    if (d->flags & VIRTQ_DESC_F_INDIRECT)
+        return fail(why, why_size, "descriptor %u: indirect descriptors are not supported", i);
+    if (want_write && !writable)
+        return fail(why, why_size, "descriptor %u: read-only buffer in a receive chain", i);
+    if (!want_write && writable)
+        return fail(why, why_size, "descriptor %u: device-writable buffer in a transmit chain", i);
+    if (d->len == 0)
+        return fail(why, why_size, "descriptor %u: zero-length descriptor", i);
+    if (!gmem_at(m, d->addr, d->len))
+        return fail(why, why_size, "descriptor %u: address 0x%llx+%u outside guest memory", i,
+                    (unsigned long long)d->addr, (unsigned)d->len);
+    if (d->len > UINT32_MAX - out->total)
+        return fail(why, why_size, "descriptor %u: chain total length overflows", i);
+    out->bufs[out->count].gpa = d->addr;
+    out->bufs[out->count].len = d->len;
+    out->count++;
+    out->total += d->len;
+    return 0;
+}
+
+/* Walks the chain from head; the length bound ends any loop. */
+static int walk_chain(const struct virtq *q, const struct guest_mem *m, int want_write,
+                      uint16_t head, struct virtq_chain *out, char *why, size_t why_size)
+{
+    uint16_t i = head;
+    struct desc d;
+
+    out->head = head;
+    out->count = 0;
+    out->total = 0;
+    for (;;) {
+        if (out->count == MF_NET_CHAIN_MAX)
+            return fail(why, why_size, "descriptor chain longer than %u (loop?)",
+                        (unsigned)MF_NET_CHAIN_MAX);
+        if (read_desc(q, m, i, &d) < 0)
+            return fail(why, why_size, "descriptor table not in guest memory");
+        if (take_desc(m, want_write, i, &d, out, why, why_size) < 0)
+            return -1;
+        if (!(d.flags & VIRTQ_DESC_F_NEXT))
+            return 0;
+        if (d.next >= q->size)
+            return fail(why, why_size, "descriptor %u: next %u out of range (queue size %u)",
+                        i, d.next, q->size);
+        i = d.next;
+    }
+}
+
+int virtq_pop(struct virtq *q, const struct guest_mem *m, int want_write,
+              struct virtq_chain *out, char *why, size_t why_size)
+{
+    const uint8_t *avail;
+    uint16_t idx, pending, head;
+
+    if (!q->ready)
+        return 0;
+    avail = ring_at(m, q->avail, 0, VIRTQ_AVAIL_BYTES(q->size));
+    if (!avail)
+        return fail(why, why_size, "available ring not in guest memory");
+    idx = read16_once(avail + AVAIL_IDX);
+    pending = (uint16_t)(idx - q->last_avail);
+    if (pending == 0)
+        return 0;
+    if (pending > q->size)
+        return fail(why, why_size, "avail index jumped from %u to %u (queue size %u)",
+                    q->last_avail, idx, q->size);
+    fence_acquire();                /* the ring entry was written before idx */
+    head = read16_once(avail + AVAIL_RING + 2u * (q->last_avail & (q->size - 1u)));
+    if (head >= q->size)
+        return fail(why, why_size, "head %u out of range (queue size %u)", head, q->size);
+    if (walk_chain(q, m, want_write, head, out, why, why_size) < 0)
+        return -1;
+    q->last_avail++;
+    return 1;
+}
+
+void virtq_push(struct virtq *q, const struct guest_mem *m, uint16_t head, uint32_t len)
+{
+    uint8_t *used = q->ready ? ring_at(m, q->used, 0, VIRTQ_USED_BYTES(q->size)) : NULL;
+    uint8_t *elem;
+
+    if (!used)
+        return;
+    elem = used + USED_RING + 8u * (q->used_idx & (q->size - 1u));
+    write32_once(elem, head);
+    write32_once(elem + 4, len);
+    fence_release();                /* the element before the index that publishes it */
+    q->used_idx++;
+    write16_once(used + USED_IDX, q->used_idx);
+}
+
+int virtq_should_notify(const struct virtq *q, const struct guest_mem *m, uint16_t old_used_idx)
+{
+    const uint8_t *avail = q->ready ? ring_at(m, q->avail, 0, VIRTQ_AVAIL_BYTES(q->size)) : NULL;
+
+    if (!avail || q->used_idx == old_used_idx)
+        return 0;
+    fence_full();                   /* used idx visible before reading the driver's wish */
+    if (q->event_idx)
+        return virtq_need_event(read16_once(avail + AVAIL_RING + 2u * q->size), q->used_idx,
+                                old_used_idx);
+    return !(read16_once(avail + AVAIL_FLAGS) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+}
+
+void virtq_set_avail_event(const struct virtq *q, const struct guest_mem *m, uint16_t value)
+{
+    uint8_t *used = q->ready && q->event_idx ?
+                    ring_at(m, q->used, 0, VIRTQ_USED_BYTES(q->size)) : NULL;
+
+    if (used)
+        write16_once(used + USED_RING + 8u * q->size, value);
+}
+
+int virtq_kick_rearm(const struct virtq *q, const struct guest_mem *m)
+{
+    if (!q->ready || !q->event_idx)
+        return 0;
+    virtq_set_avail_event(q, m, q->last_avail);
+    fence_full();                   /* avail_event visible before looking at avail idx */
+    return virtq_avail_idx(q, m) != q->last_avail;
+}
+
+void virtq_set_used_flags(const struct virtq *q, const struct guest_mem *m, uint16_t flags)
+{
+    uint8_t *used = q->ready ? ring_at(m, q->used, 0, VIRTQ_USED_BYTES(q->size)) : NULL;
+
+    if (used)
+        write16_once(used + USED_FLAGS, flags);
+}
+
+/* Calls copy(host, offset into the caller's buffer, n) for each piece of
+ * the chain after skip, up to limit bytes in all; returns the bytes. */
+static uint32_t chain_walk(const struct guest_mem *m, const struct virtq_chain *c, uint32_t skip,
+                           uint32_t limit, uint8_t *dst, const uint8_t *src)
+{
+    uint32_t done = 0;
+
+    for (uint32_t i = 0; i < c->count && i < MF_NET_CHAIN_MAX && done < limit; i++) {
+        uint32_t len = c->bufs[i].len, n;
+        uint8_t *host;
+
+        if (skip >= len) {
+            skip -= len;
+            continue;
+        }
+        n = len - skip;
+        if (n > limit - done)
+            n = limit - done;
+        if (c->bufs[i].gpa > UINT64_MAX - skip)
+            break;
+        host = gmem_at(m, c->bufs[i].gpa + skip, n);
+        if (!host)
+            break;
+        if (dst)
+            memcpy(dst + done, host, n);
+        else
+            memcpy(host, src + done, n);
+        done += n;
+        skip = 0;
+    }
+    return done;
+}
+
+uint32_t virtq_gather(const struct guest_mem *m, const struct virtq_chain *c, uint32_t skip,
+                      uint8_t *dst, uint32_t max)
+{
+    return dst ? chain_walk(m, c, skip, max, dst, NULL) : 0;
+}
+
+uint32_t virtq_scatter(const struct guest_mem *m, const struct virtq_chain *c, uint32_t skip,
+                       const uint8_t *src, uint32_t len)
+{
+    return src ? chain_walk(m, c, skip, len, NULL, src) : 0;
+}

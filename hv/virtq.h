@@ -1,0 +1,101 @@
+/*
+ * Split virtqueues, device side (virtio 1.x, "Split Virtqueues"). The
+ * rings live in guest memory and everything in them is hostile: each field
+ * is read once into a local copy, checked, then used. Guest memory is only
+ * reached through gmem_at(). Pure C: compiles freestanding in the
+ * hypervisor and on the host for tests and fuzzing.
+ *
+ * The caller serialises all calls on one queue (the hypervisor handles a
+ * port's hypercalls on one CPU at a time). guest_mem.base must be 16-byte
+ * aligned (partitions are 2 MiB aligned) so that aligned guest-physical
+ * ring addresses are aligned host addresses.
+ */
+#ifndef HV_VIRTQ_H
+#define HV_VIRTQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "../include/mayfly/virtio.h"
+
+/* A guest's memory as the hypervisor sees it: guest-physical 0 is base. */
+struct guest_mem {
+    uint8_t *base;
+    uint64_t size;
+};
+
+/* The host pointer of [gpa, gpa + len), or NULL if any byte of it lies
+ * outside [0, size). Overflow-safe for every gpa and len. */
+void *gmem_at(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+
+struct virtq {
+    uint64_t desc, avail, used;     /* guest-physical addresses of the three parts */
+    uint16_t size;                  /* entries, a power of two */
+    uint16_t last_avail;            /* next avail ring entry the device takes */
+    uint16_t used_idx;              /* the device's used idx (its copy is the truth) */
+    uint8_t event_idx;              /* VIRTIO_RING_F_EVENT_IDX negotiated */
+    uint8_t ready;                  /* set up successfully */
+};
+
+/* One validated buffer: [gpa, gpa + len) lies inside guest memory. */
+struct virtq_buf {
+    uint64_t gpa;
+    uint32_t len;
+};
+
+struct virtq_chain {
+    uint16_t head;                  /* descriptor index to hand back in the used ring */
+    uint16_t count;                 /* descriptors in bufs */
+    uint32_t total;                 /* sum of bufs[].len (no overflow) */
+    struct virtq_buf bufs[MF_NET_CHAIN_MAX];
+};
+
+/* Validates a queue setup (size a power of two 1..MF_NET_QUEUE_MAX; desc
+ * 16-, avail 2-, used 4-byte aligned; each part, with its EVENT_IDX tail,
+ * inside guest memory). On success resets q (indices 0, ready) and returns
+ * 0; otherwise returns -1 with why set and q untouched. Writes no guest
+ * memory. */
+int virtq_setup(struct virtq *q, const struct guest_mem *m, const struct mf_queue_setup *s,
+                int event_idx, char *why, size_t why_size);
+
+/* Takes the next available chain. want_write: 1 for receive chains (every
+ * descriptor device-writable), 0 for transmit chains (none). Returns 1 with
+ * *out filled, 0 when nothing is available (or q is not ready), -1 with
+ * why when the ring is malformed. */
+int virtq_pop(struct virtq *q, const struct guest_mem *m, int want_write,
+              struct virtq_chain *out, char *why, size_t why_size);
+
+/* Writes used element {head, len}, then (release order) the new used idx. */
+void virtq_push(struct virtq *q, const struct guest_mem *m, uint16_t head, uint32_t len);
+
+/* Whether the driver wants an interrupt for the used entries added since
+ * old_used_idx (EVENT_IDX: used_event, else the avail ring's
+ * VIRTQ_AVAIL_F_NO_INTERRUPT). Issues the full barrier the spec asks for
+ * between publishing used idx and reading the driver's suppression. */
+int virtq_should_notify(const struct virtq *q, const struct guest_mem *m, uint16_t old_used_idx);
+
+/* With EVENT_IDX, writes avail_event (the used ring's tail) = value. */
+void virtq_set_avail_event(const struct virtq *q, const struct guest_mem *m, uint16_t value);
+
+/* With EVENT_IDX, asks for a kick when the driver adds the buffer after
+ * the last one taken (avail_event = last_avail), then, after a full
+ * barrier, returns 1 if buffers arrived meanwhile (take them: no kick will
+ * come for them). 0 without EVENT_IDX. */
+int virtq_kick_rearm(const struct virtq *q, const struct guest_mem *m);
+
+/* Writes the used ring's flags (VIRTQ_USED_F_NO_NOTIFY: the driver need not
+ * kick; a hint the driver may ignore). */
+void virtq_set_used_flags(const struct virtq *q, const struct guest_mem *m, uint16_t flags);
+
+/* The driver's avail idx, read once (0 if q is not ready). Use it only as a
+ * hint: virtq_pop() validates it again. */
+uint16_t virtq_avail_idx(const struct virtq *q, const struct guest_mem *m);
+
+/* Copy bytes out of / into a chain virtq_pop() returned, skipping `skip`
+ * bytes of it first. Return the bytes copied: at most max (len) and what
+ * the chain holds after skip. */
+uint32_t virtq_gather(const struct guest_mem *m, const struct virtq_chain *c, uint32_t skip,
+                      uint8_t *dst, uint32_t max);
+uint32_t virtq_scatter(const struct guest_mem *m, const struct virtq_chain *c, uint32_t skip,
+                       const uint8_t *src, uint32_t len);
+
+#endif
