@@ -15,6 +15,12 @@ void console_arch_init(void);
 void console_arch_putc(char c);
 void console_arch_flush(void);          /* waits until every byte has left */
 
+/* The control channel's serial line (COM2 on x86): non-blocking reads of
+ * what has arrived, blocking writes. */
+void control_arch_init(void);
+size_t control_arch_read(uint8_t *buf, size_t max);
+void control_arch_write(const uint8_t *buf, size_t len);
+
 /* Descriptor tables and exception handling: an exception in the
  * hypervisor is reported on the console, then the machine powers off. */
 void cpu_arch_init(void);

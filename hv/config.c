@@ -285,6 +285,60 @@ static int parse_poweroff(const struct line *ln, struct config *cfg, struct conf
     return 0;
 }
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int parse_key(const struct line *ln, struct config *cfg, const char *hex,
+                     struct config_error *err)
+{
+    size_t n = strlen(hex);
+
+    if (n < 32 || n % 2 || n / 2 > CONFIG_KEY_MAX)
+        return fail(err, ln->number, "key= needs 16 to %d bytes as hex digits (32 to %d "
+                    "characters)", CONFIG_KEY_MAX, 2 * CONFIG_KEY_MAX);
+    for (size_t i = 0; i < n; i += 2) {
+        int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
+        if (hi < 0 || lo < 0)
+            return fail(err, ln->number, "key= is not hex: '%c%c'", hex[i], hex[i + 1]);
+        cfg->key[i / 2] = (uint8_t)(hi * 16 + lo);
+    }
+    cfg->key_len = (uint32_t)(n / 2);
+    return 0;
+}
+
+/* control com2 [store=<size>] [key=<hex>] */
+static int parse_control(const struct line *ln, struct config *cfg, struct config_error *err)
+{
+    if (ln->word_count < 2 || strcmp(ln->words[1], "com2") != 0)
+        return fail(err, ln->number, "expected 'control com2 [store=<size>] [key=<hex>]'");
+    cfg->control = 1;
+    cfg->store_size = STORE_DEFAULT;
+    for (uint32_t i = 2; i < ln->word_count; i++) {
+        const char *w = ln->words[i];
+        if (!strncmp(w, "store=", 6)) {
+            if (config_parse_size(w + 6, &cfg->store_size) < 0 || cfg->store_size < PAGE_SIZE ||
+                cfg->store_size > STORE_MAX)
+                return fail(err, ln->number, "bad store size '%s' (e.g. store=16M, at most 1G)",
+                            w + 6);
+        } else if (!strncmp(w, "key=", 4)) {
+            if (parse_key(ln, cfg, w + 4, err) < 0)
+                return -1;
+        } else {
+            return fail(err, ln->number, "unknown control option '%s' (expected store or key)",
+                        w);
+        }
+    }
+    return 0;
+}
+
 static int parse_line(struct line *ln, struct config *cfg, struct config_error *err)
 {
     const char *kw;
@@ -300,8 +354,10 @@ static int parse_line(struct line *ln, struct config *cfg, struct config_error *
         return parse_guest(ln, cfg, err);
     if (!strcmp(kw, "poweroff"))
         return parse_poweroff(ln, cfg, err);
-    return fail(err, ln->number, "unknown keyword '%s' (expected partition, guest or poweroff)",
-                kw);
+    if (!strcmp(kw, "control"))
+        return parse_control(ln, cfg, err);
+    return fail(err, ln->number, "unknown keyword '%s' (expected partition, guest, poweroff "
+                "or control)", kw);
 }
 
 /* Checks what needs the whole file: classes exist, something to carve. */

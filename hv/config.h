@@ -5,6 +5,7 @@
  *   guest <name> image=<file> [class=<class>] [count=N] [args="..."] [timeout=<ms>]
  *         [net=<switch>[,<switch>...]]
  *   poweroff <when-idle|never>
+ *   control com2 [store=<size>] [key=<hex>]
  *
  * Sizes are decimal with an optional K, M or G suffix (powers of 1024).
  * The parser is pure: the UEFI loader, the core and mfctl share it.
@@ -40,6 +41,10 @@ struct config {
     uint32_t guest_count;
     struct config_guest guests[CONFIG_MAX_GUESTS];
     int poweroff_when_idle;        /* power off once the last guest has ended */
+    int control;                   /* serve the control protocol on COM2 */
+    uint64_t store_size;           /* bytes of the image store for uploads */
+    uint32_t key_len;              /* 0: no authentication */
+    uint8_t key[CONFIG_KEY_MAX];
     uint32_t switch_count;         /* distinct switches named by net=, in order */
     char switches[CONFIG_SWITCHES_MAX][SWITCH_NAME_MAX];
 };

@@ -5,6 +5,7 @@
 
 #include "../include/mayfly/abi.h"
 #include "console.h"
+#include "control.h"
 #include "fmt.h"
 #include "guest.h"
 #include "hv.h"
@@ -59,6 +60,7 @@ static void console_flush_line(struct guest *g)
 {
     g->line_buf[g->line_len] = '\0';
     kprintf("[%s] %s\n", g->name, g->line_buf);
+    control_log(g->id, g->line_buf, g->line_len);
     g->line_len = 0;
 }
 
@@ -79,38 +81,46 @@ void guest_console(struct guest *g, const char *text, uint64_t len)
     }
 }
 
-/* Validates a line's image once, for the memory of the partition it may get. */
+/* Validates a line's image (size bytes at image, NULL when it was not
+ * loaded) once, for the memory of the partitions it may get. 0, or -1
+ * with the reason logged (and in why when why is not NULL). */
 int guest_line_prepare(struct guest_line *l, const struct config *cfg,
-                       const struct partition_table *parts, const struct boot_info *info)
+                       const struct partition_table *parts, const uint8_t *image,
+                       uint64_t size, char *why, size_t why_size)
 {
-    const struct boot_file *f = boot_find_file(info, l->cfg->image);
     uint64_t limit = 0;
-    char why[160];
+    char reason[160];
 
+    l->valid = 0;
     l->class_index = l->cfg->class_name[0] ? config_find_class(cfg, l->cfg->class_name) : -1;
     for (uint32_t i = 0; i < parts->class_count; i++)
         if (l->class_index < 0 || (int)i == l->class_index)
             limit = parts->classes[i].size > limit ? parts->classes[i].size : limit;
-    if (!f) {
-        kprintf("mayfly: guest %s: image %s was not loaded: put it next to mayfly.conf; "
-                "not started\n", l->cfg->name, l->cfg->image);
-        return -1;
+    if (!image) {
+        fmt_snprintf(reason, sizeof(reason), "image %s was not loaded: put it next to "
+                     "mayfly.conf (or upload it with mfctl load)", l->cfg->image);
+    } else if (elf_validate(image, size, limit, &l->elf, reason, sizeof(reason)) == 0) {
+        l->image = image;
+        l->image_size = size;
+        l->need = elf_memory_needed(&l->elf);
+        l->pending = l->cfg->count;
+        l->next_instance = 0;
+        l->valid = 1;
+        kprintf("mayfly: guest %s: image %s ok (entry 0x%llx, needs %llu KiB), class %s, "
+                "%u instances\n", l->cfg->name, l->cfg->image, (unsigned long long)l->elf.entry,
+                (unsigned long long)(l->need / 1024),
+                l->class_index >= 0 ? parts->classes[l->class_index].name : "smallest that fits",
+                l->cfg->count);
+        return 0;
+    } else {
+        char tmp[160];
+        str_copy(tmp, reason, sizeof(tmp));
+        fmt_snprintf(reason, sizeof(reason), "image %s rejected: %s", l->cfg->image, tmp);
     }
-    l->image = (const uint8_t *)(uintptr_t)f->addr;
-    l->image_size = f->size;
-    if (elf_validate(l->image, f->size, limit, &l->elf, why, sizeof(why)) < 0) {
-        kprintf("mayfly: guest %s: image %s rejected: %s\n", l->cfg->name, l->cfg->image, why);
-        return -1;
-    }
-    l->need = elf_memory_needed(&l->elf);
-    l->pending = l->cfg->count;
-    l->valid = 1;
-    kprintf("mayfly: guest %s: image %s ok (entry 0x%llx, needs %llu KiB), class %s, "
-            "%u instances\n", l->cfg->name, l->cfg->image, (unsigned long long)l->elf.entry,
-            (unsigned long long)(l->need / 1024),
-            l->class_index >= 0 ? parts->classes[l->class_index].name : "smallest that fits",
-            l->cfg->count);
-    return 0;
+    kprintf("mayfly: guest %s: %s; not started\n", l->cfg->name, reason);
+    if (why)
+        str_copy(why, reason, why_size);
+    return -1;
 }
 
 /* A port's owner is woken with the port's slot bit. */
@@ -225,6 +235,7 @@ static void start_in(struct guest *g, struct guest_line *l, uint32_t line_index,
     kprintf("mayfly: guest %u %s started in partition %s/%u at 0x%llx (%llu MiB)\n", g->id,
             g->name, c->name, g->partition - c->first, (unsigned long long)p->base,
             (unsigned long long)(c->size / MIB));
+    control_logf(g->id, "started in partition %s/%u", c->name, g->partition - c->first);
     g->start_tsc = time_arch_tsc();
     if (g->dirty)
         mem_arch_zero(g->mem, g->mem_size);
@@ -235,6 +246,7 @@ static void start_in(struct guest *g, struct guest_line *l, uint32_t line_index,
     g->state = GUEST_RUNNABLE;
     g->exit_status = 0;
     g->errors_logged = 0;
+    g->stop_requested = 0;
     g->line_len = 0;
     g->hypercalls = g->preemptions = 0;
     g->kill_tsc = l->cfg->timeout_ms
@@ -248,6 +260,7 @@ static void start_in(struct guest *g, struct guest_line *l, uint32_t line_index,
         return;
     }
     running++;
+    l->alive++;
     if (running > peak_running)
         peak_running = running;
     run_enqueue(g);
@@ -270,15 +283,20 @@ void guest_start_pending(struct guest_line *lines, uint32_t count, struct guest 
 }
 
 /* Ends g: logs why, scrubs its partition and frees it. */
-void guest_end(struct guest *g, struct partition_table *parts, int killed, const char *why)
+void guest_end(struct guest *g, struct guest_line *l, struct partition_table *parts,
+               int killed, const char *why)
 {
+    l->alive--;
     if (g->line_len)
         console_flush_line(g);
-    if (killed)
+    if (killed) {
         kprintf("mayfly: guest %u %s killed: %s\n", g->id, g->name, why);
-    else
+        control_logf(g->id, "killed: %s", why);
+    } else {
         kprintf("mayfly: guest %u %s exited with status %lld\n", g->id, g->name,
                 (long long)g->exit_status);
+        control_logf(g->id, "exited with status %lld", (long long)g->exit_status);
+    }
     for (uint32_t i = 0; i < CONFIG_NETS_MAX; i++) {
         if (g->ports[i])
             net_port_give(g->ports[i]);

@@ -47,6 +47,7 @@ struct guest {
     char line_buf[GUEST_LINE_MAX];
     uint8_t dirty;              /* partition may hold old bytes: scrub before use */
     uint8_t port_failed_logged; /* bit i: the failure of ports[i] was logged */
+    uint8_t stop_requested;     /* ended at its next scheduling point */
     uint64_t notify_pending;    /* notification bits not yet returned by a wait */
     struct cap_space caps;
     struct vport *ports[CONFIG_NETS_MAX];
@@ -62,7 +63,9 @@ struct guest_line {
     uint64_t need;              /* guest memory the image needs */
     uint32_t next_instance;
     uint32_t pending;           /* instances waiting for a partition */
+    uint32_t alive;             /* instances running or waiting now */
     int valid;
+    int dynamic;                /* started over the control channel */
 };
 
 /* Checked guest memory translation: the host pointer for guest-physical

@@ -110,6 +110,8 @@ static int64_t hc_net_kick(struct guest *g, const uint64_t *args)
 
     if (r < 0)
         return r;
+    if (!p->sw)
+        return -MF_EIO;
     drops = p->sw->drops;
     r = vport_kick(p, args[1]);
     /* A port that failed (the kicker's TX ring, or a receiver's RX ring,

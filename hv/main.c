@@ -7,6 +7,7 @@
 #include "boot_info.h"
 #include "config.h"
 #include "console.h"
+#include "control.h"
 #include "guest.h"
 #include "hv.h"
 #include "lib.h"
@@ -106,6 +107,20 @@ static void setup_pool(const struct boot_info *info)
             (unsigned long long)(base + size), (unsigned long long)(size / MIB));
 }
 
+/* The image store for uploads over the control channel, when it is on. */
+static uint8_t *reserve_store(void)
+{
+    uint64_t base, size = ALIGN_UP(config.store_size, PAGE_2M);
+
+    if (!config.control)
+        return NULL;
+    if (memmap_take(free_ranges, &free_count, BOOT_MAX_RANGES, size, PAGE_2M, &base) < 0)
+        fatal(HV_NO_MEMORY, "no room for the %llu MiB image store: lower store= on the "
+              "control line of mayfly.conf or give the machine more RAM",
+              (unsigned long long)(size / MIB));
+    return (uint8_t *)(uintptr_t)base;
+}
+
 static void carve_partitions(void)
 {
     struct carve_shortfall sf;
@@ -131,6 +146,23 @@ static void carve_partitions(void)
             (unsigned long long)(memmap_total(free_ranges, free_count) / MIB));
 }
 
+/* What the loader brought for each guest line: before anything can stop
+ * the boot, so that the log shows it even on a machine without VT-x. */
+static void list_guests(const struct boot_info *info)
+{
+    for (uint32_t i = 0; i < config.guest_count; i++) {
+        const struct config_guest *g = &config.guests[i];
+        const struct boot_file *f = boot_find_file(info, g->image);
+        if (f)
+            kprintf("mayfly: guest %s: image %s (%llu bytes), class %s, count %u\n", g->name,
+                    g->image, (unsigned long long)f->size,
+                    g->class_name[0] ? g->class_name : "any", g->count);
+        else
+            kprintf("mayfly: guest %s: image %s was not loaded: put it next to mayfly.conf\n",
+                    g->name, g->image);
+    }
+}
+
 static void start_virtualisation(void)
 {
     char buf[256];
@@ -147,6 +179,8 @@ static void start_virtualisation(void)
 
 void hv_main(const struct boot_info *info)
 {
+    uint8_t *store;
+
     cpu_arch_init();
     console_init();
     kprintf("\nmayfly: Mayfly microhypervisor, %s entry\n", info->entry_name);
@@ -156,7 +190,10 @@ void hv_main(const struct boot_info *info)
     load_config(info);
     reserve_boot_memory(info);
     setup_pool(info);
+    store = reserve_store();
     carve_partitions();
+    list_guests(info);
     start_virtualisation();
+    control_init(&config, store, config.store_size);
     guest_run_all(&config, &partitions, info);
 }

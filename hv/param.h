@@ -19,6 +19,9 @@
 #define CONFIG_NETS_MAX     4     /* net=<switch>[,<switch>...] per guest line */
 #define CONFIG_SWITCHES_MAX 8     /* distinct switches over the whole config */
 #define SWITCH_NAME_MAX     16
+#define CONFIG_KEY_MAX      64    /* control-channel key bytes */
+#define STORE_DEFAULT       (16 * MIB)
+#define STORE_MAX           (1024 * MIB)
 
 #define PARTITION_MAX       4096  /* partitions over all classes */
 #define PARTITION_ALIGN     PAGE_2M

@@ -4,7 +4,8 @@ source "$(dirname "$0")/lib.sh"
 CONF_OK='# two classes and a guest that is only listed for now
 partition small 2M x 8
 partition big 16M x 2
-guest hello image=hello.elf class=small count=2 args="hi there"'
+guest hello image=hello.elf class=small count=2 args="hi there"
+poweroff when-idle'
 
 GUEST_FILE=$SYSTEST_OUT/hello.elf
 mkdir -p "$SYSTEST_OUT"
@@ -19,6 +20,7 @@ tigerlake_boots_with_ept() {
     expect_line '^mayfly: partition class big: 16 MiB x 2 at [0-9a-f]+-[0-9a-f]+' &&
     expect_line '^mayfly: memory left unused: [0-9]+ MiB' &&
     expect_line '^mayfly: guest hello: image hello.elf \(4096 bytes\), class small, count 2' &&
+    expect_line '^mayfly: guest hello: image hello.elf rejected: not an ELF file' &&
     expect_poweroff 0
 }
 

@@ -1,0 +1,32 @@
+/*
+ * The control channel's server: the protocol of include/mayfly/control.h
+ * on COM2, polled by the scheduler. Requests change guests only through
+ * hv/run.c; a request that is malformed, unauthenticated or refused gets
+ * an error reply and changes nothing.
+ */
+#ifndef HV_CONTROL_H
+#define HV_CONTROL_H
+
+#include <stdint.h>
+#include "config.h"
+
+/* Sets the channel up if the config asks for it; store is the image
+ * store's memory (store_size bytes, reserved by the caller). */
+void control_init(const struct config *cfg, uint8_t *store, uint64_t store_size);
+
+/* Whether the channel is on. */
+int control_enabled(void);
+
+/* Reads whatever arrived and answers complete requests. Never blocks for
+ * long: replies are written out, requests are not waited for. */
+void control_poll(void);
+
+/* Remembers a log line of guest id (0: the hypervisor) for LOGS. */
+void control_log(uint32_t id, const char *line, uint32_t len);
+void control_logf(uint32_t id, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Requests and errors served so far. */
+uint64_t control_requests(void);
+uint64_t control_errors(void);
+
+#endif

@@ -1,0 +1,130 @@
+#include "logbuf.h"
+#include "lib.h"
+
+/*
+ * A record: u32 id, u16 length, the text, padded to 8 bytes. Records are
+ * never split by the end of the buffer: a record that does not fit there
+ * starts at offset 0 and the gap becomes a padding record (id
+ * LOGBUF_PAD), which is why sizes are multiples of 8.
+ */
+#define RECORD_HEADER 6
+#define LOGBUF_PAD    0xffffffffu
+
+void logbuf_init(struct logbuf *lb, uint8_t *storage, uint32_t size)
+{
+    lb->buf = storage;
+    lb->size = size & ~7u;
+    lb->head = lb->used = 0;
+    lb->dropped = 0;
+}
+
+static uint32_t record_id(const struct logbuf *lb, uint32_t off)
+{
+    uint32_t id;
+    memcpy(&id, lb->buf + off, 4);
+    return id;
+}
+
+static uint32_t record_len(const struct logbuf *lb, uint32_t off)
+{
+    uint16_t len;
+    memcpy(&len, lb->buf + off + 4, 2);
+    return len;
+}
+
+static uint32_t padded(uint32_t len)
+{
+    return (RECORD_HEADER + len + 7) & ~7u;
+}
+
+static uint32_t record_size(const struct logbuf *lb, uint32_t off)
+{
+    if (record_id(lb, off) == LOGBUF_PAD)
+        return lb->size - off;
+    return padded(record_len(lb, off));
+}
+
+static void drop_oldest(struct logbuf *lb)
+{
+    uint32_t n = record_size(lb, lb->head);
+
+    if (record_id(lb, lb->head) != LOGBUF_PAD)
+        lb->dropped++;
+    lb->head = (lb->head + n) % lb->size;
+    lb->used -= n;
+}
+
+/* Makes room for need contiguous bytes after the newest record; returns
+ * their offset. need is at most half the buffer. */
+static uint32_t reserve(struct logbuf *lb, uint32_t need)
+{
+    for (;;) {
+        uint32_t tail = (lb->head + lb->used) % lb->size;
+        if (lb->used == 0) {
+            lb->head = 0;
+            return 0;
+        }
+        if (lb->used < lb->size && tail >= lb->head) {
+            uint32_t pad = LOGBUF_PAD;
+            if (lb->size - tail >= need)
+                return tail;
+            /* Wrap: the rest of the buffer becomes padding. */
+            memcpy(lb->buf + tail, &pad, 4);
+            lb->used += lb->size - tail;
+            continue;
+        }
+        if (lb->used < lb->size && lb->head - tail >= need)
+            return tail;
+        drop_oldest(lb);
+    }
+}
+
+void logbuf_append(struct logbuf *lb, uint32_t id, const char *line, uint32_t len)
+{
+    uint16_t n;
+    uint32_t off;
+
+    if (len > LOGBUF_LINE_MAX)
+        len = LOGBUF_LINE_MAX;
+    if (lb->size < 64 || padded(len) > lb->size / 2 || id == LOGBUF_PAD)
+        return;
+    n = (uint16_t)len;
+    off = reserve(lb, padded(len));
+    memcpy(lb->buf + off, &id, 4);
+    memcpy(lb->buf + off + 4, &n, 2);
+    memcpy(lb->buf + off + RECORD_HEADER, line, len);
+    lb->used += padded(len);
+}
+
+/* Walks every record (padding included), oldest first. */
+#define FOR_EACH_RECORD(lb, off, seen)                                          \
+    for ((off) = (lb)->head, (seen) = 0; (seen) < (lb)->used;                   \
+         (seen) += record_size((lb), (off)), (off) = ((off) + record_size((lb), (off))) % (lb)->size)
+
+uint32_t logbuf_read(const struct logbuf *lb, uint32_t id, char *out, uint32_t max,
+                     int *truncated)
+{
+    uint32_t total = 0, off, seen, w = 0;
+
+    *truncated = lb->dropped != 0;
+    if (!lb->size)
+        return 0;
+    FOR_EACH_RECORD(lb, off, seen)
+        if (record_id(lb, off) == id)
+            total += record_len(lb, off) + 1;
+    FOR_EACH_RECORD(lb, off, seen) {
+        uint32_t len;
+        if (record_id(lb, off) != id)
+            continue;
+        len = record_len(lb, off) + 1;
+        if (total > max) {          /* older than what fits: skipped */
+            total -= len;
+            *truncated = 1;
+            continue;
+        }
+        memcpy(out + w, lb->buf + off + RECORD_HEADER, len - 1);
+        out[w + len - 1] = '\n';
+        w += len;
+    }
+    return w;
+}
