@@ -226,12 +226,19 @@ static void forward(struct vport *src, const uint8_t *frame, uint32_t len)
             return;
         }
     }
+    uint32_t copies = 0;
     for (uint32_t i = 0; i < sw->capacity; i++) {
         struct vport *dst = sw->ports[i];
 
-        if (dst && dst != src && dst->state == MF_NET_STATE_RUNNING)
+        if (dst && dst != src && dst->state == MF_NET_STATE_RUNNING) {
             vswitch_deliver(dst, frame, len);
+            copies++;
+        }
     }
+    /* Unicast that nobody could take (its port is gone) is a drop; a
+     * broadcast with no other port is not. */
+    if (!copies && !(frame[0] & 1u))
+        sw->drops++;
 }
 
 /* One TX chain: 1 if its frame was accepted (then forwarded), else 0. buf
