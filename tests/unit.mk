@@ -34,9 +34,12 @@ SRC_virtq     := hv/virtq.c hv/fmt.c
 SRC_fdb       := hv/fdb.c
 SRC_vswitch   := hv/vswitch.c hv/virtq.c hv/fdb.c hv/fmt.c hv/str.c
 SRC_frame     := $(SRC_vswitch)
+SRC_crypto    := hv/crc32.c hv/sha256.c
+SRC_ctl_frame := hv/ctl_frame.c hv/crc32.c hv/sha256.c hv/fmt.c
+SRC_ctl       := $(SRC_ctl_frame)
 
-UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf sched cap ept virtq fdb vswitch netstack
-FUZZ_TARGETS := config mb2 memmap elf virtq frame
+UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf sched cap ept virtq fdb vswitch netstack crypto ctl_frame
+FUZZ_TARGETS := config mb2 memmap elf virtq frame ctl
 
 UNIT_BINS := $(patsubst %,$(UNIT_DIR)/test_%,$(UNIT_TESTS))
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
