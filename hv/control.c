@@ -402,7 +402,9 @@ void control_poll(void)
     got = control_arch_read(buf, sizeof(buf));
     if (got)
         last_byte_tsc = time_arch_tsc();
-    while (off < got) {
+    /* After a bad frame the parser may already hold the next good one:
+     * feed until it asks for more bytes. */
+    for (;;) {
         struct ctl_frame f;
         uint32_t bad_seq = 0;
         size_t used = 0;
@@ -414,7 +416,7 @@ void control_poll(void)
             handle(&f);
         else if (r == CTL_BAD)
             send_error(0, bad_seq, -MF_EINVAL, why);
-        else if (!used)
+        else
             break;
     }
     if (ctl_parser_pending(&parser) &&
