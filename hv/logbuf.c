@@ -12,10 +12,29 @@
 
 void logbuf_init(struct logbuf *lb, uint8_t *storage, uint32_t size)
 {
+    memset(lb, 0, sizeof(*lb));
     lb->buf = storage;
     lb->size = size & ~7u;
-    lb->head = lb->used = 0;
-    lb->dropped = 0;
+}
+
+/* Remembers that id lost lines, so that its reads say "truncated". */
+static void note_lost(struct logbuf *lb, uint32_t id)
+{
+    for (uint32_t i = 0; i < lb->lost_count; i++)
+        if (lb->lost[i] == id)
+            return;
+    if (lb->lost_count == LOGBUF_LOST_MAX)
+        lb->lost_overflow = 1;
+    else
+        lb->lost[lb->lost_count++] = id;
+}
+
+static int has_lost(const struct logbuf *lb, uint32_t id)
+{
+    for (uint32_t i = 0; i < lb->lost_count; i++)
+        if (lb->lost[i] == id)
+            return 1;
+    return lb->lost_overflow;
 }
 
 static uint32_t record_id(const struct logbuf *lb, uint32_t off)
@@ -46,10 +65,12 @@ static uint32_t record_size(const struct logbuf *lb, uint32_t off)
 
 static void drop_oldest(struct logbuf *lb)
 {
-    uint32_t n = record_size(lb, lb->head);
+    uint32_t n = record_size(lb, lb->head), id = record_id(lb, lb->head);
 
-    if (record_id(lb, lb->head) != LOGBUF_PAD)
+    if (id != LOGBUF_PAD) {
         lb->dropped++;
+        note_lost(lb, id);
+    }
     lb->head = (lb->head + n) % lb->size;
     lb->used -= n;
 }
@@ -66,10 +87,12 @@ static uint32_t reserve(struct logbuf *lb, uint32_t need)
         }
         if (lb->used < lb->size && tail >= lb->head) {
             uint32_t pad = LOGBUF_PAD;
+            uint16_t zero = 0;
             if (lb->size - tail >= need)
                 return tail;
             /* Wrap: the rest of the buffer becomes padding. */
             memcpy(lb->buf + tail, &pad, 4);
+            memcpy(lb->buf + tail + 4, &zero, 2);
             lb->used += lb->size - tail;
             continue;
         }
@@ -106,8 +129,8 @@ uint32_t logbuf_read(const struct logbuf *lb, uint32_t id, char *out, uint32_t m
 {
     uint32_t total = 0, off, seen, w = 0;
 
-    *truncated = lb->dropped != 0;
-    if (!lb->size)
+    *truncated = has_lost(lb, id);
+    if (!lb->size || id == LOGBUF_PAD)     /* padding records are not lines */
         return 0;
     FOR_EACH_RECORD(lb, off, seen)
         if (record_id(lb, off) == id)

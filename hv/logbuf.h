@@ -9,12 +9,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define LOGBUF_LOST_MAX 32
+
 struct logbuf {
     uint8_t *buf;
     uint32_t size;
     uint32_t head;              /* offset of the oldest record */
     uint32_t used;              /* bytes of records in the ring */
     uint64_t dropped;           /* records overwritten so far */
+    uint32_t lost[LOGBUF_LOST_MAX];     /* ids that lost lines to overwriting */
+    uint32_t lost_count;
+    int lost_overflow;          /* more ids lost lines than lost[] holds */
 };
 
 void logbuf_init(struct logbuf *lb, uint8_t *storage, uint32_t size);
@@ -28,7 +33,8 @@ void logbuf_append(struct logbuf *lb, uint32_t id, const char *line, uint32_t le
  * Copies the most recent lines of guest id that fit in max bytes, oldest
  * first, each followed by '\n', into out. Returns the bytes written;
  * *truncated is set when older lines of id did not fit or were
- * overwritten.
+ * overwritten (for every id once more than LOGBUF_LOST_MAX ids have lost
+ * lines: the ring then no longer knows whose were lost).
  */
 uint32_t logbuf_read(const struct logbuf *lb, uint32_t id, char *out, uint32_t max,
                      int *truncated);

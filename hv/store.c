@@ -62,6 +62,7 @@ int store_begin(struct store *st, const char *name, uint64_t size, char *why, si
     uint64_t offset;
 
     st->upload.active = 0;              /* an unfinished upload is abandoned */
+    st->upload.finished = 0;
     if (!valid_name(name))
         return fail(why, n, -MF_EINVAL, "bad image name (letters, digits, '_', '-', '.'; at "
                     "most 31 characters)");
@@ -117,6 +118,7 @@ int store_finish(struct store *st, uint32_t crc, const uint8_t **data, uint64_t 
     }
     *data = p;
     *size = st->upload.size;
+    st->upload.finished = 1;
     return 0;
 }
 
@@ -124,6 +126,8 @@ void store_commit(struct store *st)
 {
     struct store_image *slot = NULL;
 
+    if (!st->upload.active || !st->upload.finished)
+        return;                         /* only a finished, checked upload is published */
     for (uint32_t i = 0; i < STORE_IMAGES_MAX; i++) {
         struct store_image *im = &st->images[i];
         if (im->valid && !strcmp(im->name, st->upload.name))
@@ -138,11 +142,13 @@ void store_commit(struct store *st)
         slot->valid = 1;
     }
     st->upload.active = 0;
+    st->upload.finished = 0;
 }
 
 void store_abort(struct store *st)
 {
     st->upload.active = 0;
+    st->upload.finished = 0;
 }
 
 const struct store_image *store_find(const struct store *st, const char *name)

@@ -25,6 +25,7 @@ struct store {
     struct store_image images[STORE_IMAGES_MAX];
     struct {
         int active;
+        int finished;           /* store_finish succeeded: commit may publish it */
         char name[STORE_NAME_MAX];
         uint64_t offset, size, received;
     } upload;
