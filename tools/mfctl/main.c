@@ -1,22 +1,22 @@
 /*
- * mfctl: builds Mayfly boot images, boots them in emulators and (later)
- * drives a running hypervisor over its control channel. One table of
- * subcommands; adding one is adding a row and its cmd_<name>().
+ * mfctl: builds Mayfly boot images, boots them in emulators and drives a
+ * running hypervisor over its control channel. One table of subcommands;
+ * adding one is adding a row and its cmd_<name>().
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "mfctl.h"
+#include "session.h"
 
 struct command {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *summary;            /* one line in the overview */
     const char *usage;              /* `mfctl <name> --help` */
+    int hidden;                     /* left out of the overview (test helpers) */
 };
-
-static int cmd_later(int argc, char **argv);
 
 static const char usage_image[] =
     "usage: mfctl image -c CONFIG -o OUTPUT [--efi FILE] [--size MIB] [IMAGE...]\n"
@@ -67,21 +67,127 @@ static const char usage_run[] =
     "Exit status: the hypervisor's power-off status; 124 on --timeout; 125 when\n"
     "the emulator failed or stopped without a power-off; 2 on a usage error.\n";
 
-static const char usage_later[] =
-    "not yet implemented: the live commands talk to a running hypervisor over its\n"
-    "control channel, which comes in a later version of mfctl.\n";
+static const char usage_load[] =
+    "usage: mfctl load --control SOCKET [--no-check] IMAGE...\n"
+    "\n"
+    "Uploads guest images (ELF files) to the running hypervisor's image store,\n"
+    "each under its base name, for 'mfctl start'. Each image is first checked\n"
+    "with the hypervisor's own ELF validator; nothing is uploaded if one fails.\n"
+    "The hypervisor checks it again, and stores it only when it arrived whole\n"
+    "(CRC-32) and passes. A progress bar goes to stderr when it is a terminal.\n"
+    "\n"
+    LIVE_OPTIONS_HELP
+    "      --no-check      upload without the local check (the hypervisor still\n"
+    "                      refuses a bad image; for tests)\n"
+    LIVE_EXIT_HELP;
+
+static const char usage_start[] =
+    "usage: mfctl start --control SOCKET IMAGE [--name NAME] [--class CLASS] [--count N]\n"
+    "                   [--args \"...\"] [--net SWITCH]... [--timeout-ms MS]\n"
+    "\n"
+    "Starts instances of an image uploaded with 'mfctl load' and prints their ids\n"
+    "('started: ID...') and how many wait for a free partition ('pending: N').\n"
+    "\n"
+    LIVE_OPTIONS_HELP
+    "      --name NAME     the guest's name in the log and listings (default: the\n"
+    "                      image name without .elf); instances are NAME.0, NAME.1, ...\n"
+    "      --class CLASS   the partition class (default: the smallest that fits)\n"
+    "      --count N       instances (default 1)\n"
+    "      --args \"...\"    the command line (at most 255 characters)\n"
+    "      --net SWITCH    a virtio-net port on SWITCH (repeat for up to 4); a new\n"
+    "                      name makes a new switch\n"
+    "      --timeout-ms MS kill an instance still running after MS milliseconds\n"
+    LIVE_EXIT_HELP;
+
+static const char usage_stop[] =
+    "usage: mfctl stop --control SOCKET ID...\n"
+    "\n"
+    "Stops guests by id (as 'mfctl ps' shows them); their partitions are scrubbed\n"
+    "and freed. Prints 'stopped ID' for each.\n"
+    "\n"
+    LIVE_OPTIONS_HELP
+    LIVE_EXIT_HELP;
+
+static const char usage_ps[] =
+    "usage: mfctl ps --control SOCKET [--json]\n"
+    "\n"
+    "Lists the guests alive: ID NAME IMAGE CLASS STATE MEM UPTIME(ms) HYPERCALLS.\n"
+    "STATE is running, waiting (blocked in a hypercall) or pending (waiting for a\n"
+    "free partition). With --json, an array of objects with the same fields.\n"
+    "\n"
+    LIVE_OPTIONS_HELP
+    LIVE_EXIT_HELP;
+
+static const char usage_stats[] =
+    "usage: mfctl stats --control SOCKET [ID] [--json]\n"
+    "\n"
+    "The hypervisor's counters (guests started, running, exited, failed, free\n"
+    "partitions, network frames, control requests, image store), or with ID one\n"
+    "guest's (uptime, hypercalls, preemptions, network frames): one 'key value'\n"
+    "line each, or a JSON object with --json.\n"
+    "\n"
+    LIVE_OPTIONS_HELP
+    LIVE_EXIT_HELP;
+
+static const char usage_logs[] =
+    "usage: mfctl logs --control SOCKET ID [--bytes N]\n"
+    "\n"
+    "Prints the latest console output of guest ID (0: the hypervisor's own lines),\n"
+    "as much as one reply holds (about 3.9 KiB).\n"
+    "\n"
+    LIVE_OPTIONS_HELP
+    "      --bytes N       at most the last N bytes\n"
+    LIVE_EXIT_HELP;
+
+static const char usage_raw[] =
+    "usage: mfctl raw --control SOCKET [--hello] [--key HEX | --key-file FILE]\n"
+    "                 [--type T [--seq N] [--payload-hex HEX] [--version V] [--flags F]\n"
+    "                  [--length L] [--bad-checksum] [--no-mac] [--bad-mac]\n"
+    "                  [--truncate N] [--no-reply] [--replay]]...\n"
+    "                 [--save FILE] [--replies N] [HEXFILE | -]\n"
+    "\n"
+    "A test helper: sends hand-made control frames (or the bytes of HEXFILE, hex\n"
+    "text; '-' for stdin) and prints each reply on one line:\n"
+    "  reply type=0xTT (NAME) seq=N length=N [mac=ok|bad|unchecked] status=S message=\"...\"\n"
+    "\n"
+    "  -C, --control SOCKET  the control socket\n"
+    "      --hello         start with a real HELLO (seq 1); its nonce is used for MACs\n"
+    "      --key HEX, --key-file FILE\n"
+    "                      append a MAC to each frame (nonce: the HELLO reply's, or\n"
+    "                      zeros without --hello)\n"
+    "      --timeout SECONDS\n"
+    "                      how long to wait for each reply (default 30)\n"
+    "      --type T        starts a frame of type T (0-255, or 0xNN); the options\n"
+    "                      below change the frame they follow:\n"
+    "      --seq N         its seq (default: one more than the frame before; 2 after\n"
+    "                      --hello, else 1)\n"
+    "      --payload-hex HEX  its payload (white space and ':' ignored)\n"
+    "      --version V, --flags F, --length L\n"
+    "                      header fields as given (checksum and MAC follow them)\n"
+    "      --bad-checksum  a wrong CRC-32\n"
+    "      --no-mac, --bad-mac\n"
+    "                      with a key: no MAC, or one with a bit flipped\n"
+    "      --truncate N    send only its first N bytes\n"
+    "      --no-reply      do not wait for a reply to it\n"
+    "      --replay        send the frame before again, byte for byte\n"
+    "      --save FILE     write every byte sent (after the HELLO) to FILE as hex\n"
+    "      --replies N     replies to wait for after HEXFILE (default 1)\n"
+    "  -h, --help          this text\n"
+    "\n"
+    "Exit status: 0 every reply came with status 0; 1 some reply carried an error;\n"
+    "2 usage error; 3 a reply did not come, or was unreadable.\n";
 
 static const struct command commands[] = {
     { "image", cmd_image, "build a bootable GPT disk image (ESP with hypervisor, config, guests)",
-      usage_image },
-    { "run", cmd_run, "boot a disk image in QEMU + OVMF or in Bochs", usage_run },
-    { "load", cmd_later, "upload a guest image to a running hypervisor (not yet implemented)",
-      usage_later },
-    { "start", cmd_later, "start a guest (not yet implemented)", usage_later },
-    { "stop", cmd_later, "stop a guest (not yet implemented)", usage_later },
-    { "ps", cmd_later, "list guests (not yet implemented)", usage_later },
-    { "stats", cmd_later, "hypervisor and guest counters (not yet implemented)", usage_later },
-    { "logs", cmd_later, "a guest's console output (not yet implemented)", usage_later },
+      usage_image, 0 },
+    { "run", cmd_run, "boot a disk image in QEMU + OVMF or in Bochs", usage_run, 0 },
+    { "load", cmd_load, "upload guest images to a running hypervisor", usage_load, 0 },
+    { "start", cmd_start, "start instances of a stored image", usage_start, 0 },
+    { "stop", cmd_stop, "stop guests", usage_stop, 0 },
+    { "ps", cmd_ps, "list the guests alive", usage_ps, 0 },
+    { "stats", cmd_stats, "hypervisor and guest counters", usage_stats, 0 },
+    { "logs", cmd_logs, "a guest's latest console output", usage_logs, 0 },
+    { "raw", cmd_raw, "send hand-made control frames (a test helper)", usage_raw, 1 },
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
@@ -109,10 +215,17 @@ void usage_print(const char *command, FILE *f)
           "\n"
           "commands:\n", f);
     for (size_t i = 0; i < COMMAND_COUNT; i++)
-        fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].summary);
-    fputs("\nExample:\n"
+        if (!commands[i].hidden)
+            fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].summary);
+    fputs("\nThe live commands (load ... logs) talk to a running hypervisor over its\n"
+          "control channel: --control SOCKET, the socket 'mfctl run --control' serves.\n"
+          "\nExample:\n"
           "  mfctl image -c mayfly.conf -o mayfly.img build/guests/hello.elf\n"
           "  mfctl run mayfly.img --bochs --timeout 120\n"
+          "  mfctl run mayfly.img --bochs --control /tmp/mayfly.sock &\n"
+          "  mfctl load --control /tmp/mayfly.sock build/guests/hello.elf\n"
+          "  mfctl start --control /tmp/mayfly.sock hello.elf --args \"hi\"\n"
+          "  mfctl ps --control /tmp/mayfly.sock\n"
           "\nSee docs/mfctl.md.\n", f);
 }
 
@@ -134,15 +247,6 @@ int usage_error(const char *command, const char *fmt, ...)
         fputc('\n', stderr);
         usage_print(NULL, stderr);
     }
-    return EXIT_USAGE;
-}
-
-static int cmd_later(int argc, char **argv)
-{
-    (void)argc;
-    fprintf(stderr, "mfctl: '%s' is not yet implemented: the live commands (load, start, "
-            "stop, ps, stats, logs) come with the control channel in a later version\n",
-            argv[0]);
     return EXIT_USAGE;
 }
 

@@ -5,9 +5,13 @@
  *
  * Exit statuses, over all subcommands:
  *   0        success (for `run`: the hypervisor powered off with status 0)
- *   1        `image` refused its input or a tool it runs failed
+ *   1        `image` refused its input or a tool it runs failed; for the
+ *            live commands (load, start, stop, ps, stats, logs, raw) the
+ *            hypervisor refused a request (its message is printed)
  *   2        usage error (unknown subcommand or option, missing argument);
  *            for `run` also the hypervisor's own status 2 (panic)
+ *   3        live commands: no connection, no reply in time, or a reply
+ *            that breaks the protocol (session.h)
  *   1..9     for `run`: the hypervisor's power-off status (hv/hv.h)
  *   124      for `run`: --timeout expired and the emulator was stopped
  *   125      for `run`: the emulator could not start or ended without a

@@ -1,0 +1,554 @@
+# The control channel: mfctl's live commands against the hypervisor in
+# Bochs, over COM2 as the Unix socket of `mfctl run --control`. One boot
+# without a key: uploads, 20 starts one request at a time, ps, stop,
+# stats, logs, then malformed and refused requests, each answered with an
+# error reply and no change of state. A second boot with a key: requests
+# without a MAC, with a wrong MAC or replayed are refused; with the key
+# everything works. Each check prints its own PASS/FAIL line.
+source "$(dirname "$0")/lib.sh"
+
+MFCTL=$MAYFLY_BUILD/mfctl
+G=$MAYFLY_BUILD/guests
+KEY=00112233445566778899aabbccddeeff
+CTL_TIMEOUT=${CTL_TIMEOUT:-120}     # seconds per reply: uploads crawl while guests run
+BOOT_WAIT=${BOOT_WAIT:-240}         # seconds for the boot to reach the control server
+RUN_SECONDS=${RUN_SECONDS:-900}     # the emulator's safety net; killed when done
+
+SOCK_DIR=                           # socket paths must be short: under /tmp
+RUN_PID=
+BOOT_DIR=
+BOOT_WHY=
+SOCK=
+KEY_ARGS=()
+
+missing_tools() {
+    local t f
+    for t in bochs grub-mkrescue xorriso mformat mcopy mmd python3; do
+        command -v "$t" >/dev/null || { echo "$t"; return; }
+    done
+    command -v sgdisk >/dev/null || [ -x /usr/sbin/sgdisk ] || { echo sgdisk; return; }
+    for f in "$MFCTL" "$MAYFLY_BUILD/mayfly.elf" "$G/hello.elf" "$G/udp-echo.elf" \
+             "$G/bad-magic.elf"; do
+        [ -f "$f" ] || { echo "$f (run make)"; return; }
+    done
+}
+
+# ---- the boots -----------------------------------------------------------
+
+# control_boot NAME CONFIG_TEXT: builds an image and starts `mfctl run
+# --bochs --control` in the background; waits for the control server's
+# line. BOOT_WHY says why when it did not come.
+control_boot() {
+    local name=$1 conf=$2
+    BOOT_DIR=$SYSTEST_OUT/$name
+    BOOT_WHY=
+    SOCK=$SOCK_DIR/$name.sock
+    rm -rf "$BOOT_DIR"
+    mkdir -p "$BOOT_DIR"
+    printf '%s\n' "$conf" > "$BOOT_DIR/mayfly.conf"
+    if ! "$MFCTL" image -c "$BOOT_DIR/mayfly.conf" -o "$BOOT_DIR/mayfly.img" \
+            >"$BOOT_DIR/image.log" 2>&1; then
+        BOOT_WHY="mfctl image failed: $(tail -2 "$BOOT_DIR/image.log" | tr '\n' ' ')"
+        : > "$BOOT_DIR/serial.log"
+        return 1
+    fi
+    : > "$BOOT_DIR/serial.log"
+    "$MFCTL" run "$BOOT_DIR/mayfly.img" --bochs --control "$SOCK" --timeout "$RUN_SECONDS" \
+        >"$BOOT_DIR/serial.log" 2>"$BOOT_DIR/emu.log" &
+    RUN_PID=$!
+    local i
+    for ((i = 0; i < BOOT_WAIT * 5; i++)); do
+        if grep -q '^mayfly: control: listening on COM2' "$BOOT_DIR/serial.log" &&
+           [ -S "$SOCK" ]; then
+            return 0
+        fi
+        if ! kill -0 "$RUN_PID" 2>/dev/null; then
+            BOOT_WHY="the run ended before the control server was up: $(tail -2 "$BOOT_DIR/emu.log" | tr '\n' ' ')"
+            return 1
+        fi
+        sleep 0.2
+    done
+    BOOT_WHY="no 'mayfly: control: listening on COM2' line within $BOOT_WAIT s"
+    return 1
+}
+
+# Stops the run (the hypervisor stays up with a control channel): mfctl
+# run stops Bochs on SIGTERM and removes the socket.
+control_shutdown() {
+    [ -n "$RUN_PID" ] || return 0
+    kill -TERM "$RUN_PID" 2>/dev/null
+    wait "$RUN_PID" 2>/dev/null
+    RUN_PID=
+}
+
+cleanup() {
+    control_shutdown
+    [ -n "$SOCK_DIR" ] && rm -rf "$SOCK_DIR"
+}
+
+# ---- helpers for the checks ----------------------------------------------
+
+# ctl COMMAND ARGS...: mfctl COMMAND against this boot; stdout in
+# CASE_DIR/out, stderr in CASE_DIR/err (and both in mfctl.log), status in
+# CTL_RC.
+ctl() {
+    local cmd=$1; shift
+    "$MFCTL" "$cmd" --control "$SOCK" --timeout "$CTL_TIMEOUT" "${KEY_ARGS[@]}" "$@" \
+        >"$CASE_DIR/out" 2>"$CASE_DIR/err"
+    CTL_RC=$?
+    { printf '$ mfctl %.300s -> %s\n' "$cmd ${KEY_ARGS[*]} $*" "$CTL_RC"; cat "$CASE_DIR/out" "$CASE_DIR/err"; } \
+        >> "$CASE_DIR/mfctl.log"
+}
+
+# Every check needs the boot; without it, it fails with the reason.
+need_boot() {
+    [ -z "$BOOT_WHY" ] && return 0
+    CASE_WHY="no control server: $BOOT_WHY"
+    return 1
+}
+
+ctl_err_tail() {
+    tail -2 "$CASE_DIR/err" 2>/dev/null | tr '\n' ' '
+}
+
+expect_ctl_rc() {
+    [ "$CTL_RC" = "$1" ] && return 0
+    CASE_WHY="mfctl ${2:-} exited $CTL_RC, expected $1: $(ctl_err_tail)$(tail -3 "$CASE_DIR/out" | tr '\n' ' ')"
+    return 1
+}
+
+# expect_out REGEX / expect_err REGEX: mfctl's stdout / stderr has a match.
+expect_out() {
+    grep -qE -- "$1" "$CASE_DIR/out" && return 0
+    CASE_WHY="no line matching '$1' in mfctl's output: $(head -5 "$CASE_DIR/out" | tr '\n' ' ')"
+    return 1
+}
+
+expect_err() {
+    grep -qE -- "$1" "$CASE_DIR/err" && return 0
+    CASE_WHY="no line matching '$1' in mfctl's stderr: $(ctl_err_tail)"
+    return 1
+}
+
+# expect_error_reply SEQ: `mfctl raw` printed an error reply (negative
+# status, a message saying why) to the frame with that seq ('[0-9]+': any).
+expect_error_reply() {
+    expect_out "^reply type=0x[0-9a-f]{2} \\([A-Z_?]+\\) seq=$1 length=[0-9]+( mac=[a-z]+)? status=-[0-9]+ message=\"..+\"$"
+}
+
+# expect_ok_reply SEQ
+expect_ok_reply() {
+    expect_out "^reply type=0x[0-9a-f]{2} \\([A-Z_]+\\) seq=$1 length=[0-9]+( mac=(ok|unchecked))? status=0 message=\"\"$"
+}
+
+# json_field FIELD: a field of the JSON object mfctl printed.
+json_field() {
+    python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
+        "$CASE_DIR/out" "$1" 2>/dev/null
+}
+
+# The state a refused request must not change: the guests alive (id, name,
+# image) and the counters of guests and of the image store.
+state_snapshot() {
+    ctl ps --json || true
+    [ "$CTL_RC" = 0 ] || { echo "ps failed: $(ctl_err_tail)"; return; }
+    python3 -c 'import json, sys
+for g in json.load(open(sys.argv[1])): print(g["id"], g["name"], g["image"])' "$CASE_DIR/out"
+    ctl stats --json
+    [ "$CTL_RC" = 0 ] || { echo "stats failed: $(ctl_err_tail)"; return; }
+    python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+print(*(k + "=" + str(s[k]) for k in ("guests_started", "guests_running", "guests_exited",
+      "guests_failed", "partitions_free", "store_free")))' "$CASE_DIR/out"
+}
+
+snap_before() {
+    SNAP_BEFORE=$(state_snapshot)
+}
+
+# The hypervisor still answers, and nothing changed.
+expect_same_state() {
+    local after; after=$(state_snapshot)
+    [ "$after" = "$SNAP_BEFORE" ] && return 0
+    CASE_WHY="state changed after '$1': before [$(echo "$SNAP_BEFORE" | tr '\n' ';')] after [$(echo "$after" | tr '\n' ';')]"
+    return 1
+}
+
+# Payload pieces for hand-made frames: a NUL-padded 32-byte name, little-
+# endian integers, the bytes of a file.
+hex_name() {
+    local h; h=$(printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n')
+    printf '%s' "$h"
+    printf '0%.0s' $(seq $((64 - ${#h})))
+}
+hex_le() {   # hex_le BYTES VALUE
+    local i v=$2
+    for ((i = 0; i < $1; i++)); do printf '%02x' $((v & 255)); v=$((v >> 8)); done
+}
+hex_file() {   # hex_file FILE BYTES
+    od -An -tx1 -v -N "$2" "$1" | tr -d ' \n'
+}
+
+# ---- boot 1: no key --------------------------------------------------------
+
+CONF_OPEN='# no guests at boot: everything comes over the control channel
+partition small 2M x 24
+control com2 store=8M'
+
+HELLO_IDS=()
+ECHO_IDS=()
+
+control_server_answers() {
+    need_boot || return 1
+    expect_line '^mayfly: control: listening on COM2' || return 1
+    ctl stats
+    expect_ctl_rc 0 stats && expect_out '^guests_started +0$' && expect_out '^store_size +8388608$'
+}
+
+control_load_images() {
+    need_boot || return 1
+    ctl load "$G/hello.elf" "$G/udp-echo.elf"
+    expect_ctl_rc 0 load &&
+    expect_out "^loaded hello\\.elf \\($(stat -c %s "$G/hello.elf") bytes, crc32 [0-9a-f]{8}\\)$" &&
+    expect_out "^loaded udp-echo\\.elf \\($(stat -c %s "$G/udp-echo.elf") bytes, crc32 [0-9a-f]{8}\\)$" &&
+    expect_line '^mayfly: control: stored image hello\.elf' || return 1
+    # Not a terminal: plain progress lines.
+    expect_err '^mfctl: hello\.elf: uploading [0-9]+ bytes$' &&
+    expect_err '^mfctl: udp-echo\.elf: [0-9]+ bytes uploaded and stored$'
+}
+
+# 10 hello (count 1 each, with args) and 10 udp-echo on lan0 (idle=0: they
+# stay), one START each.
+control_start_twenty() {
+    need_boot || return 1
+    local i id
+    HELLO_IDS=()
+    ECHO_IDS=()
+    for i in $(seq 1 10); do
+        ctl start hello.elf --name "h$i" --count 1 --args "n=$i"
+        expect_ctl_rc 0 "start h$i" && expect_out '^started: [0-9]+$' && expect_out '^pending: 0$' ||
+            return 1
+        id=$(sed -n 's/^started: //p' "$CASE_DIR/out")
+        HELLO_IDS+=("$id")
+    done
+    for i in $(seq 1 10); do
+        ctl start udp-echo.elf --name "echo$i" --net lan0 --args "ip=10.0.0.$i idle=0"
+        expect_ctl_rc 0 "start echo$i" && expect_out '^started: [0-9]+$' &&
+        expect_out '^pending: 0$' || return 1
+        id=$(sed -n 's/^started: //p' "$CASE_DIR/out")
+        ECHO_IDS+=("$id")
+    done
+    # Twenty different ids.
+    local n; n=$(printf '%s\n' "${HELLO_IDS[@]}" "${ECHO_IDS[@]}" | sort -u | wc -l)
+    [ "$n" = 20 ] || { CASE_WHY="ids not distinct: ${HELLO_IDS[*]} ${ECHO_IDS[*]}"; return 1; }
+}
+
+control_ps_lists_guests() {
+    need_boot || return 1
+    [ ${#ECHO_IDS[@]} = 10 ] || { CASE_WHY="the starts did not happen"; return 1; }
+    ctl ps
+    expect_ctl_rc 0 ps &&
+    expect_out '^ID +NAME +IMAGE +CLASS +STATE +MEM +UPTIME\(ms\) +HYPERCALLS$' || return 1
+    local i
+    for i in $(seq 1 10); do
+        expect_out "^${ECHO_IDS[$((i - 1))]} +echo$i\\.0 +udp-echo\\.elf +small +(running|waiting) +2M +[0-9]+ +[0-9]+$" ||
+            return 1
+    done
+    ctl ps --json
+    expect_ctl_rc 0 "ps --json" || return 1
+    python3 -c 'import json, sys
+g = json.load(open(sys.argv[1]))
+e = [x for x in g if x["image"] == "udp-echo.elf"]
+assert len(e) == 10, e
+assert all(x["state"] in ("running", "waiting") and x["mem_size"] == 2 << 20 for x in e), e' \
+        "$CASE_DIR/out" 2>"$CASE_DIR/py.err" ||
+        { CASE_WHY="ps --json: $(tail -1 "$CASE_DIR/py.err")"; return 1; }
+}
+
+control_stop_one() {
+    need_boot || return 1
+    [ ${#ECHO_IDS[@]} = 10 ] || { CASE_WHY="the starts did not happen"; return 1; }
+    local id=${ECHO_IDS[0]} i
+    ctl stop "$id"
+    expect_ctl_rc 0 stop && expect_out "^stopped $id$" || return 1
+    # Gone from the listing once its partition is scrubbed.
+    for i in $(seq 50); do
+        ctl ps
+        [ "$CTL_RC" = 0 ] && ! grep -qE "^$id +echo1\\.0 " "$CASE_DIR/out" && break
+        sleep 0.2
+    done
+    ! grep -qE "^$id +echo1\\.0 " "$CASE_DIR/out" || { CASE_WHY="guest $id still listed after stop"; return 1; }
+    [ "$(grep -cE ' udp-echo\.elf ' "$CASE_DIR/out")" = 9 ] ||
+        { CASE_WHY="expected 9 udp-echo guests after the stop: $(cat "$CASE_DIR/out")"; return 1; }
+}
+
+control_stats_match() {
+    need_boot || return 1
+    local i exited
+    # The hellos end on their own; wait until all ten have.
+    for i in $(seq 60); do
+        ctl stats --json
+        exited=$(json_field guests_exited)
+        [ "$exited" = 10 ] && break
+        sleep 0.5
+    done
+    expect_ctl_rc 0 "stats --json" || return 1
+    local f want
+    for want in guests_started=20 guests_exited=10 guests_failed=1 guests_running=9 \
+                partitions_free=15; do
+        f=${want%%=*}
+        [ "$(json_field "$f")" = "${want#*=}" ] ||
+            { CASE_WHY="stats: $f is $(json_field "$f"), expected ${want#*=}"; return 1; }
+    done
+    ctl stats
+    expect_ctl_rc 0 stats && expect_out '^guests_running +9$' || return 1
+    # One guest's own counters.
+    ctl stats "${ECHO_IDS[1]}" --json
+    expect_ctl_rc 0 "stats ID" && [ "$(json_field id)" = "${ECHO_IDS[1]}" ] &&
+    [[ $(json_field state) =~ ^(running|waiting)$ ]] ||
+        { CASE_WHY="${CASE_WHY:-stats ${ECHO_IDS[1]}: $(cat "$CASE_DIR/out")}"; return 1; }
+}
+
+control_logs_of_guest() {
+    need_boot || return 1
+    [ ${#HELLO_IDS[@]} = 10 ] || { CASE_WHY="the starts did not happen"; return 1; }
+    ctl logs "${HELLO_IDS[2]}"
+    expect_ctl_rc 0 logs && expect_out "hello from h3\\.0 \\(guest ${HELLO_IDS[2]}\\): n=3" || return 1
+    ctl logs "${HELLO_IDS[2]}" --json
+    expect_ctl_rc 0 "logs --json" && [[ $(json_field text) == *"hello from h3.0"* ]] ||
+        { CASE_WHY="${CASE_WHY:-logs --json: $(cat "$CASE_DIR/out")}"; return 1; }
+}
+
+# ---- malformed and refused requests: an error reply, nothing changes ------
+
+raw_case() {   # raw_case WHAT ARGS...: mfctl raw, then the state is compared
+    ctl raw --hello "${@:2}"
+    expect_ctl_rc 1 "raw ($1)"
+}
+
+control_bad_checksum() {
+    need_boot || return 1
+    snap_before
+    raw_case "bad checksum" --type 2 --payload-hex 00000000 --bad-checksum &&
+    expect_error_reply 2 && expect_same_state "bad checksum"
+}
+
+control_truncated_frame() {
+    need_boot || return 1
+    snap_before
+    # Header and half the payload, then silence: dropped after a pause.
+    raw_case "truncated" --type 8 --payload-hex 0000000000000000 --truncate 28 &&
+    expect_error_reply '[0-9]+' && expect_same_state "truncated frame"
+}
+
+control_unknown_version() {
+    need_boot || return 1
+    snap_before
+    raw_case "version 2" --type 2 --payload-hex 00000000 --version 2 &&
+    expect_error_reply 2 && expect_same_state "unknown version"
+}
+
+control_unknown_type() {
+    need_boot || return 1
+    snap_before
+    raw_case "type 42" --type 42 --payload-hex 00000000 &&
+    expect_error_reply 2 && expect_same_state "unknown type"
+}
+
+control_length_over_frame_max() {
+    need_boot || return 1
+    snap_before
+    # The header claims 5000 bytes: refused on the header alone.
+    raw_case "length 5000" --type 4 --length 5000 &&
+    expect_error_reply 2 && expect_same_state "length over the frame maximum"
+}
+
+control_upload_larger_than_store() {
+    need_boot || return 1
+    snap_before
+    raw_case "16 MiB into an 8 MiB store" --type 3 \
+        --payload-hex "$(hex_name huge.elf)$(hex_le 8 $((16 << 20)))" &&
+    expect_error_reply 2 && expect_same_state "upload larger than the store" || return 1
+    ctl start huge.elf
+    expect_ctl_rc 1 "start huge.elf"
+}
+
+control_chunk_out_of_order() {
+    need_boot || return 1
+    snap_before
+    local size; size=$(stat -c %s "$G/hello.elf")
+    # BEGIN is fine; the first chunk claims offset 4088 instead of 0.
+    raw_case "chunk out of order" \
+        --type 3 --payload-hex "$(hex_name ooo.elf)$(hex_le 8 "$size")" \
+        --type 4 --payload-hex "$(hex_le 8 4088)$(hex_file "$G/hello.elf" 64)" &&
+    expect_ok_reply 2 && expect_error_reply 3 && expect_same_state "chunk out of order" || return 1
+    ctl start ooo.elf
+    expect_ctl_rc 1 "start ooo.elf"
+}
+
+control_unfinished_upload_then_new() {
+    need_boot || return 1
+    local size; size=$(stat -c %s "$G/hello.elf")
+    # BEGIN and one chunk of partial.elf, never an END ...
+    ctl raw --hello --type 3 --payload-hex "$(hex_name partial.elf)$(hex_le 8 "$size")" \
+        --type 4 --payload-hex "$(hex_le 8 0)$(hex_file "$G/hello.elf" 4088)"
+    expect_ctl_rc 0 "raw (partial upload)" && expect_ok_reply 2 && expect_ok_reply 3 || return 1
+    # ... a partly uploaded image never starts ...
+    ctl start partial.elf
+    expect_ctl_rc 1 "start partial.elf" || return 1
+    # ... and a new upload works.
+    cp "$G/hello.elf" "$CASE_DIR/fresh.elf"
+    ctl load "$CASE_DIR/fresh.elf"
+    expect_ctl_rc 0 "load fresh.elf" && expect_out '^loaded fresh\.elf ' || return 1
+    ctl start fresh.elf --args "fresh"
+    expect_ctl_rc 0 "start fresh.elf" && expect_out '^started: [0-9]+$' || return 1
+    ctl start partial.elf
+    expect_ctl_rc 1 "start partial.elf (after the new upload)"
+}
+
+control_image_fails_validation() {
+    need_boot || return 1
+    snap_before
+    # mfctl's own check refuses it before sending anything ...
+    ctl load "$G/bad-magic.elf"
+    expect_ctl_rc 1 "load bad-magic.elf" && expect_err 'bad-magic\.elf rejected: .*bad magic' ||
+        return 1
+    # ... and so does the hypervisor when mfctl does not check.
+    ctl load --no-check "$G/bad-magic.elf"
+    expect_ctl_rc 1 "load --no-check bad-magic.elf" &&
+    expect_err '^mfctl: load bad-magic\.elf: .*bad magic' &&
+    expect_same_state "an image that fails validation" || return 1
+    ctl start bad-magic.elf
+    expect_ctl_rc 1 "start bad-magic.elf"
+}
+
+control_start_unknown_image() {
+    need_boot || return 1
+    snap_before
+    ctl start nosuch.elf
+    expect_ctl_rc 1 "start nosuch.elf" && expect_err '^mfctl: start nosuch\.elf: .+' &&
+    expect_same_state "start of an unknown image"
+}
+
+control_start_unknown_class() {
+    need_boot || return 1
+    snap_before
+    ctl start hello.elf --class nosuch
+    expect_ctl_rc 1 "start --class nosuch" && expect_err '^mfctl: start hello\.elf: .+' &&
+    expect_same_state "start with an unknown class"
+}
+
+control_stop_unknown_id() {
+    need_boot || return 1
+    snap_before
+    ctl stop 999999
+    expect_ctl_rc 1 "stop 999999" && expect_err '^mfctl: stop 999999: .+' &&
+    expect_same_state "stop of an unknown id"
+}
+
+control_refusals_counted() {
+    need_boot || return 1
+    ctl stats --json
+    expect_ctl_rc 0 stats || return 1
+    local errs; errs=$(json_field control_errors)
+    [ -n "$errs" ] && [ "$errs" -ge 12 ] ||
+        { CASE_WHY="control_errors is '$errs', expected at least 12 refusals"; return 1; }
+    expect_no_line 'panic|fatal'
+}
+
+# ---- boot 2: with a key ------------------------------------------------------
+
+CONF_KEY="partition small 2M x 4
+control com2 store=8M key=$KEY"
+
+control_key_required() {
+    need_boot || return 1
+    KEY_ARGS=()
+    # mfctl itself refuses to go on without a key ...
+    ctl ps
+    expect_ctl_rc 1 "ps without a key" && expect_err 'requires authentication.*--key' || return 1
+    # ... and a request without a MAC is refused.
+    ctl raw --hello --type 2 --payload-hex 00000000
+    expect_ctl_rc 1 "raw without a MAC" && expect_error_reply 2
+}
+
+control_wrong_mac() {
+    need_boot || return 1
+    KEY_ARGS=()
+    ctl raw --hello --key "$KEY" --type 2 --payload-hex 00000000 --bad-mac
+    expect_ctl_rc 1 "raw with a bad MAC" && expect_error_reply 2 || return 1
+    ctl ps --key ffeeddccbbaa99887766554433221100
+    expect_ctl_rc 1 "ps with the wrong key" && expect_err '^mfctl: ps: .+'
+}
+
+control_replay_refused() {
+    need_boot || return 1
+    KEY_ARGS=()
+    # The same frame twice in one session: the second is refused.
+    ctl raw --hello --key "$KEY" --type 2 --payload-hex 00000000 --replay
+    expect_ctl_rc 1 "raw --replay" && expect_ok_reply 2 && expect_error_reply 2 || return 1
+    # A frame of an earlier session, sent in a new one (another nonce).
+    ctl raw --hello --key "$KEY" --type 2 --payload-hex 00000000 --save "$CASE_DIR/frame.hex"
+    expect_ctl_rc 0 "raw --save" && expect_ok_reply 2 || return 1
+    ctl raw --hello --key "$KEY" "$CASE_DIR/frame.hex"
+    expect_ctl_rc 1 "raw (a frame of an earlier session)" && expect_error_reply 2
+}
+
+control_with_key_works() {
+    need_boot || return 1
+    KEY_ARGS=(--key "$KEY")
+    ctl load "$G/hello.elf"
+    expect_ctl_rc 0 "load with the key" || return 1
+    ctl start hello.elf --args "keyed"
+    expect_ctl_rc 0 "start with the key" && expect_out '^started: [0-9]+$' || return 1
+    local id; id=$(sed -n 's/^started: //p' "$CASE_DIR/out")
+    ctl ps
+    expect_ctl_rc 0 "ps with the key" || return 1
+    local i
+    for i in $(seq 60); do
+        ctl logs "$id"
+        grep -q 'hello from hello\.0' "$CASE_DIR/out" && break
+        sleep 0.5
+    done
+    expect_ctl_rc 0 "logs with the key" && expect_out 'hello from hello\.0 .*keyed' || return 1
+    # The key from a file.
+    KEY_ARGS=()
+    printf '%s\n' "$KEY" > "$CASE_DIR/key"
+    ctl stats --key-file "$CASE_DIR/key"
+    expect_ctl_rc 0 "stats --key-file" && expect_out '^guests_started +1$' || return 1
+    expect_no_line 'panic|fatal'
+}
+
+# ---- main ------------------------------------------------------------------
+
+CHECKS_OPEN="control_server_answers control_load_images control_start_twenty
+control_ps_lists_guests control_stop_one control_stats_match control_logs_of_guest
+control_bad_checksum control_truncated_frame control_unknown_version control_unknown_type
+control_length_over_frame_max control_upload_larger_than_store control_chunk_out_of_order
+control_unfinished_upload_then_new control_image_fails_validation control_start_unknown_image
+control_start_unknown_class control_stop_unknown_id control_refusals_counted"
+CHECKS_KEY="control_key_required control_wrong_mac control_replay_refused control_with_key_works"
+
+missing=$(missing_tools)
+if [ -n "$missing" ]; then
+    for c in $CHECKS_OPEN $CHECKS_KEY; do
+        echo "SKIP: $c: $missing not found"
+    done
+    exit 0
+fi
+
+SOCK_DIR=$(mktemp -d /tmp/mayfly-ctl.XXXXXX)
+trap cleanup EXIT
+mkdir -p "$SYSTEST_OUT"
+
+control_boot control_open "$CONF_OPEN"
+for c in $CHECKS_OPEN; do
+    run_check "$c" "$BOOT_DIR"
+done
+control_shutdown
+
+control_boot control_key "$CONF_KEY"
+for c in $CHECKS_KEY; do
+    run_check "$c" "$BOOT_DIR"
+done
+control_shutdown

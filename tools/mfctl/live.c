@@ -1,0 +1,737 @@
+/*
+ * The live commands: load, start, stop, ps, stats and logs drive a running
+ * hypervisor over its control channel (session.c), one request at a time.
+ * Results go to stdout (a table, or JSON with --json), progress and errors
+ * to stderr. Exit status: 0 done, 1 a request was refused (the
+ * hypervisor's message is printed), 2 usage, 3 connection, timeout or
+ * protocol trouble.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crc32.h"
+#include "elf.h"
+#include "session.h"
+
+#define GUEST_FILE_MAX      (1ULL << 30)
+#define ELF_CHECK_LIMIT     (1ULL << 30)    /* validated for the largest guest */
+#define CHUNK_DATA          (MF_CTL_PAYLOAD_MAX - sizeof(struct mf_ctl_upload_chunk))
+#define LOGS_TEXT_MAX       (MF_CTL_PAYLOAD_MAX - sizeof(struct mf_ctl_logs_reply))
+#define LIST_PAGES_MAX      4096            /* a bound on paging, whatever the replies say */
+
+static struct session session = { .fd = -1 };
+
+static int no_own_options(void *ctx, int opt, const char *arg)
+{
+    (void)ctx;
+    (void)opt;
+    (void)arg;
+    return EXIT_USAGE;      /* not reached: getopt only returns the options given it */
+}
+
+/* Copies s into a fixed name field; -1 with a usage error if it does not fit. */
+static int field_set(char *dst, size_t size, const char *s, const char *command, const char *what)
+{
+    if (strlen(s) >= size) {
+        usage_error(command, "%s '%s' is too long (at most %zu characters)", what, s, size - 1);
+        return -1;
+    }
+    if (!*s) {
+        usage_error(command, "%s is empty", what);
+        return -1;
+    }
+    memcpy(dst, s, strlen(s) + 1);
+    return 0;
+}
+
+static int id_parse(const char *command, const char *s, uint32_t min, uint32_t *id)
+{
+    unsigned long long v;
+
+    if (number_parse(s, min, UINT32_MAX, &v) < 0)
+        return usage_error(command, "'%s' is not a guest id (a number from %u, as 'mfctl ps' "
+                           "shows)", s, min);
+    *id = (uint32_t)v;
+    return 0;
+}
+
+static const char *state_name(uint32_t state)
+{
+    switch (state) {
+    case MF_CTL_GUEST_RUNNING: return "running";
+    case MF_CTL_GUEST_WAITING: return "waiting";
+    case MF_CTL_GUEST_PENDING: return "pending";
+    default: return "unknown";
+    }
+}
+
+/* 2M, 64K, 1G, or bytes: short enough for a table column. */
+static void size_format(char *dst, size_t size, uint64_t bytes)
+{
+    if (bytes && bytes % (1ULL << 30) == 0)
+        snprintf(dst, size, "%lluG", (unsigned long long)(bytes >> 30));
+    else if (bytes && bytes % (1ULL << 20) == 0)
+        snprintf(dst, size, "%lluM", (unsigned long long)(bytes >> 20));
+    else if (bytes && bytes % (1ULL << 10) == 0)
+        snprintf(dst, size, "%lluK", (unsigned long long)(bytes >> 10));
+    else
+        snprintf(dst, size, "%llu", (unsigned long long)bytes);
+}
+
+/* A fixed-size, maybe unterminated name field as a C string. */
+static const char *field_str(char *dst, size_t size, const char *field, size_t field_size)
+{
+    size_t n = strnlen(field, field_size);
+
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, field, n);
+    dst[n] = '\0';
+    return dst;
+}
+
+/* ---- load ---------------------------------------------------------------- */
+
+struct load_args {
+    int no_check;
+};
+
+enum { OPT_NO_CHECK = OPT_COMMAND };
+
+static int load_option(void *ctx, int opt, const char *arg)
+{
+    (void)arg;
+    if (opt == OPT_NO_CHECK) {
+        ((struct load_args *)ctx)->no_check = 1;
+        return -1;
+    }
+    return EXIT_USAGE;
+}
+
+struct upload {
+    const char *path, *name;
+    uint8_t *data;
+    size_t size;
+};
+
+/* A bar redrawn as the percentage moves on a terminal; else a line per quarter. */
+static void progress(const struct upload *u, uint64_t done, int tty)
+{
+    static int last = -1;
+    const int width = 30;
+    int pct = u->size ? (int)(done * 100 / u->size) : 100, fill = pct * width / 100;
+
+    if (done == 0)
+        last = -1;
+    if (pct == last)
+        return;
+    if (tty) {
+        fprintf(stderr, "\r%s [%.*s%*s] %3d%%  %llu/%llu bytes", u->name, fill,
+                "##############################", width - fill, "", pct,
+                (unsigned long long)done, (unsigned long long)u->size);
+        fflush(stderr);
+    } else if (done && done < u->size && pct / 25 != last / 25) {
+        note_say("%s: %d%% (%llu/%llu bytes)", u->name, pct, (unsigned long long)done,
+                 (unsigned long long)u->size);
+    }
+    last = pct;
+}
+
+static int upload_one(const struct upload *u, const struct live_options *o, int tty, int first)
+{
+    struct mf_ctl_upload_begin begin = { .size = u->size };
+    struct mf_ctl_upload_end end = { .crc32 = crc32_update(0, u->data, u->size) };
+    static uint8_t chunk[MF_CTL_PAYLOAD_MAX];
+    char what[MF_CTL_NAME_MAX + 64];
+    uint64_t done = 0;
+    int rc;
+
+    memcpy(begin.name, u->name, strlen(u->name) + 1);
+    snprintf(what, sizeof(what), "load %s", u->name);
+    if (!tty)
+        note_say("%s: uploading %zu bytes", u->name, u->size);
+    progress(u, 0, tty);
+    rc = session_call(&session, MF_CTL_UPLOAD_BEGIN, &begin, sizeof(begin),
+                      sizeof(struct mf_ctl_status), what);
+    while (rc == 0 && done < u->size) {
+        struct mf_ctl_upload_chunk c = { .offset = done };
+        size_t n = u->size - done < CHUNK_DATA ? u->size - done : CHUNK_DATA;
+
+        memcpy(chunk, &c, sizeof(c));
+        memcpy(chunk + sizeof(c), u->data + done, n);
+        rc = session_call(&session, MF_CTL_UPLOAD_CHUNK, chunk, (uint32_t)(sizeof(c) + n),
+                          sizeof(struct mf_ctl_status), what);
+        if (rc == 0) {
+            done += n;
+            progress(u, done, tty);
+        }
+    }
+    if (rc == 0)
+        rc = session_call(&session, MF_CTL_UPLOAD_END, &end, sizeof(end),
+                          sizeof(struct mf_ctl_status), what);
+    if (tty)
+        fputc('\n', stderr);
+    if (rc != 0)
+        return rc;
+    if (!tty)
+        note_say("%s: %zu bytes uploaded and stored", u->name, u->size);
+    if (o->json) {
+        printf("%s{\"name\":", first ? "" : ",");
+        json_string(stdout, u->name, strlen(u->name));
+        printf(",\"size\":%zu,\"crc32\":\"%08x\"}", u->size, end.crc32);
+    } else {
+        printf("loaded %s (%zu bytes, crc32 %08x)\n", u->name, u->size, end.crc32);
+    }
+    fflush(stdout);
+    return 0;
+}
+
+/* Reads every image and checks it as the hypervisor will, before any upload. */
+static int load_prepare(struct upload *ups, int count, char **paths, int no_check)
+{
+    int bad = 0;
+
+    for (int i = 0; i < count; i++) {
+        struct upload *u = &ups[i];
+        struct elf_image img;
+        char err[160];
+
+        u->path = paths[i];
+        u->name = path_base(paths[i]);
+        for (int j = 0; j < i; j++)
+            if (!strcmp(ups[j].name, u->name)) {
+                error_say("two images are called %s: %s and %s; images are stored by base "
+                          "name", u->name, ups[j].path, u->path);
+                bad = 1;
+            }
+        if (strlen(u->name) >= MF_CTL_NAME_MAX || !*u->name) {
+            error_say("%s: an image name is 1 to %d characters: rename the file", u->path,
+                      MF_CTL_NAME_MAX - 1);
+            bad = 1;
+            continue;
+        }
+        if (file_read(u->path, GUEST_FILE_MAX, &u->data, &u->size) < 0) {
+            bad = 1;
+            continue;
+        }
+        if (!no_check &&
+            elf_validate(u->data, u->size, ELF_CHECK_LIMIT, &img, err, sizeof(err)) < 0) {
+            error_say("%s rejected: %s (nothing uploaded)", u->path, err);
+            bad = 1;
+        }
+    }
+    return bad ? -1 : 0;
+}
+
+int cmd_load(int argc, char **argv)
+{
+    static const struct option own[] = {
+        { "no-check", no_argument, NULL, OPT_NO_CHECK },
+        { NULL, 0, NULL, 0 },
+    };
+    struct load_args args = { 0 };
+    struct live_options o;
+    struct upload *ups;
+    int rc, count, tty = isatty(STDERR_FILENO), worst = 0, shown = 0;
+
+    if ((rc = live_parse("load", argc, argv, own, load_option, &args, &o)) >= 0)
+        return rc;
+    count = argc - optind;
+    if (count <= 0)
+        return usage_error("load", "no image given: mfctl load --control SOCKET hello.elf");
+    ups = calloc((size_t)count, sizeof(*ups));
+    if (!ups) {
+        error_say("out of memory");
+        return EXIT_REFUSED;
+    }
+    if (load_prepare(ups, count, argv + optind, args.no_check) < 0) {
+        rc = EXIT_REFUSED;
+        goto out;
+    }
+    if ((rc = session_open(&session, "load", &o)) != 0)
+        goto out;
+    if (o.json)
+        putchar('[');
+    /* A refused image does not stop the others; a broken connection does. */
+    for (int i = 0; i < count && worst != EXIT_CONNECT; i++) {
+        rc = upload_one(&ups[i], &o, tty, !shown);
+        if (rc == 0)
+            shown++;
+        else if (rc > worst)
+            worst = rc;
+    }
+    if (o.json)
+        puts("]");
+    rc = worst;
+out:
+    session_close(&session);
+    for (int i = 0; i < count; i++)
+        free(ups[i].data);
+    free(ups);
+    return rc;
+}
+
+/* ---- start --------------------------------------------------------------- */
+
+enum { OPT_NAME = OPT_COMMAND, OPT_CLASS, OPT_COUNT, OPT_ARGS, OPT_NET, OPT_TIMEOUT_MS };
+
+struct start_args {
+    struct mf_ctl_start req;
+    int name_given, nets;
+};
+
+static int start_option(void *ctx, int opt, const char *arg)
+{
+    struct start_args *a = ctx;
+    unsigned long long v;
+
+    switch (opt) {
+    case OPT_NAME:
+        a->name_given = 1;
+        return field_set(a->req.name, sizeof(a->req.name), arg, "start", "--name") ? EXIT_USAGE
+                                                                                    : -1;
+    case OPT_CLASS:
+        return field_set(a->req.class_name, sizeof(a->req.class_name), arg, "start", "--class")
+               ? EXIT_USAGE : -1;
+    case OPT_COUNT:
+        if (number_parse(arg, 1, 4096, &v) < 0)
+            return usage_error("start", "--count takes a number from 1 to 4096, not '%s'", arg);
+        a->req.count = (uint32_t)v;
+        return -1;
+    case OPT_ARGS:
+        if (strlen(arg) >= sizeof(a->req.args))
+            return usage_error("start", "--args is too long (at most %zu characters)",
+                               sizeof(a->req.args) - 1);
+        memcpy(a->req.args, arg, strlen(arg) + 1);
+        return -1;
+    case OPT_NET:
+        if (a->nets == MF_CTL_NETS_MAX)
+            return usage_error("start", "at most %d --net switches", MF_CTL_NETS_MAX);
+        return field_set(a->req.nets[a->nets++], sizeof(a->req.nets[0]), arg, "start", "--net")
+               ? EXIT_USAGE : -1;
+    case OPT_TIMEOUT_MS:
+        if (number_parse(arg, 0, UINT32_MAX, &v) < 0)
+            return usage_error("start", "--timeout-ms takes milliseconds from 0 (none) to %u, "
+                               "not '%s'", UINT32_MAX, arg);
+        a->req.timeout_ms = (uint32_t)v;
+        return -1;
+    default:
+        return EXIT_USAGE;
+    }
+}
+
+int cmd_start(int argc, char **argv)
+{
+    static const struct option own[] = {
+        { "name", required_argument, NULL, OPT_NAME },
+        { "class", required_argument, NULL, OPT_CLASS },
+        { "count", required_argument, NULL, OPT_COUNT },
+        { "args", required_argument, NULL, OPT_ARGS },
+        { "net", required_argument, NULL, OPT_NET },
+        { "timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS },
+        { NULL, 0, NULL, 0 },
+    };
+    static struct start_args a;
+    struct mf_ctl_start_reply reply;
+    struct live_options o;
+    char what[MF_CTL_NAME_MAX + 16];
+    int rc;
+
+    memset(&a, 0, sizeof(a));
+    a.req.count = 1;
+    if ((rc = live_parse("start", argc, argv, own, start_option, &a, &o)) >= 0)
+        return rc;
+    if (optind >= argc)
+        return usage_error("start", "no image given: mfctl start --control SOCKET hello.elf");
+    if (optind + 1 < argc)
+        return usage_error("start", "one image at a time, not '%s' too (--count N starts "
+                           "several instances)", argv[optind + 1]);
+    if (field_set(a.req.image, sizeof(a.req.image), argv[optind], "start", "the image name"))
+        return EXIT_USAGE;
+    if (!a.name_given) {
+        /* hello.elf runs as "hello" unless --name says otherwise. */
+        size_t n = strlen(a.req.image);
+        memcpy(a.req.name, a.req.image, n + 1);
+        if (n > 4 && !strcmp(a.req.name + n - 4, ".elf"))
+            a.req.name[n - 4] = '\0';
+    }
+    if ((rc = session_open(&session, "start", &o)) != 0)
+        goto out;
+    snprintf(what, sizeof(what), "start %s", a.req.image);
+    rc = session_call(&session, MF_CTL_START, &a.req, sizeof(a.req), sizeof(reply), what);
+    if (rc != 0)
+        goto out;
+    memcpy(&reply, session.reply.payload, sizeof(reply));
+    if (o.json) {
+        printf("{\"name\":");
+        json_string(stdout, a.req.name, strlen(a.req.name));
+        printf(",\"started\":%u,\"pending\":%u,\"first_id\":%u,\"ids\":[", reply.started,
+               reply.pending, reply.first_id);
+        for (uint32_t i = 0; i < reply.started; i++)
+            printf("%s%u", i ? "," : "", reply.first_id + i);
+        printf("]}\n");
+    } else {
+        printf("started:");
+        for (uint32_t i = 0; i < reply.started; i++)
+            printf(" %u", reply.first_id + i);
+        printf("\npending: %u\n", reply.pending);
+    }
+out:
+    session_close(&session);
+    return rc;
+}
+
+/* ---- stop ---------------------------------------------------------------- */
+
+int cmd_stop(int argc, char **argv)
+{
+    struct live_options o;
+    uint32_t *ids;
+    int rc, count, worst = 0, shown = 0;
+
+    if ((rc = live_parse("stop", argc, argv, NULL, no_own_options, NULL, &o)) >= 0)
+        return rc;
+    count = argc - optind;
+    if (count <= 0)
+        return usage_error("stop", "no guest id given: mfctl stop --control SOCKET ID "
+                           "('mfctl ps' lists them)");
+    ids = calloc((size_t)count, sizeof(*ids));
+    if (!ids) {
+        error_say("out of memory");
+        return EXIT_REFUSED;
+    }
+    for (int i = 0; i < count; i++)
+        if (id_parse("stop", argv[optind + i], 1, &ids[i]) != 0) {
+            free(ids);
+            return EXIT_USAGE;
+        }
+    if ((rc = session_open(&session, "stop", &o)) != 0)
+        goto out;
+    if (o.json)
+        putchar('[');
+    for (int i = 0; i < count && worst != EXIT_CONNECT; i++) {
+        struct mf_ctl_guest_ref ref = { .id = ids[i] };
+        char what[32];
+
+        snprintf(what, sizeof(what), "stop %u", ids[i]);
+        rc = session_call(&session, MF_CTL_STOP, &ref, sizeof(ref),
+                          sizeof(struct mf_ctl_status), what);
+        if (rc != 0) {
+            if (rc > worst)
+                worst = rc;
+            continue;
+        }
+        if (o.json)
+            printf("%s%u", shown++ ? "," : "", ids[i]);
+        else
+            printf("stopped %u\n", ids[i]);
+    }
+    if (o.json)
+        puts("]");
+    rc = worst;
+out:
+    session_close(&session);
+    free(ids);
+    return rc;
+}
+
+/* ---- ps ------------------------------------------------------------------ */
+
+struct ps_row {
+    uint32_t id;
+    char name[MF_CTL_NAME_MAX], image[MF_CTL_NAME_MAX], class_name[MF_CTL_NAME_MAX];
+    const char *state;
+    char mem[24], uptime[24], hypercalls[24];
+    struct mf_ctl_guest_entry e;
+};
+
+/* LIST, page by page from first = 0, until total entries came. */
+static int list_all(struct mf_ctl_guest_entry **out, uint32_t *count)
+{
+    struct mf_ctl_guest_entry *all = NULL;
+    uint32_t have = 0, cap = 0;
+
+    for (int page = 0; page < LIST_PAGES_MAX; page++) {
+        struct mf_ctl_list_reply lr;
+        uint32_t first = have;
+        int rc = session_call(&session, MF_CTL_LIST, &first, sizeof(first), sizeof(lr), "ps");
+
+        if (rc != 0) {
+            free(all);
+            return rc;
+        }
+        memcpy(&lr, session.reply.payload, sizeof(lr));
+        if (lr.count > (session.reply.hdr.length - sizeof(lr)) / sizeof(*all)) {
+            error_say("ps: protocol error: a LIST reply of %u bytes cannot hold %u entries",
+                      session.reply.hdr.length, lr.count);
+            free(all);
+            return EXIT_CONNECT;
+        }
+        if (have + lr.count > cap) {
+            struct mf_ctl_guest_entry *grown;
+            cap = (have + lr.count) * 2;
+            grown = realloc(all, cap * sizeof(*all));
+            if (!grown) {
+                error_say("out of memory");
+                free(all);
+                return EXIT_REFUSED;
+            }
+            all = grown;
+        }
+        memcpy(all + have, session.reply.payload + sizeof(lr), lr.count * sizeof(*all));
+        have += lr.count;
+        /* Guests that end while we page shrink the total; none left, done. */
+        if (lr.count == 0 || have >= lr.total)
+            break;
+    }
+    *out = all;
+    *count = have;
+    return 0;
+}
+
+static void ps_json(const struct mf_ctl_guest_entry *all, uint32_t count)
+{
+    char buf[MF_CTL_NAME_MAX];
+
+    putchar('[');
+    for (uint32_t i = 0; i < count; i++) {
+        const struct mf_ctl_guest_entry *e = &all[i];
+        printf("%s{\"id\":%u,\"name\":", i ? "," : "", e->id);
+        field_str(buf, sizeof(buf), e->name, sizeof(e->name));
+        json_string(stdout, buf, strlen(buf));
+        printf(",\"image\":");
+        field_str(buf, sizeof(buf), e->image, sizeof(e->image));
+        json_string(stdout, buf, strlen(buf));
+        printf(",\"class\":");
+        field_str(buf, sizeof(buf), e->class_name, sizeof(e->class_name));
+        json_string(stdout, buf, strlen(buf));
+        printf(",\"state\":\"%s\",\"mem_size\":%llu,\"uptime_ms\":%llu,\"uptime_tsc\":%llu,"
+               "\"hypercalls\":%llu}", state_name(e->state), (unsigned long long)e->mem_size,
+               (unsigned long long)tsc_to_ms(e->uptime_tsc, session.hello.tsc_hz),
+               (unsigned long long)e->uptime_tsc, (unsigned long long)e->hypercalls);
+    }
+    puts("]");
+}
+
+static void ps_table(const struct mf_ctl_guest_entry *all, uint32_t count)
+{
+    static const char *const heads[] = {
+        "ID", "NAME", "IMAGE", "CLASS", "STATE", "MEM", "UPTIME(ms)", "HYPERCALLS",
+    };
+    int w[8];
+    struct ps_row *rows = calloc(count ? count : 1, sizeof(*rows));
+
+    if (!rows) {
+        error_say("out of memory");
+        return;
+    }
+    for (int c = 0; c < 8; c++)
+        w[c] = (int)strlen(heads[c]);
+    for (uint32_t i = 0; i < count; i++) {
+        struct ps_row *r = &rows[i];
+        const struct mf_ctl_guest_entry *e = &all[i];
+        char id[16];
+        const char *cells[8];
+
+        field_str(r->name, sizeof(r->name), e->name, sizeof(e->name));
+        field_str(r->image, sizeof(r->image), e->image, sizeof(e->image));
+        field_str(r->class_name, sizeof(r->class_name), e->class_name, sizeof(e->class_name));
+        if (!r->class_name[0])
+            snprintf(r->class_name, sizeof(r->class_name), "-");
+        r->state = state_name(e->state);
+        size_format(r->mem, sizeof(r->mem), e->mem_size);
+        if (session.hello.tsc_hz)
+            snprintf(r->uptime, sizeof(r->uptime), "%llu",
+                     (unsigned long long)tsc_to_ms(e->uptime_tsc, session.hello.tsc_hz));
+        else
+            snprintf(r->uptime, sizeof(r->uptime), "-");
+        snprintf(r->hypercalls, sizeof(r->hypercalls), "%llu",
+                 (unsigned long long)e->hypercalls);
+        snprintf(id, sizeof(id), "%u", e->id);
+        r->id = e->id;
+        cells[0] = id; cells[1] = r->name; cells[2] = r->image; cells[3] = r->class_name;
+        cells[4] = r->state; cells[5] = r->mem; cells[6] = r->uptime; cells[7] = r->hypercalls;
+        for (int c = 0; c < 8; c++)
+            if ((int)strlen(cells[c]) > w[c])
+                w[c] = (int)strlen(cells[c]);
+    }
+    printf("%-*s  %-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s\n", w[0], heads[0], w[1], heads[1],
+           w[2], heads[2], w[3], heads[3], w[4], heads[4], w[5], heads[5], w[6], heads[6],
+           w[7], heads[7]);
+    for (uint32_t i = 0; i < count; i++) {
+        const struct ps_row *r = &rows[i];
+        printf("%-*u  %-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s\n", w[0], r->id, w[1], r->name,
+               w[2], r->image, w[3], r->class_name, w[4], r->state, w[5], r->mem, w[6],
+               r->uptime, w[7], r->hypercalls);
+    }
+    free(rows);
+}
+
+int cmd_ps(int argc, char **argv)
+{
+    struct mf_ctl_guest_entry *all = NULL;
+    struct live_options o;
+    uint32_t count = 0;
+    int rc;
+
+    if ((rc = live_parse("ps", argc, argv, NULL, no_own_options, NULL, &o)) >= 0)
+        return rc;
+    if (optind < argc)
+        return usage_error("ps", "unexpected argument '%s'", argv[optind]);
+    if ((rc = session_open(&session, "ps", &o)) == 0 && (rc = list_all(&all, &count)) == 0) {
+        if (o.json)
+            ps_json(all, count);
+        else
+            ps_table(all, count);
+    }
+    free(all);
+    session_close(&session);
+    return rc;
+}
+
+/* ---- stats --------------------------------------------------------------- */
+
+struct stat_field {
+    const char *key;
+    uint64_t value;
+    int global_only, guest_only;
+};
+
+int cmd_stats(int argc, char **argv)
+{
+    struct live_options o;
+    struct mf_ctl_guest_ref ref = { 0 };
+    struct mf_ctl_stats_reply r;
+    char what[32];
+    int rc;
+
+    if ((rc = live_parse("stats", argc, argv, NULL, no_own_options, NULL, &o)) >= 0)
+        return rc;
+    if (optind + 1 < argc)
+        return usage_error("stats", "one guest id at most, not '%s' too", argv[optind + 1]);
+    if (optind < argc && (rc = id_parse("stats", argv[optind], 0, &ref.id)) != 0)
+        return rc;
+    if ((rc = session_open(&session, "stats", &o)) != 0)
+        goto out;
+    snprintf(what, sizeof(what), ref.id ? "stats %u" : "stats", ref.id);
+    if ((rc = session_call(&session, MF_CTL_STATS, &ref, sizeof(ref), sizeof(r), what)) != 0)
+        goto out;
+    memcpy(&r, session.reply.payload, sizeof(r));
+
+    const struct mf_ctl_hello_reply *h = &session.hello;
+    const struct stat_field fields[] = {
+        { "id", r.id, 0, 0 },
+        { "uptime_ms", tsc_to_ms(r.uptime_tsc, h->tsc_hz), 0, 0 },
+        { "uptime_tsc", r.uptime_tsc, 0, 0 },
+        { "hypercalls", r.hypercalls, 0, 0 },
+        { "preemptions", r.preemptions, 0, 0 },
+        { "guests_started", r.guests_started, 1, 0 },
+        { "guests_running", r.guests_running, 1, 0 },
+        { "guests_exited", r.guests_exited, 1, 0 },
+        { "guests_failed", r.guests_failed, 1, 0 },
+        { "partitions_free", r.partitions_free, 1, 0 },
+        { "net_rx_frames", r.net_rx_frames, 0, 0 },
+        { "net_tx_frames", r.net_tx_frames, 0, 0 },
+        { "net_drops", r.net_drops, 0, 0 },
+        { "control_requests", r.control_requests, 1, 0 },
+        { "control_errors", r.control_errors, 1, 0 },
+        { "store_size", h->store_size, 1, 0 },
+        { "store_free", h->store_free, 1, 0 },
+        { "tsc_hz", h->tsc_hz, 1, 0 },
+    };
+    int global = r.id == 0, shown = 0;
+
+    if (o.json) {
+        putchar('{');
+        for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+            if (!(fields[i].global_only && !global) && !(fields[i].guest_only && global))
+                printf("%s\"%s\":%llu", shown++ ? "," : "", fields[i].key,
+                       (unsigned long long)fields[i].value);
+        if (global) {
+            printf(",\"version\":");
+            json_string(stdout, h->version, strlen(h->version));
+        } else {
+            printf(",\"state\":\"%s\"", state_name(r.state));
+        }
+        puts("}");
+    } else {
+        if (global)
+            printf("%-18s %s\n", "version", h->version);
+        else
+            printf("%-18s %s\n", "state", state_name(r.state));
+        for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+            if (!(fields[i].global_only && !global) && !(fields[i].guest_only && global))
+                printf("%-18s %llu\n", fields[i].key, (unsigned long long)fields[i].value);
+    }
+out:
+    session_close(&session);
+    return rc;
+}
+
+/* ---- logs ---------------------------------------------------------------- */
+
+enum { OPT_BYTES = OPT_COMMAND };
+
+static int logs_option(void *ctx, int opt, const char *arg)
+{
+    unsigned long long v;
+
+    if (opt != OPT_BYTES)
+        return EXIT_USAGE;
+    if (number_parse(arg, 1, UINT32_MAX, &v) < 0)
+        return usage_error("logs", "--bytes takes a number from 1, not '%s'", arg);
+    ((struct mf_ctl_logs *)ctx)->max_bytes = (uint32_t)v;
+    return -1;
+}
+
+int cmd_logs(int argc, char **argv)
+{
+    static const struct option own[] = {
+        { "bytes", required_argument, NULL, OPT_BYTES },
+        { NULL, 0, NULL, 0 },
+    };
+    struct mf_ctl_logs req = { .max_bytes = LOGS_TEXT_MAX };
+    struct mf_ctl_logs_reply r;
+    struct live_options o;
+    const char *text;
+    char what[32];
+    int rc;
+
+    if ((rc = live_parse("logs", argc, argv, own, logs_option, &req, &o)) >= 0)
+        return rc;
+    if (optind >= argc)
+        return usage_error("logs", "no guest id given: mfctl logs --control SOCKET ID (0: the "
+                           "hypervisor's own lines)");
+    if (optind + 1 < argc)
+        return usage_error("logs", "one guest id at a time, not '%s' too", argv[optind + 1]);
+    if ((rc = id_parse("logs", argv[optind], 0, &req.id)) != 0)
+        return rc;
+    if ((rc = session_open(&session, "logs", &o)) != 0)
+        goto out;
+    snprintf(what, sizeof(what), "logs %u", req.id);
+    if ((rc = session_call(&session, MF_CTL_LOGS, &req, sizeof(req), sizeof(r), what)) != 0)
+        goto out;
+    memcpy(&r, session.reply.payload, sizeof(r));
+    if (r.length > session.reply.hdr.length - sizeof(r)) {
+        error_say("logs: protocol error: %u bytes of text announced, %zu came", r.length,
+                  session.reply.hdr.length - sizeof(r));
+        rc = EXIT_CONNECT;
+        goto out;
+    }
+    text = (const char *)session.reply.payload + sizeof(r);
+    if (o.json) {
+        printf("{\"id\":%u,\"truncated\":%s,\"text\":", req.id, r.truncated ? "true" : "false");
+        json_string(stdout, text, r.length);
+        puts("}");
+    } else {
+        fwrite(text, 1, r.length, stdout);
+        if (r.truncated)
+            note_say("(older lines of %s %u were dropped; the hypervisor keeps the latest)",
+                     req.id ? "guest" : "log", req.id);
+    }
+out:
+    session_close(&session);
+    return rc;
+}
