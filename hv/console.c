@@ -1,11 +1,26 @@
 #include "console.h"
 #include "arch.h"
+#include "control.h"
 #include "fmt.h"
 #include "hv.h"
 
 void console_init(void)
 {
     console_arch_init();
+}
+
+/* The line being printed, kept for the control channel's LOGS (id 0). */
+static char line[160];
+static uint32_t line_len;
+
+static void line_add(char c)
+{
+    if (c == '\n') {
+        control_log(0, line, line_len);
+        line_len = 0;
+    } else if (line_len < sizeof(line)) {
+        line[line_len++] = c;
+    }
 }
 
 void kvprintf(const char *fmt, va_list ap)
@@ -19,6 +34,7 @@ void kvprintf(const char *fmt, va_list ap)
         if (buf[i] == '\n')
             console_arch_putc('\r');
         console_arch_putc(buf[i]);
+        line_add(buf[i]);
     }
 }
 

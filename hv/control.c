@@ -266,13 +266,20 @@ static uint32_t do_start(const uint8_t *in, uint32_t len, int32_t *status, char 
         return 0;
     }
     im = store_find(&store, req.image);
-    if (!im) {
-        *status = -MF_ENOENT;
-        fmt_snprintf(why, n, "no image %s in the store: upload it with mfctl load", req.image);
-        return 0;
-    }
     memset(r, 0, sizeof(*r));
-    *status = run_start(&req, store.base + im->offset, im->size, r, why, n);
+    if (im) {
+        *status = run_start(&req, store.base + im->offset, im->size, r, why, n);
+    } else {
+        const uint8_t *data;
+        uint64_t size;
+        if (run_boot_image(req.image, &data, &size) < 0) {
+            *status = -MF_ENOENT;
+            fmt_snprintf(why, n, "no image %s in the store or from the boot: upload it with "
+                         "mfctl load", req.image);
+            return 0;
+        }
+        *status = run_start(&req, data, size, r, why, n);
+    }
     return *status ? 0 : sizeof(*r);
 }
 
@@ -332,12 +339,21 @@ static const struct {
     [MF_CTL_LOGS] = { do_logs, sizeof(struct mf_ctl_logs) },
 };
 
-/* Authentication and replay: with a key, every request but HELLO carries
- * a MAC over this session's nonce and a seq above the last one. */
+/* Order, authentication and replay: every request but HELLO carries a
+ * seq above the last one; with a key, also a MAC over this session's
+ * nonce. */
 static int check_auth(const struct ctl_frame *f, char *why, size_t n)
 {
-    if (!config->key_len || f->hdr.type == MF_CTL_HELLO)
+    if (f->hdr.type == MF_CTL_HELLO)
         return 0;
+    if (!config->key_len) {
+        if (session_open && f->hdr.seq <= last_seq) {
+            fmt_snprintf(why, n, "out-of-order request (seq %u, last %u)", f->hdr.seq,
+                         last_seq);
+            return -MF_EINVAL;
+        }
+        return 0;
+    }
     if (!session_open) {
         fmt_snprintf(why, n, "no session: send HELLO first");
         return -MF_EPERM;
@@ -375,12 +391,9 @@ static void handle(const struct ctl_frame *f)
         send_error(type, f->hdr.seq, -MF_EINVAL, why);
         return;
     }
-    if (type == MF_CTL_HELLO) {
+    if (type == MF_CTL_HELLO)
         session_open = 0;           /* the reply to HELLO is not authenticated */
-        last_seq = f->hdr.seq;
-    } else if (config->key_len) {
-        last_seq = f->hdr.seq;
-    }
+    last_seq = f->hdr.seq;
     why[0] = '\0';
     out_len = requests_table[type].fn(f->payload, f->hdr.length, &status, why, sizeof(why));
     if (status) {

@@ -239,7 +239,10 @@ static int header_check(const struct ctl_parser *p, char *why, size_t why_size)
             MF_CTL_PAYLOAD_MAX);
         return -1;
     }
-    if (is_reply != p->expect_replies || base == 0 || base >= MF_CTL_TYPE_COUNT) {
+    /* A reply of type 0 (MF_CTL_REPLY alone) answers a frame the server
+     * could not read, whose type it therefore does not know. */
+    if (is_reply != p->expect_replies || (base == 0 && !is_reply) ||
+        base >= MF_CTL_TYPE_COUNT) {
         say(why, why_size, "unknown %s type %u", p->expect_replies ? "reply" : "request", type);
         return -1;
     }

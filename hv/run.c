@@ -18,6 +18,7 @@ static struct sched sched;
 static struct partition_table *parts;
 static struct config *config;
 static uint64_t quantum_tsc, boot_tsc;
+static const struct boot_info *boot;
 static uint32_t exited_ok, failed, killed;
 
 #define CONTROL_POLL_MS 1       /* idle slices while the control channel is on */
@@ -110,6 +111,8 @@ static void run_guest(struct guest *g)
     for (;;) {
         vcpu_arch_run(g->vcpu, quantum, &exit);
         quantum = 0;
+        if (control_enabled())
+            control_poll();         /* uploads keep flowing while guests run */
         if (exit.action == VMEXIT_PREEMPTED)
             break;
         if (exit.action == VMEXIT_KILL) {
@@ -410,6 +413,17 @@ int run_image_in_use(const uint8_t *image)
     return 0;
 }
 
+int run_boot_image(const char *name, const uint8_t **data, uint64_t *size)
+{
+    const struct boot_file *f = boot_find_file(boot, name);
+
+    if (!f || !strcmp(name, "mayfly.conf"))
+        return -1;
+    *data = (const uint8_t *)(uintptr_t)f->addr;
+    *size = f->size;
+    return 0;
+}
+
 uint64_t run_largest_partition(void)
 {
     uint64_t largest = 0;
@@ -424,6 +438,7 @@ void guest_run_all(struct config *cfg, struct partition_table *table,
 {
     config = cfg;
     parts = table;
+    boot = info;
     boot_tsc = time_arch_tsc();
     quantum_tsc = time_arch_tsc_hz() / 1000 * RUN_QUANTUM_MS;
     kprintf("mayfly: TSC %llu kHz, quantum %u ms\n",

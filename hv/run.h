@@ -38,6 +38,9 @@ int run_stats(uint32_t id, struct mf_ctl_stats_reply *out, char *why, size_t why
 /* Whether an image (by address) is still needed by a line with instances
  * waiting for a partition. */
 int run_image_in_use(const uint8_t *image);
+/* An image the boot loader brought, by name: 0 with its bytes, or -1. */
+int run_boot_image(const char *name, const uint8_t **data, uint64_t *size);
+
 /* The largest partition a guest can get, for validating uploads. */
 uint64_t run_largest_partition(void);
 

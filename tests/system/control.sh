@@ -166,6 +166,18 @@ snap_before() {
     SNAP_BEFORE=$(state_snapshot)
 }
 
+# wait_gone NAME: until ps no longer lists guest NAME (it exited), 30 s at most.
+wait_gone() {
+    local i
+    for i in $(seq 1 60); do
+        ctl ps --json
+        [ "$CTL_RC" = 0 ] && ! grep -q "\"$1\"" "$CASE_DIR/out" && return 0
+        sleep 0.5
+    done
+    CASE_WHY="guest $1 is still listed after 30 s"
+    return 1
+}
+
 # The hypervisor still answers, and nothing changed.
 expect_same_state() {
     local after; after=$(state_snapshot)
@@ -402,6 +414,7 @@ control_unfinished_upload_then_new() {
     expect_ctl_rc 0 "load fresh.elf" && expect_out '^loaded fresh\.elf ' || return 1
     ctl start fresh.elf --args "fresh"
     expect_ctl_rc 0 "start fresh.elf" && expect_out '^started: [0-9]+$' || return 1
+    wait_gone fresh.0 || return 1     # it runs and exits: later checks see a steady state
     ctl start partial.elf
     expect_ctl_rc 1 "start partial.elf (after the new upload)"
 }
