@@ -4,20 +4,6 @@
 
 #define MB2_MAX_RAW_ENTRIES 256
 
-static uint32_t read32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-static uint64_t read64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
 /* Copies a string field of at most max bytes (not necessarily terminated). */
 static void copy_string(char *dst, size_t size, const uint8_t *src, size_t max)
 {
@@ -36,8 +22,8 @@ static int parse_module(const uint8_t *tag, uint32_t size, struct boot_info *bi)
 
     if (size < 16)
         return -1;
-    start = read32(tag + 8);
-    end = read32(tag + 12);
+    start = load_u32(tag + 8);
+    end = load_u32(tag + 12);
     if (end < start)
         return -1;
     if (bi->file_count == BOOT_MAX_FILES) {
@@ -58,7 +44,7 @@ static int parse_mmap(const uint8_t *tag, uint32_t size, struct boot_info *bi)
 
     if (size < 16)
         return -1;
-    entry_size = read32(tag + 8);
+    entry_size = load_u32(tag + 8);
     if (entry_size < 24 || entry_size % 8)
         return -1;
     /* size - off cannot underflow (off <= size) and cannot wrap. */
@@ -68,9 +54,9 @@ static int parse_mmap(const uint8_t *tag, uint32_t size, struct boot_info *bi)
             bi->dropped++;
             break;
         }
-        raw[n].base = read64(e);
-        raw[n].size = read64(e + 8);
-        raw[n].type = read32(e + 16) == MB2_MMAP_AVAILABLE ? MEM_USABLE : MEM_RESERVED;
+        raw[n].base = load_u64(e);
+        raw[n].size = load_u64(e + 8);
+        raw[n].type = load_u32(e + 16) == MB2_MMAP_AVAILABLE ? MEM_USABLE : MEM_RESERVED;
         n++;
     }
     bi->range_count = memmap_normalise(raw, n, bi->ranges, BOOT_MAX_RANGES, &bi->dropped);
@@ -115,11 +101,11 @@ int mb2_parse(const uint8_t *info, size_t len, struct boot_info *bi)
 
     if (len < 8)
         return -1;
-    total = read32(info);
+    total = load_u32(info);
     if (total < 8 || total > len)
         return -1;
     while (off + 8 <= total) {
-        uint32_t type = read32(info + off), size = read32(info + off + 4);
+        uint32_t type = load_u32(info + off), size = load_u32(info + off + 4);
         if (size < 8 || size > total - off)
             return -1;
         if (type == MB2_TAG_END)

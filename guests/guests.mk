@@ -33,37 +33,44 @@ guests: $(GUEST_IMAGES) $(GUEST_BAD)
 
 $(GUEST_BUILD)/lib/%.o: guests/lib/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
 $(GUEST_BUILD)/lib/%.o: guests/lib/%.S
 	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
 # memcpy and friends must not be compiled into calls to themselves.
 $(GUEST_BUILD)/lib/string.o: GUEST_CFLAGS += -fno-tree-loop-distribute-patterns
 
 $(GUEST_BUILD)/lib/fmt.o: hv/fmt.c
 	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
 $(GUEST_BUILD)/%.o: guests/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
 $(GUEST_BUILD)/evil/%.o: tests/guests/evil/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
 $(GUEST_BUILD)/badring/%.o: tests/guests/badring/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
 # One image per folder: every .c in guests/<name>/ (or tests/guests/<name>/),
 # the runtime, and any extra objects named by the third argument.
 define guest_image
 $(GUEST_BUILD)/$(1).elf: $(patsubst $(2)/%.c,$(GUEST_BUILD)/$(1)/%.o,$(wildcard $(2)/*.c)) \
                          $(3) $(GUEST_LIB_OBJ) guests/lib/guest.ld
-	$$(CC) $$(GUEST_CFLAGS) $$(GUEST_LDFLAGS) -o $$@ $$(filter %.o,$$^)
+	@echo "  LD      $$@"
+	$$(Q)$$(CC) $$(GUEST_CFLAGS) $$(GUEST_LDFLAGS) -o $$@ $$(filter %.o,$$^)
 endef
 $(foreach g,$(GUEST_SAMPLES),$(eval $(call guest_image,$(g),guests/$(g))))
 $(foreach g,$(GUEST_NET_SAMPLES),$(eval $(call guest_image,$(g),guests/$(g),$(GUEST_NET_OBJ))))
@@ -71,4 +78,5 @@ $(eval $(call guest_image,evil,tests/guests/evil))
 $(eval $(call guest_image,badring,tests/guests/badring))
 
 $(GUEST_BAD) &: $(GUEST_BUILD)/hello.elf tests/guests/mkbad.py
-	python3 tests/guests/mkbad.py $(GUEST_BUILD)/hello.elf $(GUEST_BUILD)
+	@echo "  MKBAD   $(GUEST_BUILD)/bad-*.elf"
+	$(Q)python3 tests/guests/mkbad.py $(GUEST_BUILD)/hello.elf $(GUEST_BUILD)

@@ -36,6 +36,7 @@ static uint8_t nonce[MF_CTL_NONCE_BYTES];
 static int session_open;
 static uint32_t last_seq;
 static uint64_t last_byte_tsc, nonce_counter, requests, errors;
+static uint64_t request_tsc;        /* when the request being handled was complete */
 static uint8_t reply_buf[CTL_FRAME_MAX];
 static uint8_t payload[MF_CTL_PAYLOAD_MAX];
 static char line_buf[LOGBUF_LINE_MAX];
@@ -268,7 +269,7 @@ static uint32_t do_start(const uint8_t *in, uint32_t len, int32_t *status, char 
     im = store_find(&store, req.image);
     memset(r, 0, sizeof(*r));
     if (im) {
-        *status = run_start(&req, store.base + im->offset, im->size, r, why, n);
+        *status = run_start(&req, store.base + im->offset, im->size, request_tsc, r, why, n);
     } else {
         const uint8_t *data;
         uint64_t size;
@@ -278,7 +279,7 @@ static uint32_t do_start(const uint8_t *in, uint32_t len, int32_t *status, char 
                          "mfctl load", req.image);
             return 0;
         }
-        *status = run_start(&req, data, size, r, why, n);
+        *status = run_start(&req, data, size, request_tsc, r, why, n);
     }
     return *status ? 0 : sizeof(*r);
 }
@@ -380,6 +381,7 @@ static void handle(const struct ctl_frame *f)
     int r;
 
     requests++;
+    request_tsc = time_arch_tsc();
     r = check_auth(f, why, sizeof(why));
     if (r < 0) {
         send_error(type, f->hdr.seq, r, why);

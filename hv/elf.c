@@ -66,27 +66,6 @@ static int fail(struct check *c, const char *fmt, ...)
     return -1;
 }
 
-static uint16_t read16(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-static uint32_t read32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-static uint64_t read64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
 static unsigned long long ull(uint64_t v)
 {
     return (unsigned long long)v;
@@ -123,9 +102,9 @@ static int check_ident(struct check *c)
                     d[EI_CLASS]);
     if (d[EI_DATA] != ELFDATA2LSB)
         return fail(c, "not a little-endian ELF file (data encoding %u)", d[EI_DATA]);
-    if (d[EI_VERSION] != EV_CURRENT || read32(d + 20) != EV_CURRENT)
+    if (d[EI_VERSION] != EV_CURRENT || load_u32(d + 20) != EV_CURRENT)
         return fail(c, "unknown ELF version %u", d[EI_VERSION] != EV_CURRENT ?
-                    d[EI_VERSION] : read32(d + 20));
+                    d[EI_VERSION] : load_u32(d + 20));
     return 0;
 }
 
@@ -138,11 +117,11 @@ static int check_header(struct check *c)
 
     if (check_ident(c) != 0)
         return -1;
-    type = read16(d + 16);
-    machine = read16(d + 18);
-    phoff = read64(d + 32);
-    phentsize = read16(d + 54);
-    phnum = read16(d + 56);
+    type = load_u16(d + 16);
+    machine = load_u16(d + 18);
+    phoff = load_u64(d + 32);
+    phentsize = load_u16(d + 54);
+    phnum = load_u16(d + 56);
     if (type == ET_DYN)
         return fail(c, "position-independent executables are not supported: link with -static -no-pie");
     if (type != ET_EXEC)
@@ -161,13 +140,13 @@ static int check_header(struct check *c)
 
 static void read_phdr(const uint8_t *p, struct phdr *ph)
 {
-    ph->type = read32(p);
-    ph->flags = read32(p + 4);
-    ph->offset = read64(p + 8);
-    ph->vaddr = read64(p + 16);
-    ph->filesz = read64(p + 32);
-    ph->memsz = read64(p + 40);
-    ph->align = read64(p + 48);
+    ph->type = load_u32(p);
+    ph->flags = load_u32(p + 4);
+    ph->offset = load_u64(p + 8);
+    ph->vaddr = load_u64(p + 16);
+    ph->filesz = load_u64(p + 32);
+    ph->memsz = load_u64(p + 40);
+    ph->align = load_u64(p + 48);
 }
 
 /* The file-side checks every PT_LOAD gets, empty or not. */
@@ -231,7 +210,7 @@ static int take_note(struct check *c, uint32_t i, uint32_t type, const uint8_t *
                     i, descsz, sizeof(struct mf_abi_note));
     if (++c->notes > 1)
         return fail(c, "more than one Mayfly ABI note");
-    c->img->abi_version = read32(desc);
+    c->img->abi_version = load_u32(desc);
     return 0;
 }
 
@@ -247,7 +226,7 @@ static int check_notes(struct check *c, uint32_t i, const struct phdr *ph)
     p = c->data + ph->offset;
     left = ph->filesz;
     while (left >= NOTE_HEADER) {
-        uint32_t namesz = read32(p), descsz = read32(p + 4), type = read32(p + 8);
+        uint32_t namesz = load_u32(p), descsz = load_u32(p + 4), type = load_u32(p + 8);
         uint64_t name_space = ALIGN_UP((uint64_t)namesz, NOTE_ALIGN);
         uint64_t desc_space = ALIGN_UP((uint64_t)descsz, NOTE_ALIGN);
         const uint8_t *name = p + NOTE_HEADER;
@@ -270,8 +249,8 @@ static int check_notes(struct check *c, uint32_t i, const struct phdr *ph)
 
 static int check_phdrs(struct check *c)
 {
-    uint64_t phoff = read64(c->data + 32);
-    uint16_t phnum = read16(c->data + 56);
+    uint64_t phoff = load_u64(c->data + 32);
+    uint16_t phnum = load_u16(c->data + 56);
     struct phdr ph;
 
     for (uint32_t i = 0; i < phnum; i++) {
@@ -346,7 +325,7 @@ int elf_validate(const uint8_t *data, size_t size, uint64_t mem_limit,
     sort_segments(&c);
     if (check_overlap(&c) != 0)
         return -1;
-    out->entry = read64(data + 24);
+    out->entry = load_u64(data + 24);
     if (check_entry(&c) != 0)
         return -1;
     if (c.notes == 0)

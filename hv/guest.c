@@ -216,6 +216,7 @@ static void write_boot_info(struct guest *g, const struct guest_line *l, uint64_
     bi->cmdline_len = (uint32_t)str_copy(bi->cmdline, l->cfg->args, sizeof(bi->cmdline));
     bi->scrub_tsc = scrub;
     bi->load_tsc = load;
+    bi->request_tsc = l->request_tsc;
     list_caps(bi, g);
 }
 

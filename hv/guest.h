@@ -66,6 +66,7 @@ struct guest_line {
     uint32_t alive;             /* instances running or waiting now */
     int valid;
     int dynamic;                /* started over the control channel */
+    uint64_t request_tsc;       /* when its START request arrived (dynamic lines) */
 };
 
 /* Checked guest memory translation: the host pointer for guest-physical

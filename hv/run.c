@@ -289,7 +289,8 @@ static int start_line(const struct mf_ctl_start *req, struct config_guest *c, ch
 }
 
 int run_start(const struct mf_ctl_start *req, const uint8_t *image, uint64_t size,
-              struct mf_ctl_start_reply *out, char *why, size_t why_size)
+              uint64_t request_tsc, struct mf_ctl_start_reply *out, char *why,
+              size_t why_size)
 {
     int slot = free_dynamic_line(), r;
     struct guest_line *l;
@@ -305,6 +306,7 @@ int run_start(const struct mf_ctl_start *req, const uint8_t *image, uint64_t siz
     memset(l, 0, sizeof(*l));
     l->cfg = &dynamic_cfg[slot];
     l->dynamic = 1;
+    l->request_tsc = request_tsc;
     if (guest_line_prepare(l, config, parts, image, size, why, why_size) < 0)
         return -MF_EINVAL;
     guest_start_pending(lines, RUN_LINES_MAX, guests, parts, config);

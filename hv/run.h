@@ -28,7 +28,8 @@ void guest_end(struct guest *g, struct guest_line *l, struct partition_table *pa
 /* Control-channel operations (hv/control.c validates the request first).
  * Each returns 0 or -MF_E* with why filled. */
 int run_start(const struct mf_ctl_start *req, const uint8_t *image, uint64_t size,
-              struct mf_ctl_start_reply *out, char *why, size_t why_size);
+              uint64_t request_tsc, struct mf_ctl_start_reply *out, char *why,
+              size_t why_size);
 int run_stop(uint32_t id, char *why, size_t why_size);
 /* Fills up to max entries for the alive guests from index first; returns
  * how many, with the number alive in *total. */

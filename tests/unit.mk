@@ -54,20 +54,24 @@ fuzz: $(FUZZ_BINS)
 # pattern rules never claim them.
 $(UNIT_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(UNIT_CC) $(UNIT_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $< (unit)"
+	$(Q)$(UNIT_CC) $(UNIT_CFLAGS) -MMD -MP -c $< -o $@
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $< (fuzz)"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
 define unit_rule
 $(UNIT_DIR)/test_$(1): $(UNIT_DIR)/obj/tests/unit/test_$(1).o $(patsubst %.c,$(UNIT_DIR)/obj/%.o,$(SRC_$(1)))
-	$$(UNIT_CC) $$(UNIT_CFLAGS) -o $$@ $$^ -lcmocka
+	@echo "  LD      $$@"
+	$$(Q)$$(UNIT_CC) $$(UNIT_CFLAGS) -o $$@ $$^ -lcmocka
 endef
 
 define fuzz_rule
 $(FUZZ_DIR)/fuzz_$(1): $(FUZZ_DIR)/obj/tests/fuzz/fuzz_$(1).o $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(SRC_$(1)))
-	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ $$^
+	@echo "  LD      $$@"
+	$$(Q)$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ $$^
 endef
 
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))

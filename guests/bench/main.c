@@ -10,6 +10,11 @@
 
 static int bench_launch(const struct mf_boot_info *bi)
 {
+    if (bi->request_tsc)
+        mf_printf("bench request: %llu ticks from the START request to first instruction "
+                  "(%llu of them before the launch began)\n",
+                  (unsigned long long)(mf_entry_tsc - bi->request_tsc),
+                  (unsigned long long)(bi->start_tsc - bi->request_tsc));
     mf_printf("bench launch: %llu ticks from start to first instruction "
               "(scrub %llu, copy %llu, rest %llu)\n",
               (unsigned long long)(mf_entry_tsc - bi->start_tsc),

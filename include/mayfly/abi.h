@@ -86,8 +86,10 @@ struct mf_boot_info {
     uint32_t cap_count;         /* valid entries in caps */
     uint32_t reserved;
     struct mf_cap_info caps[MF_CAP_SLOTS];  /* the guest's capability space */
+    uint64_t request_tsc;       /* started over the control channel: TSC when the
+                                   START request had arrived; 0 otherwise */
 };
-_Static_assert(sizeof(struct mf_boot_info) == 624, "mf_boot_info layout");
+_Static_assert(sizeof(struct mf_boot_info) == 632, "mf_boot_info layout");
 
 /* MF_HC_INFO fills this in. */
 struct mf_info {

@@ -388,10 +388,18 @@ static void test_reply_parser_refuses_requests(void **state)
     n = encode(wire, MF_CTL_LIST, 3, NULL, 0, 0);
     struct result r = feed_all(wire, n, &pos);
     assert_bad(&r, 3, "unknown reply type 2");
+    /* Type 0 with the reply bit answers a frame the server could not read. */
     n = encode(wire, MF_CTL_REPLY, 4, NULL, 0, 0);
     pos = 0;
     r = feed_all(wire, n, &pos);
-    assert_bad(&r, 4, "unknown reply type 128");
+    assert_frame(&r, MF_CTL_REPLY, 4, NULL, 0, 0);
+    /* A request of type 0 is still nothing. */
+    ctl_parser_init2(&parser, 0);
+    n = encode(wire, 0, 6, NULL, 0, 0);
+    pos = 0;
+    r = feed_all(wire, n, &pos);
+    assert_bad(&r, 6, "unknown request type 0");
+    ctl_parser_init2(&parser, 1);
     n = encode(wire, MF_CTL_LIST | MF_CTL_REPLY, 5, NULL, 0, 0);
     pos = 0;
     r = feed_all(wire, n, &pos);
