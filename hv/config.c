@@ -174,7 +174,30 @@ static int parse_partition(const struct line *ln, struct config *cfg, struct con
     return 0;
 }
 
-/* net=a,b: one port per switch; switches come into being by being named. */
+/* Adds switch name to the config's list if it is not there yet. */
+static int add_switch(const struct line *ln, struct config *cfg, const char *name,
+                      struct config_error *err)
+{
+    if (!valid_name(name, SWITCH_NAME_MAX))
+        return fail(err, ln->number, "bad switch name '%s' (letters, digits, '_', '-', '.'; at "
+                    "most %d characters)", name, SWITCH_NAME_MAX - 1);
+    if (config_find_switch(cfg, name) >= 0)
+        return 0;
+    if (cfg->switch_count == CONFIG_SWITCHES_MAX)
+        return fail(err, ln->number, "too many switches (at most %d)", CONFIG_SWITCHES_MAX);
+    str_copy(cfg->switches[cfg->switch_count++], name, SWITCH_NAME_MAX);
+    return 0;
+}
+
+/* switch <name>: a switch for guests started later over the control channel. */
+static int parse_switch(const struct line *ln, struct config *cfg, struct config_error *err)
+{
+    if (ln->word_count != 2)
+        return fail(err, ln->number, "expected 'switch <name>'");
+    return add_switch(ln, cfg, ln->words[1], err);
+}
+
+/* net=a,b: one port per switch; naming a switch declares it. */
 static int parse_nets(const struct line *ln, struct config *cfg, struct config_guest *g,
                       char *list, struct config_error *err)
 {
@@ -187,21 +210,14 @@ static int parse_nets(const struct line *ln, struct config *cfg, struct config_g
             end++;
         saved = *end;
         *end = '\0';
-        if (!valid_name(name, SWITCH_NAME_MAX))
-            return fail(err, ln->number, "bad switch name '%s' in net= (letters, digits, '_', "
-                        "'-', '.'; at most %d characters)", name, SWITCH_NAME_MAX - 1);
+        if (add_switch(ln, cfg, name, err) < 0)
+            return -1;
         if (g->net_count == CONFIG_NETS_MAX)
             return fail(err, ln->number, "too many ports in net= (at most %d)",
                         CONFIG_NETS_MAX);
         for (uint32_t i = 0; i < g->net_count; i++)
             if (!strcmp(g->nets[i], name))
                 return fail(err, ln->number, "switch '%s' named twice in net=", name);
-        if (config_find_switch(cfg, name) < 0) {
-            if (cfg->switch_count == CONFIG_SWITCHES_MAX)
-                return fail(err, ln->number, "too many switches (at most %d)",
-                            CONFIG_SWITCHES_MAX);
-            str_copy(cfg->switches[cfg->switch_count++], name, SWITCH_NAME_MAX);
-        }
         str_copy(g->nets[g->net_count++], name, SWITCH_NAME_MAX);
         if (!saved)
             return 0;
@@ -356,8 +372,10 @@ static int parse_line(struct line *ln, struct config *cfg, struct config_error *
         return parse_poweroff(ln, cfg, err);
     if (!strcmp(kw, "control"))
         return parse_control(ln, cfg, err);
-    return fail(err, ln->number, "unknown keyword '%s' (expected partition, guest, poweroff "
-                "or control)", kw);
+    if (!strcmp(kw, "switch"))
+        return parse_switch(ln, cfg, err);
+    return fail(err, ln->number, "unknown keyword '%s' (expected partition, guest, switch, "
+                "poweroff or control)", kw);
 }
 
 /* Checks what needs the whole file: classes exist, something to carve. */

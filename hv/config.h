@@ -6,6 +6,7 @@
  *         [net=<switch>[,<switch>...]]
  *   poweroff <when-idle|never>
  *   control com2 [store=<size>] [key=<hex>]
+ *   switch <name>
  *
  * Sizes are decimal with an optional K, M or G suffix (powers of 1024).
  * The parser is pure: the UEFI loader, the core and mfctl share it.

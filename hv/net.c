@@ -3,9 +3,7 @@
 #include "pool.h"
 
 static struct vswitch switches[CONFIG_SWITCHES_MAX];
-static uint32_t switch_count, switch_storage, switch_capacity;
-static struct vport **switch_slots[CONFIG_SWITCHES_MAX];
-static struct fdb_entry *switch_fdb[CONFIG_SWITCHES_MAX];
+static uint32_t switch_count;
 static struct vport *ports;
 static struct vport **free_ports;
 static uint32_t free_count, port_count;
@@ -29,19 +27,12 @@ static uint32_t fdb_capacity(uint32_t ports_needed)
     return c;
 }
 
-/* Switches with storage: the config's, or all of them when the control
- * channel may create more. */
-static uint32_t switches_stored(const struct config *cfg)
-{
-    return cfg->control ? CONFIG_SWITCHES_MAX : cfg->switch_count;
-}
-
 uint64_t net_footprint(const struct config *cfg, uint32_t ports_needed)
 {
     uint64_t per_switch = ports_needed * sizeof(struct vport *) +
                           fdb_capacity(ports_needed) * sizeof(struct fdb_entry) + 64;
     return ports_needed * (sizeof(struct vport) + sizeof(struct vport *) + 16) +
-           switches_stored(cfg) * per_switch;
+           cfg->switch_count * per_switch;
 }
 
 int net_init(const struct config *cfg, uint32_t ports_needed)
@@ -57,40 +48,15 @@ int net_init(const struct config *cfg, uint32_t ports_needed)
     for (uint32_t i = 0; i < ports_needed; i++)
         free_ports[i] = &ports[ports_needed - 1 - i];
     free_count = ports_needed;
-    switch_storage = switches_stored(cfg);
-    switch_capacity = ports_needed;
-    for (uint32_t i = 0; i < switch_storage; i++) {
+    for (uint32_t i = 0; i < switch_count; i++) {
         uint32_t fc = fdb_capacity(ports_needed);
-        switch_slots[i] = pool_alloc_bytes(ports_needed * sizeof(struct vport *), 8);
-        switch_fdb[i] = pool_alloc_bytes(fc * sizeof(struct fdb_entry), 8);
-        if (!switch_slots[i] || !switch_fdb[i])
+        struct vport **slots = pool_alloc_bytes(ports_needed * sizeof(*slots), 8);
+        struct fdb_entry *fdb = pool_alloc_bytes(fc * sizeof(*fdb), 8);
+        if (!slots || !fdb)
             return -1;
-        if (i < switch_count)
-            vswitch_init(&switches[i], cfg->switches[i], switch_slots[i], ports_needed,
-                         switch_fdb[i], fc);
+        vswitch_init(&switches[i], cfg->switches[i], slots, ports_needed, fdb, fc);
     }
     return 0;
-}
-
-int net_switch_add(struct config *cfg, const char *name)
-{
-    uint32_t i = switch_count;
-    size_t n = strlen(name);
-
-    if (i >= switch_storage || cfg->switch_count != i || n == 0 || n >= SWITCH_NAME_MAX)
-        return -1;
-    for (size_t k = 0; k < n; k++) {
-        char c = name[k];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.'))
-            return -1;
-    }
-    str_copy(cfg->switches[i], name, SWITCH_NAME_MAX);
-    cfg->switch_count++;
-    vswitch_init(&switches[i], cfg->switches[i], switch_slots[i], switch_capacity,
-                 switch_fdb[i], fdb_capacity(switch_capacity));
-    switch_count++;
-    return (int)i;
 }
 
 struct vport *net_port_take(uint32_t sw, const uint8_t mac[6], const struct guest_mem *mem)

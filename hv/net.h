@@ -29,10 +29,6 @@ struct vport *net_port_take(uint32_t sw, const uint8_t mac[6], const struct gues
 /* Detaches p from its switch and frees it. */
 void net_port_give(struct vport *p);
 
-/* Creates a switch at run time (the control channel's START); its index,
- * or -1 (bad name, or no room). */
-int net_switch_add(struct config *cfg, const char *name);
-
 /* The switch at index (config order), or NULL; and how many there are. */
 struct vswitch *net_switch(uint32_t index);
 uint32_t net_switch_count(void);

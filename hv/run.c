@@ -16,7 +16,7 @@ static struct guest_line lines[RUN_LINES_MAX];
 static struct config_guest dynamic_cfg[RUN_LINES_MAX];
 static struct sched sched;
 static struct partition_table *parts;
-static struct config *config;
+static const struct config *config;
 static uint64_t quantum_tsc, boot_tsc;
 static const struct boot_info *boot;
 static uint32_t exited_ok, failed, killed;
@@ -279,10 +279,10 @@ static int start_line(const struct mf_ctl_start *req, struct config_guest *c, ch
     c->timeout_ms = req->timeout_ms;
     str_copy(c->args, req->args, sizeof(c->args));
     for (uint32_t i = 0; i < MF_CTL_NETS_MAX && req->nets[i][0]; i++) {
-        if (config_find_switch(config, req->nets[i]) < 0 && net_switch_add(config,
-                                                                            req->nets[i]) < 0)
-            return fail(why, n, -MF_ENOMEM, "cannot create switch '%s' (bad name, or %d "
-                        "switches exist already)", req->nets[i], CONFIG_SWITCHES_MAX);
+        if (config_find_switch(config, req->nets[i]) < 0)
+            return fail(why, n, -MF_ENOENT, "no switch '%s': declare it in mayfly.conf "
+                        "('switch %s') or name it in a guest's net=", req->nets[i],
+                        req->nets[i]);
         str_copy(c->nets[c->net_count++], req->nets[i], SWITCH_NAME_MAX);
     }
     return 0;

@@ -205,6 +205,7 @@ hex_file() {   # hex_file FILE BYTES
 
 CONF_OPEN='# no guests at boot: everything comes over the control channel
 partition small 2M x 24
+switch lan0
 control com2 store=8M'
 
 HELLO_IDS=()
@@ -451,6 +452,15 @@ control_start_unknown_class() {
     expect_same_state "start with an unknown class"
 }
 
+control_start_unknown_port() {
+    need_boot || return 1
+    snap_before
+    ctl start hello.elf --net nosuchswitch
+    expect_ctl_rc 1 "start --net nosuchswitch" &&
+    expect_err "^mfctl: start hello\.elf: .*no switch 'nosuchswitch'" &&
+    expect_same_state "start with an unknown port"
+}
+
 control_stop_unknown_id() {
     need_boot || return 1
     snap_before
@@ -539,7 +549,7 @@ control_ps_lists_guests control_stop_one control_stats_match control_logs_of_gue
 control_bad_checksum control_truncated_frame control_unknown_version control_unknown_type
 control_length_over_frame_max control_upload_larger_than_store control_chunk_out_of_order
 control_unfinished_upload_then_new control_image_fails_validation control_start_unknown_image
-control_start_unknown_class control_stop_unknown_id control_refusals_counted"
+control_start_unknown_class control_start_unknown_port control_stop_unknown_id control_refusals_counted"
 CHECKS_KEY="control_key_required control_wrong_mac control_replay_refused control_with_key_works"
 
 missing=$(missing_tools)
