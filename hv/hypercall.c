@@ -104,7 +104,7 @@ static int64_t hc_net_setup(struct guest *g, const uint64_t *args)
 
 static int64_t hc_net_kick(struct guest *g, const uint64_t *args)
 {
-    uint64_t drops;
+    uint64_t drops, t0;
     struct vport *p;
     int r = cap_lookup(&g->caps, args[0], MF_OBJ_NET_PORT, MF_RIGHT_WRITE, (void **)&p);
 
@@ -113,7 +113,12 @@ static int64_t hc_net_kick(struct guest *g, const uint64_t *args)
     if (!p->sw)
         return -MF_EIO;
     drops = p->sw->drops;
+    t0 = time_arch_tsc();
     r = vport_kick(p, args[1]);
+    if (p->sw) {
+        p->sw->busy_tsc += time_arch_tsc() - t0;
+        p->sw->kicks++;
+    }
     /* A port that failed (the kicker's TX ring, or a receiver's RX ring,
      * which also drops the frame) is logged once. */
     if (r < 0 || p->sw->drops != drops)

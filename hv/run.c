@@ -156,8 +156,10 @@ static void report_all_ended(void)
             guest_peak_count());
     for (uint32_t i = 0; i < net_switch_count(); i++) {
         const struct vswitch *sw = net_switch(i);
-        kprintf("mayfly: switch %s: %llu frames switched, %llu dropped\n", sw->name,
-                (unsigned long long)sw->frames, (unsigned long long)sw->drops);
+        kprintf("mayfly: switch %s: %llu frames switched, %llu dropped; %llu kicks took "
+                "%llu TSC ticks\n", sw->name, (unsigned long long)sw->frames,
+                (unsigned long long)sw->drops, (unsigned long long)sw->kicks,
+                (unsigned long long)sw->busy_tsc);
     }
 }
 

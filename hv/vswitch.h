@@ -50,6 +50,8 @@ struct vswitch {
     struct fdb fdb;
     uint64_t frames;                /* copies delivered into RX buffers */
     uint64_t drops;                 /* frames (or flood copies) not delivered, any reason */
+    uint64_t busy_tsc;              /* TSC ticks spent in kicks (kept by the caller) */
+    uint64_t kicks;                 /* transmit kicks served (kept by the caller) */
 };
 
 void vswitch_init(struct vswitch *sw, const char *name, struct vport **port_storage,
