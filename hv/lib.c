@@ -3,13 +3,17 @@
  * win in the UEFI link. */
 #include "lib.h"
 
-/* Word at a time when both pointers are 8-byte aligned (image copies). */
+/* Word at a time when both pointers share their alignment (image copies,
+ * frames at the same offset in two buffers): bytes up to the boundary,
+ * then 8 at a time. */
 __attribute__((weak)) void *memcpy(void *dst, const void *src, size_t n)
 {
     unsigned char *d = dst;
     const unsigned char *s = src;
 
-    if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
+    if ((((uintptr_t)d ^ (uintptr_t)s) & 7) == 0) {
+        for (; n && ((uintptr_t)d & 7); n--)
+            *d++ = *s++;
         for (; n >= 8; n -= 8, d += 8, s += 8)
             *(uint64_t *)(void *)d = *(const uint64_t *)(const void *)s;
     }
