@@ -52,6 +52,7 @@ int vswitch_attach(struct vswitch *sw, struct vport *p)
     memset(&p->tx, 0, sizeof(p->tx));
     memset(&p->stats, 0, sizeof(p->stats));
     p->why[0] = '\0';
+    p->learned = 0;
     sw->ports[i] = p;
     sw->count++;
     return 0;
@@ -259,7 +260,11 @@ static int transmit_chain(struct vport *p, const struct virtq_chain *chain, uint
     len = total - VNET_HDR_BYTES;
     p->stats.tx_frames++;
     p->stats.tx_bytes += len;
-    fdb_learn(&p->sw->fdb, frame + 6, p->index);   /* full table: frames to it flood */
+    /* A port only ever sends from its own MAC (checked above), so it is
+     * learned once; a full table leaves it unlearned (frames to it flood)
+     * and it is tried again on the next frame. */
+    if (!p->learned)
+        p->learned = fdb_learn(&p->sw->fdb, frame + 6, p->index) == 0;
     forward(p, frame, len);
     return 1;
 }

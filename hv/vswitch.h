@@ -40,6 +40,7 @@ struct vport {
     void (*notify)(struct vport *p);    /* wake the owner: used entries it asked to hear about */
     void *owner;                    /* for the caller */
     char why[160];                  /* why it failed, when state == FAILED */
+    uint8_t learned;                /* its MAC is in the table: no need to learn again */
 };
 
 struct vswitch {
