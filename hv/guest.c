@@ -220,10 +220,26 @@ static void write_boot_info(struct guest *g, const struct guest_line *l, uint64_
     list_caps(bi, g);
 }
 
+/* Gives back what a guest held: its ports, its capabilities and its
+ * partition, scrubbed. */
+static void release(struct guest *g, struct partition_table *parts)
+{
+    for (uint32_t i = 0; i < CONFIG_NETS_MAX; i++) {
+        if (g->ports[i])
+            net_port_give(g->ports[i]);
+        g->ports[i] = NULL;
+    }
+    cap_space_clear(&g->caps);
+    mem_arch_zero(g->mem, g->mem_size);
+    g->dirty = 0;
+    g->state = GUEST_FREE;
+    partition_free(parts, g->partition);
+}
+
 /* Starts the next instance of line l in partition p (already allocated).
  * The log line comes first so that launch costs exclude console time. */
 static void start_in(struct guest *g, struct guest_line *l, uint32_t line_index,
-                     const struct partition_table *parts, const struct config *cfg)
+                     struct partition_table *parts, const struct config *cfg)
 {
     const struct partition *p = &parts->parts[g->partition];
     const struct partition_class *c = &parts->classes[p->class_index];
@@ -257,7 +273,7 @@ static void start_in(struct guest *g, struct guest_line *l, uint32_t line_index,
     if (vcpu_arch_reset(g->vcpu, g->mem, g->mem_size, l->elf.entry, MF_BOOT_INFO_GPA) < 0) {
         kprintf("mayfly: guest %u %s: partition too large for its page tables\n", g->id,
                 g->name);
-        g->state = GUEST_FREE;
+        release(g, parts);
         return;
     }
     running++;
@@ -298,15 +314,6 @@ void guest_end(struct guest *g, struct guest_line *l, struct partition_table *pa
                 (long long)g->exit_status);
         control_logf(g->id, "exited with status %lld", (long long)g->exit_status);
     }
-    for (uint32_t i = 0; i < CONFIG_NETS_MAX; i++) {
-        if (g->ports[i])
-            net_port_give(g->ports[i]);
-        g->ports[i] = NULL;
-    }
-    cap_space_clear(&g->caps);
-    mem_arch_zero(g->mem, g->mem_size);
-    g->dirty = 0;
-    g->state = GUEST_FREE;
     running--;
-    partition_free(parts, g->partition);
+    release(g, parts);
 }
