@@ -127,15 +127,12 @@ static void send_error(uint8_t type, uint32_t seq, int32_t status, const char *w
     send_reply(type, seq, &st, sizeof(st));
 }
 
-/* Copies a fixed-size string field, refusing one without its NUL. */
-static int field_string(char *dst, const char *src, size_t size)
+/* Whether a fixed-size string field from the wire holds its NUL. */
+static int terminated(const char *field, size_t size)
 {
-    size_t n = 0;
-    while (n < size && src[n])
-        n++;
-    if (n == size)
-        return -1;
-    memcpy(dst, src, n + 1);
+    for (size_t i = 0; i < size; i++)
+        if (!field[i])
+            return 1;
     return 0;
 }
 
@@ -189,24 +186,21 @@ static uint32_t do_upload_begin(const uint8_t *in, uint32_t len, int32_t *status
                                 size_t n)
 {
     struct mf_ctl_upload_begin req;
-    char name[MF_CTL_NAME_MAX];
     const struct store_image *old;
 
     (void)len;
     memcpy(&req, in, sizeof(req));
-    if (field_string(name, req.name, sizeof(req.name)) < 0) {
-        *status = -MF_EINVAL;
-        fmt_snprintf(why, n, "image name is not NUL-terminated");
+    if (!terminated(req.name, sizeof(req.name))) {
+        *status = fmt_error(why, n, -MF_EINVAL, "image name is not NUL-terminated");
         return 0;
     }
-    old = store_find(&store, name);
+    old = store_find(&store, req.name);
     if (old && run_image_in_use(store.base + old->offset)) {
-        *status = -MF_EAGAIN;
-        fmt_snprintf(why, n, "image %s is still needed by instances waiting for a partition; "
-                     "upload it under another name", name);
+        *status = fmt_error(why, n, -MF_EAGAIN, "image %s is still needed by instances waiting for "
+                            "a partition; upload it under another name", req.name);
         return 0;
     }
-    *status = store_begin(&store, name, req.size, why, n);
+    *status = store_begin(&store, req.name, req.size, why, n);
     return *status ? 0 : ok_reply();
 }
 
@@ -236,8 +230,7 @@ static uint32_t do_upload_end(const uint8_t *in, uint32_t len, int32_t *status, 
         return 0;
     if (elf_validate(data, size, run_largest_partition(), &elf, reason, sizeof(reason)) < 0) {
         store_abort(&store);
-        *status = -MF_EINVAL;
-        fmt_snprintf(why, n, "image %s rejected: %s", store.upload.name, reason);
+        *status = fmt_error(why, n, -MF_EINVAL, "image %s rejected: %s", store.upload.name, reason);
         return 0;
     }
     kprintf("mayfly: control: stored image %s (%llu bytes)\n", store.upload.name,
@@ -255,15 +248,15 @@ static uint32_t do_start(const uint8_t *in, uint32_t len, int32_t *status, char 
 
     (void)len;
     memcpy(&req, in, sizeof(req));
-    ok &= field_string(req.name, req.name, sizeof(req.name)) == 0;
-    ok &= field_string(req.image, req.image, sizeof(req.image)) == 0;
-    ok &= field_string(req.class_name, req.class_name, sizeof(req.class_name)) == 0;
-    ok &= field_string(req.args, req.args, sizeof(req.args)) == 0;
+    ok &= terminated(req.name, sizeof(req.name));
+    ok &= terminated(req.image, sizeof(req.image));
+    ok &= terminated(req.class_name, sizeof(req.class_name));
+    ok &= terminated(req.args, sizeof(req.args));
     for (uint32_t i = 0; i < MF_CTL_NETS_MAX; i++)
-        ok &= field_string(req.nets[i], req.nets[i], sizeof(req.nets[i])) == 0;
+        ok &= terminated(req.nets[i], sizeof(req.nets[i]));
     if (!ok) {
-        *status = -MF_EINVAL;
-        fmt_snprintf(why, n, "a text field of the request is not NUL-terminated");
+        *status = fmt_error(why, n, -MF_EINVAL, "a text field of the request is not "
+                            "NUL-terminated");
         return 0;
     }
     im = store_find(&store, req.image);
@@ -274,9 +267,8 @@ static uint32_t do_start(const uint8_t *in, uint32_t len, int32_t *status, char 
         const uint8_t *data;
         uint64_t size;
         if (run_boot_image(req.image, &data, &size) < 0) {
-            *status = -MF_ENOENT;
-            fmt_snprintf(why, n, "no image %s in the store or from the boot: upload it with "
-                         "mfctl load", req.image);
+            *status = fmt_error(why, n, -MF_ENOENT, "no image %s in the store or from the boot: "
+                                "upload it with mfctl load", req.image);
             return 0;
         }
         *status = run_start(&req, data, size, request_tsc, r, why, n);
@@ -348,27 +340,20 @@ static int check_auth(const struct ctl_frame *f, char *why, size_t n)
     if (f->hdr.type == MF_CTL_HELLO)
         return 0;
     if (!config->key_len) {
-        if (session_open && f->hdr.seq <= last_seq) {
-            fmt_snprintf(why, n, "out-of-order request (seq %u, last %u)", f->hdr.seq,
-                         last_seq);
-            return -MF_EINVAL;
-        }
+        if (session_open && f->hdr.seq <= last_seq)
+            return fmt_error(why, n, -MF_EINVAL, "out-of-order request (seq %u, last %u)",
+                             f->hdr.seq, last_seq);
         return 0;
     }
-    if (!session_open) {
-        fmt_snprintf(why, n, "no session: send HELLO first");
-        return -MF_EPERM;
-    }
-    if (!f->has_mac || ctl_frame_verify(f, config->key, config->key_len, nonce) < 0) {
-        fmt_snprintf(why, n, "authentication failed: %s", f->has_mac ? "wrong MAC (check the "
-                     "key)" : "the request carries no MAC and this hypervisor has a key");
-        return -MF_EPERM;
-    }
-    if (f->hdr.seq <= last_seq) {
-        fmt_snprintf(why, n, "replayed or out-of-order request (seq %u, last %u)", f->hdr.seq,
-                     last_seq);
-        return -MF_EPERM;
-    }
+    if (!session_open)
+        return fmt_error(why, n, -MF_EPERM, "no session: send HELLO first");
+    if (!f->has_mac || ctl_frame_verify(f, config->key, config->key_len, nonce) < 0)
+        return fmt_error(why, n, -MF_EPERM, "authentication failed: %s", f->has_mac ?
+                         "wrong MAC (check the key)" :
+                         "the request carries no MAC and this hypervisor has a key");
+    if (f->hdr.seq <= last_seq)
+        return fmt_error(why, n, -MF_EPERM, "replayed or out-of-order request (seq %u, last %u)",
+                         f->hdr.seq, last_seq);
     return 0;
 }
 

@@ -193,3 +193,15 @@ size_t fmt_snprintf(char *buf, size_t size, const char *fmt, ...)
     va_end(ap);
     return n;
 }
+
+int fmt_error(char *buf, size_t size, int err, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (buf && size) {
+        va_start(ap, fmt);
+        fmt_vsnprintf(buf, size, fmt, ap);
+        va_end(ap);
+    }
+    return err;
+}

@@ -12,4 +12,9 @@ size_t fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 size_t fmt_snprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Formats a reason into buf (when buf is not NULL and size > 0) and
+ * returns err: the one helper behind every "fail with why" path. */
+int fmt_error(char *buf, size_t size, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 #endif

@@ -1,5 +1,3 @@
-#include <stdarg.h>
-
 #include "../include/mayfly/abi.h"
 #include "console.h"
 #include "control.h"
@@ -27,7 +25,6 @@ uint64_t run_pool_extra(const struct config *cfg, uint32_t partitions)
 {
     return net_footprint(cfg, net_ports_needed(cfg, partitions));
 }
-
 
 uint64_t run_footprint(uint64_t partition_size)
 {
@@ -149,8 +146,10 @@ static uint32_t pending_total(void)
 
 static void report_all_ended(void)
 {
-    if (pending_total())
-        kprintf("mayfly: warning: %u instances never found a partition\n", pending_total());
+    uint32_t pending = pending_total();
+
+    if (pending)
+        kprintf("mayfly: warning: %u instances never found a partition\n", pending);
     kprintf("mayfly: all guests have ended: %u started, %u exited 0, %u failed, %u killed; "
             "at most %u ran at once\n", guest_started_count(), exited_ok, failed, killed,
             guest_peak_count());
@@ -161,6 +160,19 @@ static void report_all_ended(void)
                 (unsigned long long)sw->drops, (unsigned long long)sw->kicks,
                 (unsigned long long)sw->busy_tsc);
     }
+}
+
+/* Idles until deadline, waking every millisecond to serve the control
+ * channel when it is on. */
+static void idle_until(uint64_t deadline)
+{
+    if (control_enabled()) {
+        uint64_t slice = time_arch_tsc() + time_arch_tsc_hz() / 1000 * CONTROL_POLL_MS;
+        time_arch_idle_until((int64_t)(slice - deadline) < 0 ? slice : deadline);
+        control_poll();
+        return;
+    }
+    time_arch_idle_until(deadline);
 }
 
 /* Nothing runs and nothing waits. Without a control channel that is the
@@ -178,25 +190,7 @@ static void nothing_left(int *reported)
             console_arch_flush();
         }
     }
-    if (control_enabled()) {
-        time_arch_idle_until(time_arch_tsc() + time_arch_tsc_hz() / 1000 * CONTROL_POLL_MS);
-        control_poll();
-    } else {
-        time_arch_idle_until(time_arch_tsc() + time_arch_tsc_hz());
-    }
-}
-
-/* Idles until deadline, waking every millisecond to serve the control
- * channel when it is on. */
-static void idle_until(uint64_t deadline)
-{
-    if (control_enabled()) {
-        uint64_t slice = time_arch_tsc() + time_arch_tsc_hz() / 1000 * CONTROL_POLL_MS;
-        time_arch_idle_until((int64_t)(slice - deadline) < 0 ? slice : deadline);
-        control_poll();
-        return;
-    }
-    time_arch_idle_until(deadline);
+    idle_until(time_arch_tsc() + time_arch_tsc_hz());
 }
 
 static void schedule(void) __attribute__((noreturn));
@@ -233,19 +227,6 @@ static void schedule(void)
 
 /* --- control-channel operations --- */
 
-static int fail(char *why, size_t n, int err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *why, size_t n, int err, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    fmt_vsnprintf(why, n, fmt, ap);
-    va_end(ap);
-    return err;
-}
-
 static struct guest *find_guest(uint32_t id)
 {
     for (uint32_t i = 0; id && i < parts->count; i++)
@@ -268,23 +249,23 @@ static int start_line(const struct mf_ctl_start *req, struct config_guest *c, ch
 {
     memset(c, 0, sizeof(*c));
     if (!req->name[0] || strlen(req->name) >= sizeof(c->name))
-        return fail(why, n, -MF_EINVAL, "bad guest name");
+        return fmt_error(why, n, -MF_EINVAL, "bad guest name");
     str_copy(c->name, req->name, sizeof(c->name));
     str_copy(c->image, req->image, sizeof(c->image));
     if (req->class_name[0] && config_find_class(config, req->class_name) < 0)
-        return fail(why, n, -MF_ENOENT, "no partition class '%s' in mayfly.conf",
-                    req->class_name);
+        return fmt_error(why, n, -MF_ENOENT, "no partition class '%s' in mayfly.conf",
+                         req->class_name);
     str_copy(c->class_name, req->class_name, sizeof(c->class_name));
     if (req->count == 0 || req->count > PARTITION_MAX)
-        return fail(why, n, -MF_ERANGE, "count must be 1 to %d", PARTITION_MAX);
+        return fmt_error(why, n, -MF_ERANGE, "count must be 1 to %d", PARTITION_MAX);
     c->count = req->count;
     c->timeout_ms = req->timeout_ms;
     str_copy(c->args, req->args, sizeof(c->args));
     for (uint32_t i = 0; i < MF_CTL_NETS_MAX && req->nets[i][0]; i++) {
         if (config_find_switch(config, req->nets[i]) < 0)
-            return fail(why, n, -MF_ENOENT, "no switch '%s': declare it in mayfly.conf "
-                        "('switch %s') or name it in a guest's net=", req->nets[i],
-                        req->nets[i]);
+            return fmt_error(why, n, -MF_ENOENT, "no switch '%s': declare it in mayfly.conf "
+                             "('switch %s') or name it in a guest's net=", req->nets[i],
+                             req->nets[i]);
         str_copy(c->nets[c->net_count++], req->nets[i], SWITCH_NAME_MAX);
     }
     return 0;
@@ -299,8 +280,8 @@ int run_start(const struct mf_ctl_start *req, const uint8_t *image, uint64_t siz
     uint32_t first_id = guest_started_count() + 1;
 
     if (slot < 0)
-        return fail(why, why_size, -MF_ENOMEM, "too many guest lines with instances alive "
-                    "(at most %d)", RUN_LINES_MAX);
+        return fmt_error(why, why_size, -MF_ENOMEM, "too many guest lines with instances alive (at "
+                         "most %d)", RUN_LINES_MAX);
     r = start_line(req, &dynamic_cfg[slot], why, why_size);
     if (r < 0)
         return r;
@@ -323,7 +304,7 @@ int run_stop(uint32_t id, char *why, size_t why_size)
     struct guest *g = find_guest(id);
 
     if (!g)
-        return fail(why, why_size, -MF_ENOENT, "no guest %u is running (see mfctl ps)", id);
+        return fmt_error(why, why_size, -MF_ENOENT, "no guest %u is running (see mfctl ps)", id);
     g->stop_requested = 1;
     if (g->state == GUEST_WAITING) {
         sched_unwait(&sched, g->partition);
@@ -385,7 +366,8 @@ int run_stats(uint32_t id, struct mf_ctl_stats_reply *out, char *why, size_t why
     if (id) {
         const struct guest *g = find_guest(id);
         if (!g)
-            return fail(why, why_size, -MF_ENOENT, "no guest %u is running (see mfctl ps)", id);
+            return fmt_error(why, why_size, -MF_ENOENT, "no guest %u is running (see mfctl ps)",
+                             id);
         out->state = entry_state(g);
         out->uptime_tsc = now - g->start_tsc;
         out->hypercalls = g->hypercalls;

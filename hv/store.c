@@ -11,12 +11,6 @@ void store_init(struct store *st, uint8_t *base, uint64_t size)
     st->size = size;
 }
 
-static int fail(char *why, size_t n, int err, const char *msg)
-{
-    fmt_snprintf(why, n, "%s", msg);
-    return err;
-}
-
 static int overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
     return a < b + blen && b < a + alen;
@@ -64,20 +58,20 @@ int store_begin(struct store *st, const char *name, uint64_t size, char *why, si
     st->upload.active = 0;              /* an unfinished upload is abandoned */
     st->upload.finished = 0;
     if (!valid_name(name))
-        return fail(why, n, -MF_EINVAL, "bad image name (letters, digits, '_', '-', '.'; at "
-                    "most 31 characters)");
+        return fmt_error(why, n, -MF_EINVAL, "bad image name (letters, digits, '_', '-', '.'; at "
+                         "most 31 characters)");
     if (size == 0 || size > st->size)
-        return fail(why, n, -MF_ERANGE, "image size is 0 or larger than the image store "
-                    "(raise store= on the control line of mayfly.conf)");
+        return fmt_error(why, n, -MF_ERANGE, "image size is 0 or larger than the image store "
+                         "(raise store= on the control line of mayfly.conf)");
     if (!store_find(st, name)) {
         uint32_t used = 0;
         for (uint32_t i = 0; i < STORE_IMAGES_MAX; i++)
             used += st->images[i].valid != 0;
         if (used == STORE_IMAGES_MAX)
-            return fail(why, n, -MF_ENOMEM, "the image store holds 32 images already");
+            return fmt_error(why, n, -MF_ENOMEM, "the image store holds 32 images already");
     }
     if (find_room(st, size, &offset) < 0)
-        return fail(why, n, -MF_ENOMEM, "no room left in the image store: its images fill it");
+        return fmt_error(why, n, -MF_ENOMEM, "no room left in the image store: its images fill it");
     st->upload.active = 1;
     str_copy(st->upload.name, name, sizeof(st->upload.name));
     st->upload.offset = offset;
@@ -90,12 +84,12 @@ int store_chunk(struct store *st, uint64_t offset, const uint8_t *data, uint64_t
                 char *why, size_t n)
 {
     if (!st->upload.active)
-        return fail(why, n, -MF_EINVAL, "no upload in progress: send UPLOAD_BEGIN first");
+        return fmt_error(why, n, -MF_EINVAL, "no upload in progress: send UPLOAD_BEGIN first");
     if (offset != st->upload.received)
-        return fail(why, n, -MF_EINVAL, "chunk out of order: its offset is not the number of "
-                    "bytes received so far");
+        return fmt_error(why, n, -MF_EINVAL, "chunk out of order: its offset is not the number of "
+                         "bytes received so far");
     if (len > st->upload.size - st->upload.received)
-        return fail(why, n, -MF_ERANGE, "chunk goes past the size given at UPLOAD_BEGIN");
+        return fmt_error(why, n, -MF_ERANGE, "chunk goes past the size given at UPLOAD_BEGIN");
     memcpy(st->base + st->upload.offset + offset, data, len);
     st->upload.received += len;
     return 0;
@@ -107,14 +101,14 @@ int store_finish(struct store *st, uint32_t crc, const uint8_t **data, uint64_t 
     const uint8_t *p = st->base + st->upload.offset;
 
     if (!st->upload.active)
-        return fail(why, n, -MF_EINVAL, "no upload in progress: send UPLOAD_BEGIN first");
+        return fmt_error(why, n, -MF_EINVAL, "no upload in progress: send UPLOAD_BEGIN first");
     if (st->upload.received != st->upload.size) {
         st->upload.active = 0;
-        return fail(why, n, -MF_EINVAL, "upload ended before all its bytes arrived");
+        return fmt_error(why, n, -MF_EINVAL, "upload ended before all its bytes arrived");
     }
     if (crc32_update(0, p, st->upload.size) != crc) {
         st->upload.active = 0;
-        return fail(why, n, -MF_EINVAL, "image checksum does not match: upload it again");
+        return fmt_error(why, n, -MF_EINVAL, "image checksum does not match: upload it again");
     }
     *data = p;
     *size = st->upload.size;

@@ -59,21 +59,6 @@ static void write32_once(uint8_t *p, uint32_t v)
     *(volatile uint32_t *)(void *)p = v;
 }
 
-static int fail(char *why, size_t why_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *why, size_t why_size, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (why && why_size > 0) {
-        va_start(ap, fmt);
-        fmt_vsnprintf(why, why_size, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 void *gmem_at(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 {
     if (!m || !m->base || gpa > m->size || len > m->size - gpa)
@@ -94,12 +79,12 @@ static int check_part(const struct guest_mem *m, const char *name, uint64_t gpa,
                       uint64_t bytes, char *why, size_t why_size)
 {
     if (gpa & (align - 1))
-        return fail(why, why_size, "%s ring at 0x%llx is not %llu-byte aligned", name,
-                    (unsigned long long)gpa, (unsigned long long)align);
+        return fmt_error(why, why_size, -1, "%s ring at 0x%llx is not %llu-byte aligned", name,
+                         (unsigned long long)gpa, (unsigned long long)align);
     if (!gmem_at(m, gpa, bytes))
-        return fail(why, why_size, "%s ring 0x%llx+%llu outside guest memory (%llu bytes)",
-                    name, (unsigned long long)gpa, (unsigned long long)bytes,
-                    (unsigned long long)(m ? m->size : 0));
+        return fmt_error(why, why_size, -1, "%s ring 0x%llx+%llu outside guest memory (%llu bytes)",
+                         name, (unsigned long long)gpa, (unsigned long long)bytes,
+                         (unsigned long long)(m ? m->size : 0));
     return 0;
 }
 
@@ -109,8 +94,8 @@ int virtq_setup(struct virtq *q, const struct guest_mem *m, const struct mf_queu
     struct mf_queue_setup c = *s;   /* the caller's copy may still be shared */
 
     if (c.size == 0 || c.size > MF_NET_QUEUE_MAX || (c.size & (c.size - 1)))
-        return fail(why, why_size, "queue size %u is not a power of two in 1..%u",
-                    (unsigned)c.size, (unsigned)MF_NET_QUEUE_MAX);
+        return fmt_error(why, why_size, -1, "queue size %u is not a power of two in 1..%u",
+                         (unsigned)c.size, (unsigned)MF_NET_QUEUE_MAX);
     if (check_part(m, "descriptor", c.desc, 16, VIRTQ_DESC_BYTES(c.size), why, why_size) < 0 ||
         check_part(m, "available", c.avail, 2, VIRTQ_AVAIL_BYTES(c.size), why, why_size) < 0 ||
         check_part(m, "used", c.used, 4, VIRTQ_USED_BYTES(c.size), why, why_size) < 0)
@@ -160,18 +145,21 @@ static int take_desc(const struct guest_mem *m, int want_write, uint16_t i, cons
     int writable = (d->flags & VIRTQ_DESC_F_WRITE) != 0;
 
     if (d->flags & VIRTQ_DESC_F_INDIRECT)
-        return fail(why, why_size, "descriptor %u: indirect descriptors are not supported", i);
+        return fmt_error(why, why_size, -1, "descriptor %u: indirect descriptors are not supported",
+                         i);
     if (want_write && !writable)
-        return fail(why, why_size, "descriptor %u: read-only buffer in a receive chain", i);
+        return fmt_error(why, why_size, -1, "descriptor %u: read-only buffer in a receive chain",
+                         i);
     if (!want_write && writable)
-        return fail(why, why_size, "descriptor %u: device-writable buffer in a transmit chain", i);
+        return fmt_error(why, why_size, -1, "descriptor %u: device-writable buffer in a transmit "
+                         "chain", i);
     if (d->len == 0)
-        return fail(why, why_size, "descriptor %u: zero-length descriptor", i);
+        return fmt_error(why, why_size, -1, "descriptor %u: zero-length descriptor", i);
     if (!gmem_at(m, d->addr, d->len))
-        return fail(why, why_size, "descriptor %u: address 0x%llx+%u outside guest memory", i,
-                    (unsigned long long)d->addr, (unsigned)d->len);
+        return fmt_error(why, why_size, -1, "descriptor %u: address 0x%llx+%u outside guest memory",
+                         i, (unsigned long long)d->addr, (unsigned)d->len);
     if (d->len > UINT32_MAX - out->total)
-        return fail(why, why_size, "descriptor %u: chain total length overflows", i);
+        return fmt_error(why, why_size, -1, "descriptor %u: chain total length overflows", i);
     out->bufs[out->count].gpa = d->addr;
     out->bufs[out->count].len = d->len;
     out->count++;
@@ -191,17 +179,17 @@ static int walk_chain(const struct virtq *q, const struct guest_mem *m, int want
     out->total = 0;
     for (;;) {
         if (out->count == MF_NET_CHAIN_MAX)
-            return fail(why, why_size, "descriptor chain longer than %u (loop?)",
-                        (unsigned)MF_NET_CHAIN_MAX);
+            return fmt_error(why, why_size, -1, "descriptor chain longer than %u (loop?)",
+                             (unsigned)MF_NET_CHAIN_MAX);
         if (read_desc(q, m, i, &d) < 0)
-            return fail(why, why_size, "descriptor table not in guest memory");
+            return fmt_error(why, why_size, -1, "descriptor table not in guest memory");
         if (take_desc(m, want_write, i, &d, out, why, why_size) < 0)
             return -1;
         if (!(d.flags & VIRTQ_DESC_F_NEXT))
             return 0;
         if (d.next >= q->size)
-            return fail(why, why_size, "descriptor %u: next %u out of range (queue size %u)",
-                        i, d.next, q->size);
+            return fmt_error(why, why_size, -1, "descriptor %u: next %u out of range (queue size "
+                             "%u)", i, d.next, q->size);
         i = d.next;
     }
 }
@@ -216,18 +204,18 @@ int virtq_pop(struct virtq *q, const struct guest_mem *m, int want_write,
         return 0;
     avail = ring_at(m, q->avail, 0, VIRTQ_AVAIL_BYTES(q->size));
     if (!avail)
-        return fail(why, why_size, "available ring not in guest memory");
+        return fmt_error(why, why_size, -1, "available ring not in guest memory");
     idx = read16_once(avail + AVAIL_IDX);
     pending = (uint16_t)(idx - q->last_avail);
     if (pending == 0)
         return 0;
     if (pending > q->size)
-        return fail(why, why_size, "avail index jumped from %u to %u (queue size %u)",
-                    q->last_avail, idx, q->size);
+        return fmt_error(why, why_size, -1, "avail index jumped from %u to %u (queue size %u)",
+                         q->last_avail, idx, q->size);
     fence_acquire();                /* the ring entry was written before idx */
     head = read16_once(avail + AVAIL_RING + 2u * (q->last_avail & (q->size - 1u)));
     if (head >= q->size)
-        return fail(why, why_size, "head %u out of range (queue size %u)", head, q->size);
+        return fmt_error(why, why_size, -1, "head %u out of range (queue size %u)", head, q->size);
     if (walk_chain(q, m, want_write, head, out, why, why_size) < 0)
         return -1;
     q->last_avail++;

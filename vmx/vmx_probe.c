@@ -9,12 +9,6 @@
 
 struct vmx_caps vmx_caps;
 
-static int fail(char *buf, size_t size, int status, const char *why)
-{
-    fmt_snprintf(buf, size, "%s", why);
-    return status;
-}
-
 /* Feature control: VMX outside SMX must be on; when firmware left the MSR
  * unlocked we turn VMX on and lock it ourselves. */
 static int check_feature_control(char *buf, size_t size)
@@ -26,9 +20,9 @@ static int check_feature_control(char *buf, size_t size)
         wrmsr(MSR_IA32_FEATURE_CONTROL, fc);
     }
     if (!(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX))
-        return fail(buf, size, HV_VTX_DISABLED,
-                    "VT-x is disabled by the firmware (IA32_FEATURE_CONTROL locked without "
-                    "VMX): enable Intel Virtualization Technology in the firmware setup");
+        return fmt_error(buf, size, HV_VTX_DISABLED, "VT-x is disabled by the firmware "
+                         "(IA32_FEATURE_CONTROL locked without VMX): enable Intel Virtualization "
+                         "Technology in the firmware setup");
     return HV_OK;
 }
 
@@ -56,18 +50,18 @@ static void read_caps(struct vmx_caps *c)
 static int check_required(const struct vmx_caps *c, char *buf, size_t size)
 {
     if (!vmx_allowed1(c->procbased2, PROC2_ENABLE_EPT))
-        return fail(buf, size, HV_NO_EPT, "VT-x without EPT (extended page tables): Mayfly "
-                    "needs EPT to isolate guests; use a CPU from Nehalem (2008) on");
+        return fmt_error(buf, size, HV_NO_EPT, "VT-x without EPT (extended page tables): Mayfly "
+                         "needs EPT to isolate guests; use a CPU from Nehalem (2008) on");
     if (!(c->ept_vpid & EPT_CAP_WALK_4) || !(c->ept_vpid & EPT_CAP_WB))
-        return fail(buf, size, HV_NO_EPT, "EPT lacks 4-level walks or write-back memory: "
-                    "Mayfly needs both; use a newer CPU");
+        return fmt_error(buf, size, HV_NO_EPT, "EPT lacks 4-level walks or write-back memory: "
+                         "Mayfly needs both; use a newer CPU");
     if (!vmx_allowed1(c->exit, EXIT_HOST_ADDR_SPACE_SIZE) ||
         !vmx_allowed1(c->entry, ENTRY_IA32E_MODE_GUEST))
-        return fail(buf, size, HV_VTX_INCOMPLETE, "VT-x cannot run 64-bit hosts and guests "
-                    "on this CPU: Mayfly needs both");
+        return fmt_error(buf, size, HV_VTX_INCOMPLETE, "VT-x cannot run 64-bit hosts and guests "
+                         "on this CPU: Mayfly needs both");
     if (!vmx_allowed1(c->procbased, PROC_USE_MSR_BITMAPS | PROC_USE_IO_BITMAPS))
-        return fail(buf, size, HV_VTX_INCOMPLETE, "VT-x without MSR and I/O bitmaps: Mayfly "
-                    "needs them to deny guests the host's ports and MSRs");
+        return fmt_error(buf, size, HV_VTX_INCOMPLETE, "VT-x without MSR and I/O bitmaps: Mayfly "
+                         "needs them to deny guests the host's ports and MSRs");
     return HV_OK;
 }
 
@@ -82,8 +76,8 @@ int virt_arch_probe(char *buf, size_t size)
     int status;
 
     if (!(r.ecx & CPUID_1_ECX_VMX))
-        return fail(buf, size, HV_NO_VTX, "VT-x not available: this CPU has no Intel VMX "
-                    "(on an emulator, use Bochs with a VMX CPU model or KVM with nested VT-x)");
+        return fmt_error(buf, size, HV_NO_VTX, "VT-x not available: this CPU has no Intel VMX (on "
+                         "an emulator, use Bochs with a VMX CPU model or KVM with nested VT-x)");
     status = check_feature_control(buf, size);
     if (status != HV_OK)
         return status;
