@@ -13,6 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "host_pages.h"
+
 #include "../../vmx/ept.h"
 
 #define M2 0x200000ULL
@@ -21,34 +23,8 @@
 #define NONE (~0ULL)
 #define RWX (EPT_READ | EPT_WRITE | EPT_EXECUTE)
 
-struct host_pages {
-    void *page[64];
-    unsigned count;
-    unsigned limit;
-};
-
 static struct host_pages pages;
 static struct pt_ctx ctx;
-
-static uint64_t host_alloc(void *arg)
-{
-    struct host_pages *h = arg;
-    void *p;
-
-    if (h->count == h->limit)
-        return 0;
-    p = aligned_alloc(4096, 4096);
-    assert_non_null(p);
-    memset(p, 0, 4096);
-    h->page[h->count++] = p;
-    return (uint64_t)(uintptr_t)p;
-}
-
-static uint64_t *host_table(void *arg, uint64_t addr)
-{
-    (void)arg;
-    return (uint64_t *)(uintptr_t)addr;
-}
 
 static int setup(void **state)
 {
@@ -65,9 +41,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    for (unsigned i = 0; i < pages.count; i++)
-        free(pages.page[i]);
-    pages.count = 0;
+    host_pages_free(&pages);
     return 0;
 }
 

@@ -9,39 +9,15 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "host_pages.h"
+
 #include "pagetable.h"
 
 #define K4 0x1000ULL
 #define M2 0x200000ULL
 #define NONE (~0ULL)
 
-struct host_pages {
-    void *page[1024];
-    unsigned count;
-    unsigned limit;                 /* allocations allowed */
-};
-
 static struct host_pages pages;
-
-static uint64_t host_alloc(void *arg)
-{
-    struct host_pages *h = arg;
-    void *p;
-
-    if (h->count == h->limit)
-        return 0;
-    p = aligned_alloc(4096, 4096);
-    assert_non_null(p);
-    memset(p, 0, 4096);
-    h->page[h->count++] = p;
-    return (uint64_t)(uintptr_t)p;
-}
-
-static uint64_t *host_table(void *arg, uint64_t addr)
-{
-    (void)arg;
-    return (uint64_t *)(uintptr_t)addr;
-}
 
 /* x86-64 paging: tables P|W, 4 KiB leaves P|W|NX, 2 MiB leaves P|W|PS. */
 static const struct pt_format x86 = {
@@ -76,9 +52,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    for (unsigned i = 0; i < pages.count; i++)
-        free(pages.page[i]);
-    pages.count = 0;
+    host_pages_free(&pages);
     return 0;
 }
 
