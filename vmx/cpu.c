@@ -30,11 +30,6 @@ struct idt_entry {
 } __attribute__((packed));
 _Static_assert(sizeof(struct idt_entry) == 16, "IDT entry layout");
 
-struct table_register {
-    uint16_t limit;
-    uint64_t base;
-} __attribute__((packed));
-
 #define IDT_INTERRUPT_GATE 0x8e        /* present, DPL 0, 64-bit interrupt gate */
 #define IST_STACK_SIZE     8192
 

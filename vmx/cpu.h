@@ -10,6 +10,12 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
+/* What LGDT/LIDT take and SGDT/SIDT give. */
+struct table_register {
+    uint16_t limit;
+    uint64_t base;
+} __attribute__((packed));
+
 /* Pushed by isr.S: general registers, then vector and error code, then
  * what the CPU pushed. */
 struct exception_frame {

@@ -11,15 +11,12 @@
 #include "../include/mayfly/abi.h"
 #include "cpu.h"
 #include "ept.h"
+#include "paging.h"
 #include "exit.h"
 #include "vcpu.h"
 #include "vmcs.h"
 #include "vmx.h"
 #include "x86.h"
-
-#define PTE_P   (1ULL << 0)
-#define PTE_RW  (1ULL << 1)
-#define PTE_PS  (1ULL << 7)
 
 /* Access rights of the guest's flat segments (SDM 24.4.1). */
 #define AR_CODE64       0xa09b
@@ -27,27 +24,8 @@
 #define AR_TSS_BUSY     0x008b
 #define AR_UNUSABLE     0x10000
 
-static const struct pt_format guest_format = {
-    .table = PTE_P | PTE_RW,
-    .leaf_2m = PTE_P | PTE_RW | PTE_PS,
-    .leaf_4k = PTE_P | PTE_RW,
-    .large = PTE_PS,
-};
-
 static struct vcpu_arch *current_vmcs_owner;
 static struct vcpu_arch *fpu_owner;
-
-static uint64_t pool_page(void *arg)
-{
-    (void)arg;
-    return pool_alloc_pages(1);
-}
-
-static uint64_t *identity_table(void *arg, uint64_t addr)
-{
-    (void)arg;
-    return (uint64_t *)(uintptr_t)addr;
-}
 
 static int vmptrld(uint64_t vmcs)
 {
@@ -70,11 +48,6 @@ static void make_current(struct vcpu_arch *v)
         current_vmcs_owner = v;
     }
 }
-
-struct table_register {
-    uint16_t limit;
-    uint64_t base;
-} __attribute__((packed));
 
 /* Host state: the same for every VMCS; written once at creation. */
 static void write_host_state(void)
@@ -152,7 +125,8 @@ uint64_t vcpu_arch_footprint(uint64_t partition_size)
 struct vcpu_arch *vcpu_arch_create(uint32_t index, uint64_t base, uint64_t size)
 {
     struct vcpu_arch *v = pool_alloc_bytes(sizeof(*v), 64);
-    struct pt_ctx ept = { .alloc = pool_page, .table_ptr = identity_table };
+    struct pt_ctx ept = { .alloc = paging_pool_page,
+                          .table_ptr = paging_identity_table };
 
     if (!v)
         return NULL;
@@ -199,7 +173,7 @@ static uint64_t *guest_table_ptr(void *arg, uint64_t gpa)
 static int build_guest_tables(uint8_t *mem, uint64_t size, uint64_t *cr3)
 {
     struct guest_tables t = { mem, MF_PAGE_TABLE_GPA };
-    struct pt_ctx c = { .fmt = &guest_format, .alloc = guest_table_alloc,
+    struct pt_ctx c = { .fmt = &paging_x86_format, .alloc = guest_table_alloc,
                         .table_ptr = guest_table_ptr, .arg = &t };
     uint64_t *gdt = (uint64_t *)(void *)(mem + MF_GDT_GPA);
 

@@ -1,0 +1,17 @@
+/* Tables the hypervisor builds for itself in its pool (its own page
+ * tables, every partition's EPT): pages from the pool, reached through
+ * the identity map. The pt_ctx callbacks for hv/pagetable.c. */
+#ifndef VMX_PAGING_H
+#define VMX_PAGING_H
+
+#include <stdint.h>
+#include "../hv/pagetable.h"
+
+/* x86-64 4-level paging, present and writable: the hypervisor's own
+ * identity map and every guest's. */
+extern const struct pt_format paging_x86_format;
+
+uint64_t paging_pool_page(void *arg);
+uint64_t *paging_identity_table(void *arg, uint64_t addr);
+
+#endif
