@@ -11,6 +11,7 @@
 #include "../hv/config.h"
 #include "../hv/lib.h"
 #include "../hv/memmap.h"
+#include "../hv/pagetable.h"
 
 #define UEFI_MAX_RAW_ENTRIES 512
 #define UEFI_STACK_SIZE      (64 * 1024)
@@ -243,12 +244,43 @@ static uint64_t map_top(const UINT8 *map, UINTN map_size, UINTN desc_size)
  * to tables of its own, so it must not start on firmware's tables, which
  * live in boot-services data. Four-level paging, as the core assumes.
  */
+/* Hands out the pages of one pre-allocated, zeroed block in order. */
+struct page_block {
+    uint64_t next, end;
+};
+
+static uint64_t block_page(void *arg)
+{
+    struct page_block *b = arg;
+    uint64_t p = b->next;
+
+    if (p >= b->end)
+        return 0;
+    b->next += EFI_PAGE_SIZE;
+    return p;
+}
+
+static uint64_t *block_table(void *arg, uint64_t addr)
+{
+    (void)arg;
+    return (uint64_t *)(uintptr_t)addr;     /* firmware identity-maps memory */
+}
+
+static const struct pt_format handover_format = {
+    .table = PTE_PRESENT | PTE_WRITE,
+    .leaf_2m = PTE_PRESENT | PTE_WRITE | PTE_LARGE,
+    .leaf_4k = PTE_PRESENT | PTE_WRITE,
+    .large = PTE_LARGE,
+};
+
 static EFI_STATUS build_page_tables(uint64_t top)
 {
     UINTN pds = (UINTN)((top + GIB - 1) / GIB), pdpts = (pds + 511) / 512;
     UINTN pages = 1 + pdpts + pds;
     EFI_PHYSICAL_ADDRESS base;
-    uint64_t *pml4, *pdpt, *pd;
+    struct page_block block;
+    struct pt_ctx c = { .fmt = &handover_format, .alloc = block_page,
+                        .table_ptr = block_table, .arg = &block };
     EFI_STATUS st;
 
     if (pdpts > 512)
@@ -257,16 +289,11 @@ static EFI_STATUS build_page_tables(uint64_t top)
     if (EFI_ERROR(st))
         return st;
     ZeroMem((void *)(uintptr_t)base, pages * EFI_PAGE_SIZE);
-    pml4 = (uint64_t *)(uintptr_t)base;
-    pdpt = pml4 + 512;
-    pd = pdpt + 512 * pdpts;
-    for (UINTN i = 0; i < pdpts; i++)
-        pml4[i] = (uint64_t)(uintptr_t)(pdpt + 512 * i) | PTE_PRESENT | PTE_WRITE;
-    for (UINTN i = 0; i < pds; i++)
-        pdpt[i] = (uint64_t)(uintptr_t)(pd + 512 * i) | PTE_PRESENT | PTE_WRITE;
-    for (UINTN i = 0; i < pds * 512; i++)
-        pd[i] = (uint64_t)i * 0x200000ULL | PTE_PRESENT | PTE_WRITE | PTE_LARGE;
-    handover_cr3 = base;
+    block.next = base;
+    block.end = base + pages * EFI_PAGE_SIZE;
+    if (pt_init(&c) < 0 || pt_map(&c, 0, 0, (uint64_t)pds * GIB, 0x200000ULL) < 0)
+        return EFI_OUT_OF_RESOURCES;
+    handover_cr3 = c.root;
     return EFI_SUCCESS;
 }
 
