@@ -43,12 +43,19 @@ static uint8_t ist_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
 extern char isr_stubs[], isr_irq[], isr_spurious[];
 
 static const char *const exception_names[32] = {
-    "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
-    "invalid opcode", "device not available", "double fault", "coprocessor overrun",
-    "invalid TSS", "segment not present", "stack fault", "general protection",
-    "page fault", "reserved", "x87 error", "alignment check", "machine check",
-    "SIMD error", "virtualization", "control protection",
+    [0] = "#DE divide error", [1] = "#DB debug", [2] = "NMI", [3] = "#BP breakpoint",
+    [4] = "#OF overflow", [5] = "#BR bound range", [6] = "#UD invalid opcode",
+    [7] = "#NM device not available", [8] = "#DF double fault", [10] = "#TS invalid TSS",
+    [11] = "#NP segment not present", [12] = "#SS stack fault",
+    [13] = "#GP general protection", [14] = "#PF page fault", [16] = "#MF x87 error",
+    [17] = "#AC alignment check", [18] = "#MC machine check", [19] = "#XM SIMD error",
+    [20] = "#VE virtualization", [21] = "#CP control protection",
 };
+
+const char *cpu_exception_name(uint32_t vector, const char *otherwise)
+{
+    return vector < 32 && exception_names[vector] ? exception_names[vector] : otherwise;
+}
 
 static void gdt_init(void)
 {
@@ -127,8 +134,7 @@ void cpu_arch_init(void)
 /* Called from isr.S with the saved registers; never returns. */
 void cpu_exception(const struct exception_frame *f)
 {
-    const char *name = f->vector < 32 && exception_names[f->vector]
-                           ? exception_names[f->vector] : "unexpected interrupt";
+    const char *name = cpu_exception_name((uint32_t)f->vector, "unexpected interrupt");
 
     kprintf("mayfly: panic: CPU exception %llu (%s), error code 0x%llx\n",
             (unsigned long long)f->vector, name, (unsigned long long)f->error);

@@ -26,6 +26,10 @@ struct exception_frame {
 };
 
 void cpu_exception(const struct exception_frame *f) __attribute__((noreturn));
+
+/* "#PF page fault" and so on for an architectural exception vector;
+ * otherwise for vectors without a name. */
+const char *cpu_exception_name(uint32_t vector, const char *otherwise);
 #endif
 
 #endif

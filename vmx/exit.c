@@ -9,22 +9,13 @@
 
 #include "../hv/arch.h"
 #include "../hv/fmt.h"
+#include "cpu.h"
 #include "exit.h"
 #include "vmcs.h"
 #include "vmx.h"
 #include "x86.h"
 
 typedef int (*exit_handler)(struct vcpu_arch *v, struct vm_exit *exit);
-
-static const char *const exception_names[32] = {
-    [0] = "#DE divide error", [1] = "#DB debug", [2] = "NMI", [3] = "#BP breakpoint",
-    [4] = "#OF overflow", [5] = "#BR bound range", [6] = "#UD invalid opcode",
-    [7] = "#NM device not available", [8] = "#DF double fault", [10] = "#TS invalid TSS",
-    [11] = "#NP segment not present", [12] = "#SS stack fault",
-    [13] = "#GP general protection", [14] = "#PF page fault", [16] = "#MF x87 error",
-    [17] = "#AC alignment check", [18] = "#MC machine check", [19] = "#XM SIMD error",
-    [20] = "#VE virtualization", [21] = "#CP control protection",
-};
 
 static int kill(struct vm_exit *exit, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -54,8 +45,7 @@ static int on_exception(struct vcpu_arch *v, struct vm_exit *exit)
 {
     uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTERRUPTION_INFO);
     uint32_t vector = info & 0xff, type = (info >> 8) & 7;
-    const char *name = vector < 32 && exception_names[vector] ? exception_names[vector]
-                                                              : "exception";
+    const char *name = cpu_exception_name(vector, "exception");
     (void)v;
     if (type == 2)                      /* an NMI for the host: nothing to do */
         return 0;
