@@ -92,6 +92,7 @@ static int check_ident(struct check *c)
 {
     static const uint8_t magic[4] = { 0x7f, 'E', 'L', 'F' };
     const uint8_t *d = c->data;
+    uint32_t version;
 
     if (c->size < EHDR_SIZE)
         return fail(c, "not an ELF file (%zu bytes, shorter than an ELF header)", c->size);
@@ -102,13 +103,14 @@ static int check_ident(struct check *c)
                     d[EI_CLASS]);
     if (d[EI_DATA] != ELFDATA2LSB)
         return fail(c, "not a little-endian ELF file (data encoding %u)", d[EI_DATA]);
-    if (d[EI_VERSION] != EV_CURRENT || load_u32(d + 20) != EV_CURRENT)
-        return fail(c, "unknown ELF version %u", d[EI_VERSION] != EV_CURRENT ?
-                    d[EI_VERSION] : load_u32(d + 20));
+    version = d[EI_VERSION] != EV_CURRENT ? d[EI_VERSION] : load_u32(d + 20);
+    if (version != EV_CURRENT)
+        return fail(c, "unknown ELF version %u", version);
     return 0;
 }
 
-/* Checks the ELF header; on success the program header table is in the file. */
+/* Checks the ELF header; on success the program header table (img->phoff,
+ * img->phnum: the values checked, read once) is in the file. */
 static int check_header(struct check *c)
 {
     const uint8_t *d = c->data;
@@ -135,6 +137,8 @@ static int check_header(struct check *c)
     if (!in_file(phoff, (uint64_t)phnum * PHDR_SIZE, c->size))
         return fail(c, "program header table (offset 0x%llx, %u entries) lies outside the file (%zu bytes)",
                     ull(phoff), phnum, c->size);
+    c->img->phoff = phoff;
+    c->img->phnum = phnum;
     return 0;
 }
 
@@ -247,14 +251,14 @@ static int check_notes(struct check *c, uint32_t i, const struct phdr *ph)
     return 0;
 }
 
+/* Walks the table check_header() approved; each entry is read once. */
 static int check_phdrs(struct check *c)
 {
-    uint64_t phoff = load_u64(c->data + 32);
-    uint16_t phnum = load_u16(c->data + 56);
+    const struct elf_image *img = c->img;
     struct phdr ph;
 
-    for (uint32_t i = 0; i < phnum; i++) {
-        read_phdr(c->data + phoff + (uint64_t)i * PHDR_SIZE, &ph);
+    for (uint32_t i = 0; i < img->phnum; i++) {
+        read_phdr(c->data + img->phoff + (uint64_t)i * PHDR_SIZE, &ph);
         if (ph.type == PT_INTERP || ph.type == PT_DYNAMIC)
             return fail(c, "dynamic executables are not supported: link statically");
         if (ph.type == PT_LOAD && check_load(c, i, &ph) != 0)
@@ -318,6 +322,7 @@ int elf_validate(const uint8_t *data, size_t size, uint64_t mem_limit,
     };
 
     memset(out, 0, sizeof(*out));
+    out->file_size = size;
     if (check_header(&c) != 0 || check_phdrs(&c) != 0)
         return -1;
     if (out->segment_count == 0)

@@ -13,18 +13,30 @@
 
 #define ELF_MAX_SEGMENTS 16         /* loadable segments with memsz > 0 */
 #define ELF_MAX_PHNUM    32         /* program headers in one image */
+/* Bytes of a buffer that holds every reason elf_validate() gives, with the
+ * longest values it can substitute (tests/unit/test_elf.c checks each). */
+#define ELF_REASON_MAX   200
 
 struct elf_segment {
     uint64_t offset, vaddr, filesz, memsz;
     uint32_t flags;                 /* PF_X, PF_W, PF_R as in the file */
 };
 
+/*
+ * What elf_validate() approved. Every header field is read from the image
+ * once, into this structure or a local, and checked there; nothing after
+ * the check (the rest of validation, elf_load) reads that field again, so
+ * bytes that change after they were read cannot change what is loaded.
+ */
 struct elf_image {
     uint64_t entry;
     uint32_t segment_count;         /* PT_LOAD segments, sorted by vaddr */
     struct elf_segment segments[ELF_MAX_SEGMENTS];
     uint64_t lowest, highest;       /* loaded range [lowest, highest) */
     uint32_t abi_version;
+    uint64_t phoff;                 /* program header table: e_phoff, */
+    uint32_t phnum;                 /* e_phnum entries, inside the file */
+    uint64_t file_size;             /* bytes of the image validated */
 };
 
 /*
@@ -42,9 +54,11 @@ uint64_t elf_memory_needed(const struct elf_image *img);
 
 /*
  * Copies each segment's file bytes to dst + vaddr and zeroes the rest of
- * its memsz. img must come from elf_validate() on the same data; dst is the
- * host pointer of guest-physical 0 and spans the mem_limit bytes validated
- * against.
+ * its memsz, from img's segment list only: it reads no header of data, so
+ * it writes exactly the ranges validation approved. img must come from
+ * elf_validate() on the same data (file bytes are copied as they are now);
+ * dst is the host pointer of guest-physical 0 and spans the mem_limit bytes
+ * validated against.
  */
 void elf_load(const struct elf_image *img, const uint8_t *data, uint8_t *dst);
 

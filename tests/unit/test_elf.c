@@ -7,6 +7,7 @@
  * 0x800, text (R+X, 0x100 bytes) at file 0x1000 -> 0x100000, data (R+W,
  * 0x80 file bytes, 0x1000 in memory) at file 0x2000 -> 0x102000.
  */
+#define _GNU_SOURCE                 /* REG_EFL, for the read-once test */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -42,7 +43,7 @@ struct builder {
 
 static struct builder b;
 static struct elf_image img;
-static char err[256];
+static char err[1024];
 
 static void put16(size_t off, uint16_t v) { memcpy(b.buf + off, &v, sizeof(v)); }
 static void put32(size_t off, uint32_t v) { memcpy(b.buf + off, &v, sizeof(v)); }
@@ -624,6 +625,341 @@ static void test_memory_needed(void **state)
     assert_int_equal(elf_memory_needed(&img), 4 * MIB);
 }
 
+/* ---- validated values only ---- */
+
+/* Whether a and b describe the same approved image. */
+static int same_image(const struct elf_image *a, const struct elf_image *b)
+{
+    if (a->entry != b->entry || a->segment_count != b->segment_count ||
+        a->lowest != b->lowest || a->highest != b->highest ||
+        a->abi_version != b->abi_version || a->phoff != b->phoff ||
+        a->phnum != b->phnum || a->file_size != b->file_size)
+        return 0;
+    for (uint32_t i = 0; i < a->segment_count; i++) {
+        const struct elf_segment *x = &a->segments[i], *y = &b->segments[i];
+        if (x->offset != y->offset || x->vaddr != y->vaddr || x->filesz != y->filesz ||
+            x->memsz != y->memsz || x->flags != y->flags)
+            return 0;
+    }
+    return 1;
+}
+
+static void test_validated_table_recorded(void **state)
+{
+    (void)state;
+    base();
+    accept(2 * MIB);
+    assert_int_equal(img.phoff, 64);
+    assert_int_equal(img.phnum, 3);
+    assert_int_equal(img.file_size, IMAGE_SIZE);
+}
+
+/* Headers rewritten after validation change nothing elf_load writes. */
+static void test_load_uses_validated_values(void **state)
+{
+    (void)state;
+    base();
+    accept(2 * MIB);
+    struct elf_image approved = img;
+    uint8_t *mem = malloc(2 * MIB), *want = malloc(2 * MIB);
+    assert_non_null(mem);
+    assert_non_null(want);
+    memset(want, 0xaa, 2 * MIB);
+    memcpy(want + TEXT_VA, b.buf + TEXT_OFF, 0x100);
+    memcpy(want + DATA_VA, b.buf + DATA_OFF, 0x80);
+    memset(want + DATA_VA + 0x80, 0, 0x1000 - 0x80);
+
+    put16(56, 0xffff);              /* e_phnum */
+    put64(32, DATA_OFF);            /* e_phoff: the data bytes as headers */
+    put64(phdr_at(1) + 16, 0x1f0000);   /* data moved near the top */
+    put64(phdr_at(1) + 32, 0x1000);     /* with more file bytes */
+    put64(phdr_at(1) + 40, 0x10000);
+    put64(phdr_at(0) + 8, 0);           /* text from the headers */
+    memset(mem, 0xaa, 2 * MIB);
+    elf_load(&img, b.buf, mem);
+    assert_true(same_image(&img, &approved));
+    assert_memory_equal(mem, want, 2 * MIB);
+    free(mem);
+    free(want);
+}
+
+#if defined(__linux__) && defined(__x86_64__)
+#include <signal.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+
+/*
+ * A hostile writer that changes the image while elf_validate() reads it:
+ * the pages holding the headers are PROT_NONE, every read of them faults,
+ * the fault handler counts the read, opens the pages and single-steps the
+ * reading instruction (the trap flag); the trap handler rewrites the field
+ * just read and closes the pages again. A field read twice is counted
+ * twice and, the second time, has the hostile value. The image ends at a
+ * guard page, so a read past its end is caught too.
+ */
+#define PAGE        4096
+#define WATCH_LEN   (2 * PAGE)
+#define MAP_LEN     (3 * PAGE + PAGE)   /* the image, then the guard page */
+#define X86_TF      0x100
+
+static struct {
+    uint8_t *map, *data;            /* data: the image, ending at the guard */
+    uint32_t reads[WATCH_LEN];      /* reads starting at each byte of map */
+    size_t last;                    /* where the last read started */
+    uintptr_t stray;                /* a read outside the watched pages */
+    sigjmp_buf escape;
+} w;
+
+/* The field the last read started in, rewritten to what would escape. */
+static void hostile_write(size_t off)
+{
+    uint64_t far = 0x7f0000000000ULL, low = 0x1000;
+    uint16_t many = 0xffff;
+
+    if (off == 32)
+        memcpy(w.data + 32, &far, sizeof(far));          /* e_phoff */
+    else if (off == 56)
+        memcpy(w.data + 56, &many, sizeof(many));        /* e_phnum */
+    else if (off == phdr_at(1) + 16)
+        memcpy(w.data + off, &low, sizeof(low));         /* p_vaddr of data */
+    else if (off == phdr_at(1) + 40)
+        memcpy(w.data + off, &far, sizeof(far));         /* p_memsz of data */
+}
+
+static void watch_fault(int sig, siginfo_t *si, void *ctx)
+{
+    uint8_t *a = si->si_addr;
+    ucontext_t *uc = ctx;
+
+    (void)sig;
+    if (a < w.map || a >= w.map + WATCH_LEN) {
+        w.stray = (uintptr_t)a;
+        siglongjmp(w.escape, 1);
+    }
+    w.last = (size_t)(a - w.map);
+    w.reads[w.last]++;
+    mprotect(w.map, WATCH_LEN, PROT_READ | PROT_WRITE);
+    uc->uc_mcontext.gregs[REG_EFL] |= X86_TF;
+}
+
+static void watch_step(int sig, siginfo_t *si, void *ctx)
+{
+    ucontext_t *uc = ctx;
+
+    (void)sig;
+    (void)si;
+    uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)X86_TF;
+    if (w.last >= (size_t)(w.data - w.map))
+        hostile_write(w.last - (size_t)(w.data - w.map));
+    mprotect(w.map, WATCH_LEN, PROT_NONE);
+}
+
+/* elf_validate() on a copy of the builder's image under the hostile writer. */
+static int validate_watched(uint64_t mem_limit)
+{
+    struct sigaction fault = { .sa_sigaction = watch_fault, .sa_flags = SA_SIGINFO };
+    struct sigaction step = { .sa_sigaction = watch_step, .sa_flags = SA_SIGINFO };
+    struct sigaction old_fault, old_step;
+    volatile int rc = -2;
+
+    memset(&w, 0, sizeof(w));
+    w.map = mmap(NULL, MAP_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(w.map != MAP_FAILED);
+    w.data = w.map + MAP_LEN - PAGE - b.size;
+    memcpy(w.data, b.buf, b.size);
+    assert_int_equal(mprotect(w.map + MAP_LEN - PAGE, PAGE, PROT_NONE), 0);
+    sigaction(SIGSEGV, &fault, &old_fault);
+    sigaction(SIGTRAP, &step, &old_step);
+    if (sigsetjmp(w.escape, 1) == 0) {
+        mprotect(w.map, WATCH_LEN, PROT_NONE);
+        rc = elf_validate(w.data, b.size, mem_limit, &img, err, sizeof(err));
+    }
+    mprotect(w.map, WATCH_LEN, PROT_READ | PROT_WRITE);
+    sigaction(SIGSEGV, &old_fault, NULL);
+    sigaction(SIGTRAP, &old_step, NULL);
+    munmap(w.map, MAP_LEN);
+    return rc;
+}
+
+static void test_header_fields_read_once(void **state)
+{
+    (void)state;
+    base();
+    accept(2 * MIB);
+    struct elf_image approved = img;
+    int rc = validate_watched(2 * MIB);
+    size_t start = (size_t)(w.data - w.map);
+
+    if (w.stray)
+        fail_msg("elf_validate read outside the image (image at %p, read at 0x%lx)",
+                 (void *)w.data, (unsigned long)w.stray);
+    if (rc != 0)
+        fail_msg("rejected under a writer that changes fields already read: %s", err);
+    for (size_t i = start; i < WATCH_LEN; i++)
+        if (w.reads[i] > 1)
+            fail_msg("image byte 0x%zx read %u times", i - start, w.reads[i]);
+    assert_true(w.reads[start + 32] == 1 && w.reads[start + 56] == 1);
+    assert_true(same_image(&img, &approved));
+}
+#else
+static void test_header_fields_read_once(void **state)
+{
+    (void)state;
+    skip();
+}
+#endif
+
+/* ---- every reason fits ELF_REASON_MAX ---- */
+
+/* n PT_NULL headers, so that the next one has index 3 + n. */
+static void null_phdrs(uint16_t n)
+{
+    for (uint16_t i = 0; i < n; i++)
+        phdr(0, 0, 0, 0, 0, 0, 0);
+}
+
+/* base() plus headers up to index 30; the caller adds index 31. */
+static void base_to_31(void)
+{
+    base();
+    null_phdrs(ELF_MAX_PHNUM - 1 - 3);
+}
+
+static void r_short(void) { base(); b.size = 0; }
+static void r_magic(void) { base(); b.buf[0] = 0; }
+static void r_class(void) { base(); b.buf[4] = 0xff; }
+static void r_data(void) { base(); b.buf[5] = 0xff; }
+static void r_version(void) { base(); put32(20, UINT32_MAX); }
+static void r_pie(void) { base(); put16(16, 3); }
+static void r_type(void) { base(); put16(16, 0xffff); }
+static void r_machine(void) { base(); put16(18, 0xffff); }
+static void r_phentsize(void) { base(); put16(54, 0xffff); }
+static void r_phnum(void) { base(); put16(56, 0xfffe); }
+/* Only the ELF header is read before these reasons, so the file may claim
+ * the largest size there is. */
+static void r_table(void) { base_to_31(); phdr(0, 0, 0, 0, 0, 0, 0); put64(32, UINT64_MAX); b.size = SIZE_MAX; }
+static void r_filesz(void) { base_to_31(); phdr(PT_LOAD, 0, 0, TEXT_VA, UINT64_MAX, UINT64_MAX - 1, 0); }
+static void r_outside(void)
+{
+    base_to_31();
+    phdr(PT_LOAD, 0, UINT64_MAX, TEXT_VA, UINT64_MAX, UINT64_MAX, 0);
+    b.size = SIZE_MAX;
+}
+static void r_align(void) { base_to_31(); phdr(PT_LOAD, 0, 0, 0, 0, 0, UINT64_MAX); }
+static void r_modulo(void)
+{
+    base_to_31();
+    phdr(PT_LOAD, 0, UINT64_MAX - 1, UINT64_MAX, 0, 0, 1ULL << 63);
+    b.size = SIZE_MAX;
+}
+static void r_below(void) { base_to_31(); phdr(PT_LOAD, 0, 0, MF_IMAGE_BASE - 1, 0, 1, 0); }
+static void r_wraps(void) { base_to_31(); phdr(PT_LOAD, 0, 0, UINT64_MAX, 0, UINT64_MAX, 0); }
+static void r_beyond(void) { base_to_31(); phdr(PT_LOAD, 0, 0, UINT64_MAX - 0xfffff, 0, 0xfffff, 0); }
+static void r_segments(void)
+{
+    base();
+    for (uint64_t i = 0; i < ELF_MAX_SEGMENTS - 1; i++)
+        phdr(PT_LOAD, PF_R, 0, 0x110000 + i * 0x1000, 1, 1, 0x1000);
+}
+static void r_descriptor(void)
+{
+    base_loads();
+    static const uint8_t desc[7] = { MF_ABI_VERSION };
+    null_phdrs(ELF_MAX_PHNUM - 1 - 2);
+    size_t len = note(NOTE_OFF, MF_NOTE_NAME, 7, MF_NOTE_TYPE_ABI, desc, sizeof(desc));
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, len, len, 4);
+}
+static void r_two_notes(void) { base(); phdr(PT_NOTE, PF_R, NOTE_OFF, 0, 28, 28, 4); }
+static void r_note_outside(void) { base_to_31(); phdr(PT_NOTE, 0, UINT64_MAX, 0, UINT64_MAX, 0, 0); }
+static void r_note_past(void)
+{
+    base_to_31();
+    put32(0x900, UINT32_MAX);
+    put32(0x904, UINT32_MAX);
+    phdr(PT_NOTE, 0, 0x900, 0, 12, 12, 4);
+}
+static void r_dynamic(void) { base(); phdr(PT_INTERP, PF_R, 0x300, 0x100300, 0x10, 0x10, 1); }
+static void r_no_load(void) { begin(); phdr(PT_LOAD, 0, 0, 0, 0, 0, 0); }
+static void r_overlap(void)
+{
+    base();
+    null_phdrs(ELF_MAX_PHNUM - 2 - 3);
+    phdr(PT_LOAD, PF_R, 0, 0x1e0000, 1, 1, 0);
+    phdr(PT_LOAD, PF_R, 0, 0x1e0000, 1, 1, 0);
+}
+static void r_entry(void) { base(); put64(24, UINT64_MAX); }
+static void r_no_note(void) { base_loads(); }
+static void r_abi(void)
+{
+    base_loads();
+    size_t len = abi_note(NOTE_OFF, UINT32_MAX);
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, len, len, 4);
+}
+
+struct reason_case {
+    void (*make)(void);
+    uint64_t mem_limit;
+    const char *ends_with;          /* the reason's last words */
+};
+
+/* One image per rejection path of hv/elf.c (29 fail() calls), each with
+ * the longest values that path can print. */
+static const struct reason_case reasons[] = {
+    { r_short, 2 * MIB, "shorter than an ELF header)" },
+    { r_magic, 2 * MIB, "(bad magic)" },
+    { r_class, 2 * MIB, "build the guest for x86-64" },
+    { r_data, 2 * MIB, "(data encoding 255)" },
+    { r_version, 2 * MIB, "unknown ELF version 4294967295" },
+    { r_pie, 2 * MIB, "link with -static -no-pie" },
+    { r_type, 2 * MIB, "ELF type 65535 is not an executable (ET_EXEC)" },
+    { r_machine, 2 * MIB, "ELF machine 65535 is not x86-64 (62)" },
+    { r_phentsize, 2 * MIB, "program header size 65535, expected 56" },
+    { r_phnum, 2 * MIB, "65534 program headers, expected 1 to 32" },
+    { r_table, 2 * MIB, "(offset 0xffffffffffffffff, 32 entries) lies outside the file (18446744073709551615 bytes)" },
+    { r_filesz, 2 * MIB, "segment 31 has more file bytes (0xffffffffffffffff) than memory bytes (0xfffffffffffffffe)" },
+    { r_outside, 2 * MIB, "segment 31 (offset 0xffffffffffffffff, 0xffffffffffffffff bytes) lies outside the file (18446744073709551615 bytes)" },
+    { r_align, 2 * MIB, "segment 31 alignment 0xffffffffffffffff is not a power of two" },
+    { r_modulo, 2 * MIB, "differ modulo its alignment 0x8000000000000000" },
+    { r_below, 2 * MIB, "segment 31 at 0xfffff is below 0x100000 (the low 1 MiB is the hypervisor's); link the guest at 0x100000 or above" },
+    { r_wraps, UINT64_MAX, "segment 31 at 0xffffffffffffffff (0xffffffffffffffff bytes) wraps around the address space" },
+    { r_beyond, UINT64_MAX, "segment 31 [0xfffffffffff00000-0xffffffffffffffff) ends beyond the partition (18446744073709551615 bytes, the top 64 KiB kept for the stack); use a larger class" },
+    { r_segments, 2 * MIB, "more than 16 loadable segments" },
+    { r_descriptor, 2 * MIB, "ABI note in segment 31 has a 7-byte descriptor, expected at least 8" },
+    { r_two_notes, 2 * MIB, "more than one Mayfly ABI note" },
+    { r_note_outside, 2 * MIB, "note segment 31 (offset 0xffffffffffffffff, 0xffffffffffffffff bytes) lies outside the file" },
+    { r_note_past, 2 * MIB, "note segment 31: a note (name 4294967295 bytes, descriptor 4294967295 bytes) runs past the segment's end" },
+    { r_dynamic, 2 * MIB, "dynamic executables are not supported: link statically" },
+    { r_no_load, 2 * MIB, "no loadable segment" },
+    { r_overlap, 2 * MIB, "segments 30 and 31 overlap" },
+    { r_entry, 2 * MIB, "entry point 0xffffffffffffffff is not inside an executable segment" },
+    { r_no_note, 2 * MIB, "no Mayfly ABI note: link the guest with guests/lib" },
+    { r_abi, 2 * MIB, "ABI note version 4294967295, this hypervisor speaks version 1; rebuild the guest against this include/mayfly/abi.h" },
+};
+
+static void test_reasons_fit(void **state)
+{
+    (void)state;
+    char fit[ELF_REASON_MAX];
+    size_t longest = 0;
+
+    for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+        const struct reason_case *r = &reasons[i];
+        size_t n, want = strlen(r->ends_with);
+        r->make();
+        if (validate(r->mem_limit) != -1)
+            fail_msg("case %zu (\"%s\") accepted", i, r->ends_with);
+        n = strlen(err);
+        if (n < want || strcmp(err + n - want, r->ends_with) != 0)
+            fail_msg("case %zu: reason \"%s\", expected it to end \"%s\"", i, err, r->ends_with);
+        if (n >= ELF_REASON_MAX)
+            fail_msg("case %zu: %zu characters, more than ELF_REASON_MAX - 1: \"%s\"", i, n, err);
+        assert_int_equal(elf_validate(b.buf, b.size, r->mem_limit, &img, fit, sizeof(fit)), -1);
+        assert_string_equal(fit, err);
+        longest = n > longest ? n : longest;
+    }
+    assert_true(longest > 150);     /* the cases do reach the long values */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -667,6 +1003,10 @@ int main(void)
         cmocka_unit_test(test_rejects_abi_version),
         cmocka_unit_test(test_load),
         cmocka_unit_test(test_memory_needed),
+        cmocka_unit_test(test_validated_table_recorded),
+        cmocka_unit_test(test_load_uses_validated_values),
+        cmocka_unit_test(test_header_fields_read_once),
+        cmocka_unit_test(test_reasons_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
