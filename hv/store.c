@@ -55,8 +55,7 @@ int store_begin(struct store *st, const char *name, uint64_t size, char *why, si
 {
     uint64_t offset;
 
-    st->upload.active = 0;              /* an unfinished upload is abandoned */
-    st->upload.finished = 0;
+    /* Every check first: a refused BEGIN leaves the upload in progress. */
     if (!valid_name(name))
         return fmt_error(why, n, -MF_EINVAL, "bad image name (letters, digits, '_', '-', '.'; at "
                          "most 31 characters)");
@@ -72,7 +71,8 @@ int store_begin(struct store *st, const char *name, uint64_t size, char *why, si
     }
     if (find_room(st, size, &offset) < 0)
         return fmt_error(why, n, -MF_ENOMEM, "no room left in the image store: its images fill it");
-    st->upload.active = 1;
+    st->upload.active = 1;              /* an unfinished upload is abandoned */
+    st->upload.finished = 0;
     str_copy(st->upload.name, name, sizeof(st->upload.name));
     st->upload.offset = offset;
     st->upload.size = size;
@@ -102,14 +102,13 @@ int store_finish(struct store *st, uint32_t crc, const uint8_t **data, uint64_t 
 
     if (!st->upload.active)
         return fmt_error(why, n, -MF_EINVAL, "no upload in progress: send UPLOAD_BEGIN first");
-    if (st->upload.received != st->upload.size) {
-        st->upload.active = 0;
-        return fmt_error(why, n, -MF_EINVAL, "upload ended before all its bytes arrived");
-    }
-    if (crc32_update(0, p, st->upload.size) != crc) {
-        st->upload.active = 0;
+    /* A refused END changes nothing: the missing chunks may still come. */
+    if (st->upload.received != st->upload.size)
+        return fmt_error(why, n, -MF_EINVAL, "upload ended before all its bytes arrived (%llu of "
+                         "%llu): send the rest first", (unsigned long long)st->upload.received,
+                         (unsigned long long)st->upload.size);
+    if (crc32_update(0, p, st->upload.size) != crc)
         return fmt_error(why, n, -MF_EINVAL, "image checksum does not match: upload it again");
-    }
     *data = p;
     *size = st->upload.size;
     st->upload.finished = 1;

@@ -35,7 +35,7 @@ void store_init(struct store *st, uint8_t *base, uint64_t size);
 
 /* Starts an upload of size bytes called name, abandoning any unfinished
  * one. 0, or -MF_E* with why: bad name, size 0 or larger than the store,
- * no room. */
+ * no room; a refused BEGIN leaves the upload in progress as it was. */
 int store_begin(struct store *st, const char *name, uint64_t size, char *why, size_t n);
 
 /* Appends len bytes at offset, which must equal the bytes received. */
@@ -43,7 +43,8 @@ int store_chunk(struct store *st, uint64_t offset, const uint8_t *data, uint64_t
                 char *why, size_t n);
 
 /* Checks the upload is complete and its CRC-32 matches; returns its bytes
- * in *data and *size for the caller to validate. It is not visible yet. */
+ * in *data and *size for the caller to validate. It is not visible yet.
+ * Refused (incomplete, wrong CRC), it leaves the upload as it was. */
 int store_finish(struct store *st, uint32_t crc, const uint8_t **data, uint64_t *size,
                  char *why, size_t n);
 

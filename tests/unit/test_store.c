@@ -274,6 +274,8 @@ static void expect_dropped(const char *name)
     assert_null(store_find(&st, name));
 }
 
+/* A refused finish changes nothing: the missing bytes may still come,
+ * then the same upload finishes. */
 static void test_finish_incomplete(void **state)
 {
     uint8_t data[100];
@@ -286,13 +288,23 @@ static void test_finish_incomplete(void **state)
     expect_rc(store_begin(&st, "short", sizeof(data), why, sizeof(why)), 0);
     expect_rc(store_chunk(&st, 0, data, 99, why, sizeof(why)), 0);
     expect_rc(store_finish(&st, crc_of(data, 99), &got, &size, why, sizeof(why)), -MF_EINVAL);
-    expect_dropped("short");
+    assert_null(store_find(&st, "short"));
+    store_commit(&st);                  /* not finished: publishes nothing */
+    assert_null(store_find(&st, "short"));
+    expect_rc(store_chunk(&st, 99, data + 99, 1, why, sizeof(why)), 0);
+    expect_rc(store_finish(&st, crc_of(data, sizeof(data)), &got, &size, why, sizeof(why)), 0);
+    store_commit(&st);
+    expect_image("short", data, sizeof(data));
     expect_rc(store_begin(&st, "none", 10, why, sizeof(why)), 0);
     expect_rc(store_finish(&st, crc_of(data, 0), &got, &size, why, sizeof(why)), -MF_EINVAL);
+    assert_null(store_find(&st, "none"));
+    store_abort(&st);
     expect_dropped("none");
-    assert_int_equal(store_free_bytes(&st), 1024);
+    assert_int_equal(store_free_bytes(&st), 1024 - sizeof(data));
 }
 
+/* A wrong CRC is refused and publishes nothing; END again with the right
+ * one (the bytes were fine, the client's sum was not) still works. */
 static void test_finish_wrong_crc(void **state)
 {
     uint8_t data[300];
@@ -306,8 +318,12 @@ static void test_finish_wrong_crc(void **state)
     send_chunks(data, sizeof(data), 128);
     expect_rc(store_finish(&st, crc_of(data, sizeof(data)) ^ 1, &got, &size, why, sizeof(why)),
               -MF_EINVAL);
-    expect_dropped("bad");
+    store_commit(&st);
+    assert_null(store_find(&st, "bad"));
     assert_int_equal(store_free_bytes(&st), 1024);
+    expect_rc(store_finish(&st, crc_of(data, sizeof(data)), &got, &size, why, sizeof(why)), 0);
+    store_commit(&st);
+    expect_image("bad", data, sizeof(data));
     /* The same name uploads fine afterwards. */
     upload("bad", data, sizeof(data), 300);
     expect_image("bad", data, sizeof(data));
@@ -417,11 +433,51 @@ static void test_begin_abandons(void **state)
     expect_image("new", b, sizeof(b));
     assert_null(store_find(&st, "old"));
     assert_int_equal(visible_count(), 1);
-    /* A refused begin abandons too. */
-    expect_rc(store_begin(&st, "old", sizeof(a), why, sizeof(why)), 0);
-    expect_rc(store_chunk(&st, 0, a, 50, why, sizeof(why)), 0);
+    check_invariants();
+}
+
+/* Issue 8 item 9: a refused BEGIN (bad name, size 0, too large, no room,
+ * the image limit) leaves the upload in progress as it was: it goes on
+ * and is stored, and the refused one never appears. */
+static void test_refused_begin_keeps_upload(void **state)
+{
+    uint8_t a[100], small[8];
+    char name[24];
+    const uint8_t *got;
+    uint64_t size;
+
+    (void)state;
+    store_new(STORE_IMAGES_MAX * 8 + 2 * sizeof(a));
+    pattern(a, sizeof(a), 14);
+    pattern(small, sizeof(small), 15);
+    expect_rc(store_begin(&st, "keep", sizeof(a), why, sizeof(why)), 0);
+    expect_rc(store_chunk(&st, 0, a, 40, why, sizeof(why)), 0);
     expect_rc(store_begin(&st, "bad name", sizeof(a), why, sizeof(why)), -MF_EINVAL);
-    expect_dropped("old");
+    expect_rc(store_begin(&st, "", sizeof(a), why, sizeof(why)), -MF_EINVAL);
+    expect_rc(store_begin(&st, "zero", 0, why, sizeof(why)), -MF_ERANGE);
+    expect_rc(store_begin(&st, "huge", region_size + 1, why, sizeof(why)), -MF_ERANGE);
+    expect_rc(store_chunk(&st, 40, a + 40, 60, why, sizeof(why)), 0);
+    expect_rc(store_finish(&st, crc_of(a, sizeof(a)), &got, &size, why, sizeof(why)), 0);
+    store_commit(&st);
+    expect_image("keep", a, sizeof(a));
+    assert_null(store_find(&st, "zero"));
+    assert_null(store_find(&st, "huge"));
+    /* Fill the 32 slots, then: no room, and a 33rd name, both refused
+     * while a replacement of one of them is half-way. */
+    for (int i = 1; i < STORE_IMAGES_MAX; i++) {
+        snprintf(name, sizeof(name), "s%d", i);
+        upload(name, small, sizeof(small), 8);
+    }
+    expect_rc(store_begin(&st, "s1", sizeof(small), why, sizeof(why)), 0);
+    expect_rc(store_chunk(&st, 0, small, 4, why, sizeof(why)), 0);
+    expect_rc(store_begin(&st, "keep", region_size, why, sizeof(why)), -MF_ENOMEM);
+    expect_rc(store_begin(&st, "one-more", 8, why, sizeof(why)), -MF_ENOMEM);
+    expect_rc(store_chunk(&st, 4, small + 4, 4, why, sizeof(why)), 0);
+    expect_rc(store_finish(&st, crc_of(small, sizeof(small)), &got, &size, why, sizeof(why)), 0);
+    store_commit(&st);
+    expect_image("s1", small, sizeof(small));
+    expect_image("keep", a, sizeof(a));
+    assert_null(store_find(&st, "one-more"));
     check_invariants();
 }
 
@@ -624,18 +680,24 @@ static void test_random(void **state)
             no_room++;
         } else {
             assert_true(room_exists(size));
-            /* outcome 0: stops short; 1: wrong CRC; 2: abort; 3: abandoned
-             * by a begin that is refused; others: committed. */
-            uint64_t stop = outcome == 0 ? rng() % size : size;
+            /* outcome 0: stops short; 1: wrong CRC; 2: abort; 3: a begin
+             * that is refused half-way, which changes nothing (the upload
+             * goes on and is committed); others: committed. */
+            uint64_t stop = outcome == 0 || outcome == 3 ? rng() % size : size;
             while (sent < stop) {
                 uint64_t len = stop - sent < chunk ? stop - sent : chunk;
                 expect_rc(store_chunk(&st, sent, data + sent, len, why, sizeof(why)), 0);
                 sent += len;
             }
+            if (outcome == 3)
+                expect_rc(store_begin(&st, "", 1, why, sizeof(why)), -MF_EINVAL);
+            while (sent < size && outcome == 3) {
+                uint64_t len = size - sent < chunk ? size - sent : chunk;
+                expect_rc(store_chunk(&st, sent, data + sent, len, why, sizeof(why)), 0);
+                sent += len;
+            }
             if (outcome == 2) {
                 store_abort(&st);
-            } else if (outcome == 3) {
-                expect_rc(store_begin(&st, "", 1, why, sizeof(why)), -MF_EINVAL);
             } else {
                 uint32_t crc = crc_of(data, size) ^ (outcome == 1);
                 rc = store_finish(&st, crc, &got, &got_size, why, sizeof(why));
@@ -678,6 +740,7 @@ int main(void)
         cmocka_unit_test_teardown(test_commit_needs_finished_upload, teardown),
         cmocka_unit_test_teardown(test_failed_replacement_keeps_old, teardown),
         cmocka_unit_test_teardown(test_begin_abandons, teardown),
+        cmocka_unit_test_teardown(test_refused_begin_keeps_upload, teardown),
         cmocka_unit_test_teardown(test_sizes, teardown),
         cmocka_unit_test_teardown(test_names, teardown),
         cmocka_unit_test_teardown(test_no_room, teardown),
