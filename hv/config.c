@@ -153,7 +153,9 @@ static int parse_partition(const struct line *ln, struct config *cfg, struct con
         return fail(err, ln->number, "bad class name '%s' (letters, digits, '_', '-', '.'; "
                     "at most %d characters)", ln->words[1], CONFIG_NAME_MAX - 1);
     if (config_find_class(cfg, ln->words[1]) >= 0)
-        return fail(err, ln->number, "class '%s' is declared twice", ln->words[1]);
+        return fail(err, ln->number, "class '%s' is declared twice (first on line %u): keep "
+                    "one partition line per class", ln->words[1],
+                    cfg->classes[config_find_class(cfg, ln->words[1])].line);
     if (cfg->class_count == CONFIG_MAX_CLASSES)
         return fail(err, ln->number, "too many partition classes (at most %d)",
                     CONFIG_MAX_CLASSES);
@@ -171,30 +173,45 @@ static int parse_partition(const struct line *ln, struct config *cfg, struct con
     str_copy(c->name, ln->words[1], sizeof(c->name));
     c->size = size;
     c->count = count;
+    c->line = ln->number;
     return 0;
 }
 
-/* Adds switch name to the config's list if it is not there yet. */
+/* Adds switch name to the config's list if it is not there yet; returns
+ * its index, or -1. */
 static int add_switch(const struct line *ln, struct config *cfg, const char *name,
                       struct config_error *err)
 {
+    int i;
+
     if (!valid_name(name, SWITCH_NAME_MAX))
         return fail(err, ln->number, "bad switch name '%s' (letters, digits, '_', '-', '.'; at "
                     "most %d characters)", name, SWITCH_NAME_MAX - 1);
-    if (config_find_switch(cfg, name) >= 0)
-        return 0;
+    i = config_find_switch(cfg, name);
+    if (i >= 0)
+        return i;
     if (cfg->switch_count == CONFIG_SWITCHES_MAX)
         return fail(err, ln->number, "too many switches (at most %d)", CONFIG_SWITCHES_MAX);
-    str_copy(cfg->switches[cfg->switch_count++], name, SWITCH_NAME_MAX);
-    return 0;
+    str_copy(cfg->switches[cfg->switch_count], name, SWITCH_NAME_MAX);
+    return (int)cfg->switch_count++;
 }
 
-/* switch <name>: a switch for guests started later over the control channel. */
+/* switch <name>: a switch for guests started later over the control
+ * channel. One switch line per switch; a net= that names it too is fine. */
 static int parse_switch(const struct line *ln, struct config *cfg, struct config_error *err)
 {
+    int i;
+
     if (ln->word_count != 2)
         return fail(err, ln->number, "expected 'switch <name>'");
-    return add_switch(ln, cfg, ln->words[1], err);
+    i = add_switch(ln, cfg, ln->words[1], err);
+    if (i < 0)
+        return -1;
+    if (cfg->switch_lines[i])
+        return fail(err, ln->number, "switch '%s' is declared twice (first on line %u)",
+                    ln->words[1], cfg->switch_lines[i]);
+    cfg->switch_lines[i] = ln->number;
+    return 0;
 }
 
 /* net=a,b: one port per switch; naming a switch declares it. */
@@ -225,16 +242,38 @@ static int parse_nets(const struct line *ln, struct config *cfg, struct config_g
     }
 }
 
+/* The options of a guest line, in the order of the "unknown option" message. */
+static const char *const guest_options[] = { "image", "class", "count", "args", "timeout", "net" };
+
+/* Index of option key in guest_options, or -1. */
+static int guest_option_index(const char *key)
+{
+    for (uint32_t i = 0; i < sizeof(guest_options) / sizeof(guest_options[0]); i++)
+        if (!strcmp(key, guest_options[i]))
+            return (int)i;
+    return -1;
+}
+
+/* One key=value of a guest line; *given holds a bit per option already
+ * given on this line, so a repeated one is refused instead of winning. */
 static int guest_option(const struct line *ln, struct config *cfg, struct config_guest *g,
-                        char *word, struct config_error *err)
+                        char *word, uint32_t *given, struct config_error *err)
 {
     char *eq = word;
+    int opt;
 
     while (*eq && *eq != '=')
         eq++;
     if (!*eq)
         return fail(err, ln->number, "expected key=value, got '%s'", word);
     *eq = '\0';
+    opt = guest_option_index(word);
+    if (opt >= 0 && (*given & (1u << opt)))
+        return fail(err, ln->number, "guest option '%s' is given twice%s", word,
+                    strcmp(word, "net") ? ": keep one" : ": name every switch in one "
+                    "net=<switch>,<switch>");
+    if (opt >= 0)
+        *given |= 1u << opt;
     if (!strcmp(word, "image"))
         return take_value(ln, word, eq + 1, g->image, sizeof(g->image), err);
     if (!strcmp(word, "class"))
@@ -264,6 +303,7 @@ static int guest_option(const struct line *ln, struct config *cfg, struct config
 static int parse_guest(const struct line *ln, struct config *cfg, struct config_error *err)
 {
     struct config_guest *g;
+    uint32_t given = 0;
 
     if (ln->word_count < 3)
         return fail(err, ln->number, "expected 'guest <name> image=<file> [class=<class>] "
@@ -274,14 +314,16 @@ static int parse_guest(const struct line *ln, struct config *cfg, struct config_
         return fail(err, ln->number, "too many guest lines (at most %d)", CONFIG_MAX_GUESTS);
     for (uint32_t i = 0; i < cfg->guest_count; i++)
         if (!strcmp(cfg->guests[i].name, ln->words[1]))
-            return fail(err, ln->number, "guest '%s' is declared twice", ln->words[1]);
+            return fail(err, ln->number, "guest '%s' is declared twice (first on line %u): "
+                        "give each guest line its own name", ln->words[1],
+                        cfg->guests[i].line);
     g = &cfg->guests[cfg->guest_count];
     memset(g, 0, sizeof(*g));
     str_copy(g->name, ln->words[1], sizeof(g->name));
     g->count = 1;
     g->line = ln->number;
     for (uint32_t i = 2; i < ln->word_count; i++)
-        if (guest_option(ln, cfg, g, ln->words[i], err) < 0)
+        if (guest_option(ln, cfg, g, ln->words[i], &given, err) < 0)
             return -1;
     if (!g->image[0] || !valid_name(g->image, BOOT_NAME_MAX))
         return fail(err, ln->number, "guest '%s' needs image=<file> (a plain file name)",
@@ -292,6 +334,10 @@ static int parse_guest(const struct line *ln, struct config *cfg, struct config_
 
 static int parse_poweroff(const struct line *ln, struct config *cfg, struct config_error *err)
 {
+    if (cfg->poweroff_line)
+        return fail(err, ln->number, "a second poweroff line (the first is line %u): keep one",
+                    cfg->poweroff_line);
+    cfg->poweroff_line = ln->number;
     if (ln->word_count == 2 && !strcmp(ln->words[1], "when-idle"))
         cfg->poweroff_when_idle = 1;
     else if (ln->word_count == 2 && !strcmp(ln->words[1], "never"))
@@ -333,18 +379,28 @@ static int parse_key(const struct line *ln, struct config *cfg, const char *hex,
 /* control com2 [store=<size>] [key=<hex>] */
 static int parse_control(const struct line *ln, struct config *cfg, struct config_error *err)
 {
+    int store_given = 0;
+
+    if (cfg->control_line)
+        return fail(err, ln->number, "a second control line (the first is line %u): put "
+                    "store= and key= on one control line", cfg->control_line);
     if (ln->word_count < 2 || strcmp(ln->words[1], "com2") != 0)
         return fail(err, ln->number, "expected 'control com2 [store=<size>] [key=<hex>]'");
     cfg->control = 1;
+    cfg->control_line = ln->number;
     cfg->store_size = STORE_DEFAULT;
     for (uint32_t i = 2; i < ln->word_count; i++) {
         const char *w = ln->words[i];
         if (!strncmp(w, "store=", 6)) {
+            if (store_given++)
+                return fail(err, ln->number, "control option 'store' is given twice: keep one");
             if (config_parse_size(w + 6, &cfg->store_size) < 0 || cfg->store_size < PAGE_SIZE ||
                 cfg->store_size > STORE_MAX)
                 return fail(err, ln->number, "bad store size '%s' (e.g. store=16M, at most 1G)",
                             w + 6);
         } else if (!strncmp(w, "key=", 4)) {
+            if (cfg->key_len)
+                return fail(err, ln->number, "control option 'key' is given twice: keep one");
             if (parse_key(ln, cfg, w + 4, err) < 0)
                 return -1;
         } else {

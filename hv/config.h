@@ -9,6 +9,9 @@
  *   switch <name>
  *
  * Sizes are decimal with an optional K, M or G suffix (powers of 1024).
+ * Nothing may be said twice: a second poweroff or control line, a class,
+ * guest or switch declared twice, or an option given twice on one line is
+ * an error naming both lines, never "the last one wins".
  * The parser is pure: the UEFI loader, the core and mfctl share it.
  */
 #ifndef HV_CONFIG_H
@@ -22,6 +25,7 @@ struct config_class {
     char name[CONFIG_NAME_MAX];
     uint64_t size;                 /* bytes, a multiple of PARTITION_ALIGN */
     uint32_t count;
+    uint32_t line;                 /* the partition line */
 };
 
 struct config_guest {
@@ -42,12 +46,15 @@ struct config {
     uint32_t guest_count;
     struct config_guest guests[CONFIG_MAX_GUESTS];
     int poweroff_when_idle;        /* power off once the last guest has ended */
+    uint32_t poweroff_line;        /* the poweroff line; 0: none */
     int control;                   /* serve the control protocol on COM2 */
+    uint32_t control_line;         /* the control line; 0: none */
     uint64_t store_size;           /* bytes of the image store for uploads */
     uint32_t key_len;              /* 0: no authentication */
     uint8_t key[CONFIG_KEY_MAX];
     uint32_t switch_count;         /* distinct switches named by net=, in order */
     char switches[CONFIG_SWITCHES_MAX][SWITCH_NAME_MAX];
+    uint32_t switch_lines[CONFIG_SWITCHES_MAX];  /* its switch line; 0: named by net= only */
 };
 
 struct config_error {

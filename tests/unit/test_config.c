@@ -153,10 +153,9 @@ static void test_poweroff(void **state)
     (void)state;
     check_ok("partition a 2M x 1\n");
     assert_int_equal(cfg.poweroff_when_idle, 0);
-    check_ok("partition a 2M x 1\npoweroff when-idle\npoweroff never\n");
-    assert_int_equal(cfg.poweroff_when_idle, 0);
-    check_ok("poweroff never\npoweroff when-idle\npartition a 2M x 1\n");
+    check_ok("poweroff when-idle\npartition a 2M x 1\n");
     assert_int_equal(cfg.poweroff_when_idle, 1);
+    assert_int_equal(cfg.poweroff_line, 1);
     check_error("partition a 2M x 1\npoweroff soon\n", 2, "poweroff when-idle", NULL);
     check_error("partition a 2M x 1\n\n\npoweroff\n", 4, "poweroff never", NULL);
     check_error("poweroff never now\n", 1, "poweroff", NULL);
@@ -221,7 +220,7 @@ static void test_class_names(void **state)
     snprintf(text, sizeof(text), "\npartition %s 2M x 1\n", "abcdefghijklmnopqrstuvwxyz_-.123");
     check_error(text, 2, "bad class name", "at most 31");
     check_error("partition a 2M x 1\npartition b 2M x 1\npartition a 4M x 1\n", 3,
-                "class 'a' is declared twice", NULL);
+                "class 'a' is declared twice", "first on line 1");
 }
 
 static void test_partition_sizes(void **state)
@@ -282,7 +281,7 @@ static void test_guest_errors(void **state)
     check_error("guest g image=g.elf count=4097\n", 1, "bad count", NULL);
     check_error("guest g image=g.elf count=\n", 1, "bad count", NULL);
     check_error("partition a 2M x 1\n\nguest g image=g.elf\nguest h image=h.elf\nguest g image=x.elf\n",
-                5, "guest 'g' is declared twice", NULL);
+                5, "guest 'g' is declared twice", "first on line 3");
 }
 
 static void test_guest_unknown_class(void **state)
@@ -316,10 +315,10 @@ static void test_quotes_and_words(void **state)
     (void)state;
     check_error("partition a 2M x 1\nguest g image=g.elf args=\"oops\n", 2,
                 "unterminated quote", NULL);
-    /* 16 words are allowed, the 17th is not. */
-    check_ok("partition a 2M x 1\nguest g image=g.elf count=1 count=1 count=1 count=1 count=1 "
-             "count=1 count=1 count=1 count=1 count=1 count=1 count=1 count=2\n");
-    assert_int_equal(cfg.guests[0].count, 2);
+    /* 16 words are split (and then refused for what they say), the 17th is not. */
+    check_error("partition a 2M x 1\nguest g image=g.elf count=1 count=1 count=1 count=1 count=1 "
+                "count=1 count=1 count=1 count=1 count=1 count=1 count=1 count=2\n",
+                2, "guest option 'count' is given twice", NULL);
     check_error("partition a 2M x 1\nguest g image=g.elf count=1 count=1 count=1 count=1 count=1 "
                 "count=1 count=1 count=1 count=1 count=1 count=1 count=1 count=1 count=1\n",
                 2, "too many words", "16");
@@ -406,6 +405,85 @@ static void test_reparse_resets(void **state)
     assert_string_equal(cfg.classes[0].name, "z");
 }
 
+static const char key_a[] = "00112233445566778899aabbccddeeff";
+static const char key_b[] = "ffeeddccbbaa99887766554433221100";
+
+static void test_control_values(void **state)
+{
+    char text[256];
+    (void)state;
+    check_ok("partition a 2M x 1\n");
+    assert_int_equal(cfg.control, 0);
+    assert_int_equal(cfg.control_line, 0);
+    snprintf(text, sizeof(text), "partition a 2M x 1\ncontrol com2 store=4M key=%s\n", key_a);
+    check_ok(text);
+    assert_int_equal(cfg.control, 1);
+    assert_int_equal(cfg.control_line, 2);
+    assert_int_equal(cfg.store_size, 4 * 1024 * 1024);
+    assert_int_equal(cfg.key_len, 16);
+    assert_int_equal(cfg.key[0], 0x00);
+    assert_int_equal(cfg.key[15], 0xff);
+    check_ok("partition a 2M x 1\ncontrol com2\n");
+    assert_int_equal(cfg.store_size, STORE_DEFAULT);
+    assert_int_equal(cfg.key_len, 0);
+}
+
+/* Anything said twice is refused on the second line, naming the first:
+ * before, a second control line reset store= (and kept the key), and the
+ * last key=, poweroff or guest option silently won. */
+static void test_duplicates_refused(void **state)
+{
+    char text[512];
+    (void)state;
+    snprintf(text, sizeof(text), "partition a 2M x 1\ncontrol com2 store=64M key=%s\n"
+             "# later\ncontrol com2\n", key_a);
+    check_error(text, 4, "a second control line", "the first is line 2");
+    snprintf(text, sizeof(text), "control com2 key=%s\npartition a 2M x 1\ncontrol com2 key=%s\n",
+             key_a, key_b);
+    check_error(text, 3, "a second control line", "the first is line 1");
+    snprintf(text, sizeof(text), "partition a 2M x 1\ncontrol com2 key=%s key=%s\n", key_a, key_b);
+    check_error(text, 2, "control option 'key' is given twice", NULL);
+    check_error("partition a 2M x 1\ncontrol com2 store=4M store=8M\n", 2,
+                "control option 'store' is given twice", NULL);
+    check_error("partition a 2M x 1\npoweroff when-idle\npoweroff never\n", 3,
+                "a second poweroff line", "the first is line 2");
+    check_error("poweroff never\npoweroff never\npartition a 2M x 1\n", 2,
+                "a second poweroff line", "the first is line 1");
+    check_error("partition a 2M x 1\nguest g image=g.elf image=h.elf\n", 2,
+                "guest option 'image' is given twice", NULL);
+    check_error("partition a 2M x 1\nguest g image=g.elf class=a class=a\n", 2,
+                "guest option 'class' is given twice", NULL);
+    check_error("guest g image=g.elf count=2 count=3\n", 1, "guest option 'count' is given twice",
+                NULL);
+    check_error("guest g image=g.elf args=a args=b\n", 1, "guest option 'args' is given twice",
+                NULL);
+    check_error("guest g image=g.elf timeout=5 timeout=6\n", 1,
+                "guest option 'timeout' is given twice", NULL);
+    check_error("guest g image=g.elf net=lan net=wan\n", 1, "guest option 'net' is given twice",
+                "net=<switch>,<switch>");
+    check_error("partition a 2M x 1\nswitch lan\nswitch wan\n\nswitch lan\n", 5,
+                "switch 'lan' is declared twice", "first on line 2");
+}
+
+/* What may appear more than once and is not ambiguous still parses. */
+static void test_repeats_that_are_fine(void **state)
+{
+    (void)state;
+    /* A switch line for a switch a net= names, in either order. */
+    check_ok("partition a 2M x 1\nguest g image=g.elf net=lan\nswitch lan\nswitch wan\n"
+             "guest h image=h.elf net=wan,lan\n");
+    assert_int_equal(cfg.switch_count, 2);
+    assert_string_equal(cfg.switches[0], "lan");
+    assert_int_equal(cfg.switch_lines[0], 3);
+    assert_int_equal(cfg.switch_lines[1], 4);
+    check_ok("partition a 2M x 1\nguest g image=g.elf net=lan\nguest h image=h.elf net=lan\n");
+    assert_int_equal(cfg.switch_count, 1);
+    assert_int_equal(cfg.switch_lines[0], 0);
+    /* Two guest lines may share an image and a class. */
+    check_ok("partition a 2M x 1\nguest g image=x.elf class=a\nguest h image=x.elf class=a\n");
+    assert_int_equal(cfg.classes[0].line, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +512,9 @@ int main(void)
         cmocka_unit_test(test_no_classes),
         cmocka_unit_test(test_find_class_and_total),
         cmocka_unit_test(test_reparse_resets),
+        cmocka_unit_test(test_control_values),
+        cmocka_unit_test(test_duplicates_refused),
+        cmocka_unit_test(test_repeats_that_are_fine),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
