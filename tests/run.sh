@@ -4,8 +4,12 @@
 # It ends with one line: "N passed, N failed".
 #
 #   tests/run.sh                  everything
-#   tests/run.sh unit|fuzz|system one group
+#   tests/run.sh unit|fuzz|system one group (system starts with the selftest)
+#   tests/run.sh selftest         only the runner's own check (run_selftest)
 #   TEST_FILTER=regex             only system test scripts whose name matches
+#
+# A system-test script counts as one more failure if it exits non-zero or
+# prints no PASS/FAIL/SKIP line: it died before it said what it had to.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -69,31 +73,89 @@ run_fuzz() {
     done
 }
 
+# run_script SCRIPT: runs one system-test script, echoes and counts its
+# PASS/FAIL/SKIP lines, and records a failure "<script> died (exit N) after
+# K results" when it exits non-zero, or exits with no result at all (unless
+# CASE_FILTER may have left it nothing to run).
+run_script() {
+    local s=$1 name line rc rc_file results=0
+    name=$(basename "$s")
+    rc_file=$(mktemp "${TMPDIR:-/tmp}/mayfly-rc.XXXXXX")
+    echo "== $name"
+    # The exit status is written before the substitution closes its end of
+    # the pipe, so it is there once the loop has read everything.
+    while IFS= read -r line; do
+        echo "$line"
+        case $line in
+            "PASS: "*) record pass "${line#PASS: }"; results=$((results + 1)) ;;
+            "FAIL: "*) record fail "${line#FAIL: }"; results=$((results + 1)) ;;
+            "SKIP: "*) SKIPPED=$((SKIPPED + 1)); results=$((results + 1)) ;;
+        esac
+    done < <(bash "$s" 2>&1; echo "$?" >"$rc_file")
+    rc=$(cat "$rc_file")
+    rm -f "$rc_file"
+    if [ "${rc:-?}" != 0 ] || { [ "$results" -eq 0 ] && [ -z "${CASE_FILTER:-}" ]; }; then
+        echo "FAIL: $name died (exit ${rc:-?}) after $results results"
+        record fail "$name died (exit ${rc:-?}) after $results results"
+    fi
+}
+
 run_system() {
-    local s line
+    local s
     for s in tests/system/*.sh; do
         [ -f "$s" ] || continue
+        [ "$(basename "$s")" = lib.sh ] && continue     # sourced by the others
         if [ -n "${TEST_FILTER:-}" ] && ! [[ $(basename "$s") =~ $TEST_FILTER ]]; then
             continue
         fi
-        echo "== $(basename "$s")"
-        while IFS= read -r line; do
-            echo "$line"
-            case $line in
-                "PASS: "*) record pass "${line#PASS: }" ;;
-                "FAIL: "*) record fail "${line#FAIL: }" ;;
-                "SKIP: "*) SKIPPED=$((SKIPPED + 1)) ;;
-            esac
-        done < <(bash "$s" 2>&1)
+        run_script "$s"
     done
+}
+
+# run_selftest: run_script on throwaway scripts that pass, die half-way,
+# crash, and say nothing; the counts must show every death. Recorded as one
+# result, runner_counts_dead_scripts.
+run_selftest() {
+    local s dir saved_p=$PASSED saved_f=$FAILED saved_s=$SKIPPED why=
+    local saved_failures=("${FAILURES[@]}")
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/mayfly-selftest.XXXXXX")
+    printf 'echo "PASS: one"\necho "SKIP: two: not here"\n' >"$dir/a_fine.sh"
+    printf 'echo "PASS: one"\necho "PASS: two"\nexit 3\n' >"$dir/b_dies.sh"
+    printf 'echo "PASS: one"\nkill -SEGV $$\necho "PASS: never"\n' >"$dir/c_crashes.sh"
+    printf 'echo "starting"\n' >"$dir/d_silent.sh"
+    printf 'echo "FAIL: one: broken"\n' >"$dir/e_fails.sh"
+    PASSED=0 FAILED=0 SKIPPED=0 FAILURES=()
+    for s in "$dir"/*.sh; do
+        CASE_FILTER= run_script "$s"
+    done >"$dir/log" 2>&1
+    [ "$PASSED" -eq 4 ] || why="$why passed $PASSED, expected 4;"
+    [ "$FAILED" -eq 4 ] || why="$why failed $FAILED, expected 4;"
+    [ "$SKIPPED" -eq 1 ] || why="$why skipped $SKIPPED, expected 1;"
+    for want in "b_dies.sh died (exit 3) after 2 results" \
+                "c_crashes.sh died (exit 139) after 1 results" \
+                "d_silent.sh died (exit 0) after 0 results" "one: broken"; do
+        printf '%s\n' "${FAILURES[@]}" | grep -qxF "$want" || why="$why no failure '$want';"
+    done
+    printf '%s\n' "${FAILURES[@]}" | grep -q "a_fine\|e_fails" && why="$why a script that ended well counted as dead;"
+    PASSED=$saved_p FAILED=$saved_f SKIPPED=$saved_s FAILURES=("${saved_failures[@]}")
+    if [ -z "$why" ]; then
+        echo "PASS: runner_counts_dead_scripts"
+        record pass runner_counts_dead_scripts
+    else
+        echo "FAIL: runner_counts_dead_scripts:$why"
+        sed 's/^/    /' "$dir/log"
+        record fail runner_counts_dead_scripts
+    fi
+    rm -rf "$dir"
 }
 
 case $GROUP in
     unit) run_unit ;;
     fuzz) run_fuzz ;;
-    system) run_system ;;
-    all) run_unit; run_fuzz; run_system ;;
-    *) echo "usage: tests/run.sh [unit|fuzz|system]"; exit 2 ;;
+    system) run_selftest; run_system ;;
+    selftest) run_selftest ;;
+    all) run_unit; run_fuzz; run_selftest; run_system ;;
+    *) echo "usage: tests/run.sh [unit|fuzz|system|selftest]"; exit 2 ;;
 esac
 
 if [ ${#FAILURES[@]} -gt 0 ]; then
