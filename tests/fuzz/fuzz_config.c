@@ -1,6 +1,7 @@
 /* libFuzzer target: config_parse on raw bytes. Besides the sanitizers'
  * checks, a parse that succeeds must have produced a config that keeps
- * every rule of the grammar, and a failure must carry a message. */
+ * every rule of the grammar (nothing declared twice among them), and a
+ * failure must carry a message. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,6 +47,7 @@ static void check_config(const struct config *cfg, uint32_t lines)
         check(c->size != 0 && c->size % PARTITION_ALIGN == 0);
         check(c->count >= 1 && c->count <= PARTITION_MAX);
         check(config_find_class(cfg, c->name) == (int)i);     /* names are unique */
+        check(c->line >= 1 && c->line <= lines && (i == 0 || c->line > cfg->classes[i - 1].line));
         total += c->count;
     }
     check(total <= PARTITION_MAX && total == config_partition_total(cfg));
@@ -63,6 +65,18 @@ static void check_config(const struct config *cfg, uint32_t lines)
             check(strcmp(cfg->guests[j].name, g->name) != 0);
     }
     check(cfg->poweroff_when_idle == 0 || cfg->poweroff_when_idle == 1);
+    /* Each singular line was seen at most once, on a line that exists. */
+    check(cfg->poweroff_line <= lines && (cfg->poweroff_line || !cfg->poweroff_when_idle));
+    check(cfg->control_line <= lines && cfg->control == (cfg->control_line != 0));
+    check(cfg->control || (cfg->key_len == 0 && cfg->store_size == 0));
+    check(cfg->switch_count <= CONFIG_SWITCHES_MAX);
+    for (uint32_t i = 0; i < cfg->switch_count; i++) {
+        check(valid_name(cfg->switches[i], SWITCH_NAME_MAX));
+        check(cfg->switch_lines[i] <= lines);
+        for (uint32_t j = 0; j < i; j++)
+            check(strcmp(cfg->switches[j], cfg->switches[i]) != 0 &&
+                  (!cfg->switch_lines[i] || cfg->switch_lines[j] != cfg->switch_lines[i]));
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
