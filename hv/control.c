@@ -1,8 +1,14 @@
 /*
  * The control channel's server. Each complete frame is checked (the
- * parser: magic, version, type, length, checksum; here: authentication,
- * replay, the request's own fields) before anything happens, and gets
- * exactly one reply. Requests act only through hv/run.c and the store.
+ * parser: magic, version, type, length, checksum; then the session:
+ * authentication, replay; then the request's own fields) before anything
+ * happens. An admitted request gets exactly one reply. A frame that is
+ * not admitted (unreadable, unauthenticated, replayed) changes nothing
+ * and gets at most one reply: such replies are rate-limited (the rest
+ * are dropped and counted, and summed up in one log line a second), and
+ * they go out only while the line is nearly idle. Every reply leaves
+ * through a transmit ring drained without waiting, so no reply stalls
+ * the guests. Requests act only through hv/run.c and the store.
  */
 #include <stdarg.h>
 
@@ -13,6 +19,7 @@
 #include "console.h"
 #include "control.h"
 #include "ctl_frame.h"
+#include "ctl_session.h"
 #include "elf.h"
 #include "fmt.h"
 #include "hv.h"
@@ -20,26 +27,46 @@
 #include "logbuf.h"
 #include "pool.h"
 #include "run.h"
-#include "sha256.h"
 #include "store.h"
 
 #define TRUNCATED_FRAME_MS  500     /* a partial frame idle this long is dropped */
 #define LOG_RING_BYTES      (64 * 1024)
 #define HV_VERSION          "mayfly 0.1"
 
+/* Replies to frames that were not admitted: at most UNAUTH_PER_SECOND a
+ * second on average (UNAUTH_BURST at once); with a key, HELLOs likewise
+ * (a budget of their own, so junk cannot starve them); one summary line
+ * per SUMMARY_MS. Such a reply goes out only while at most
+ * UNAUTH_TX_BYTES wait to be sent, so it never delays an admitted one by
+ * more than that. */
+#define UNAUTH_PER_SECOND   4
+#define UNAUTH_BURST        8
+#define HELLO_PER_SECOND    8
+#define HELLO_BURST         16
+#define SUMMARY_MS          1000
+#define UNAUTH_TX_BYTES     512
+#define TX_RING_BYTES       (4 * CTL_FRAME_MAX)
+
 static const struct config *config;
 static int enabled;
 static struct ctl_parser parser;
+static struct ctl_session session;
+static struct ctl_limit unauth_limit, hello_limit;
 static struct store store;
 static struct logbuf logs;
-static uint8_t nonce[MF_CTL_NONCE_BYTES];
-static int session_open;
-static uint32_t last_seq;
-static uint64_t last_byte_tsc, nonce_counter, requests, errors;
+static uint64_t last_byte_tsc, requests, errors;
 static uint64_t request_tsc;        /* when the request being handled was complete */
+static uint32_t request_seq;        /* and its seq */
+static uint8_t request_type;        /* and type */
 static uint8_t reply_buf[CTL_FRAME_MAX];
 static uint8_t payload[MF_CTL_PAYLOAD_MAX];
 static char line_buf[LOGBUF_LINE_MAX];
+static char last_unauth_why[MF_CTL_MESSAGE_MAX];
+
+/* The transmit ring: bytes [tx_sent, tx_written) wait for the UART (both
+ * only grow; offsets are taken modulo the size). */
+static uint8_t tx_ring[TX_RING_BYTES];
+static uint64_t tx_written, tx_sent;
 
 int control_enabled(void)
 {
@@ -54,6 +81,11 @@ uint64_t control_requests(void)
 uint64_t control_errors(void)
 {
     return errors;
+}
+
+uint64_t control_unanswered(void)
+{
+    return unauth_limit.dropped_total + hello_limit.dropped_total;
 }
 
 void control_log(uint32_t id, const char *line, uint32_t len)
@@ -77,6 +109,7 @@ void control_logf(uint32_t id, const char *fmt, ...)
 
 void control_init(const struct config *cfg, uint8_t *store_base, uint64_t store_size)
 {
+    uint64_t hz = time_arch_tsc_hz();
     uint8_t *ring;
 
     config = cfg;
@@ -88,43 +121,119 @@ void control_init(const struct config *cfg, uint8_t *store_base, uint64_t store_
     logbuf_init(&logs, ring, LOG_RING_BYTES);
     store_init(&store, store_base, store_size);
     ctl_parser_init(&parser);
+    ctl_session_init(&session, cfg->key, cfg->key_len);
+    ctl_limit_init(&unauth_limit, hz, UNAUTH_PER_SECOND, UNAUTH_BURST, hz / 1000 * SUMMARY_MS);
+    ctl_limit_init(&hello_limit, hz, HELLO_PER_SECOND, HELLO_BURST, hz / 1000 * SUMMARY_MS);
+    tx_written = tx_sent = 0;
     control_arch_init();
     enabled = 1;
     kprintf("mayfly: control: listening on COM2 (image store %llu KiB, authentication %s)\n",
             (unsigned long long)(store_size / 1024), cfg->key_len ? "on" : "off");
 }
 
-/* A nonce no earlier session had: the hash of a counter and the TSC. */
-static void new_nonce(void)
+/* Sends what the UART takes now. */
+static void tx_pump(void)
 {
-    uint8_t seed[16], digest[SHA256_DIGEST_BYTES];
-    uint64_t tsc = time_arch_tsc();
-
-    nonce_counter++;
-    memcpy(seed, &nonce_counter, 8);
-    memcpy(seed + 8, &tsc, 8);
-    sha256(seed, sizeof(seed), digest);
-    memcpy(nonce, digest, sizeof(nonce));
+    while (tx_written != tx_sent) {
+        uint64_t at = tx_sent % TX_RING_BYTES, n = tx_written - tx_sent;
+        size_t done;
+        if (n > TX_RING_BYTES - at)
+            n = TX_RING_BYTES - at;
+        done = control_arch_write_some(tx_ring + at, (size_t)n);
+        tx_sent += done;
+        if (done < n)
+            return;
+    }
 }
 
+/* Queues a whole frame. Only an admitted request's reply may find the
+ * ring full (a client sending requests without reading replies): it then
+ * waits for room, as that client asked for it. */
+static void tx_queue(const uint8_t *frame, size_t n)
+{
+    while (TX_RING_BYTES - (tx_written - tx_sent) < n) {
+        control_arch_write(tx_ring + tx_sent % TX_RING_BYTES, 1);
+        tx_sent++;
+    }
+    for (size_t i = 0; i < n; i++)
+        tx_ring[(tx_written + i) % TX_RING_BYTES] = frame[i];
+    tx_written += n;
+    tx_pump();
+}
+
+/* Whether an unauthenticated reply of n bytes may be queued now. */
+static int tx_unauth_room(size_t n)
+{
+    return tx_written - tx_sent + n <= UNAUTH_TX_BYTES;
+}
+
+/* Encodes a reply, with a MAC under the session's nonce when signed. */
+static size_t reply_encode(uint8_t type, uint32_t seq, const void *data, uint32_t len, int sign)
+{
+    return ctl_frame_encode(reply_buf, sizeof(reply_buf), (uint8_t)(type | MF_CTL_REPLY), seq,
+                            data, len, sign ? config->key : NULL, config->key_len, session.nonce);
+}
+
+/* The reply to an admitted request: always sent. */
 static void send_reply(uint8_t type, uint32_t seq, const void *data, uint32_t len)
 {
-    int auth = config->key_len && session_open;
-    size_t n = ctl_frame_encode(reply_buf, sizeof(reply_buf), (uint8_t)(type | MF_CTL_REPLY), seq,
-                                data, len, auth ? config->key : NULL, config->key_len, nonce);
+    size_t n = reply_encode(type, seq, data, len, ctl_session_signs(&session));
+
     if (n)
-        control_arch_write(reply_buf, n);
+        tx_queue(reply_buf, n);
 }
 
+static void status_fill(struct mf_ctl_status *st, int32_t status, const char *why)
+{
+    ctl_status_set(st, status, "%s", why);
+}
+
+/* An admitted request refused by its handler: logged and answered. */
 static void send_error(uint8_t type, uint32_t seq, int32_t status, const char *why)
 {
     struct mf_ctl_status st;
 
     errors++;
-    memset(&st, 0, sizeof(st));
-    ctl_status_set(&st, status, "%s", why);
+    status_fill(&st, status, why);
     kprintf("mayfly: control: request %u refused: %s\n", seq, why);
     send_reply(type, seq, &st, sizeof(st));
+}
+
+/* A frame that was not admitted: an unsigned error reply if the limit
+ * and the line allow, else nothing; counted, and logged in the summary. */
+static void refuse_unadmitted(uint8_t type, uint32_t seq, int32_t status, const char *why)
+{
+    struct mf_ctl_status st;
+    uint64_t now = time_arch_tsc();
+    size_t n;
+
+    errors++;
+    str_copy(last_unauth_why, why, sizeof(last_unauth_why));
+    status_fill(&st, status, why);
+    n = reply_encode(type, seq, &st, sizeof(st), 0);
+    if (!n || !tx_unauth_room(n)) {
+        ctl_limit_drop(&unauth_limit, now);
+        return;
+    }
+    if (ctl_limit_take(&unauth_limit, now))
+        tx_queue(reply_buf, n);
+}
+
+/* One line per interval for what was refused without being admitted. */
+static void summarise(void)
+{
+    uint64_t now = time_arch_tsc();
+    uint32_t answered, dropped;
+
+    if (ctl_limit_summary(&unauth_limit, now, &answered, &dropped))
+        kprintf("mayfly: control: %u unadmitted frames refused in the last %u ms, %u answered, "
+                "%u dropped unanswered (at most %u answers a second); last: %s\n",
+                answered + dropped, SUMMARY_MS, answered, dropped, UNAUTH_PER_SECOND,
+                last_unauth_why);
+    if (ctl_limit_summary(&hello_limit, now, &answered, &dropped) && dropped)
+        kprintf("mayfly: control: %u HELLOs in the last %u ms, %u answered, %u dropped "
+                "unanswered (at most %u a second while a key is set)\n", answered + dropped,
+                SUMMARY_MS, answered, dropped, HELLO_PER_SECOND);
 }
 
 /* Whether a fixed-size string field from the wire holds its NUL. */
@@ -148,8 +257,7 @@ static uint32_t do_hello(const uint8_t *in, uint32_t len, int32_t *status, char 
 
     (void)in, (void)len, (void)status, (void)why, (void)n;
     memset(r, 0, sizeof(*r));
-    new_nonce();
-    memcpy(r->nonce, nonce, sizeof(nonce));
+    ctl_session_hello(&session, request_seq, time_arch_tsc(), r->nonce);
     r->protocol_version = MF_CTL_VERSION;
     r->abi_version = MF_ABI_VERSION;
     r->auth_required = config->key_len != 0;
@@ -182,11 +290,19 @@ static uint32_t ok_reply(void)
     return sizeof(struct mf_ctl_status);
 }
 
+/* Whether replacing a stored image called name would pull bytes from
+ * under instances still waiting to start from them. */
+static int image_needed(const char *name)
+{
+    const struct store_image *old = store_find(&store, name);
+
+    return old && run_image_in_use(store.base + old->offset);
+}
+
 static uint32_t do_upload_begin(const uint8_t *in, uint32_t len, int32_t *status, char *why,
                                 size_t n)
 {
     struct mf_ctl_upload_begin req;
-    const struct store_image *old;
 
     (void)len;
     memcpy(&req, in, sizeof(req));
@@ -194,8 +310,7 @@ static uint32_t do_upload_begin(const uint8_t *in, uint32_t len, int32_t *status
         *status = fmt_error(why, n, -MF_EINVAL, "image name is not NUL-terminated");
         return 0;
     }
-    old = store_find(&store, req.name);
-    if (old && run_image_in_use(store.base + old->offset)) {
+    if (image_needed(req.name)) {
         *status = fmt_error(why, n, -MF_EAGAIN, "image %s is still needed by instances waiting for "
                             "a partition; upload it under another name", req.name);
         return 0;
@@ -228,7 +343,16 @@ static uint32_t do_upload_end(const uint8_t *in, uint32_t len, int32_t *status, 
     *status = store_finish(&store, req.crc32, &data, &size, why, n);
     if (*status)
         return 0;
+    /* Checked at BEGIN too, but a START may have queued instances of the
+     * old image since. */
+    if (image_needed(store.upload.name)) {
+        *status = fmt_error(why, n, -MF_EAGAIN, "image %s is still needed by instances waiting "
+                            "for a partition; end the upload again once they have started, or "
+                            "upload it under another name", store.upload.name);
+        return 0;
+    }
     if (elf_validate(data, size, run_largest_partition(), &elf, reason, sizeof(reason)) < 0) {
+        /* Complete, checksummed and invalid: nothing could mend it. */
         store_abort(&store);
         *status = fmt_error(why, n, -MF_EINVAL, "image %s rejected: %s", store.upload.name, reason);
         return 0;
@@ -317,10 +441,24 @@ static uint32_t do_logs(const uint8_t *in, uint32_t len, int32_t *status, char *
     return sizeof(*r) + r->length;
 }
 
-static const struct {
+/* A request type the protocol names but this table does not serve (or
+ * one out of range): refused like hc_bad refuses an unknown hypercall. */
+static uint32_t do_bad(const uint8_t *in, uint32_t len, int32_t *status, char *why, size_t n)
+{
+    (void)in, (void)len;
+    *status = fmt_error(why, n, -MF_ENOSYS, "request type %u is not served by this hypervisor "
+                        "(is mfctl from another build?)", request_type);
+    return 0;
+}
+
+struct request_entry {
     request_fn fn;
     uint32_t min_len;               /* smallest valid payload */
-} requests_table[MF_CTL_TYPE_COUNT] = {
+};
+
+static const struct request_entry request_bad = { do_bad, 0 };
+
+static const struct request_entry requests_table[MF_CTL_TYPE_COUNT] = {
     [MF_CTL_HELLO] = { do_hello, 0 },
     [MF_CTL_LIST] = { do_list, 0 },
     [MF_CTL_UPLOAD_BEGIN] = { do_upload_begin, sizeof(struct mf_ctl_upload_begin) },
@@ -332,33 +470,50 @@ static const struct {
     [MF_CTL_LOGS] = { do_logs, sizeof(struct mf_ctl_logs) },
 };
 
-/* Order, authentication and replay: every request but HELLO carries a
- * seq above the last one; with a key, also a MAC over this session's
- * nonce. */
-static int check_auth(const struct ctl_frame *f, char *why, size_t n)
+/* table[type] of a table of count entries; empty slots and types out of
+ * range get request_bad, never a NULL call. */
+static const struct request_entry *request_lookup_in(const struct request_entry *table,
+                                                     uint32_t count, uint32_t type)
 {
-    if (f->hdr.type == MF_CTL_HELLO)
-        return 0;
-    if (!config->key_len) {
-        if (session_open && f->hdr.seq <= last_seq)
-            return fmt_error(why, n, -MF_EINVAL, "out-of-order request (seq %u, last %u)",
-                             f->hdr.seq, last_seq);
-        return 0;
+    if (type < count && table[type].fn)
+        return &table[type];
+    return &request_bad;
+}
+
+static const struct request_entry *request_lookup(uint32_t type)
+{
+    return request_lookup_in(requests_table, MF_CTL_TYPE_COUNT, type);
+}
+
+/* HELLO: always answered without a MAC (the client learns the nonce
+ * from it). With a key it is not authenticated, so its reply is limited
+ * like a refusal's, and a HELLO that is not answered opens nothing. */
+static void answer_hello(const struct ctl_frame *f)
+{
+    int32_t status = 0;
+    char why[MF_CTL_MESSAGE_MAX];
+    size_t n, want = CTL_HEADER_BYTES + sizeof(struct mf_ctl_hello_reply);
+    uint32_t out_len;
+
+    if (config->key_len) {
+        uint64_t now = time_arch_tsc();
+        if (!tx_unauth_room(want)) {
+            ctl_limit_drop(&hello_limit, now);
+            return;
+        }
+        if (!ctl_limit_take(&hello_limit, now))
+            return;
     }
-    if (!session_open)
-        return fmt_error(why, n, -MF_EPERM, "no session: send HELLO first");
-    if (!f->has_mac || ctl_frame_verify(f, config->key, config->key_len, nonce) < 0)
-        return fmt_error(why, n, -MF_EPERM, "authentication failed: %s", f->has_mac ?
-                         "wrong MAC (check the key)" :
-                         "the request carries no MAC and this hypervisor has a key");
-    if (f->hdr.seq <= last_seq)
-        return fmt_error(why, n, -MF_EPERM, "replayed or out-of-order request (seq %u, last %u)",
-                         f->hdr.seq, last_seq);
-    return 0;
+    out_len = request_lookup(MF_CTL_HELLO)->fn(f->payload, f->hdr.length, &status, why,
+                                               sizeof(why));
+    n = reply_encode(MF_CTL_HELLO, f->hdr.seq, payload, out_len, 0);
+    if (n)
+        tx_queue(reply_buf, n);
 }
 
 static void handle(const struct ctl_frame *f)
 {
+    const struct request_entry *entry;
     uint8_t type = f->hdr.type;
     int32_t status = 0;
     uint32_t out_len;
@@ -367,29 +522,31 @@ static void handle(const struct ctl_frame *f)
 
     requests++;
     request_tsc = time_arch_tsc();
-    r = check_auth(f, why, sizeof(why));
-    if (r < 0) {
-        send_error(type, f->hdr.seq, r, why);
+    request_seq = f->hdr.seq;
+    request_type = type;
+    if (type == MF_CTL_HELLO) {
+        answer_hello(f);
         return;
     }
-    if (f->hdr.length < requests_table[type].min_len) {
+    r = ctl_session_admit(&session, f, why, sizeof(why));
+    if (r < 0) {
+        refuse_unadmitted(type, f->hdr.seq, r, why);
+        return;
+    }
+    entry = request_lookup(type);
+    if (f->hdr.length < entry->min_len) {
         fmt_snprintf(why, sizeof(why), "payload of %u bytes is too short for request type %u "
-                     "(needs %u)", f->hdr.length, type, requests_table[type].min_len);
+                     "(needs %u)", f->hdr.length, type, entry->min_len);
         send_error(type, f->hdr.seq, -MF_EINVAL, why);
         return;
     }
-    if (type == MF_CTL_HELLO)
-        session_open = 0;           /* the reply to HELLO is not authenticated */
-    last_seq = f->hdr.seq;
     why[0] = '\0';
-    out_len = requests_table[type].fn(f->payload, f->hdr.length, &status, why, sizeof(why));
+    out_len = entry->fn(f->payload, f->hdr.length, &status, why, sizeof(why));
     if (status) {
         send_error(type, f->hdr.seq, status, why);
         return;
     }
     send_reply(type, f->hdr.seq, payload, out_len);
-    if (type == MF_CTL_HELLO)
-        session_open = 1;
 }
 
 void control_poll(void)
@@ -399,6 +556,7 @@ void control_poll(void)
 
     if (!enabled)
         return;
+    tx_pump();
     got = control_arch_read(buf, sizeof(buf));
     if (got)
         last_byte_tsc = time_arch_tsc();
@@ -415,14 +573,16 @@ void control_poll(void)
         if (r == CTL_FRAME)
             handle(&f);
         else if (r == CTL_BAD)
-            send_error(0, bad_seq, -MF_EINVAL, why);
+            refuse_unadmitted(0, bad_seq, -MF_EINVAL, why);
         else
             break;
     }
     if (ctl_parser_pending(&parser) &&
         time_arch_tsc() - last_byte_tsc > time_arch_tsc_hz() / 1000 * TRUNCATED_FRAME_MS) {
         ctl_parser_reset(&parser);
-        send_error(0, 0, -MF_EINVAL, "truncated frame: it stopped arriving before its "
-                   "length was reached; dropped");
+        refuse_unadmitted(0, 0, -MF_EINVAL, "truncated frame: it stopped arriving before its "
+                          "length was reached; dropped");
     }
+    summarise();
+    tx_pump();
 }

@@ -28,5 +28,9 @@ void control_logf(uint32_t id, const char *fmt, ...) __attribute__((format(print
 /* Requests and errors served so far. */
 uint64_t control_requests(void);
 uint64_t control_errors(void);
+/* Frames not admitted (unreadable, unauthenticated, replayed) and keyed
+ * HELLOs whose replies were dropped by the rate limit: counted here, not
+ * answered. */
+uint64_t control_unanswered(void);
 
 #endif

@@ -39,8 +39,9 @@ SRC_ctl_frame := hv/ctl_frame.c hv/crc32.c hv/sha256.c hv/fmt.c
 SRC_ctl       := $(SRC_ctl_frame)
 SRC_logbuf    := hv/logbuf.c
 SRC_store     := hv/store.c hv/crc32.c hv/fmt.c hv/str.c
+SRC_control   := hv/ctl_session.c hv/ctl_frame.c hv/store.c hv/logbuf.c hv/elf.c hv/crc32.c hv/sha256.c hv/fmt.c hv/str.c
 
-UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf sched cap ept virtq fdb vswitch netstack crypto ctl_frame logbuf store
+UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf sched cap ept virtq fdb vswitch netstack crypto ctl_frame logbuf store control
 FUZZ_TARGETS := config mb2 memmap elf virtq frame ctl logbuf
 
 UNIT_BINS := $(patsubst %,$(UNIT_DIR)/test_%,$(UNIT_TESTS))

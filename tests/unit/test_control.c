@@ -1,0 +1,557 @@
+/*
+ * Unit tests of the control server (hv/control.c, included here so its
+ * static table and lookup are in reach) with hv/ctl_session.c, the store
+ * and the codec linked as they are. The rest of the hypervisor is faked
+ * below: a TSC the test moves, a COM2 whose receive side is a byte queue
+ * and whose transmit side takes at most a FIFO's worth per call (and
+ * counts calls that would have waited), the console as a line counter,
+ * and run.c's operations as stubs.
+ *
+ * What is tested: every request type the protocol names has a handler
+ * and everything else gets the bad-request one (issue 8 item 15); an
+ * unauthenticated HELLO does not replace the session, a pending one
+ * becomes it only when a request authenticated with its nonce arrives,
+ * and frames that are not admitted get few, unsigned replies and one log
+ * line per second, however many arrive (item 6); a refused UPLOAD_BEGIN
+ * or UPLOAD_END leaves the upload in progress (item 9); no reply waits
+ * for the UART.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../hv/control.c"
+
+/* ---- the fake world ---------------------------------------------------- */
+
+#define HZ          1000000000ULL       /* a 1 GHz TSC */
+#define FIFO        16
+
+static uint64_t now_tsc;
+static uint8_t rx_bytes[1 << 16];
+static size_t rx_len, rx_off;
+static uint8_t tx_bytes[1 << 20];
+static size_t tx_len;
+static unsigned blocking_writes;        /* calls of the waiting write */
+static unsigned log_lines;
+static unsigned summaries;              /* lines summing up refusals */
+static char last_log[512];
+static unsigned stops;
+static const uint8_t *image_in_use;
+
+uint64_t time_arch_tsc(void) { return now_tsc; }
+uint64_t time_arch_tsc_hz(void) { return HZ; }
+void control_arch_init(void) {}
+
+size_t control_arch_read(uint8_t *buf, size_t max)
+{
+    size_t n = rx_len - rx_off < max ? rx_len - rx_off : max;
+
+    memcpy(buf, rx_bytes + rx_off, n);
+    rx_off += n;
+    return n;
+}
+
+size_t control_arch_write_some(const uint8_t *buf, size_t len)
+{
+    size_t n = len < FIFO ? len : FIFO;
+
+    assert_true(tx_len + n <= sizeof(tx_bytes));
+    memcpy(tx_bytes + tx_len, buf, n);
+    tx_len += n;
+    return n;
+}
+
+void control_arch_write(const uint8_t *buf, size_t len)
+{
+    blocking_writes++;
+    assert_true(tx_len + len <= sizeof(tx_bytes));
+    memcpy(tx_bytes + tx_len, buf, len);
+    tx_len += len;
+}
+
+void kprintf(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(last_log, sizeof(last_log), fmt, ap);
+    va_end(ap);
+    log_lines++;
+    summaries += strstr(last_log, "unadmitted frames refused") != NULL;
+}
+
+void fatal(int status, const char *fmt, ...)
+{
+    (void)status, (void)fmt;
+    fail_msg("fatal() called");
+    abort();
+}
+
+void *pool_alloc_bytes(uint64_t size, uint64_t align)
+{
+    static uint8_t pool[LOG_RING_BYTES] __attribute__((aligned(8)));
+
+    (void)align;
+    return size <= sizeof(pool) ? pool : NULL;
+}
+
+uint32_t guest_running_count(void) { return 0; }
+uint64_t run_largest_partition(void) { return 2 << 20; }
+int run_boot_image(const char *name, const uint8_t **data, uint64_t *size)
+{
+    (void)name, (void)data, (void)size;
+    return -1;
+}
+int run_image_in_use(const uint8_t *image) { return image_in_use && image == image_in_use; }
+
+int run_start(const struct mf_ctl_start *req, const uint8_t *image, uint64_t size,
+              uint64_t request_tsc_, struct mf_ctl_start_reply *out, char *why, size_t why_size)
+{
+    (void)req, (void)image, (void)size, (void)request_tsc_, (void)out;
+    return fmt_error(why, why_size, -MF_ENOMEM, "no partition (test)");
+}
+
+int run_stop(uint32_t id, char *why, size_t why_size)
+{
+    if (id != 5)
+        return fmt_error(why, why_size, -MF_ENOENT, "no guest %u", id);
+    stops++;
+    return 0;
+}
+
+uint32_t run_list(uint32_t first, struct mf_ctl_guest_entry *out, uint32_t max, uint32_t *total)
+{
+    (void)first, (void)out, (void)max;
+    *total = 0;
+    return 0;
+}
+
+int run_stats(uint32_t id, struct mf_ctl_stats_reply *out, char *why, size_t why_size)
+{
+    (void)why, (void)why_size;
+    out->id = id;
+    return 0;
+}
+
+/* ---- the server under test, and a client ------------------------------ */
+
+static const uint8_t test_key[16] = "0123456789abcdef";
+static struct config cfg;
+static uint8_t store_mem[64 * 1024];
+
+struct client {
+    uint8_t nonce[MF_CTL_NONCE_BYTES];
+    uint32_t seq;
+};
+
+struct reply {
+    struct mf_ctl_header hdr;
+    uint8_t payload[MF_CTL_PAYLOAD_MAX];
+    uint8_t mac[MF_CTL_MAC_BYTES];
+    int has_mac, mac_ok_a;              /* MAC verifies under mac_check's nonce */
+    int32_t status;
+};
+
+static struct reply replies[4096];
+static unsigned reply_count;
+static struct ctl_parser reply_parser;
+static size_t tx_parsed;
+static const struct client *mac_check;  /* whose nonce replies are checked under */
+
+static void server_new(int keyed)
+{
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.control = 1;
+    cfg.store_size = sizeof(store_mem);
+    if (keyed) {
+        cfg.key_len = sizeof(test_key);
+        memcpy(cfg.key, test_key, sizeof(test_key));
+    }
+    now_tsc = 1000 * HZ;
+    rx_len = rx_off = tx_len = tx_parsed = 0;
+    blocking_writes = log_lines = stops = reply_count = 0;
+    image_in_use = NULL;
+    mac_check = NULL;
+    enabled = 0;
+    requests = errors = 0;
+    control_init(&cfg, store_mem, sizeof(store_mem));
+    log_lines = 0;
+    ctl_parser_init2(&reply_parser, 1);
+}
+
+/* Everything the server sent so far, parsed into replies[]. */
+static void collect(void)
+{
+    for (;;) {
+        struct ctl_frame f;
+        size_t used = 0;
+        int r = ctl_parser_feed(&reply_parser, tx_bytes + tx_parsed, tx_len - tx_parsed, &used,
+                                &f, NULL, NULL, 0);
+        tx_parsed += used;
+        if (r == CTL_NEED_MORE)
+            return;
+        assert_int_equal(r, CTL_FRAME);
+        assert_true(reply_count < sizeof(replies) / sizeof(replies[0]));
+        struct reply *out = &replies[reply_count++];
+        struct mf_ctl_status st;
+        out->hdr = f.hdr;
+        memcpy(out->payload, f.payload, f.hdr.length);
+        out->has_mac = f.has_mac;
+        memcpy(out->mac, f.mac, sizeof(out->mac));
+        out->mac_ok_a = mac_check && ctl_frame_verify(&f, test_key, sizeof(test_key),
+                                                      mac_check->nonce) == 0;
+        assert_true(f.hdr.length >= sizeof(st));
+        memcpy(&st, f.payload, sizeof(st));
+        out->status = st.status;
+    }
+}
+
+static void rx_add(const void *data, size_t len)
+{
+    assert_true(rx_len + len <= sizeof(rx_bytes));
+    memcpy(rx_bytes + rx_len, data, len);
+    rx_len += len;
+}
+
+/* Polls (each poll 1 ms of TSC later) until every byte was read and the
+ * transmit ring is empty. */
+static void run_server(void)
+{
+    for (int i = 0; i < 100000 && (rx_off < rx_len || tx_written != tx_sent); i++) {
+        now_tsc += HZ / 1000;
+        control_poll();
+    }
+    assert_int_equal(rx_off, rx_len);
+    assert_true(tx_written == tx_sent);
+    collect();
+}
+
+static void send_frame(uint8_t type, uint32_t seq, const void *data, uint32_t len,
+                       const uint8_t *nonce)
+{
+    uint8_t wire[CTL_FRAME_MAX];
+    size_t n = ctl_frame_encode(wire, sizeof(wire), type, seq, data, len,
+                                nonce ? test_key : NULL, sizeof(test_key), nonce);
+
+    assert_true(n > 0);
+    rx_add(wire, n);
+}
+
+static const struct reply *last_reply(void)
+{
+    assert_true(reply_count > 0);
+    return &replies[reply_count - 1];
+}
+
+/* HELLO, answered: the client's nonce. */
+static void hello(struct client *c)
+{
+    struct mf_ctl_hello_reply h;
+    unsigned before = reply_count;
+
+    c->seq = 1;
+    send_frame(MF_CTL_HELLO, 1, NULL, 0, NULL);
+    run_server();
+    assert_int_equal(reply_count, before + 1);
+    assert_int_equal(last_reply()->hdr.type, MF_CTL_HELLO | MF_CTL_REPLY);
+    assert_false(last_reply()->has_mac);
+    memcpy(&h, last_reply()->payload, sizeof(h));
+    memcpy(c->nonce, h.nonce, sizeof(c->nonce));
+}
+
+/* One request of c (MAC'd when the server is keyed) and its one reply. */
+static const struct reply *call(struct client *c, uint8_t type, const void *data, uint32_t len)
+{
+    unsigned before = reply_count;
+
+    c->seq++;
+    send_frame(type, c->seq, data, len, cfg.key_len ? c->nonce : NULL);
+    run_server();
+    assert_int_equal(reply_count, before + 1);
+    assert_int_equal(last_reply()->hdr.seq, c->seq);
+    return last_reply();
+}
+
+static int verifies_under(const struct reply *r, const struct client *c)
+{
+    struct ctl_frame f = { .hdr = r->hdr, .payload = r->payload, .has_mac = r->has_mac };
+
+    memcpy(f.mac, r->mac, sizeof(f.mac));
+    return ctl_frame_verify(&f, test_key, sizeof(test_key), c->nonce) == 0;
+}
+
+/* ---- item 15: the table ------------------------------------------------ */
+
+static void test_every_type_has_a_handler(void **state)
+{
+    (void)state;
+    for (uint32_t t = 1; t < MF_CTL_TYPE_COUNT; t++)
+        assert_ptr_not_equal(request_lookup(t), &request_bad);
+    assert_ptr_equal(request_lookup(0), &request_bad);
+    assert_ptr_equal(request_lookup(MF_CTL_TYPE_COUNT), &request_bad);
+    assert_ptr_equal(request_lookup(255), &request_bad);
+    assert_ptr_equal(request_lookup(UINT32_MAX), &request_bad);
+}
+
+/* A table with a hole (a type named in control.h, no handler yet). */
+static void test_empty_slot_gets_bad_request(void **state)
+{
+    static const struct request_entry holey[4] = {
+        [1] = { do_hello, 0 },
+        [3] = { do_stats, sizeof(struct mf_ctl_guest_ref) },
+    };
+    int32_t status = 0;
+    char why[MF_CTL_MESSAGE_MAX] = "";
+    const struct request_entry *e;
+
+    (void)state;
+    assert_ptr_equal(request_lookup_in(holey, 4, 1), &holey[1]);
+    assert_ptr_equal(request_lookup_in(holey, 4, 3), &holey[3]);
+    e = request_lookup_in(holey, 4, 2);
+    assert_ptr_equal(e, &request_bad);
+    assert_ptr_equal(request_lookup_in(holey, 4, 4), &request_bad);
+    request_type = 2;
+    assert_int_equal(e->fn(NULL, 0, &status, why, sizeof(why)), 0);
+    assert_int_equal(status, -MF_ENOSYS);
+    assert_non_null(strstr(why, "request type 2 is not served"));
+}
+
+/* ---- item 6: sessions --------------------------------------------------- */
+
+static void test_foreign_hello_keeps_session(void **state)
+{
+    struct client a, b;
+    struct mf_ctl_guest_ref ref = { .id = 0 };
+    const struct reply *r;
+
+    (void)state;
+    server_new(1);
+    hello(&a);
+    r = call(&a, MF_CTL_STATS, &ref, sizeof(ref));
+    assert_int_equal(r->status, 0);
+    assert_true(verifies_under(r, &a));
+    /* Someone else says HELLO: a's session goes on. */
+    hello(&b);
+    assert_memory_not_equal(a.nonce, b.nonce, sizeof(a.nonce));
+    r = call(&a, MF_CTL_STATS, &ref, sizeof(ref));
+    assert_int_equal(r->status, 0);
+    assert_true(verifies_under(r, &a));
+    /* Three more HELLOs nobody follows up, and a replay of a's HELLO. */
+    for (int i = 0; i < 3; i++) {
+        struct client junk;
+        hello(&junk);
+    }
+    r = call(&a, MF_CTL_STATS, &ref, sizeof(ref));
+    assert_int_equal(r->status, 0);
+    assert_true(verifies_under(r, &a));
+    /* b authenticates (its nonce was among the last four): the session is
+     * b's now, and a's requests are refused, unsigned. */
+    r = call(&b, MF_CTL_STATS, &ref, sizeof(ref));
+    assert_int_equal(r->status, 0);
+    assert_true(verifies_under(r, &b));
+    r = call(&a, MF_CTL_STATS, &ref, sizeof(ref));
+    assert_int_equal(r->status, -MF_EPERM);
+    assert_false(r->has_mac);
+    /* b's seq must keep growing: an older one, then the same again. */
+    b.seq -= 2;
+    r = call(&b, MF_CTL_STATS, &ref, sizeof(ref));
+    assert_int_equal(r->status, -MF_EPERM);
+    assert_false(r->has_mac);
+    r = call(&b, MF_CTL_STATS, &ref, sizeof(ref));
+    assert_int_equal(r->status, -MF_EPERM);
+    r = call(&b, MF_CTL_STATS, &ref, sizeof(ref));
+    assert_int_equal(r->status, 0);
+}
+
+/* A pending session's first request must come after its HELLO (seq). */
+static void test_pending_session_needs_larger_seq(void **state)
+{
+    struct client c;
+    struct mf_ctl_guest_ref ref = { .id = 0 };
+    const struct reply *r;
+
+    (void)state;
+    server_new(1);
+    hello(&c);
+    c.seq = 0;                          /* next request gets seq 1: not after HELLO's */
+    r = call(&c, MF_CTL_STATS, &ref, sizeof(ref));
+    assert_int_equal(r->status, -MF_EPERM);
+    assert_false(r->has_mac);
+    r = call(&c, MF_CTL_STATS, &ref, sizeof(ref));
+    assert_int_equal(r->status, 0);
+    assert_true(verifies_under(r, &c));
+}
+
+/* Without a key a HELLO opens the session at once, and seq must grow. */
+static void test_unkeyed_session(void **state)
+{
+    struct client c;
+    struct mf_ctl_guest_ref ref = { .id = 0 };
+    const struct reply *r;
+
+    (void)state;
+    server_new(0);
+    hello(&c);
+    r = call(&c, MF_CTL_STATS, &ref, sizeof(ref));
+    assert_int_equal(r->status, 0);
+    assert_false(r->has_mac);
+    c.seq--;
+    r = call(&c, MF_CTL_STATS, &ref, sizeof(ref));
+    assert_int_equal(r->status, -MF_EINVAL);
+}
+
+/* ---- item 6: the flood ------------------------------------------------- */
+
+/* Feeds len bytes at 115200 baud (about 11.5 bytes a millisecond),
+ * polling every millisecond as the run loop does when it idles. */
+static void feed_at_line_rate(const uint8_t *data, size_t len)
+{
+    for (size_t off = 0; off < len; off += 12) {
+        rx_add(data + off, len - off < 12 ? len - off : 12);
+        now_tsc += HZ / 1000;
+        control_poll();
+    }
+}
+
+static void test_flood_is_rate_limited(void **state)
+{
+    static uint8_t junk[8000];
+    struct client a;
+    struct mf_ctl_guest_ref ref = { .id = 0 };
+    uint64_t start;
+    unsigned refusals = 0, hellos = 0, for_a = 0, lines_before;
+    const struct reply *r;
+
+    (void)state;
+    server_new(1);
+    hello(&a);
+    r = call(&a, MF_CTL_STATS, &ref, sizeof(ref));
+    assert_int_equal(r->status, 0);
+    mac_check = &a;
+    /* 2000 magics, each the start of a bad frame: 2000 refusals before. */
+    for (size_t i = 0; i < sizeof(junk); i += 4)
+        memcpy(junk + i, "MCTL", 4);
+    start = now_tsc;
+    lines_before = log_lines;
+    summaries = 0;
+    unsigned before = reply_count;
+    feed_at_line_rate(junk, sizeof(junk) / 2);
+    /* In the middle: foreign HELLOs, requests with no MAC and wrong MACs,
+     * and one of a's own. */
+    for (int i = 0; i < 50; i++) {
+        uint8_t wrong[MF_CTL_NONCE_BYTES] = { (uint8_t)i };
+        send_frame(MF_CTL_HELLO, 1, NULL, 0, NULL);
+        send_frame(MF_CTL_STOP, 7, &(struct mf_ctl_guest_ref){ .id = 5 }, 8, NULL);
+        send_frame(MF_CTL_STOP, 8, &(struct mf_ctl_guest_ref){ .id = 5 }, 8, wrong);
+    }
+    a.seq++;
+    send_frame(MF_CTL_STATS, a.seq, &ref, sizeof(ref), a.nonce);
+    feed_at_line_rate(junk + sizeof(junk) / 2, sizeof(junk) / 2);
+    run_server();
+    uint64_t seconds = (now_tsc - start) / HZ + 1;
+    for (unsigned i = before; i < reply_count; i++) {
+        const struct reply *x = &replies[i];
+        if (x->hdr.type == (MF_CTL_HELLO | MF_CTL_REPLY)) {
+            hellos++;
+        } else if (x->hdr.seq == a.seq && x->hdr.type == (MF_CTL_STATS | MF_CTL_REPLY) &&
+                   x->mac_ok_a) {
+            for_a++;
+            assert_int_equal(x->status, 0);
+        } else {
+            refusals++;
+            assert_true(x->status < 0);
+            assert_false(x->has_mac);           /* never signed: they are nobody's */
+        }
+    }
+    assert_int_equal(for_a, 1);                 /* a's request: answered, exactly */
+    assert_int_equal(stops, 0);                 /* no unauthenticated STOP acted */
+    assert_true(refusals <= UNAUTH_BURST + UNAUTH_PER_SECOND * seconds);
+    assert_true(hellos <= HELLO_BURST + HELLO_PER_SECOND * seconds);
+    /* The last five magics never get a whole header: they wait for the
+     * truncation timeout, below. */
+    assert_int_equal(errors, 2000 - 5 + 100);
+    assert_int_equal(control_unanswered() + refusals + hellos, errors + 50);
+    /* One summary line a second at most, not one per refusal. */
+    assert_true(log_lines - lines_before <= 2 * seconds + 2);
+    assert_int_equal(blocking_writes, 0);
+    /* After it (and the last magic's truncation timeout): a's session
+     * still works; the summary is in the log. */
+    now_tsc += 2 * HZ;
+    control_poll();
+    assert_true(summaries > 0);
+    run_server();
+    r = call(&a, MF_CTL_STATS, &ref, sizeof(ref));
+    assert_int_equal(r->status, 0);
+    assert_true(r->mac_ok_a);
+}
+
+/* A refusal of a frame that was not admitted waits for the line: it is
+ * dropped when more than UNAUTH_TX_BYTES are still to be sent. */
+static void test_unadmitted_reply_needs_idle_line(void **state)
+{
+    uint8_t frame[CTL_FRAME_MAX];
+    size_t n;
+
+    (void)state;
+    server_new(1);
+    n = reply_encode(MF_CTL_LIST, 1, payload, 1000, 0);
+    tx_queue(reply_buf, n);             /* 1000 bytes waiting */
+    assert_true(tx_written - tx_sent > UNAUTH_TX_BYTES);
+    n = ctl_frame_encode(frame, sizeof(frame), MF_CTL_STATS, 9, &(struct mf_ctl_guest_ref){ 0 },
+                         8, NULL, 0, NULL);
+    rx_add(frame, n);
+    control_poll();
+    assert_int_equal(control_unanswered(), 1);
+    run_server();
+    assert_int_equal(reply_count, 1);   /* the LIST reply only */
+}
+
+/* ---- item 9 through the wire ------------------------------------------- */
+
+static void test_refused_begin_keeps_upload(void **state)
+{
+    struct client c;
+    struct mf_ctl_upload_begin begin = { .name = "keep.elf", .size = 100 };
+    struct mf_ctl_upload_begin bad = { .name = "bad name", .size = 100 };
+    struct mf_ctl_upload_begin zero = { .name = "zero.elf", .size = 0 };
+    uint8_t chunk[8 + 50];
+    const struct reply *r;
+
+    (void)state;
+    server_new(0);
+    hello(&c);
+    memset(chunk, 0, sizeof(chunk));
+    assert_int_equal(call(&c, MF_CTL_UPLOAD_BEGIN, &begin, sizeof(begin))->status, 0);
+    assert_int_equal(call(&c, MF_CTL_UPLOAD_CHUNK, chunk, sizeof(chunk))->status, 0);
+    assert_int_equal(call(&c, MF_CTL_UPLOAD_BEGIN, &bad, sizeof(bad))->status, -MF_EINVAL);
+    assert_int_equal(call(&c, MF_CTL_UPLOAD_BEGIN, &zero, sizeof(zero))->status, -MF_ERANGE);
+    /* An END too early is refused and changes nothing either. */
+    r = call(&c, MF_CTL_UPLOAD_END, &(struct mf_ctl_upload_end){ 0 }, 8);
+    assert_int_equal(r->status, -MF_EINVAL);
+    uint64_t offset = 50;
+    memcpy(chunk, &offset, 8);
+    assert_int_equal(call(&c, MF_CTL_UPLOAD_CHUNK, chunk, sizeof(chunk))->status, 0);
+    assert_int_equal(store.upload.received, 100);
+    assert_string_equal(store.upload.name, "keep.elf");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_type_has_a_handler),
+        cmocka_unit_test(test_empty_slot_gets_bad_request),
+        cmocka_unit_test(test_foreign_hello_keeps_session),
+        cmocka_unit_test(test_pending_session_needs_larger_seq),
+        cmocka_unit_test(test_unkeyed_session),
+        cmocka_unit_test(test_flood_is_rate_limited),
+        cmocka_unit_test(test_unadmitted_reply_needs_idle_line),
+        cmocka_unit_test(test_refused_begin_keeps_upload),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
