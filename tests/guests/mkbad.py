@@ -10,6 +10,9 @@ Each image is GOOD.elf (a valid Mayfly guest) with exactly one defect:
   bad-far.elf        the first PT_LOAD (and the entry point with it) moved
                      to 0x7f000000, outside any small partition
   bad-overlap.elf    the second PT_LOAD moved onto the first
+  bad-long.elf       like bad-far.elf at 0x7ffffffff0000000: its reason is
+                     one of the longest the loader gives (16-digit addresses),
+                     to check that no caller cuts it
   bad-truncated.elf  only the first 200 bytes
 Python 3 standard library only.
 """
@@ -21,6 +24,7 @@ PT_NULL, PT_LOAD, PT_NOTE = 0, 1, 4
 NOTE_NAME = b"Mayfly\0"
 NOTE_TYPE_ABI = 0x4D460001
 FAR_ADDR = 0x7F000000
+LONG_ADDR = 0x7FFFFFFFF0000000
 
 EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
 PHDR = struct.Struct("<IIQQQQQQ")
@@ -90,14 +94,22 @@ def bad_version(elf):
     struct.pack_into("<I", elf.data, mayfly_desc_offset(elf), 99)
 
 
-def bad_far(elf):
+def move_first_load(elf, addr):
     first = elf.find(PT_LOAD)[0]
     ph = elf.phdr(first)
     vaddr, memsz = ph[3], ph[6]
     if vaddr <= elf.entry < vaddr + memsz:
-        elf.set_entry(elf.entry - vaddr + FAR_ADDR)
-    ph[3] = ph[4] = FAR_ADDR
+        elf.set_entry(elf.entry - vaddr + addr)
+    ph[3] = ph[4] = addr
     elf.set_phdr(first, ph)
+
+
+def bad_far(elf):
+    move_first_load(elf, FAR_ADDR)
+
+
+def bad_long(elf):
+    move_first_load(elf, LONG_ADDR)
 
 
 def bad_overlap(elf):
@@ -116,6 +128,7 @@ DEFECTS = {
     "bad-version.elf": bad_version,
     "bad-far.elf": bad_far,
     "bad-overlap.elf": bad_overlap,
+    "bad-long.elf": bad_long,
 }
 
 
