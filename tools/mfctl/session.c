@@ -336,6 +336,23 @@ static int protocol_error(struct session *s, const char *fmt, const char *detail
     return EXIT_CONNECT;
 }
 
+/*
+ * Whether s->reply answers the request just sent. Without a key: our seq,
+ * or type 0x80, the answer to a frame the hypervisor could not read (one
+ * request at a time: it was ours). With a key, only our seq and type:
+ * type 0x80 replies are never signed, so they may answer anyone's junk
+ * on the line (the hypervisor drops most such replies anyway). Anything
+ * else is a late reply to an earlier client's request.
+ */
+static int reply_is_ours(const struct session *s, unsigned type)
+{
+    if (s->reply.hdr.seq != s->seq && s->reply.hdr.type != MF_CTL_REPLY)
+        return 0;
+    if (s->key_len)
+        return s->reply.hdr.seq == s->seq && s->reply.hdr.type == (type | MF_CTL_REPLY);
+    return 1;
+}
+
 /* Waits for the reply to s->seq; reports timeouts and broken replies. */
 static int wait_reply(struct session *s, unsigned type, const char *what)
 {
@@ -358,10 +375,7 @@ static int wait_reply(struct session *s, unsigned type, const char *what)
             return protocol_error(s, "unreadable reply: %s", why);
         if (!(s->reply.hdr.type & MF_CTL_REPLY))
             return protocol_error(s, "%s", "a frame that is not a reply (type without 0x80)");
-        /* Ours: our seq, or type 0x80, the answer to a frame the hypervisor
-         * could not read (one request at a time: it was ours). Anything
-         * else is a late reply to an earlier client's request. */
-        if (s->reply.hdr.seq == s->seq || s->reply.hdr.type == MF_CTL_REPLY)
+        if (reply_is_ours(s, type))
             return session_reply_status(s, why, sizeof(why)) < 0
                    ? protocol_error(s, "%s", why) : 0;
     }
@@ -416,6 +430,16 @@ int session_hello(struct session *s, int require_key)
                   "'control ... key=HEX'): pass the same key with --key HEX or --key-file FILE");
         return EXIT_REFUSED;
     }
+    /* The HELLO reply cannot be authenticated (it brings the nonce), so
+     * anyone on the line can send one saying "no key needed": with a key,
+     * believing it would mean unsigned requests and unchecked replies. */
+    if (!s->auth && s->key_len && require_key) {
+        error_say("%s: a key was given but the HELLO reply from %s says no authentication is "
+                  "needed: not sending unauthenticated requests. A hypervisor with 'key=' on "
+                  "its control line always asks for it; if this one has no key, leave --key "
+                  "out", s->command, s->path);
+        return EXIT_REFUSED;
+    }
     return 0;
 }
 
@@ -439,16 +463,23 @@ int session_call(struct session *s, uint8_t type, const void *payload, uint32_t 
     s->seq++;
     if ((rc = request(s, type, payload, len)) != 0 || (rc = wait_reply(s, type, what)) != 0)
         return rc;
-    /* Where replies carry a MAC, it must be ours: a reply under another
-     * key says the key is wrong, not that the request went through. */
-    if (s->auth && s->key_len && s->reply.has_mac && !session_reply_mac_ok(s)) {
+    /* With a key every reply must carry our MAC: an unsigned refusal may
+     * be true (a wrong key gets one) but says nothing trustworthy, and an
+     * unsigned or foreign-keyed success is never believed. */
+    if (s->key_len && !session_reply_mac_ok(s)) {
+        const char *how = !s->reply.has_mac ? "carries no MAC"
+                          : "has a MAC that does not match the key given";
         if (s->status < 0) {
-            error_say("%s: %s (and the reply's MAC does not match the key given: is it the "
-                      "one in the hypervisor's mayfly.conf?)", what,
-                      s->message[0] ? s->message : status_name(s->status));
+            error_say("%s: %s (the reply %s: is the key the one in the hypervisor's "
+                      "mayfly.conf?)", what, s->message[0] ? s->message : status_name(s->status),
+                      how);
             return EXIT_REFUSED;
         }
-        return protocol_error(s, "%s", "a reply whose MAC does not match the key");
+        fflush(stdout);
+        fprintf(stderr, "mfctl: %s: protocol error: the reply to %s %s, so its success "
+                "cannot be believed: is something other than the hypervisor answering on %s?\n",
+                s->command, ctl_type_name(type), how, s->path);
+        return EXIT_CONNECT;
     }
     if (s->status < 0) {
         if (s->message[0])

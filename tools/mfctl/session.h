@@ -119,8 +119,10 @@ int session_connect(struct session *s, const char *command, const struct live_op
 /*
  * HELLO (seq 1): reads the nonce, whether a MAC is required and the rest
  * of the hypervisor's answer into s->hello. 0, EXIT_REFUSED, or
- * EXIT_CONNECT. require_key: fail (EXIT_REFUSED) when a MAC is required
- * and no key was given.
+ * EXIT_CONNECT. require_key (the live commands' rules): fail
+ * (EXIT_REFUSED) when a MAC is required and no key was given, and when a
+ * key was given but the reply says none is required (the HELLO reply is
+ * not authenticated: anyone could have sent it).
  */
 int session_hello(struct session *s, int require_key);
 /* The above for the live commands: key, connect, HELLO. */
@@ -144,7 +146,9 @@ int session_reply_status(struct session *s, char *why, size_t why_size);
  * when the hypervisor requires one), waits for the reply to that seq.
  * Returns 0 with the reply in s->reply (at least min_reply bytes),
  * EXIT_REFUSED after printing the hypervisor's message ("mfctl: WHAT:
- * MESSAGE"), or EXIT_CONNECT after printing what went wrong.
+ * MESSAGE"), or EXIT_CONNECT after printing what went wrong. With a key,
+ * a reply without our MAC is never a success: an unsigned refusal is
+ * EXIT_REFUSED, an unsigned success EXIT_CONNECT.
  */
 int session_call(struct session *s, uint8_t type, const void *payload, uint32_t len,
                  uint32_t min_reply, const char *what);
