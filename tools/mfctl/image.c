@@ -167,7 +167,7 @@ static int check_guests(struct image_job *job)
 {
     const struct config *cfg = &job->config;
     struct elf_image elf;
-    char why[192];
+    char why[ELF_REASON_MAX];
     int failed = 0;
 
     for (uint32_t i = 0; i < cfg->guest_count; i++) {
