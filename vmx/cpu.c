@@ -1,6 +1,7 @@
 /* GDT, TSS and IDT of the hypervisor. Every CPU exception in the
  * hypervisor is reported with vector, error code, RIP and CR2, then the
- * machine powers off: never a silent triple fault. */
+ * machine powers off: never a silent triple fault. An NMI is not an
+ * error: isr.S counts it (vmx/irq.c) and returns. */
 #include "../hv/arch.h"
 #include "../hv/console.h"
 #include "../hv/hv.h"

@@ -1,21 +1,51 @@
 /*
  * VM exits. The table routes each basic exit reason to one handler; any
- * reason without one ends the guest with its number. Nothing here skips
- * an instruction and resumes by default: only CPUID (emulated), VMCALL
- * (to the core), the preemption timer, and host NMIs and interrupts
- * resume the guest.
+ * reason without one ends the guest with its number and name. Nothing
+ * here skips an instruction and resumes by default: only CPUID
+ * (emulated), VMCALL (to the core), the preemption timer, and host NMIs
+ * and interrupts (handed to vmx/irq.c) resume the guest.
  */
 #include <stdarg.h>
 
 #include "../hv/arch.h"
 #include "../hv/fmt.h"
 #include "cpu.h"
+#include "cpuid.h"
 #include "exit.h"
+#include "irq.h"
 #include "vmcs.h"
 #include "vmx.h"
 #include "x86.h"
 
 typedef int (*exit_handler)(struct vcpu_arch *v, struct vm_exit *exit);
+
+/* Every basic exit reason by its SDM name (Vol. 3 Appendix C). */
+static const char *const exit_names[EXIT_REASON_COUNT] = {
+    "exception or NMI", "external interrupt", "triple fault", "INIT signal",
+    "start-up IPI", "I/O SMI", "other SMI", "interrupt window", "NMI window",
+    "task switch", "CPUID", "GETSEC", "HLT", "INVD", "INVLPG", "RDPMC", "RDTSC", "RSM",
+    "VMCALL", "VMCLEAR", "VMLAUNCH", "VMPTRLD", "VMPTRST", "VMREAD", "VMRESUME",
+    "VMWRITE", "VMXOFF", "VMXON", "control-register access", "MOV DR", "I/O instruction",
+    "RDMSR", "WRMSR", "VM-entry failure: invalid guest state",
+    "VM-entry failure: MSR loading", "reserved (35)", "MWAIT", "monitor trap flag",
+    "reserved (38)", "MONITOR", "PAUSE", "VM-entry failure: machine-check event",
+    "reserved (42)", "TPR below threshold", "APIC access", "virtualized EOI",
+    "access to GDTR or IDTR", "access to LDTR or TR", "EPT violation",
+    "EPT misconfiguration", "INVEPT", "RDTSCP", "VMX-preemption timer expired", "INVVPID",
+    "WBINVD or WBNOINVD", "XSETBV", "APIC write", "RDRAND", "INVPCID", "VMFUNC", "ENCLS",
+    "RDSEED", "page-modification log full", "XSAVES", "XRSTORS", "PCONFIG",
+    "SPP-related event", "UMWAIT", "TPAUSE", "LOADIWKEY", "ENCLV", "reserved (71)",
+    "ENQCMD PASID translation failure", "ENQCMDS PASID translation failure", "bus lock",
+    "instruction timeout", "SEAMCALL", "TDCALL", "RDMSRLIST", "WRMSRLIST",
+};
+_Static_assert(sizeof(exit_names) / sizeof(exit_names[0]) == EXIT_REASON_COUNT,
+               "one name per exit reason");
+
+static const char *exit_name(uint32_t reason)
+{
+    return reason < EXIT_REASON_COUNT && exit_names[reason] ? exit_names[reason]
+                                                            : "not in the SDM";
+}
 
 static int kill(struct vm_exit *exit, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -47,8 +77,10 @@ static int on_exception(struct vcpu_arch *v, struct vm_exit *exit)
     uint32_t vector = info & 0xff, type = (info >> 8) & 7;
     const char *name = cpu_exception_name(vector, "exception");
     (void)v;
-    if (type == 2)                      /* an NMI for the host: nothing to do */
+    if (type == INTR_TYPE_NMI) {        /* the host's NMI, not the guest's */
+        irq_nmi_from_guest();
         return 0;
+    }
     if (vector == 14)
         return kill(exit, "guest exception %s at rip 0x%llx (address 0x%llx, error 0x%llx)",
                     name, (unsigned long long)guest_rip(),
@@ -58,10 +90,16 @@ static int on_exception(struct vcpu_arch *v, struct vm_exit *exit)
                 (unsigned long long)guest_rip());
 }
 
-static int on_resume(struct vcpu_arch *v, struct vm_exit *exit)
+/* The exit acknowledged the interrupt ("acknowledge interrupt on exit"):
+ * the host ends it, then the guest resumes. */
+static int on_external_interrupt(struct vcpu_arch *v, struct vm_exit *exit)
 {
+    uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTERRUPTION_INFO);
+
     (void)v;
     (void)exit;
+    if (info & INTR_INFO_VALID)
+        irq_from_guest(INTR_INFO_VECTOR(info));
     return 0;
 }
 
@@ -71,25 +109,16 @@ static int on_triple_fault(struct vcpu_arch *v, struct vm_exit *exit)
     return kill(exit, "triple fault at rip 0x%llx", (unsigned long long)guest_rip());
 }
 
-/* CPUID is the one instruction we emulate: the host's answer with VMX,
- * XSAVE and OSXSAVE hidden and the hypervisor bit set. */
+/* CPUID is the one instruction we emulate: the host's answer through
+ * the guest policy (vmx/cpuid.c). */
 static int on_cpuid(struct vcpu_arch *v, struct vm_exit *exit)
 {
     uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx;
     struct cpuid_regs r = cpuid(leaf, sub);
+    uint32_t features = (vmx_setup.proc2 & PROC2_ENABLE_RDTSCP) ? CPUID_GUEST_RDTSCP : 0;
 
     (void)exit;
-    if (leaf == 1) {
-        r.ecx &= ~(CPUID_1_ECX_VMX | (1u << 26) | (1u << 27));
-        r.ecx |= 1u << 31;
-    } else if (leaf == 0x40000000) {
-        r.eax = 0x40000000;
-        r.ebx = 0x6679614d;             /* "Mayf" */
-        r.ecx = 0x0000796c;             /* "ly" */
-        r.edx = 0;
-    } else if (leaf == 0xd) {
-        r.eax = r.ebx = r.ecx = r.edx = 0;
-    }
+    cpuid_guest_view(leaf, sub, features, &r);
     v->regs.rax = r.eax;
     v->regs.rbx = r.ebx;
     v->regs.rcx = r.ecx;
@@ -126,6 +155,34 @@ static int on_cr_access(struct vcpu_arch *v, struct vm_exit *exit)
     (void)v;
     return kill(exit, "%s CR%llu denied at rip 0x%llx (control registers are the "
                 "hypervisor's)", access[(q >> 4) & 3], (unsigned long long)(q & 15),
+                (unsigned long long)guest_rip());
+}
+
+static int on_dr_access(struct vcpu_arch *v, struct vm_exit *exit)
+{
+    uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
+
+    (void)v;
+    return kill(exit, "MOV %s DR%llu denied at rip 0x%llx (debug registers are the "
+                "hypervisor's)", (q & 16) ? "from" : "to", (unsigned long long)(q & 7),
+                (unsigned long long)guest_rip());
+}
+
+/* Cache flushes reach every guest's cache lines: a noisy neighbour. */
+static int on_cache_flush(struct vcpu_arch *v, struct vm_exit *exit)
+{
+    uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON) & 0xffff;
+
+    (void)v;
+    return kill(exit, "%s denied at rip 0x%llx (it would flush caches every guest shares)",
+                reason == EXIT_REASON_INVD ? "INVD" : "WBINVD",
+                (unsigned long long)guest_rip());
+}
+
+static int on_xsetbv(struct vcpu_arch *v, struct vm_exit *exit)
+{
+    (void)v;
+    return kill(exit, "XSETBV denied at rip 0x%llx (XSAVE is not offered to guests)",
                 (unsigned long long)guest_rip());
 }
 
@@ -167,20 +224,26 @@ static int on_preemption_timer(struct vcpu_arch *v, struct vm_exit *exit)
 
 static int on_invalid_state(struct vcpu_arch *v, struct vm_exit *exit)
 {
+    uint64_t reason = vmread(VMCS_EXIT_REASON);
+
     (void)v;
-    return kill(exit, "VM entry failed: invalid guest state (exit reason 0x%llx, "
-                "qualification 0x%llx)", (unsigned long long)vmread(VMCS_EXIT_REASON),
+    return kill(exit, "%s (exit reason 0x%llx, qualification 0x%llx)",
+                exit_name((uint32_t)reason & 0xffff), (unsigned long long)reason,
                 (unsigned long long)vmread(VMCS_EXIT_QUALIFICATION));
 }
 
 static const exit_handler handlers[EXIT_REASON_COUNT] = {
     [EXIT_REASON_EXCEPTION_NMI] = on_exception,
-    [EXIT_REASON_EXTERNAL_INTERRUPT] = on_resume,
+    [EXIT_REASON_EXTERNAL_INTERRUPT] = on_external_interrupt,
     [EXIT_REASON_TRIPLE_FAULT] = on_triple_fault,
     [EXIT_REASON_CPUID] = on_cpuid,
     [EXIT_REASON_HLT] = on_hlt,
     [EXIT_REASON_VMCALL] = on_vmcall,
     [EXIT_REASON_CR_ACCESS] = on_cr_access,
+    [EXIT_REASON_DR_ACCESS] = on_dr_access,
+    [EXIT_REASON_INVD] = on_cache_flush,
+    [EXIT_REASON_WBINVD] = on_cache_flush,
+    [EXIT_REASON_XSETBV] = on_xsetbv,
     [EXIT_REASON_IO] = on_io,
     [EXIT_REASON_RDMSR] = on_msr,
     [EXIT_REASON_WRMSR] = on_msr,
@@ -196,8 +259,8 @@ int exit_dispatch(struct vcpu_arch *v, struct vm_exit *exit)
 
     if (reason < EXIT_REASON_COUNT && handlers[reason])
         return handlers[reason](v, exit);
-    return kill(exit, "unexpected VM exit %u at rip 0x%llx (qualification 0x%llx)", reason,
-                (unsigned long long)guest_rip(),
+    return kill(exit, "unexpected VM exit %u (%s) at rip 0x%llx (qualification 0x%llx)",
+                reason, exit_name(reason), (unsigned long long)guest_rip(),
                 (unsigned long long)vmread(VMCS_EXIT_QUALIFICATION));
 }
 

@@ -1,7 +1,8 @@
 /* Exception entry stubs, ISR_STUB_SIZE bytes apart so C finds stub n at
  * isr_stubs + n * ISR_STUB_SIZE without a relocated address table. The
  * interrupt handler calls through lapic_eoi_hook (a function pointer in
- * C, set once the local APIC is in use). */
+ * C, set once the local APIC is in use). Every exception but the NMI
+ * ends in cpu_exception (a panic); the NMI handler returns. */
 #include "cpu.h"
 
     .text
@@ -17,7 +18,11 @@ isr_stubs:
     pushq $0
     .endif
     pushq $vector
+    .if vector == 2
+    jmp isr_nmi
+    .else
     jmp isr_common
+    .endif
     vector = vector + 1
     .endr
 
@@ -49,6 +54,32 @@ isr_irq:
     popq %rdx
     popq %rcx
 1:  popq %rax
+    iretq
+
+/* NMIs (vector 2, on the IST stack): a host NMI, or one that exited a
+ * guest and was raised again with INT 2. Counted, then the frame and
+ * its vector and error code are dropped; IRET ends NMI blocking. */
+isr_nmi:
+    pushq %rax
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    call irq_host_nmi               /* the IST stack is 16-byte aligned here */
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rax
+    addq $16, %rsp
     iretq
 
     .p2align 4

@@ -8,6 +8,7 @@
  * it never fires while a guest runs.
  */
 #include "../hv/arch.h"
+#include "lapic.h"
 #include "x86.h"
 
 #define PIT_HZ              1193182ULL
@@ -18,52 +19,19 @@
 #define PIC1_DATA           0x21
 #define PIC2_DATA           0xa1
 
-#define MSR_IA32_APIC_BASE      0x01b
 #define MSR_IA32_TSC_DEADLINE   0x6e0
-#define APIC_BASE_ENABLE        (1ULL << 11)
-#define APIC_BASE_X2APIC        (1ULL << 10)
-#define APIC_EOI                0x0b0
-#define APIC_SVR                0x0f0
-#define APIC_LVT_TIMER          0x320
-#define APIC_SVR_ENABLE         (1u << 8)
 #define APIC_TIMER_TSC_DEADLINE (2u << 17)
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
-#define TIMER_VECTOR            0x40
-#define SPURIOUS_VECTOR         0xff
 
 static uint64_t tsc_hz;
-static volatile uint32_t *lapic;        /* xAPIC registers, NULL in x2APIC mode */
 static int deadline_timer;
 
-/* Called from isr.S for every device interrupt. */
-void (*lapic_eoi_hook)(void);
-
-static void lapic_write(uint32_t reg, uint32_t value)
+static void deadline_timer_init(void)
 {
-    if (lapic)
-        lapic[reg / 4] = value;
-    else
-        wrmsr(0x800 + reg / 16, value);
-}
-
-static void lapic_eoi(void)
-{
-    lapic_write(APIC_EOI, 0);
-}
-
-static void lapic_init(void)
-{
-    uint64_t base;
-
     if (!(cpuid(1, 0).ecx & CPUID_1_ECX_TSC_DEADLINE))
         return;
-    base = rdmsr(MSR_IA32_APIC_BASE);
-    if (!(base & APIC_BASE_ENABLE))
-        wrmsr(MSR_IA32_APIC_BASE, base |= APIC_BASE_ENABLE);
-    lapic = (base & APIC_BASE_X2APIC) ? 0 : (volatile uint32_t *)(uintptr_t)(base & ~0xfffULL);
-    lapic_write(APIC_SVR, APIC_SVR_ENABLE | SPURIOUS_VECTOR);
-    lapic_write(APIC_LVT_TIMER, APIC_TIMER_TSC_DEADLINE | TIMER_VECTOR);
-    lapic_eoi_hook = lapic_eoi;
+    lapic_enable();
+    lapic_write(APIC_LVT_TIMER, APIC_TIMER_TSC_DEADLINE | LAPIC_TIMER_VECTOR);
     deadline_timer = 1;
 }
 
@@ -92,7 +60,7 @@ uint64_t time_arch_tsc_hz(void)
         tsc_hz = calibrate();
         if (!tsc_hz)
             tsc_hz = 1000000000ULL;     /* no PIT: assume 1 GHz rather than divide by 0 */
-        lapic_init();
+        deadline_timer_init();
     }
     return tsc_hz;
 }

@@ -13,6 +13,7 @@
 #include "ept.h"
 #include "paging.h"
 #include "exit.h"
+#include "irq.h"
 #include "vcpu.h"
 #include "vmcs.h"
 #include "vmx.h"
@@ -25,7 +26,8 @@
 #define AR_UNUSABLE     0x10000
 
 static struct vcpu_arch *current_vmcs_owner;
-static struct vcpu_arch *fpu_owner;
+/* The vCPU whose x87/SSE, CR2 and KERNEL_GS_BASE are in the CPU now. */
+static struct vcpu_arch *state_owner;
 
 static int vmptrld(uint64_t vmcs)
 {
@@ -250,7 +252,10 @@ static void flush_vpid(const struct vcpu_arch *v)
         __asm__ volatile("invvpid %0, %1" ::"m"(desc), "r"(type) : "cc", "memory");
 }
 
-static void reset_fpu(struct vcpu_arch *v)
+/* A new tenant starts with the x87/SSE state of a CPU after FNINIT and
+ * reset MXCSR, and CR2 and KERNEL_GS_BASE zero. Dropping the ownership
+ * makes the next run load these values even when this vCPU ran last. */
+static void reset_cpu_state(struct vcpu_arch *v)
 {
     uint16_t fcw = 0x037f;
     uint32_t mxcsr = 0x1f80;
@@ -258,8 +263,10 @@ static void reset_fpu(struct vcpu_arch *v)
     memset(v->fxsave, 0, sizeof(v->fxsave));
     memcpy(&v->fxsave[0], &fcw, sizeof(fcw));
     memcpy(&v->fxsave[24], &mxcsr, sizeof(mxcsr));
-    if (fpu_owner == v)
-        fpu_owner = NULL;
+    v->cr2 = 0;
+    v->kernel_gs_base = 0;
+    if (state_owner == v)
+        state_owner = NULL;
 }
 
 int vcpu_arch_reset(struct vcpu_arch *v, uint8_t *mem, uint64_t size, uint64_t entry,
@@ -273,21 +280,29 @@ int vcpu_arch_reset(struct vcpu_arch *v, uint8_t *mem, uint64_t size, uint64_t e
     write_guest_state(cr3, size, entry);
     memset(&v->regs, 0, sizeof(v->regs));
     v->regs.rdi = arg;
-    reset_fpu(v);
+    reset_cpu_state(v);
     flush_vpid(v);
     return 0;
 }
 
-/* The x87/SSE registers belong to whichever guest ran last; the host never
- * uses them, so they are switched only when another guest runs. */
-static void switch_fpu(struct vcpu_arch *v)
+/* The guest-visible registers that VM entry and exit do not switch
+ * belong to whichever guest ran last: x87/SSE (FXSAVE), CR2 (a guest may
+ * write it; VT-x never loads it) and KERNEL_GS_BASE (a guest reaches it
+ * with SWAPGS after writing its GS base). The host uses none of them, so
+ * they are switched only when another vCPU runs. */
+static void switch_cpu_state(struct vcpu_arch *v)
 {
-    if (fpu_owner == v)
+    if (state_owner == v)
         return;
-    if (fpu_owner)
-        __asm__ volatile("fxsave64 %0" : "=m"(fpu_owner->fxsave));
+    if (state_owner) {
+        __asm__ volatile("fxsave64 %0" : "=m"(state_owner->fxsave));
+        state_owner->cr2 = read_cr2();
+        state_owner->kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
+    }
     __asm__ volatile("fxrstor64 %0" ::"m"(v->fxsave));
-    fpu_owner = v;
+    write_cr2(v->cr2);
+    wrmsr(MSR_IA32_KERNEL_GS_BASE, v->kernel_gs_base);
+    state_owner = v;
 }
 
 void vcpu_arch_run(struct vcpu_arch *v, uint64_t quantum, struct vm_exit *exit)
@@ -295,12 +310,13 @@ void vcpu_arch_run(struct vcpu_arch *v, uint64_t quantum, struct vm_exit *exit)
     uint64_t ticks = quantum >> vmx_setup.preemption_shift;
 
     make_current(v);
-    switch_fpu(v);
+    switch_cpu_state(v);
     /* quantum 0 continues the current one: the exit saved the timer. */
     if (quantum)
         vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks ? (ticks > 0xffffffffULL ? 0xffffffffULL
                                                                              : ticks) : 1);
     for (;;) {
+        irq_selftest_before_entry();
         if (vmx_enter(&v->regs, v->launched)) {
             exit_entry_failed(v, exit);
             return;

@@ -1,5 +1,6 @@
 /* The VT-x vCPU: saved guest registers (offsets used by vmentry.S), the
- * VMCS and EPT of its partition, and its x87/SSE state. */
+ * VMCS and EPT of its partition, and the guest-visible state the VMCS
+ * does not switch (x87/SSE, CR2, KERNEL_GS_BASE). */
 #ifndef VMX_VCPU_H
 #define VMX_VCPU_H
 
@@ -34,6 +35,10 @@ struct vcpu_arch {
     uint64_t eptp;                  /* EPT pointer: root, walk length, memory type */
     uint16_t vpid;                  /* 0 when VPIDs are not in use */
     uint8_t launched;
+    /* Loaded into the CPU only while this vCPU owns it (vcpu.c,
+     * switch_cpu_state); zeroed for every new tenant. */
+    uint64_t cr2;
+    uint64_t kernel_gs_base;
     uint8_t fxsave[512] __attribute__((aligned(16)));
 };
 

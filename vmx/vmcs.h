@@ -125,7 +125,8 @@
 #define VMCS_HOST_RSP                   0x6c14
 #define VMCS_HOST_RIP                   0x6c16
 
-/* Basic exit reasons. */
+/* Basic exit reasons (the low 16 bits of VMCS_EXIT_REASON); exit.c has
+ * a name for every one of them. */
 #define EXIT_REASON_EXCEPTION_NMI       0
 #define EXIT_REASON_EXTERNAL_INTERRUPT  1
 #define EXIT_REASON_TRIPLE_FAULT        2
@@ -170,7 +171,13 @@
 #define EXIT_REASON_INVVPID             53
 #define EXIT_REASON_WBINVD              54
 #define EXIT_REASON_XSETBV              55
-#define EXIT_REASON_COUNT               70
+#define EXIT_REASON_COUNT               80      /* 0..79: SDM Vol. 3 Appendix C */
+
+/* VM-exit interruption information (external interrupts, exceptions, NMIs). */
+#define INTR_INFO_VALID                 (1U << 31)
+#define INTR_INFO_VECTOR(info)          ((info) & 0xff)
+#define INTR_INFO_TYPE(info)            (((info) >> 8) & 7)
+#define INTR_TYPE_NMI                   2
 
 static inline void vmwrite(uint64_t field, uint64_t value)
 {

@@ -2,6 +2,7 @@
 #ifndef VMX_VMX_H
 #define VMX_VMX_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define CPUID_1_ECX_VMX             (1U << 5)
@@ -34,6 +35,7 @@
 #define PROC2_DESCRIPTOR_EXITING    (1U << 2)
 #define PROC2_ENABLE_RDTSCP         (1U << 3)
 #define PROC2_ENABLE_VPID           (1U << 5)
+#define PROC2_WBINVD_EXITING        (1U << 6)
 #define PROC2_UNRESTRICTED_GUEST    (1U << 7)
 #define PROC2_ENABLE_INVPCID        (1U << 12)
 #define PROC2_ENABLE_XSAVES         (1U << 20)
@@ -93,5 +95,13 @@ static inline uint32_t vmx_adjust_controls(uint64_t cap, uint32_t want)
 {
     return (want | (uint32_t)cap) & (uint32_t)(cap >> 32);
 }
+
+/* Checks that the CPU offers every VMX feature Mayfly relies on (EPT,
+ * 64-bit host and guest, bitmaps, and the controls that bound a guest's
+ * time: preemption timer, saving its value, EFER load and save), each as
+ * it comes out of vmx_adjust_controls. Returns HV_OK, or the fatal
+ * hv_status with a line naming the missing feature in buf. Pure: it reads
+ * only *c (vmx/vmx_required.c, unit-tested on the host). */
+int vmx_check_required(const struct vmx_caps *c, char *buf, size_t size);
 
 #endif

@@ -47,24 +47,6 @@ static void read_caps(struct vmx_caps *c)
     }
 }
 
-static int check_required(const struct vmx_caps *c, char *buf, size_t size)
-{
-    if (!vmx_allowed1(c->procbased2, PROC2_ENABLE_EPT))
-        return fmt_error(buf, size, HV_NO_EPT, "VT-x without EPT (extended page tables): Mayfly "
-                         "needs EPT to isolate guests; use a CPU from Nehalem (2008) on");
-    if (!(c->ept_vpid & EPT_CAP_WALK_4) || !(c->ept_vpid & EPT_CAP_WB))
-        return fmt_error(buf, size, HV_NO_EPT, "EPT lacks 4-level walks or write-back memory: "
-                         "Mayfly needs both; use a newer CPU");
-    if (!vmx_allowed1(c->exit, EXIT_HOST_ADDR_SPACE_SIZE) ||
-        !vmx_allowed1(c->entry, ENTRY_IA32E_MODE_GUEST))
-        return fmt_error(buf, size, HV_VTX_INCOMPLETE, "VT-x cannot run 64-bit hosts and guests "
-                         "on this CPU: Mayfly needs both");
-    if (!vmx_allowed1(c->procbased, PROC_USE_MSR_BITMAPS | PROC_USE_IO_BITMAPS))
-        return fmt_error(buf, size, HV_VTX_INCOMPLETE, "VT-x without MSR and I/O bitmaps: Mayfly "
-                         "needs them to deny guests the host's ports and MSRs");
-    return HV_OK;
-}
-
 static const char *yes_no(int v)
 {
     return v ? "yes" : "no";
@@ -82,7 +64,7 @@ int virt_arch_probe(char *buf, size_t size)
     if (status != HV_OK)
         return status;
     read_caps(&vmx_caps);
-    status = check_required(&vmx_caps, buf, size);
+    status = vmx_check_required(&vmx_caps, buf, size);
     if (status != HV_OK)
         return status;
     fmt_snprintf(buf, size, "VT-x: revision 0x%x, EPT yes (2M %s, 1G %s, A/D %s), VPID %s, "

@@ -46,13 +46,19 @@ void vmx_setup_controls(void)
                                   PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING);
     /* CR3 loads and stores stay in the guest: its page tables are its own. */
     s->proc &= ~(PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING) | (uint32_t)c->procbased;
-    s->proc2 = vmx_adjust_controls(c->procbased2, PROC2_ENABLE_EPT |
+    /* WBINVD exits where the CPU can make it (INVD always does). */
+    s->proc2 = vmx_adjust_controls(c->procbased2, PROC2_ENABLE_EPT | PROC2_WBINVD_EXITING |
                                    (s->use_vpid ? PROC2_ENABLE_VPID : 0) |
                                    (vmx_allowed1(c->procbased2, PROC2_ENABLE_RDTSCP)
                                         ? PROC2_ENABLE_RDTSCP : 0));
+    /* Acknowledging on exit hands a host interrupt's vector to vmx/irq.c
+     * instead of leaving it pending to exit the guest again and again.
+     * Debug controls: the guest's DR7 and DEBUGCTL come from its VMCS. */
     s->exit = vmx_adjust_controls(c->exit, EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
-                                  EXIT_LOAD_IA32_EFER | EXIT_SAVE_PREEMPTION_TIMER);
-    s->entry = vmx_adjust_controls(c->entry, ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_IA32_EFER);
+                                  EXIT_LOAD_IA32_EFER | EXIT_SAVE_PREEMPTION_TIMER |
+                                  EXIT_ACK_INTERRUPT_ON_EXIT | EXIT_SAVE_DEBUG_CONTROLS);
+    s->entry = vmx_adjust_controls(c->entry, ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_IA32_EFER |
+                                   ENTRY_LOAD_DEBUG_CONTROLS);
     s->preemption_shift = (uint32_t)(c->misc & 0x1f);
     s->msr_bitmap = filled_page();
     s->io_bitmap_a = filled_page();

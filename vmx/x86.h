@@ -40,6 +40,8 @@
 #define FEATURE_CONTROL_LOCK       (1ULL << 0)
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ULL << 2)
 
+#define RFLAGS_IF       (1ULL << 9)
+
 #define EFER_LME        (1ULL << 8)
 #define EFER_LMA        (1ULL << 10)
 #define EFER_NXE        (1ULL << 11)
@@ -122,6 +124,11 @@ static inline uint64_t read_cr4(void)
 static inline void write_cr0(uint64_t v)
 {
     __asm__ volatile("mov %0, %%cr0" ::"r"(v) : "memory");
+}
+
+static inline void write_cr2(uint64_t v)
+{
+    __asm__ volatile("mov %0, %%cr2" ::"r"(v) : "memory");
 }
 
 static inline void write_cr3(uint64_t v)

@@ -1,0 +1,31 @@
+/* The local APIC (xAPIC registers, or x2APIC MSRs where firmware left
+ * that mode on): enabled once by the timer code, then used for its EOIs,
+ * the idle timer and the self-interrupts of the irq self-test. */
+#ifndef VMX_LAPIC_H
+#define VMX_LAPIC_H
+
+#include <stdint.h>
+
+#define LAPIC_TIMER_VECTOR      0x40
+#define LAPIC_SELFTEST_VECTOR   0x41
+#define LAPIC_SPURIOUS_VECTOR   0xff
+
+#define APIC_EOI                0x0b0
+#define APIC_SVR                0x0f0
+#define APIC_LVT_TIMER          0x320
+
+/* Software-enables the local APIC with the spurious vector. */
+void lapic_enable(void);
+/* True once lapic_enable has run: before that nothing may touch it. */
+int lapic_ready(void);
+
+void lapic_write(uint32_t reg, uint32_t value);
+/* Ends the interrupt in service (not for the spurious vector). */
+void lapic_eoi(void);
+
+/* A fixed interrupt with vector to this CPU, and an NMI to this CPU; they
+ * stay pending while interrupts are off (or until the next VM entry). */
+void lapic_send_self(uint32_t vector);
+void lapic_send_self_nmi(void);
+
+#endif
