@@ -2,6 +2,7 @@
 # Source it; every function works inside a run directory of its own.
 #
 #   mk_iso ISO CONFIG [FILE...]        GRUB rescue ISO booting build/mayfly.elf
+#                                      (with MAYFLY_CMDLINE as its command line)
 #   bochs_run DIR ISO MODEL MEM_MB [INSNS] [SECONDS]
 #   mk_esp IMG CONFIG [FILE...]        FAT image laid out as an EFI system partition
 #   qemu_uefi_run DIR IMG [SECONDS]
@@ -27,7 +28,7 @@ mk_iso() {
         echo 'set timeout=0'
         echo 'set default=0'
         echo 'menuentry "mayfly" {'
-        echo '    multiboot2 /boot/mayfly.elf'
+        echo "    multiboot2 /boot/mayfly.elf${MAYFLY_CMDLINE:+ $MAYFLY_CMDLINE}"
         echo '    module2 /boot/mayfly.conf mayfly.conf'
         local f
         for f in "$@"; do

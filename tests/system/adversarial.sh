@@ -11,7 +11,7 @@ ADV=$SYSTEST_OUT/adversarial_boot
 # 0x200000-0x800000, big/0 and big/1 take 0x800000-0x2800000 and small/0
 # starts at 0x2800000. adversarial_boot checks these addresses so the
 # "host address" attacks below stay meaningful if the layout changes.
-ADV_CONF='partition small 2M x 24
+ADV_CONF='partition small 2M x 29
 partition big 16M x 2
 guest victim image=count.elf class=small count=2
 guest sleeper image=sleep.elf class=small args="20 3"
@@ -36,13 +36,18 @@ guest hcoutside image=evil.elf class=small args="hc-outside"
 guest hcwrap image=evil.elf class=small args="hc-wrap"
 guest instant image=evil.elf class=small args="exit 7"
 guest caps image=evil.elf class=small args="caps"
+guest cpuidpol image=evil.elf class=small args="cpuid-policy"
+guest wbinvd image=evil.elf class=small args="wbinvd"
+guest invd image=evil.elf class=small args="invd"
+guest movdr image=evil.elf class=small args="mov-dr"
+guest rdpmc image=evil.elf class=small args="rdpmc"
 poweroff when-idle'
 
 adversarial_boot() {
     boot_bochs tigerlake 512 "$ADV_CONF" "$G/count.elf" "$G/sleep.elf" "$G/evil.elf" &&
     expect_line '^mayfly: pool 200000-800000' &&
     expect_line '^mayfly: partition class big: 16 MiB x 2 at 800000-2800000' &&
-    expect_line '^mayfly: partition class small: 2 MiB x 24 at 2800000-' &&
+    expect_line '^mayfly: partition class small: 2 MiB x 29 at 2800000-' &&
     expect_no_line 'panic' &&
     expect_poweroff 1
 }
@@ -117,11 +122,27 @@ capability_misuse_gets_errors() {
     expect_guest caps.0 'exited with status 0$'
 }
 
+cpuid_offers_only_usable_features() {
+    expect_line '^\[cpuidpol\.0\] evil: cpuid-policy: ok$' &&
+    expect_guest cpuidpol.0 'exited with status 0$'
+}
+cache_flushes_denied() {
+    expect_guest wbinvd.0 'killed: WBINVD denied at rip 0x[0-9a-f]+ \(it would flush caches every guest shares\)' &&
+    expect_guest invd.0 'killed: INVD denied at rip 0x[0-9a-f]+ '
+}
+debug_registers_denied() {
+    expect_guest movdr.0 'killed: MOV to DR0 denied at rip 0x[0-9a-f]+ \(debug registers are the hypervisor.s\)'
+}
+unhandled_exit_is_named() {
+    expect_guest rdpmc.0 'killed: unexpected VM exit 15 \(RDPMC\) at rip 0x[0-9a-f]+ '
+}
+
 run_case adversarial_boot
 for check in victims_finish_correctly write_past_partition_end write_to_hypervisor_image_address \
     write_to_other_partition_address write_to_hypervisor_pool_address write_to_top_of_physical_space \
     wrmsr_outside_allowed_set fs_base_is_allowed port_io_denied cr4_writes_denied \
     hlt_with_interrupts_off_ends_guest exceptions_end_guest bad_hypercalls_get_errors instant_exit \
-    capability_misuse_gets_errors; do
+    capability_misuse_gets_errors cpuid_offers_only_usable_features cache_flushes_denied \
+    debug_registers_denied unhandled_exit_is_named; do
     run_check "$check" "$ADV"
 done

@@ -28,6 +28,22 @@ int evil_write(uint64_t gpa);
 int evil_secret(uint64_t unused);
 int evil_scan(uint64_t unused);
 
+/* arch.c: state that must not cross tenants. */
+struct evil_entry_regs {
+    uint64_t rbx, rsi, rbp, r9, r10, r11, r12, r13, r14, r15;
+};
+extern struct evil_entry_regs evil_entry_regs;
+int evil_archset(uint64_t ms);
+int evil_archcheck(uint64_t ms);
+
+/* cpu.c: CPUID policy and instructions that must end the guest by name. */
+int evil_cpuid_policy(uint64_t unused);
+int evil_wbinvd(uint64_t unused);
+int evil_invd(uint64_t unused);
+int evil_mov_dr(uint64_t unused);
+int evil_rdpmc(uint64_t unused);
+int evil_irq_victim(uint64_t rounds);
+
 /* Reports that an action which should have ended the guest did not. */
 int evil_survived(const char *mode);
 

@@ -10,7 +10,7 @@
 #define CR4_VMXE            (1ULL << 13)
 #define CR4_RESERVED_31     (1ULL << 31)
 
-enum evil_arg { ARG_NONE, ARG_HEX, ARG_DEC };
+enum evil_arg { ARG_NONE, ARG_HEX, ARG_DEC, ARG_OPT_DEC };
 
 struct evil_mode {
     const char *name;
@@ -273,6 +273,14 @@ static const struct evil_mode evil_modes[] = {
     { "caps",         ARG_NONE, mode_caps },
     { "spin",         ARG_NONE, mode_spin },
     { "exit",         ARG_DEC,  mode_exit },
+    { "archset",      ARG_OPT_DEC, evil_archset },
+    { "archcheck",    ARG_OPT_DEC, evil_archcheck },
+    { "cpuid-policy", ARG_NONE, evil_cpuid_policy },
+    { "wbinvd",       ARG_NONE, evil_wbinvd },
+    { "invd",         ARG_NONE, evil_invd },
+    { "mov-dr",       ARG_NONE, evil_mov_dr },
+    { "rdpmc",        ARG_NONE, evil_rdpmc },
+    { "irq-victim",   ARG_DEC,  evil_irq_victim },
 };
 
 static int usage(void)
@@ -283,7 +291,8 @@ static int usage(void)
     for (i = 0; i < sizeof(evil_modes) / sizeof(evil_modes[0]); i++)
         mf_printf(" %s%s", evil_modes[i].name,
                   evil_modes[i].arg == ARG_NONE ? "" :
-                  evil_modes[i].arg == ARG_HEX ? " <hex>" : " <n>");
+                  evil_modes[i].arg == ARG_HEX ? " <hex>" :
+                  evil_modes[i].arg == ARG_DEC ? " <n>" : " [n]");
     mf_puts("\n");
     return EVIL_USAGE;
 }
@@ -295,16 +304,32 @@ static int parse_arg(enum evil_arg kind, const char *s, uint64_t *out)
         return 0;
     if (kind == ARG_HEX)
         return mf_parse_hex(s, out);
+    if (kind == ARG_OPT_DEC && s == NULL)
+        return 0;
     return mf_parse_u64(s, out);
 }
 
 int main(const struct mf_boot_info *bi)
 {
-    const char *name = mf_arg(0);
+    const char *name;
     size_t i;
     uint64_t arg;
 
+    /* First, before any call: what archcheck reports as the registers a
+     * new tenant started with (as far as the runtime left them alone). */
+    __asm__ volatile("movq %%rbx, 0(%0)\n\t"
+                     "movq %%rsi, 8(%0)\n\t"
+                     "movq %%rbp, 16(%0)\n\t"
+                     "movq %%r9, 24(%0)\n\t"
+                     "movq %%r10, 32(%0)\n\t"
+                     "movq %%r11, 40(%0)\n\t"
+                     "movq %%r12, 48(%0)\n\t"
+                     "movq %%r13, 56(%0)\n\t"
+                     "movq %%r14, 64(%0)\n\t"
+                     "movq %%r15, 72(%0)"
+                     : : "a"(&evil_entry_regs) : "memory");
     (void)bi;
+    name = mf_arg(0);
     if (name == NULL)
         return usage();
     for (i = 0; i < sizeof(evil_modes) / sizeof(evil_modes[0]); i++) {
