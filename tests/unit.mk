@@ -30,6 +30,8 @@ SRC_netstack  := guests/lib/net/proto.c guests/lib/net/driver.c guests/lib/net/s
 SRC_sched     := hv/sched.c
 SRC_cap       := hv/cap.c
 SRC_ept       := vmx/ept.c hv/pagetable.c
+SRC_vmx_required := vmx/vmx_required.c hv/fmt.c
+SRC_cpuid     := vmx/cpuid.c
 SRC_virtq     := hv/virtq.c hv/fmt.c
 SRC_fdb       := hv/fdb.c
 SRC_vswitch   := hv/vswitch.c hv/virtq.c hv/fdb.c hv/fmt.c hv/str.c
@@ -41,7 +43,7 @@ SRC_logbuf    := hv/logbuf.c
 SRC_store     := hv/store.c hv/crc32.c hv/fmt.c hv/str.c
 SRC_control   := hv/ctl_session.c hv/ctl_frame.c hv/store.c hv/logbuf.c hv/elf.c hv/crc32.c hv/sha256.c hv/fmt.c hv/str.c
 
-UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf sched cap ept virtq fdb vswitch netstack crypto ctl_frame logbuf store control
+UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf sched cap ept virtq fdb vswitch netstack crypto ctl_frame logbuf store control vmx_required cpuid
 FUZZ_TARGETS := config mb2 memmap elf virtq frame ctl logbuf
 
 UNIT_BINS := $(patsubst %,$(UNIT_DIR)/test_%,$(UNIT_TESTS))
