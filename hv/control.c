@@ -549,25 +549,19 @@ static void handle(const struct ctl_frame *f)
     send_reply(type, f->hdr.seq, payload, out_len);
 }
 
-void control_poll(void)
+/* Feeds data[len] (and what the parser holds) until it wants more,
+ * handling every frame and refusing every bad one on the way. */
+static void feed(const uint8_t *data, size_t len)
 {
-    uint8_t buf[512];
-    size_t got, off = 0;
+    size_t off = 0;
 
-    if (!enabled)
-        return;
-    tx_pump();
-    got = control_arch_read(buf, sizeof(buf));
-    if (got)
-        last_byte_tsc = time_arch_tsc();
-    /* After a bad frame the parser may already hold the next good one:
-     * feed until it asks for more bytes. */
+    /* After a bad frame the parser may already hold the next good one. */
     for (;;) {
         struct ctl_frame f;
         uint32_t bad_seq = 0;
         size_t used = 0;
         char why[MF_CTL_MESSAGE_MAX];
-        int r = ctl_parser_feed(&parser, buf + off, got - off, &used, &f, &bad_seq, why,
+        int r = ctl_parser_feed(&parser, data + off, len - off, &used, &f, &bad_seq, why,
                                 sizeof(why));
         off += used;
         if (r == CTL_FRAME)
@@ -575,13 +569,32 @@ void control_poll(void)
         else if (r == CTL_BAD)
             refuse_unadmitted(0, bad_seq, -MF_EINVAL, why);
         else
-            break;
+            return;
     }
-    if (ctl_parser_pending(&parser) &&
-        time_arch_tsc() - last_byte_tsc > time_arch_tsc_hz() / 1000 * TRUNCATED_FRAME_MS) {
-        ctl_parser_reset(&parser);
+}
+
+void control_poll(void)
+{
+    uint8_t buf[512];
+    size_t got;
+
+    if (!enabled)
+        return;
+    tx_pump();
+    got = control_arch_read(buf, sizeof(buf));
+    if (got)
+        last_byte_tsc = time_arch_tsc();
+    feed(buf, got);
+    /* A frame that stopped arriving is given up, but not the bytes after
+     * its magic: they may hold a whole good frame (someone else's request
+     * behind a forged length), which must not be lost with it. */
+    while (ctl_parser_pending(&parser) &&
+           time_arch_tsc() - last_byte_tsc > time_arch_tsc_hz() / 1000 * TRUNCATED_FRAME_MS) {
+        static const uint8_t none[1];
+        ctl_parser_skip(&parser);
         refuse_unadmitted(0, 0, -MF_EINVAL, "truncated frame: it stopped arriving before its "
                           "length was reached; dropped");
+        feed(none, 0);
     }
     summarise();
     tx_pump();

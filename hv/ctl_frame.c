@@ -166,6 +166,18 @@ static void drop_front(struct ctl_parser *p, uint32_t n)
     p->have -= n;
 }
 
+void ctl_parser_skip(struct ctl_parser *p)
+{
+    if (p->state == DELIVERED) {
+        drop_front(p, p->need);     /* the frame already handed out */
+        p->state = HUNT;
+    }
+    if (p->have)
+        drop_front(p, 1);           /* the unfinished frame's magic */
+    p->state = HUNT;
+    p->need = 0;
+}
+
 /* Whether buf[at, have) is a prefix of the magic (or the whole magic). */
 static int magic_prefix_at(const struct ctl_parser *p, uint32_t at)
 {

@@ -83,6 +83,10 @@ int ctl_parser_feed(struct ctl_parser *p, const uint8_t *data, size_t len, size_
 uint32_t ctl_parser_pending(const struct ctl_parser *p);
 /* Drops the held bytes; keeps the mode and p->skipped. */
 void ctl_parser_reset(struct ctl_parser *p);
+/* Gives up the unfinished frame (a truncation timeout) but not the bytes
+ * after its magic: a good frame may hide in what a corrupted length made
+ * the parser take in. Feed again (even with no data) to hunt through them. */
+void ctl_parser_skip(struct ctl_parser *p);
 
 /* 0 when f carries a MAC equal (compared in constant time) to the HMAC of
  * nonce || header || payload under key; -1 otherwise, also when f has no

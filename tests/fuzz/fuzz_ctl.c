@@ -7,12 +7,13 @@
  * The stream is copied into a heap block of exactly its size (so ASan sees
  * any read past it) and fed to ctl_parser_feed() in pieces of 1 to 5000
  * bytes, calling again until CTL_NEED_MORE as the contract asks, with an
- * occasional ctl_parser_reset() as a caller's timeout would do. After every
- * call: used <= len, pending <= CTL_FRAME_MAX, NEED_MORE only with the
- * piece used up; a frame is well-formed, its payload lies in the parser's
- * buffer, its checksum recomputes; a MAC is checked with a fixed key and
- * nonce, and a frame that passes re-encodes to the same bytes. Seeds:
- * tests/fuzz/corpus/ctl/ (valid frames under this key and nonce).
+ * occasional ctl_parser_reset() or ctl_parser_skip() as a caller's timeout
+ * would do. After every call: used <= len, pending <= CTL_FRAME_MAX,
+ * NEED_MORE only with the piece used up; a frame is well-formed, its
+ * payload lies in the parser's buffer, its checksum recomputes; a MAC is
+ * checked with a fixed key and nonce, and a frame that passes re-encodes to
+ * the same bytes. Seeds: tests/fuzz/corpus/ctl/ (valid frames under this
+ * key and nonce).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -147,9 +148,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 check(why[0] != '\0' && memchr(why, '\0', sizeof(why)) != NULL);
             }
         }
-        if ((next_random(&rng) & 63) == 0) {
+        uint32_t pick = next_random(&rng) & 63;
+        if (pick == 0) {
             ctl_parser_reset(&parser);
             check(ctl_parser_pending(&parser) == 0);
+        } else if (pick == 1 && ctl_parser_pending(&parser)) {
+            /* A caller's timeout giving up only the unfinished frame. */
+            uint32_t before = ctl_parser_pending(&parser);
+            ctl_parser_skip(&parser);
+            check(ctl_parser_pending(&parser) < before);
         }
     }
     free(stream);

@@ -512,6 +512,37 @@ static void test_unadmitted_reply_needs_idle_line(void **state)
     assert_int_equal(reply_count, 1);   /* the LIST reply only */
 }
 
+/* Someone else's unfinished frame claiming 4000 bytes swallows a's
+ * request; once the unfinished one times out, a's request is still
+ * answered. */
+static void test_truncated_frame_does_not_eat_the_next(void **state)
+{
+    struct client a;
+    struct mf_ctl_guest_ref ref = { .id = 0 };
+    uint8_t forged[CTL_FRAME_MAX];
+    size_t n;
+
+    (void)state;
+    server_new(1);
+    hello(&a);
+    mac_check = &a;
+    n = ctl_frame_encode(forged, sizeof(forged), MF_CTL_LOGS, 50, &ref, 8, NULL, 0, NULL);
+    forged[12] = 4000 & 0xff;                   /* length 4000: never completes */
+    forged[13] = 4000 >> 8;
+    rx_add(forged, n);
+    a.seq++;
+    send_frame(MF_CTL_STATS, a.seq, &ref, sizeof(ref), a.nonce);
+    for (int i = 0; i < 20; i++) {
+        now_tsc += HZ / 10;
+        control_poll();
+    }
+    run_server();
+    int answered = 0;
+    for (unsigned i = 0; i < reply_count; i++)
+        answered += replies[i].hdr.seq == a.seq && replies[i].mac_ok_a && !replies[i].status;
+    assert_int_equal(answered, 1);
+}
+
 /* ---- item 9 through the wire ------------------------------------------- */
 
 static void test_refused_begin_keeps_upload(void **state)
@@ -551,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_unkeyed_session),
         cmocka_unit_test(test_flood_is_rate_limited),
         cmocka_unit_test(test_unadmitted_reply_needs_idle_line),
+        cmocka_unit_test(test_truncated_frame_does_not_eat_the_next),
         cmocka_unit_test(test_refused_begin_keeps_upload),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -433,6 +433,45 @@ static void test_truncated_frame(void **state)
     }
 }
 
+/* A forged length that never completes swallows the good frame behind
+ * it; the caller's timeout gives up the forged frame with
+ * ctl_parser_skip(), not the good one (ctl_parser_reset() would lose it). */
+static void test_skip_keeps_frame_behind_truncated_one(void **state)
+{
+    uint8_t payload[8] = "8 bytes";
+    size_t a, b;
+    (void)state;
+
+    a = encode(wire, MF_CTL_LOGS, 7, payload, 8, 0);
+    put32(wire + 12, 4000);                         /* claims 4000 bytes */
+    fix_checksum(wire);
+    b = encode(wire + a, MF_CTL_STOP, 8, payload, 8, 1);
+    struct result r = feed(wire, a + b);
+    assert_int_equal(r.rc, CTL_NEED_MORE);
+    assert_int_equal(ctl_parser_pending(&parser), a + b);
+    ctl_parser_skip(&parser);
+    r = feed(NULL, 0);
+    assert_frame(&r, MF_CTL_STOP, 8, payload, 8, 1);
+    r = feed(NULL, 0);
+    assert_int_equal(r.rc, CTL_NEED_MORE);
+    assert_int_equal(ctl_parser_pending(&parser), 0);
+
+    /* Skipped right after a frame was handed out: that frame stays handed
+     * out, the unfinished one behind it goes, the next parses. */
+    ctl_parser_init(&parser);
+    b = encode(wire, MF_CTL_STOP, 9, payload, 8, 0);
+    memcpy(wire + b, wire, 10);                     /* 10 bytes of a second one */
+    r = feed(wire, b + 10);
+    assert_frame(&r, MF_CTL_STOP, 9, payload, 8, 0);
+    ctl_parser_skip(&parser);
+    r = feed(NULL, 0);
+    assert_int_equal(r.rc, CTL_NEED_MORE);
+    assert_int_equal(ctl_parser_pending(&parser), 0);
+    b = encode(wire, MF_CTL_STOP, 10, payload, 8, 1);
+    r = feed(wire, b);
+    assert_frame(&r, MF_CTL_STOP, 10, payload, 8, 1);
+}
+
 static void test_auth_failures(void **state)
 {
     uint8_t payload[64], other_nonce[MF_CTL_NONCE_BYTES];
@@ -612,6 +651,7 @@ int main(void)
         cmocka_unit_test_setup(test_bad_headers, setup),
         cmocka_unit_test_setup(test_reply_parser_refuses_requests, setup),
         cmocka_unit_test_setup(test_truncated_frame, setup),
+        cmocka_unit_test_setup(test_skip_keeps_frame_behind_truncated_one, setup),
         cmocka_unit_test_setup(test_auth_failures, setup),
         cmocka_unit_test_setup(test_encode_refusals, setup),
         cmocka_unit_test_setup(test_random_stream, setup),
