@@ -26,8 +26,8 @@ GUEST_NET_OBJ := $(patsubst %,$(GUEST_BUILD)/lib/net/%.o,proto driver stack conf
 
 GUEST_SAMPLES := hello count sleep bench benchbig
 GUEST_NET_SAMPLES := udp-echo udp-ping flood
-GUEST_IMAGES  := $(patsubst %,$(GUEST_BUILD)/%.elf,$(GUEST_SAMPLES) $(GUEST_NET_SAMPLES) evil badring)
-GUEST_BAD     := $(patsubst %,$(GUEST_BUILD)/bad-%.elf,magic nonote version far overlap truncated)
+GUEST_IMAGES  := $(patsubst %,$(GUEST_BUILD)/%.elf,$(GUEST_SAMPLES) $(GUEST_NET_SAMPLES) evil badring churn)
+GUEST_BAD     := $(patsubst %,$(GUEST_BUILD)/bad-%.elf,magic nonote version far overlap truncated long)
 
 guests: $(GUEST_IMAGES) $(GUEST_BAD)
 
@@ -59,6 +59,11 @@ $(GUEST_BUILD)/evil/%.o: tests/guests/evil/%.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
+$(GUEST_BUILD)/churn/%.o: tests/guests/churn/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
 $(GUEST_BUILD)/badring/%.o: tests/guests/badring/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
@@ -76,6 +81,7 @@ $(foreach g,$(GUEST_SAMPLES),$(eval $(call guest_image,$(g),guests/$(g))))
 $(foreach g,$(GUEST_NET_SAMPLES),$(eval $(call guest_image,$(g),guests/$(g),$(GUEST_NET_OBJ))))
 $(eval $(call guest_image,evil,tests/guests/evil))
 $(eval $(call guest_image,badring,tests/guests/badring))
+$(eval $(call guest_image,churn,tests/guests/churn,$(GUEST_NET_OBJ)))
 
 $(GUEST_BAD) &: $(GUEST_BUILD)/hello.elf tests/guests/mkbad.py
 	@echo "  MKBAD   $(GUEST_BUILD)/bad-*.elf"

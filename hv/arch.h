@@ -12,7 +12,9 @@
 
 /* Serial console. */
 void console_arch_init(void);
-void console_arch_putc(char c);
+void console_arch_putc(char c);         /* waits for room */
+/* Writes what the UART takes now without waiting; returns the count. */
+size_t console_arch_write_some(const char *buf, size_t len);
 void console_arch_flush(void);          /* waits until every byte has left */
 
 /* The control channel's serial line (COM2 on x86): non-blocking reads of
@@ -20,6 +22,7 @@ void console_arch_flush(void);          /* waits until every byte has left */
 void control_arch_init(void);
 size_t control_arch_read(uint8_t *buf, size_t max);
 void control_arch_write(const uint8_t *buf, size_t len);
+size_t control_arch_write_some(const uint8_t *buf, size_t len);   /* no waiting */
 
 /* Descriptor tables and exception handling: an exception in the
  * hypervisor is reported on the console, then the machine powers off. */
@@ -39,6 +42,10 @@ int virt_arch_probe(char *buf, size_t size);
 /* Turns virtualisation on for this CPU (VMXON). Returns HV_OK, or a fatal
  * hv_status with the reason in buf. */
 int virt_arch_cpu_init(char *buf, size_t size);
+
+/* Test hooks named on the boot command line ("selftest=irq": see
+ * docs/decisions.md); does nothing for any other command line. */
+void virt_arch_selftest(const char *cmdline);
 
 /* Time-stamp counter, its frequency (measured once at boot), and idling:
  * stops the CPU until the TSC reaches deadline (or an interrupt). */

@@ -498,3 +498,45 @@ uint64_t config_partition_total(const struct config *cfg)
         n += cfg->classes[i].count;
     return n;
 }
+
+static int printable(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+            return 0;
+    return 1;
+}
+
+/* The rules a guest line obeys, for lines that did not come from the
+ * parser (START over the control channel): what config would refuse,
+ * this refuses too. */
+int config_check_guest(const struct config *cfg, const struct config_guest *g, char *why,
+                       size_t n)
+{
+    if (!valid_name(g->name, CONFIG_NAME_MAX))
+        return fmt_error(why, n, -1, "bad guest name (letters, digits, '_', '-', '.'; at most "
+                         "%d characters)", CONFIG_NAME_MAX - 1);
+    if (!valid_name(g->image, BOOT_NAME_MAX))
+        return fmt_error(why, n, -1, "bad image name (a plain file name: letters, digits, "
+                         "'_', '-', '.')");
+    if (g->class_name[0] && config_find_class(cfg, g->class_name) < 0)
+        return fmt_error(why, n, -1, "no partition class '%s' in mayfly.conf", g->class_name);
+    if (g->count == 0 || g->count > PARTITION_MAX)
+        return fmt_error(why, n, -1, "count must be 1 to %d", PARTITION_MAX);
+    if (g->timeout_ms > 1000ULL * 3600 * 24 * 365)
+        return fmt_error(why, n, -1, "timeout is longer than a year");
+    if (!printable(g->args))
+        return fmt_error(why, n, -1, "args hold a control or non-ASCII byte (printable ASCII "
+                         "only)");
+    if (g->net_count > CONFIG_NETS_MAX)
+        return fmt_error(why, n, -1, "too many ports (at most %d)", CONFIG_NETS_MAX);
+    for (uint32_t i = 0; i < g->net_count; i++) {
+        if (config_find_switch(cfg, g->nets[i]) < 0)
+            return fmt_error(why, n, -1, "no switch '%s': declare it in mayfly.conf ('switch "
+                             "%s') or name it in a guest's net=", g->nets[i], g->nets[i]);
+        for (uint32_t k = 0; k < i; k++)
+            if (!strcmp(g->nets[k], g->nets[i]))
+                return fmt_error(why, n, -1, "switch '%s' named twice", g->nets[i]);
+    }
+    return 0;
+}

@@ -74,6 +74,12 @@ int config_find_class(const struct config *cfg, const char *name);
 /* Index of the switch called name, or -1. */
 int config_find_switch(const struct config *cfg, const char *name);
 
+/* Checks a guest line that did not come from the parser against the
+ * parser's rules (names, class, count, timeout, printable args, switches
+ * that exist, none twice). 0, or -1 with the reason in why. */
+int config_check_guest(const struct config *cfg, const struct config_guest *g, char *why,
+                       size_t n);
+
 /* Total number of partitions over all classes. */
 uint64_t config_partition_total(const struct config *cfg);
 

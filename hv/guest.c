@@ -10,12 +10,13 @@
 #include "guest.h"
 #include "hv.h"
 #include "lib.h"
+#include "lifecycle.h"
 #include "net.h"
 #include "pool.h"
 #include "run.h"
 
 static uint32_t next_guest_id = 1;
-static uint32_t running, peak_running;
+static uint32_t running, peak_running, started, launch_failures;
 
 void *guest_memory(const struct guest *g, uint64_t gpa, uint64_t len)
 {
@@ -36,7 +37,17 @@ uint32_t guest_peak_count(void)
 
 uint32_t guest_started_count(void)
 {
-    return next_guest_id - 1;
+    return started;
+}
+
+uint32_t guest_launch_failures(void)
+{
+    return launch_failures;
+}
+
+uint32_t guest_next_id(void)
+{
+    return next_guest_id;
 }
 
 void guest_log_error(struct guest *g, const char *fmt, ...)
@@ -56,10 +67,11 @@ void guest_log_error(struct guest *g, const char *fmt, ...)
     kprintf("mayfly: guest %u %s: %s\n", g->id, g->name, buf);
 }
 
+/* A finished line goes to the console (within the guest's share) and,
+ * once, to the log under the guest's id. */
 static void console_flush_line(struct guest *g)
 {
-    g->line_buf[g->line_len] = '\0';
-    kprintf("[%s] %s\n", g->name, g->line_buf);
+    console_guest_line(&g->console, g->name, g->line_buf, g->line_len);
     control_log(g->id, g->line_buf, g->line_len);
     g->line_len = 0;
 }
@@ -84,12 +96,12 @@ void guest_console(struct guest *g, const char *text, uint64_t len)
 /* Validates a line's image (size bytes at image, NULL when it was not
  * loaded) once, for the memory of the partitions it may get. 0, or -1
  * with the reason logged (and in why when why is not NULL). */
-int guest_line_prepare(struct guest_line *l, const struct config *cfg,
-                       const struct partition_table *parts, const uint8_t *image,
-                       uint64_t size, char *why, size_t why_size)
+int guest_line_check(struct guest_line *l, const struct config *cfg,
+                     const struct partition_table *parts, const uint8_t *image, uint64_t size,
+                     char *why, size_t why_size)
 {
     uint64_t limit = 0;
-    char reason[160];
+    char reason[ELF_REASON_MAX + BOOT_NAME_MAX + 32];
 
     l->valid = 0;
     l->class_index = l->cfg->class_name[0] ? config_find_class(cfg, l->cfg->class_name) : -1;
@@ -99,21 +111,16 @@ int guest_line_prepare(struct guest_line *l, const struct config *cfg,
     if (!image) {
         fmt_snprintf(reason, sizeof(reason), "image %s was not loaded: put it next to "
                      "mayfly.conf (or upload it with mfctl load)", l->cfg->image);
+    } else if (!size) {
+        fmt_snprintf(reason, sizeof(reason), "image %s is empty (0 bytes): rebuild it or "
+                     "copy it again", l->cfg->image);
     } else if (elf_validate(image, size, limit, &l->elf, reason, sizeof(reason)) == 0) {
         l->image = image;
         l->image_size = size;
         l->need = elf_memory_needed(&l->elf);
-        l->pending = l->cfg->count;
-        l->next_instance = 0;
-        l->valid = 1;
-        kprintf("mayfly: guest %s: image %s ok (entry 0x%llx, needs %llu KiB), class %s, "
-                "%u instances\n", l->cfg->name, l->cfg->image, (unsigned long long)l->elf.entry,
-                (unsigned long long)(l->need / 1024),
-                l->class_index >= 0 ? parts->classes[l->class_index].name : "smallest that fits",
-                l->cfg->count);
         return 0;
     } else {
-        char tmp[160];
+        char tmp[sizeof(reason)];
         str_copy(tmp, reason, sizeof(tmp));
         fmt_snprintf(reason, sizeof(reason), "image %s rejected: %s", l->cfg->image, tmp);
     }
@@ -123,6 +130,24 @@ int guest_line_prepare(struct guest_line *l, const struct config *cfg,
     return -1;
 }
 
+/* Makes a checked line live: its instances get their ids (instance k is
+ * first_id + k, started or not) and wait for partitions. */
+void guest_line_activate(struct guest_line *l, const struct partition_table *parts)
+{
+    l->pending = l->cfg->count;
+    l->next_instance = 0;
+    l->first_id = next_guest_id;
+    next_guest_id += l->cfg->count;
+    if (l->cancelled)
+        memset(l->cancelled, 0, (l->cfg->count + 7) / 8);
+    l->valid = 1;
+    kprintf("mayfly: guest %s: image %s ok (entry 0x%llx, needs %llu KiB), class %s, "
+            "%u instances\n", l->cfg->name, l->cfg->image, (unsigned long long)l->elf.entry,
+            (unsigned long long)(l->need / 1024),
+            l->class_index >= 0 ? parts->classes[l->class_index].name : "smallest that fits",
+            l->cfg->count);
+}
+
 /* A port's owner is woken with the port's slot bit. */
 static void port_notify(struct vport *p)
 {
@@ -130,7 +155,7 @@ static void port_notify(struct vport *p)
 
     for (uint32_t i = 0; i < CONFIG_NETS_MAX; i++)
         if (g->ports[i] == p)
-            guest_notify(g, MF_NOTIFY_BIT(MF_CAP_FIRST_PORT + i));
+            lifecycle_notify(g, MF_NOTIFY_BIT(MF_CAP_FIRST_PORT + i));
 }
 
 void guest_log_port_failures(struct vswitch *sw)
@@ -151,8 +176,10 @@ void guest_log_port_failures(struct vswitch *sw)
     }
 }
 
-/* Fills the capability space: console, notification, one port per net=. */
-static void grant_caps(struct guest *g, const struct guest_line *l, const struct config *cfg)
+/* Fills the capability space: console, notification, one port per net=.
+ * 0, or -1 (logged) when a port cannot be had: a guest never starts
+ * without the ports its line asks for. */
+static int grant_caps(struct guest *g, const struct guest_line *l, const struct config *cfg)
 {
     struct guest_mem mem = { g->mem, g->mem_size };
 
@@ -168,15 +195,17 @@ static void grant_caps(struct guest *g, const struct guest_line *l, const struct
         struct vport *p = sw >= 0 ? net_port_take((uint32_t)sw, mac, &mem) : NULL;
         g->ports[i] = p;
         if (!p) {
-            kprintf("mayfly: guest %u %s: no free port on %s: slot %u left empty\n", g->id,
-                    g->name, l->cfg->nets[i], MF_CAP_FIRST_PORT + i);
-            continue;
+            kprintf("mayfly: guest %u %s not started: no free network port for switch %s "
+                    "(every port is in use; stop a guest on a switch first)\n", g->id, g->name,
+                    l->cfg->nets[i]);
+            return -1;
         }
         p->owner = g;
         p->notify = port_notify;
         cap_install(&g->caps, MF_CAP_FIRST_PORT + i, MF_OBJ_NET_PORT,
                     MF_RIGHT_READ | MF_RIGHT_WRITE, p);
     }
+    return 0;
 }
 
 static void list_caps(struct mf_boot_info *bi, const struct guest *g)
@@ -232,22 +261,22 @@ static void release(struct guest *g, struct partition_table *parts)
     cap_space_clear(&g->caps);
     mem_arch_zero(g->mem, g->mem_size);
     g->dirty = 0;
-    g->state = GUEST_FREE;
     partition_free(parts, g->partition);
 }
 
-/* Starts the next instance of line l in partition p (already allocated).
- * The log line comes first so that launch costs exclude console time. */
-static void start_in(struct guest *g, struct guest_line *l, uint32_t line_index,
-                     struct partition_table *parts, const struct config *cfg)
+/* Starts instance k of line l in partition g (already allocated). The
+ * log line comes first so that launch costs exclude console time. A
+ * launch that cannot complete gives everything back: 0, or -1. */
+static int start_in(struct guest *g, struct guest_line *l, uint32_t line_index, uint32_t k,
+                    struct partition_table *parts, const struct config *cfg)
 {
     const struct partition *p = &parts->parts[g->partition];
     const struct partition_class *c = &parts->classes[p->class_index];
     uint64_t t_scrubbed, t_loaded;
 
-    g->id = next_guest_id++;
+    g->id = l->first_id + k;
     g->line = line_index;
-    g->instance = l->next_instance++;
+    g->instance = k;
     fmt_snprintf(g->name, sizeof(g->name), "%s.%u", l->cfg->name, g->instance);
     kprintf("mayfly: guest %u %s started in partition %s/%u at 0x%llx (%llu MiB)\n", g->id,
             g->name, c->name, g->partition - c->first, (unsigned long long)p->base,
@@ -260,41 +289,60 @@ static void start_in(struct guest *g, struct guest_line *l, uint32_t line_index,
     t_scrubbed = time_arch_tsc();
     elf_load(&l->elf, l->image, g->mem);
     t_loaded = time_arch_tsc();
-    g->state = GUEST_RUNNABLE;
     g->exit_status = 0;
     g->errors_logged = 0;
-    g->stop_requested = 0;
     g->line_len = 0;
     g->hypercalls = g->preemptions = 0;
+    g->slice_end = 0;
+    g->console.owner = g->id;
+    g->console.queued = 0;
+    g->console.dropped_lines = 0;
     g->kill_tsc = l->cfg->timeout_ms
                       ? g->start_tsc + l->cfg->timeout_ms * (time_arch_tsc_hz() / 1000) : 0;
-    grant_caps(g, l, cfg);
+    if (grant_caps(g, l, cfg) < 0) {
+        release(g, parts);
+        launch_failures++;
+        return -1;
+    }
     write_boot_info(g, l, t_scrubbed - g->start_tsc, t_loaded - t_scrubbed);
     if (vcpu_arch_reset(g->vcpu, g->mem, g->mem_size, l->elf.entry, MF_BOOT_INFO_GPA) < 0) {
-        kprintf("mayfly: guest %u %s: partition too large for its page tables\n", g->id,
-                g->name);
+        kprintf("mayfly: guest %u %s not started: partition too large for its page tables\n",
+                g->id, g->name);
         release(g, parts);
-        return;
+        launch_failures++;
+        return -1;
     }
+    started++;
     running++;
     l->alive++;
     if (running > peak_running)
         peak_running = running;
-    run_enqueue(g);
+    lifecycle_admit(g);
+    return 0;
 }
 
-/* Starts as many pending instances as free partitions allow, in config order. */
+int guest_line_cancelled(const struct guest_line *l, uint32_t k)
+{
+    return l->cancelled && k < l->cfg->count && (l->cancelled[k / 8] >> (k % 8)) & 1;
+}
+
+/* Starts as many pending instances as free partitions allow, in config
+ * order, skipping cancelled ones. */
 void guest_start_pending(struct guest_line *lines, uint32_t count, struct guest *guests,
                          struct partition_table *parts, const struct config *cfg)
 {
     for (uint32_t i = 0; i < count; i++) {
         struct guest_line *l = &lines[i];
         while (l->valid && l->pending) {
-            uint32_t p = partition_alloc(parts, l->class_index, l->need);
+            uint32_t p, k;
+            while (guest_line_cancelled(l, l->next_instance))
+                l->next_instance++;
+            p = partition_alloc(parts, l->class_index, l->need);
             if (p == PARTITION_NONE)
                 break;
             l->pending--;
-            start_in(&guests[p], l, i, parts, cfg);
+            k = l->next_instance++;
+            start_in(&guests[p], l, i, k, parts, cfg);
         }
     }
 }
@@ -303,9 +351,14 @@ void guest_start_pending(struct guest_line *lines, uint32_t count, struct guest 
 void guest_end(struct guest *g, struct guest_line *l, struct partition_table *parts,
                int killed, const char *why)
 {
+    lifecycle_retire(g);
     l->alive--;
     if (g->line_len)
         console_flush_line(g);
+    if (g->console.dropped_lines)
+        kprintf("mayfly: guest %u %s: %llu console lines dropped (it wrote faster than the "
+                "serial line carries)\n", g->id, g->name,
+                (unsigned long long)g->console.dropped_lines);
     if (killed) {
         kprintf("mayfly: guest %u %s killed: %s\n", g->id, g->name, why);
         control_logf(g->id, "killed: %s", why);

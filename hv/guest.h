@@ -12,15 +12,18 @@
 #include "arch.h"
 #include "cap.h"
 #include "config.h"
+#include "console.h"
 #include "elf.h"
 #include "partition.h"
 #include "vswitch.h"
 
+/* The states of hv/lifecycle.h, which alone changes them. */
 enum guest_state {
     GUEST_FREE = 0,             /* the partition holds no guest */
-    GUEST_RUNNABLE,             /* on the run queue or running */
-    GUEST_WAITING,              /* in the wait hypercall */
-    GUEST_EXITED,               /* asked to exit; ends at the next scheduling point */
+    GUEST_READY,                /* on the run queue */
+    GUEST_RUNNING,              /* on the CPU (taken off the run queue) */
+    GUEST_WAITING,              /* in the wait hypercall, on the wait heap */
+    GUEST_EXITED,               /* asked to exit; retired before anything else runs */
 };
 
 #define GUEST_NAME_MAX     40
@@ -43,12 +46,13 @@ struct guest {
     uint32_t line_len;
     uint64_t hypercalls;
     uint64_t preemptions;
+    uint64_t slice_end;         /* TSC at which its current quantum ends; 0: none */
     char name[GUEST_NAME_MAX];  /* "<config name>.<instance>" */
     char line_buf[GUEST_LINE_MAX];
     uint8_t dirty;              /* partition may hold old bytes: scrub before use */
     uint8_t port_failed_logged; /* bit i: the failure of ports[i] was logged */
-    uint8_t stop_requested;     /* ended at its next scheduling point */
     uint64_t notify_pending;    /* notification bits not yet returned by a wait */
+    struct console_quota console;   /* its share of the console's transmit ring */
     struct cap_space caps;
     struct vport *ports[CONFIG_NETS_MAX];
 };
@@ -61,9 +65,11 @@ struct guest_line {
     struct elf_image elf;
     int class_index;            /* -1: smallest class that fits */
     uint64_t need;              /* guest memory the image needs */
-    uint32_t next_instance;
-    uint32_t pending;           /* instances waiting for a partition */
+    uint32_t first_id;          /* guest id of instance 0; instance k is first_id + k */
+    uint32_t next_instance;     /* the next instance to consider starting */
+    uint32_t pending;           /* instances waiting for a partition (not cancelled) */
     uint32_t alive;             /* instances running or waiting now */
+    uint8_t *cancelled;         /* bit k: pending instance k was cancelled */
     int valid;
     int dynamic;                /* started over the control channel */
     uint64_t request_tsc;       /* when its START request arrived (dynamic lines) */
@@ -83,26 +89,19 @@ void guest_log_error(struct guest *g, const char *fmt, ...)
  * whole lines with the guest's prefix. */
 void guest_console(struct guest *g, const char *text, uint64_t len);
 
-/* Number of guests alive now, and started since boot. */
+/* Number of guests alive now, started since boot, most alive at once;
+ * and the id the next guest line's instance 0 gets. */
 uint32_t guest_running_count(void);
 uint32_t guest_started_count(void);
 uint32_t guest_peak_count(void);
+uint32_t guest_next_id(void);
+uint32_t guest_launch_failures(void);   /* instances that could not be started */
 
-/* Boots the guest side: vCPUs for every partition, images validated,
- * autostart instances started; then schedules until the machine powers
- * off. Never returns. */
-void guest_run_all(struct config *cfg, struct partition_table *parts,
-                   const struct boot_info *info) __attribute__((noreturn));
+/* Whether instance k of line l was cancelled before it started. */
+int guest_line_cancelled(const struct guest_line *l, uint32_t k);
 
 /* Hypercall entry from the scheduler: runs hypercall nr for g. */
 void hypercall_dispatch(struct guest *g, uint64_t nr, const uint64_t *args);
-
-/* Wait support for the WAIT hypercall: parks g until deadline. */
-void guest_wait(struct guest *g, uint64_t deadline);
-
-/* Raises notification bits on g, waking it if it waits: the wait then
- * returns the bits (and they are cleared). */
-void guest_notify(struct guest *g, uint64_t bits);
 
 /* Logs newly failed ports of every guest on switch sw. */
 void guest_log_port_failures(struct vswitch *sw);

@@ -8,6 +8,7 @@
 #include "arch.h"
 #include "console.h"
 #include "guest.h"
+#include "lifecycle.h"
 #include "lib.h"
 #include "vswitch.h"
 
@@ -44,8 +45,7 @@ static int64_t hc_console_write(struct guest *g, const uint64_t *args)
 
 static int64_t hc_exit(struct guest *g, const uint64_t *args)
 {
-    g->exit_status = (int64_t)args[0];
-    g->state = GUEST_EXITED;
+    lifecycle_exit(g, (int64_t)args[0]);
     return 0;
 }
 
@@ -61,8 +61,10 @@ static int64_t hc_wait(struct guest *g, const uint64_t *args)
         return r;
     bits = (int64_t)g->notify_pending;
     g->notify_pending = 0;
-    if (!bits && (int64_t)(time_arch_tsc() - args[1]) < 0)
-        guest_wait(g, args[1]);
+    /* Unsigned: a deadline that has passed returns at once, any later one
+     * is kept, MF_WAIT_FOREVER included. The time limit caps it. */
+    if (!bits && args[1] > time_arch_tsc())
+        lifecycle_block(g, g->kill_tsc && g->kill_tsc < args[1] ? g->kill_tsc : args[1]);
     return bits;
 }
 
@@ -75,7 +77,7 @@ static int64_t hc_notify(struct guest *g, const uint64_t *args)
         return r;
     if (!args[1] || (args[1] >> 63))
         return -MF_EINVAL;
-    guest_notify(target, args[1]);
+    lifecycle_notify(target, args[1]);
     return 0;
 }
 

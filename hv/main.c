@@ -194,6 +194,7 @@ void hv_main(const struct boot_info *info)
     carve_partitions();
     list_guests(info);
     start_virtualisation();
+    virt_arch_selftest(info->cmdline);
     control_init(&config, store, config.store_size);
-    guest_run_all(&config, &partitions, info);
+    run_all(&config, &partitions, info);
 }

@@ -82,6 +82,11 @@ void net_port_give(struct vport *p)
     free_ports[free_count++] = p;
 }
 
+uint32_t net_ports_free(void)
+{
+    return free_count;
+}
+
 struct vswitch *net_switch(uint32_t index)
 {
     return index < switch_count ? &switches[index] : NULL;

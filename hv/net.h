@@ -26,6 +26,9 @@ uint32_t net_ports_needed(const struct config *cfg, uint32_t partitions);
  * MAC, over guest memory mem. NULL when none is free. */
 struct vport *net_port_take(uint32_t sw, const uint8_t mac[6], const struct guest_mem *mem);
 
+/* Ports free now. */
+uint32_t net_ports_free(void);
+
 /* Detaches p from its switch and frees it. */
 void net_port_give(struct vport *p);
 

@@ -33,4 +33,20 @@
  * partition's control structures (run_footprint()). */
 #define POOL_FIXED_BYTES    (4 * MIB)
 
+/* Console: the transmit ring, how much of it one guest's lines may hold
+ * (beyond that they are dropped and counted), and guest lines in it. */
+#define CONSOLE_RING_BYTES  (64 * 1024)
+#define CONSOLE_GUEST_SHARE (4 * 1024)
+#define CONSOLE_CHUNKS      1024
+
+/* The run loop: the quantum, and how often the pollers (console, control
+ * channel) run while guests run or the CPU idles. */
+#define RUN_QUANTUM_MS      10
+#define RUN_POLL_US         1000
+
+/* Instances waiting for a partition: at most this many per START
+ * request, and in all over requests from the control channel. */
+#define RUN_PENDING_PER_START 64
+#define RUN_PENDING_MAX       256
+
 #endif

@@ -7,19 +7,17 @@
 #include "net.h"
 #include "pool.h"
 #include "run.h"
-#include "sched.h"
+#include "lifecycle.h"
 
 static struct guest *guests;
 static struct guest_line lines[RUN_LINES_MAX];
 static struct config_guest dynamic_cfg[RUN_LINES_MAX];
-static struct sched sched;
+static uint8_t (*cancelled)[PARTITION_MAX / 8];    /* per line, from the pool */
 static struct partition_table *parts;
 static const struct config *config;
-static uint64_t quantum_tsc, boot_tsc;
+static uint64_t quantum_tsc, poll_tsc, next_poll, boot_tsc;
 static const struct boot_info *boot;
 static uint32_t exited_ok, failed, killed;
-
-#define CONTROL_POLL_MS 1       /* idle slices while the control channel is on */
 
 uint64_t run_pool_extra(const struct config *cfg, uint32_t partitions)
 {
@@ -28,48 +26,17 @@ uint64_t run_pool_extra(const struct config *cfg, uint32_t partitions)
 
 uint64_t run_footprint(uint64_t partition_size)
 {
-    return vcpu_arch_footprint(partition_size) + sizeof(struct guest) +
-           sizeof(uint32_t) * 2 + sizeof(struct sched_waiter);
-}
-
-void run_enqueue(struct guest *g)
-{
-    g->state = GUEST_RUNNABLE;
-    if (sched_push(&sched, g->partition) < 0)
-        panic("run_enqueue: guest %u queued twice", g->id);
-}
-
-void guest_wait(struct guest *g, uint64_t deadline)
-{
-    if (g->kill_tsc && g->kill_tsc < deadline)
-        deadline = g->kill_tsc;
-    g->state = GUEST_WAITING;
-    if (sched_wait(&sched, g->partition, deadline) < 0)
-        panic("guest_wait: guest %u waits twice", g->id);
-}
-
-void guest_notify(struct guest *g, uint64_t bits)
-{
-    g->notify_pending |= bits;
-    if (g->state != GUEST_WAITING)
-        return;
-    sched_unwait(&sched, g->partition);
-    vcpu_arch_set_result(g->vcpu, (int64_t)g->notify_pending);
-    g->notify_pending = 0;
-    run_enqueue(g);
+    return vcpu_arch_footprint(partition_size) + sizeof(struct guest) + LIFECYCLE_STORAGE(1);
 }
 
 static void create_vcpus(void)
 {
     uint32_t count = parts->count;
-    uint32_t *ring = pool_alloc_bytes(count * sizeof(uint32_t), 8);
-    uint32_t *pos = pool_alloc_bytes(count * sizeof(uint32_t), 8);
-    struct sched_waiter *heap = pool_alloc_bytes(count * sizeof(*heap), 8);
+    void *queues = pool_alloc_bytes(LIFECYCLE_STORAGE(count), 8);
 
     guests = pool_alloc_bytes(count * sizeof(*guests), 64);
-    if (!ring || !pos || !heap || !guests)
+    if (!queues || !guests)
         fatal(HV_NO_MEMORY, "hypervisor pool too small for %u guests", count);
-    sched_init(&sched, count, ring, heap, pos);
     for (uint32_t i = 0; i < count; i++) {
         const struct partition *p = &parts->parts[i];
         struct guest *g = &guests[i];
@@ -81,8 +48,10 @@ static void create_vcpus(void)
         if (!g->vcpu)
             fatal(HV_NO_MEMORY, "hypervisor pool too small for the vCPU of partition %u", i);
     }
+    lifecycle_init(guests, count, queues);
 }
 
+/* Ends g (in any live state) and starts what waited for its partition. */
 static void finish(struct guest *g, int was_killed, const char *why)
 {
     if (was_killed)
@@ -95,64 +64,110 @@ static void finish(struct guest *g, int was_killed, const char *why)
     guest_start_pending(lines, RUN_LINES_MAX, guests, parts, config);
 }
 
-/* Runs g for one quantum, serving its hypercalls in place: the
- * preemption timer ends the quantum, so the hot path reads no clock. */
-static void run_guest(struct guest *g)
+static void finish_time_limit(struct guest *g)
 {
-    uint64_t quantum = quantum_tsc, now = time_arch_tsc();
-    struct vm_exit exit;
     char why[64];
 
-    if (g->kill_tsc && (int64_t)(g->kill_tsc - now) < (int64_t)quantum)
-        quantum = (int64_t)(g->kill_tsc - now) > 0 ? g->kill_tsc - now : 1;
+    fmt_snprintf(why, sizeof(why), "time limit of %llu ms reached",
+                 (unsigned long long)lines[g->line].cfg->timeout_ms);
+    finish(g, 1, why);
+}
+
+/* Whether anything wants the pollers run: the control channel is on, or
+ * console output waits. */
+static int pollers_wanted(void)
+{
+    return control_enabled() || console_poll();
+}
+
+/* The pollers: console output and the control channel, at most every
+ * RUN_POLL_US. They run only between guests, never while one is on the
+ * CPU, so a request sees every guest READY, WAITING or FREE. */
+static void run_pollers(uint64_t now)
+{
+    next_poll = now + poll_tsc;
+    console_poll();
+    if (control_enabled())
+        control_poll();
+}
+
+/* Runs g until its quantum (which covers the hypercalls it makes) ends,
+ * it waits, yields or ends. When the pollers fall due first it goes back
+ * to the head of the run queue and runs on after them, in the same
+ * quantum. */
+static void run_guest(struct guest *g)
+{
+    uint64_t now = time_arch_tsc();
+    struct vm_exit exit;
+
+    if (g->kill_tsc && now >= g->kill_tsc) {
+        finish_time_limit(g);
+        return;
+    }
+    if (now >= g->slice_end)
+        g->slice_end = g->kill_tsc && g->kill_tsc - now < quantum_tsc ? g->kill_tsc
+                                                                       : now + quantum_tsc;
     for (;;) {
-        vcpu_arch_run(g->vcpu, quantum, &exit);
-        quantum = 0;
-        if (control_enabled())
-            control_poll();         /* uploads keep flowing while guests run */
-        if (exit.action == VMEXIT_PREEMPTED)
+        uint64_t until = g->slice_end;
+        if (next_poll < until && pollers_wanted())
+            until = next_poll;
+        if (now >= until)
             break;
+        vcpu_arch_run(g->vcpu, until - now, &exit);
         if (exit.action == VMEXIT_KILL) {
             finish(g, 1, exit.why);
             return;
         }
-        hypercall_dispatch(g, exit.nr, exit.args);
-        if (g->state == GUEST_EXITED) {
-            finish(g, 0, NULL);
-            return;
+        if (exit.action == VMEXIT_HYPERCALL) {
+            hypercall_dispatch(g, exit.nr, exit.args);
+            if (g->state == GUEST_EXITED) {
+                finish(g, 0, NULL);
+                return;
+            }
+            if (g->state == GUEST_WAITING) {
+                g->slice_end = 0;
+                return;
+            }
+            if (exit.nr == MF_HC_YIELD) {
+                g->slice_end = 0;
+                lifecycle_preempt(g, 0);
+                return;
+            }
         }
-        if (g->state == GUEST_WAITING)
-            return;
-        if (exit.nr == MF_HC_YIELD)
-            break;
+        now = time_arch_tsc();
     }
-    if (g->kill_tsc && (int64_t)(time_arch_tsc() - g->kill_tsc) >= 0) {
-        fmt_snprintf(why, sizeof(why), "time limit of %llu ms reached",
-                     (unsigned long long)lines[g->line].cfg->timeout_ms);
-        finish(g, 1, why);
-        return;
+    if (g->kill_tsc && now >= g->kill_tsc) {
+        finish_time_limit(g);
+    } else if (now >= g->slice_end) {
+        g->slice_end = 0;
+        g->preemptions++;
+        lifecycle_preempt(g, 0);
+    } else {
+        lifecycle_preempt(g, 1);
     }
-    g->preemptions++;
-    run_enqueue(g);
 }
 
-static uint32_t pending_total(void)
+static uint32_t pending_total(int dynamic_only)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < RUN_LINES_MAX; i++)
-        n += lines[i].valid ? lines[i].pending : 0;
+        if (lines[i].valid && (!dynamic_only || lines[i].dynamic))
+            n += lines[i].pending;
     return n;
 }
 
 static void report_all_ended(void)
 {
-    uint32_t pending = pending_total();
+    uint32_t pending = pending_total(0);
 
     if (pending)
         kprintf("mayfly: warning: %u instances never found a partition\n", pending);
     kprintf("mayfly: all guests have ended: %u started, %u exited 0, %u failed, %u killed; "
             "at most %u ran at once\n", guest_started_count(), exited_ok, failed, killed,
             guest_peak_count());
+    if (guest_launch_failures())
+        kprintf("mayfly: %u instances could not be started (see above)\n",
+                guest_launch_failures());
     for (uint32_t i = 0; i < net_switch_count(); i++) {
         const struct vswitch *sw = net_switch(i);
         kprintf("mayfly: switch %s: %llu frames switched, %llu dropped; %llu kicks took "
@@ -162,16 +177,11 @@ static void report_all_ended(void)
     }
 }
 
-/* Idles until deadline, waking every millisecond to serve the control
- * channel when it is on. */
+/* Idles until deadline, or until the pollers fall due when they are wanted. */
 static void idle_until(uint64_t deadline)
 {
-    if (control_enabled()) {
-        uint64_t slice = time_arch_tsc() + time_arch_tsc_hz() / 1000 * CONTROL_POLL_MS;
-        time_arch_idle_until((int64_t)(slice - deadline) < 0 ? slice : deadline);
-        control_poll();
-        return;
-    }
+    if (pollers_wanted() && next_poll < deadline)
+        deadline = next_poll;
     time_arch_idle_until(deadline);
 }
 
@@ -184,10 +194,10 @@ static void nothing_left(int *reported)
         report_all_ended();
         *reported = 1;
         if (!control_enabled() && config->poweroff_when_idle)
-            hv_power_off((failed || killed) ? HV_GUEST_FAILED : HV_OK);
+            hv_power_off((failed || killed || guest_launch_failures()) ? HV_GUEST_FAILED : HV_OK);
         if (!control_enabled()) {
             kprintf("mayfly: idle (add 'poweroff when-idle' to mayfly.conf to power off here)\n");
-            console_arch_flush();
+            console_flush();
         }
     }
     idle_until(time_arch_tsc() + time_arch_tsc_hz());
@@ -200,24 +210,19 @@ static void schedule(void)
     int reported = 0;
 
     for (;;) {
-        uint64_t deadline;
-        uint32_t who;
+        uint64_t deadline, now = time_arch_tsc();
+        struct guest *g;
 
-        if (control_enabled())
-            control_poll();
-        sched_wake_due(&sched, time_arch_tsc());
-        who = sched_pop(&sched);
-        if (who != SCHED_NONE) {
-            struct guest *g = &guests[who];
+        if (now >= next_poll)
+            run_pollers(now);
+        lifecycle_wake_due(now);
+        g = lifecycle_dispatch();
+        if (g) {
             reported = 0;
-            g->state = GUEST_RUNNABLE;
-            if (g->stop_requested)
-                finish(g, 1, "stopped over the control channel");
-            else
-                run_guest(g);
+            run_guest(g);
             continue;
         }
-        if (sched_next_deadline(&sched, &deadline) == 0) {
+        if (lifecycle_next_deadline(&deadline) == 0) {
             idle_until(deadline);
             continue;
         }
@@ -235,6 +240,23 @@ static struct guest *find_guest(uint32_t id)
     return NULL;
 }
 
+/* The line and instance a pending (not started, not cancelled) id
+ * belongs to: 0, or -1. */
+static int find_pending(uint32_t id, struct guest_line **line, uint32_t *instance)
+{
+    for (uint32_t i = 0; id && i < RUN_LINES_MAX; i++) {
+        struct guest_line *l = &lines[i];
+        uint32_t k = id - l->first_id;
+        if (!l->valid || !l->pending || id < l->first_id || k >= l->cfg->count ||
+            k < l->next_instance || guest_line_cancelled(l, k))
+            continue;
+        *line = l;
+        *instance = k;
+        return 0;
+    }
+    return -1;
+}
+
 static int free_dynamic_line(void)
 {
     for (uint32_t i = config->guest_count; i < RUN_LINES_MAX; i++)
@@ -243,31 +265,68 @@ static int free_dynamic_line(void)
     return -1;
 }
 
-/* Checks a START request's fields and fills a config line from it. */
+/* Whether a wire string fits a field of size bytes (with its NUL). */
+static int fits(const char *s, size_t size)
+{
+    return strlen(s) < size;
+}
+
+/* Fills a config line from a START request and checks it with the
+ * config module's own rules. */
 static int start_line(const struct mf_ctl_start *req, struct config_guest *c, char *why,
                       size_t n)
 {
     memset(c, 0, sizeof(*c));
-    if (!req->name[0] || strlen(req->name) >= sizeof(c->name))
-        return fmt_error(why, n, -MF_EINVAL, "bad guest name");
+    if (!fits(req->name, sizeof(c->name)) || !fits(req->image, sizeof(c->image)) ||
+        !fits(req->class_name, sizeof(c->class_name)) || !fits(req->args, sizeof(c->args)))
+        return fmt_error(why, n, -MF_EINVAL, "a name or args is too long");
     str_copy(c->name, req->name, sizeof(c->name));
     str_copy(c->image, req->image, sizeof(c->image));
-    if (req->class_name[0] && config_find_class(config, req->class_name) < 0)
-        return fmt_error(why, n, -MF_ENOENT, "no partition class '%s' in mayfly.conf",
-                         req->class_name);
     str_copy(c->class_name, req->class_name, sizeof(c->class_name));
-    if (req->count == 0 || req->count > PARTITION_MAX)
-        return fmt_error(why, n, -MF_ERANGE, "count must be 1 to %d", PARTITION_MAX);
+    str_copy(c->args, req->args, sizeof(c->args));
     c->count = req->count;
     c->timeout_ms = req->timeout_ms;
-    str_copy(c->args, req->args, sizeof(c->args));
     for (uint32_t i = 0; i < MF_CTL_NETS_MAX && req->nets[i][0]; i++) {
-        if (config_find_switch(config, req->nets[i]) < 0)
-            return fmt_error(why, n, -MF_ENOENT, "no switch '%s': declare it in mayfly.conf "
-                             "('switch %s') or name it in a guest's net=", req->nets[i],
-                             req->nets[i]);
+        if (!fits(req->nets[i], SWITCH_NAME_MAX) || c->net_count == CONFIG_NETS_MAX)
+            return fmt_error(why, n, -MF_EINVAL, "too many or too long switch names");
         str_copy(c->nets[c->net_count++], req->nets[i], SWITCH_NAME_MAX);
     }
+    if (config_check_guest(config, c, why, n) < 0)
+        return c->class_name[0] && config_find_class(config, c->class_name) < 0 ? -MF_ENOENT
+                                                                                  : -MF_EINVAL;
+    return 0;
+}
+
+/* Free partitions a line can get now (class, or smallest that fits). */
+static uint32_t partitions_for(const struct guest_line *l)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < parts->class_count; i++)
+        if ((l->class_index < 0 && parts->classes[i].size >= l->need) ||
+            (int)i == l->class_index)
+            n += parts->classes[i].free_count;
+    return n;
+}
+
+/* Refuses a START that would leave more instances waiting than allowed,
+ * or start instances without the ports they need. Nothing has changed. */
+static int check_start_capacity(const struct guest_line *l, char *why, size_t n)
+{
+    uint32_t now = partitions_for(l), count = l->cfg->count;
+    uint32_t starting = now < count ? now : count, waiting = count - starting;
+
+    if (waiting > RUN_PENDING_PER_START)
+        return fmt_error(why, n, -MF_ERANGE, "%u of %u instances would wait for a partition "
+                         "(%u free): at most %d may wait per START; lower --count", waiting,
+                         count, now, RUN_PENDING_PER_START);
+    if (pending_total(1) + waiting > RUN_PENDING_MAX)
+        return fmt_error(why, n, -MF_ENOMEM, "%u instances already wait for a partition: at "
+                         "most %d may wait in all; stop some (mfctl ps lists them)",
+                         pending_total(1), RUN_PENDING_MAX);
+    if ((uint64_t)starting * l->cfg->net_count > net_ports_free())
+        return fmt_error(why, n, -MF_ENOMEM, "%u instances need %u network ports and %u are "
+                         "free; lower --count", starting, starting * l->cfg->net_count,
+                         net_ports_free());
     return 0;
 }
 
@@ -277,45 +336,89 @@ int run_start(const struct mf_ctl_start *req, const uint8_t *image, uint64_t siz
 {
     int slot = free_dynamic_line(), r;
     struct guest_line *l;
-    uint32_t first_id = guest_started_count() + 1;
+    struct config_guest c;
 
     if (slot < 0)
-        return fmt_error(why, why_size, -MF_ENOMEM, "too many guest lines with instances alive (at "
-                         "most %d)", RUN_LINES_MAX);
-    r = start_line(req, &dynamic_cfg[slot], why, why_size);
+        return fmt_error(why, why_size, -MF_ENOMEM, "too many guest lines with instances alive "
+                         "(at most %d)", RUN_LINES_MAX);
+    r = start_line(req, &c, why, why_size);
     if (r < 0)
         return r;
     l = &lines[slot];
+    dynamic_cfg[slot] = c;
     memset(l, 0, sizeof(*l));
     l->cfg = &dynamic_cfg[slot];
     l->dynamic = 1;
     l->request_tsc = request_tsc;
-    if (guest_line_prepare(l, config, parts, image, size, why, why_size) < 0)
+    l->cancelled = cancelled[slot];
+    if (guest_line_check(l, config, parts, image, size, why, why_size) < 0)
         return -MF_EINVAL;
+    r = check_start_capacity(l, why, why_size);
+    if (r < 0)
+        return r;
+    guest_line_activate(l, parts);
     guest_start_pending(lines, RUN_LINES_MAX, guests, parts, config);
     out->started = l->next_instance;
     out->pending = l->pending;
-    out->first_id = l->next_instance ? first_id : 0;
+    out->first_id = l->first_id;
     return 0;
 }
 
 int run_stop(uint32_t id, char *why, size_t why_size)
 {
     struct guest *g = find_guest(id);
+    struct guest_line *l;
+    uint32_t k;
 
-    if (!g)
-        return fmt_error(why, why_size, -MF_ENOENT, "no guest %u is running (see mfctl ps)", id);
-    g->stop_requested = 1;
-    if (g->state == GUEST_WAITING) {
-        sched_unwait(&sched, g->partition);
-        run_enqueue(g);
+    if (g) {
+        /* The pollers run between guests: g is READY or WAITING, and it
+         * is gone (partition scrubbed and free) before the reply. */
+        finish(g, 1, "stopped over the control channel");
+        return 0;
     }
-    return 0;
+    if (find_pending(id, &l, &k) == 0) {
+        l->cancelled[k / 8] |= (uint8_t)(1u << (k % 8));
+        l->pending--;
+        kprintf("mayfly: guest %u %s.%u cancelled before it started\n", id, l->cfg->name, k);
+        control_logf(id, "cancelled before it started");
+        return 0;
+    }
+    return fmt_error(why, why_size, -MF_ENOENT, "no guest %u is running or waiting for a "
+                     "partition (see mfctl ps)", id);
 }
 
 static uint32_t entry_state(const struct guest *g)
 {
     return g->state == GUEST_WAITING ? MF_CTL_GUEST_WAITING : MF_CTL_GUEST_RUNNING;
+}
+
+static void fill_pending_entry(struct mf_ctl_guest_entry *e, const struct guest_line *l,
+                               uint32_t k)
+{
+    memset(e, 0, sizeof(*e));
+    e->id = l->first_id + k;
+    e->state = MF_CTL_GUEST_PENDING;
+    fmt_snprintf(e->name, sizeof(e->name), "%s.%u", l->cfg->name, k);
+    str_copy(e->image, l->cfg->image, sizeof(e->image));
+    str_copy(e->class_name, l->class_index >= 0 ? parts->classes[l->class_index].name : "",
+             sizeof(e->class_name));
+}
+
+/* Lists the pending instances after the live guests, numbered on from
+ * *index. */
+static uint32_t list_pending(uint32_t first, struct mf_ctl_guest_entry *out, uint32_t n,
+                             uint32_t max, uint32_t *index)
+{
+    for (uint32_t i = 0; i < RUN_LINES_MAX; i++) {
+        const struct guest_line *l = &lines[i];
+        for (uint32_t k = l->next_instance; l->valid && l->pending && k < l->cfg->count; k++) {
+            if (guest_line_cancelled(l, k))
+                continue;
+            if ((*index)++ >= first && n < max)
+                fill_pending_entry(&out[n++], l, k);
+        }
+    }
+    return n;
 }
 
 uint32_t run_list(uint32_t first, struct mf_ctl_guest_entry *out, uint32_t max,
@@ -342,6 +445,7 @@ uint32_t run_list(uint32_t first, struct mf_ctl_guest_entry *out, uint32_t max,
         out[n].hypercalls = g->hypercalls;
         n++;
     }
+    n = list_pending(first, out, n, max, &index);
     *total = index;
     return n;
 }
@@ -358,28 +462,42 @@ static void port_counters(const struct guest *g, struct mf_ctl_stats_reply *out)
     }
 }
 
+static int guest_stats(uint32_t id, uint64_t now, struct mf_ctl_stats_reply *out, char *why,
+                       size_t why_size)
+{
+    const struct guest *g = find_guest(id);
+    struct guest_line *l;
+    uint32_t k;
+
+    if (!g) {
+        if (find_pending(id, &l, &k) == 0) {
+            out->state = MF_CTL_GUEST_PENDING;
+            return 0;
+        }
+        return fmt_error(why, why_size, -MF_ENOENT, "no guest %u is running or waiting for a "
+                         "partition (see mfctl ps)", id);
+    }
+    out->state = entry_state(g);
+    out->uptime_tsc = now - g->start_tsc;
+    out->hypercalls = g->hypercalls;
+    out->preemptions = g->preemptions;
+    port_counters(g, out);
+    return 0;
+}
+
 int run_stats(uint32_t id, struct mf_ctl_stats_reply *out, char *why, size_t why_size)
 {
     uint64_t now = time_arch_tsc();
 
     out->id = id;
-    if (id) {
-        const struct guest *g = find_guest(id);
-        if (!g)
-            return fmt_error(why, why_size, -MF_ENOENT, "no guest %u is running (see mfctl ps)",
-                             id);
-        out->state = entry_state(g);
-        out->uptime_tsc = now - g->start_tsc;
-        out->hypercalls = g->hypercalls;
-        out->preemptions = g->preemptions;
-        port_counters(g, out);
-        return 0;
-    }
+    if (id)
+        return guest_stats(id, now, out, why, why_size);
     out->uptime_tsc = now - boot_tsc;
     out->guests_started = guest_started_count();
     out->guests_running = guest_running_count();
     out->guests_exited = exited_ok;
-    out->guests_failed = failed + killed;
+    out->guests_failed = failed + killed + guest_launch_failures();
+    out->guests_pending = pending_total(0);
     for (uint32_t i = 0; i < parts->class_count; i++)
         out->partitions_free += parts->classes[i].free_count;
     for (uint32_t i = 0; i < net_switch_count(); i++) {
@@ -394,7 +512,7 @@ int run_stats(uint32_t id, struct mf_ctl_stats_reply *out, char *why, size_t why
 int run_image_in_use(const uint8_t *image)
 {
     for (uint32_t i = 0; i < RUN_LINES_MAX; i++)
-        if (lines[i].valid && lines[i].pending && lines[i].image == image)
+        if (lines[i].valid && (lines[i].pending || lines[i].alive) && lines[i].image == image)
             return 1;
     return 0;
 }
@@ -419,17 +537,23 @@ uint64_t run_largest_partition(void)
     return largest;
 }
 
-void guest_run_all(struct config *cfg, struct partition_table *table,
-                   const struct boot_info *info)
+void run_all(struct config *cfg, struct partition_table *table, const struct boot_info *info)
 {
+    char *console_ring;
+
     config = cfg;
     parts = table;
     boot = info;
     boot_tsc = time_arch_tsc();
     quantum_tsc = time_arch_tsc_hz() / 1000 * RUN_QUANTUM_MS;
+    poll_tsc = time_arch_tsc_hz() / 1000000 * RUN_POLL_US;
     kprintf("mayfly: TSC %llu kHz, quantum %u ms\n",
             (unsigned long long)(time_arch_tsc_hz() / 1000), RUN_QUANTUM_MS);
     create_vcpus();
+    cancelled = pool_alloc_bytes(RUN_LINES_MAX * sizeof(*cancelled), 8);
+    console_ring = pool_alloc_bytes(CONSOLE_RING_BYTES, 8);
+    if (!cancelled || !console_ring)
+        fatal(HV_NO_MEMORY, "hypervisor pool too small for the console ring and line tables");
     if (net_init(cfg, net_ports_needed(cfg, parts->count)) < 0)
         fatal(HV_NO_MEMORY, "hypervisor pool too small for the network ports");
     kprintf("mayfly: %u vCPUs ready, pool %llu KiB used of %llu KiB\n", parts->count,
@@ -437,9 +561,12 @@ void guest_run_all(struct config *cfg, struct partition_table *table,
     for (uint32_t i = 0; i < cfg->guest_count; i++) {
         const struct boot_file *f = boot_find_file(info, cfg->guests[i].image);
         lines[i].cfg = &cfg->guests[i];
-        guest_line_prepare(&lines[i], cfg, parts, f ? (const uint8_t *)(uintptr_t)f->addr : NULL,
-                           f ? f->size : 0, NULL, 0);
+        lines[i].cancelled = cancelled[i];
+        if (guest_line_check(&lines[i], cfg, parts, f ? (const uint8_t *)(uintptr_t)f->addr
+                                                      : NULL, f ? f->size : 0, NULL, 0) == 0)
+            guest_line_activate(&lines[i], parts);
     }
+    console_start_buffering(console_ring);
     guest_start_pending(lines, RUN_LINES_MAX, guests, parts, config);
     schedule();
 }

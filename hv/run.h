@@ -7,15 +7,11 @@
 #include "../include/mayfly/control.h"
 #include "guest.h"
 
-#define RUN_QUANTUM_MS 10
-
-/* Puts g on the run queue. */
-void run_enqueue(struct guest *g);
-
 /* Guest lifecycle steps used by the loop (hv/guest.c). */
-int guest_line_prepare(struct guest_line *l, const struct config *cfg,
-                       const struct partition_table *parts, const uint8_t *image,
-                       uint64_t size, char *why, size_t why_size);
+int guest_line_check(struct guest_line *l, const struct config *cfg,
+                     const struct partition_table *parts, const uint8_t *image, uint64_t size,
+                     char *why, size_t why_size);
+void guest_line_activate(struct guest_line *l, const struct partition_table *parts);
 void guest_start_pending(struct guest_line *lines, uint32_t count, struct guest *guests,
                          struct partition_table *parts, const struct config *cfg);
 void guest_end(struct guest *g, struct guest_line *l, struct partition_table *parts,
@@ -30,6 +26,8 @@ void guest_end(struct guest *g, struct guest_line *l, struct partition_table *pa
 int run_start(const struct mf_ctl_start *req, const uint8_t *image, uint64_t size,
               uint64_t request_tsc, struct mf_ctl_start_reply *out, char *why,
               size_t why_size);
+/* Stops a guest (it is ended, its partition scrubbed and free, before
+ * this returns) or cancels an instance still waiting for a partition. */
 int run_stop(uint32_t id, char *why, size_t why_size);
 /* Fills up to max entries for the alive guests from index first; returns
  * how many, with the number alive in *total. */
@@ -37,7 +35,7 @@ uint32_t run_list(uint32_t first, struct mf_ctl_guest_entry *out, uint32_t max,
                   uint32_t *total);
 int run_stats(uint32_t id, struct mf_ctl_stats_reply *out, char *why, size_t why_size);
 /* Whether an image (by address) is still needed by a line with instances
- * waiting for a partition. */
+ * running or waiting for a partition. */
 int run_image_in_use(const uint8_t *image);
 /* An image the boot loader brought, by name: 0 with its bytes, or -1. */
 int run_boot_image(const char *name, const uint8_t **data, uint64_t *size);
@@ -49,5 +47,11 @@ uint64_t run_largest_partition(void);
  * bytes the network needs for this config. */
 uint64_t run_footprint(uint64_t partition_size);
 uint64_t run_pool_extra(const struct config *cfg, uint32_t partitions);
+
+/* Boots the guest side: vCPUs for every partition, images validated,
+ * autostart instances started; then schedules until the machine powers
+ * off. Never returns. */
+void run_all(struct config *cfg, struct partition_table *parts, const struct boot_info *info)
+    __attribute__((noreturn));
 
 #endif

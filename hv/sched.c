@@ -22,6 +22,30 @@ int sched_push(struct sched *s, uint32_t who)
     return 0;
 }
 
+int sched_push_front(struct sched *s, uint32_t who)
+{
+    if (who >= s->capacity || s->count == s->capacity)
+        return -1;
+    s->head = (s->head + s->capacity - 1) % s->capacity;
+    s->ring[s->head] = who;
+    s->count++;
+    return 0;
+}
+
+int sched_dequeue(struct sched *s, uint32_t who)
+{
+    uint32_t i = 0;
+
+    while (i < s->count && s->ring[(s->head + i) % s->capacity] != who)
+        i++;
+    if (i == s->count)
+        return -1;
+    for (; i + 1 < s->count; i++)
+        s->ring[(s->head + i) % s->capacity] = s->ring[(s->head + i + 1) % s->capacity];
+    s->count--;
+    return 0;
+}
+
 uint32_t sched_pop(struct sched *s)
 {
     uint32_t who;
@@ -100,13 +124,22 @@ void sched_unwait(struct sched *s, uint32_t who)
         sift_down(s, i);
 }
 
+uint32_t sched_pop_due(struct sched *s, uint64_t now)
+{
+    uint32_t who;
+
+    if (!s->waiting || s->heap[0].deadline > now)
+        return SCHED_NONE;
+    who = s->heap[0].who;
+    sched_unwait(s, who);
+    return who;
+}
+
 uint32_t sched_wake_due(struct sched *s, uint64_t now)
 {
-    uint32_t woken = 0;
+    uint32_t woken = 0, who;
 
-    while (s->waiting && s->heap[0].deadline <= now) {
-        uint32_t who = s->heap[0].who;
-        sched_unwait(s, who);
+    while ((who = sched_pop_due(s, now)) != SCHED_NONE) {
         sched_push(s, who);
         woken++;
     }

@@ -31,8 +31,16 @@ void sched_init(struct sched *s, uint32_t capacity, uint32_t *ring,
  * or the queue is full (a guest is queued at most once by its owner). */
 int sched_push(struct sched *s, uint32_t who);
 
+/* Puts who at the head of the run queue (it runs next). 0, or -1 as
+ * sched_push. */
+int sched_push_front(struct sched *s, uint32_t who);
+
 /* Takes the guest at the head of the run queue; SCHED_NONE when empty. */
 uint32_t sched_pop(struct sched *s);
+
+/* Takes who out of the run queue wherever it stands (keeping the order
+ * of the others). Returns 0, or -1 when it is not queued. O(queue). */
+int sched_dequeue(struct sched *s, uint32_t who);
 
 /* Parks who until deadline. Returns 0, or -1 when who is out of range or
  * already waiting. */
@@ -40,6 +48,10 @@ int sched_wait(struct sched *s, uint32_t who, uint64_t deadline);
 
 /* Takes who off the wait heap (woken early or killed); no-op if absent. */
 void sched_unwait(struct sched *s, uint32_t who);
+
+/* Takes the waiter with the earliest deadline off the heap if that
+ * deadline is <= now; SCHED_NONE otherwise. */
+uint32_t sched_pop_due(struct sched *s, uint64_t now);
 
 /* Moves every waiter whose deadline is <= now to the run queue, earliest
  * first. Returns how many were woken. */

@@ -28,6 +28,7 @@ SRC_pagetable := hv/pagetable.c
 SRC_elf       := hv/elf.c hv/fmt.c hv/str.c
 SRC_netstack  := guests/lib/net/proto.c guests/lib/net/driver.c guests/lib/net/stack.c
 SRC_sched     := hv/sched.c
+SRC_lifecycle := hv/lifecycle.c hv/sched.c
 SRC_cap       := hv/cap.c
 SRC_ept       := vmx/ept.c hv/pagetable.c
 SRC_vmx_required := vmx/vmx_required.c hv/fmt.c
@@ -43,7 +44,7 @@ SRC_logbuf    := hv/logbuf.c
 SRC_store     := hv/store.c hv/crc32.c hv/fmt.c hv/str.c
 SRC_control   := hv/ctl_session.c hv/ctl_frame.c hv/store.c hv/logbuf.c hv/elf.c hv/crc32.c hv/sha256.c hv/fmt.c hv/str.c
 
-UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf sched cap ept virtq fdb vswitch netstack crypto ctl_frame logbuf store control vmx_required cpuid
+UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf sched lifecycle cap ept virtq fdb vswitch netstack crypto ctl_frame logbuf store control vmx_required cpuid
 FUZZ_TARGETS := config mb2 memmap elf virtq frame ctl logbuf
 
 UNIT_BINS := $(patsubst %,$(UNIT_DIR)/test_%,$(UNIT_TESTS))

@@ -62,6 +62,20 @@ static void uart_putc(struct uart *u, uint8_t c)
     u->fifo_room--;
 }
 
+/* Writes what the FIFO takes now, without waiting: the count written. */
+static size_t uart_write_some(struct uart *u, const uint8_t *buf, size_t len)
+{
+    size_t n = 0;
+
+    if (!u->fifo_room && (inb((uint16_t)(u->base + UART_LSR)) & LSR_THRE))
+        u->fifo_room = FIFO_SIZE;
+    while (n < len && u->fifo_room) {
+        outb((uint16_t)(u->base + UART_THR), buf[n++]);
+        u->fifo_room--;
+    }
+    return n;
+}
+
 void console_arch_init(void)
 {
     uart_init(&com1);
@@ -70,6 +84,11 @@ void console_arch_init(void)
 void console_arch_putc(char c)
 {
     uart_putc(&com1, (uint8_t)c);
+}
+
+size_t console_arch_write_some(const char *buf, size_t len)
+{
+    return uart_write_some(&com1, (const uint8_t *)buf, len);
 }
 
 void console_arch_flush(void)
@@ -92,6 +111,11 @@ size_t control_arch_read(uint8_t *buf, size_t max)
     while (n < max && (lsr = inb(COM2 + UART_LSR)) != 0xff && (lsr & LSR_DR))
         buf[n++] = inb(COM2 + UART_RBR);
     return n;
+}
+
+size_t control_arch_write_some(const uint8_t *buf, size_t len)
+{
+    return uart_write_some(&com2, buf, len);
 }
 
 void control_arch_write(const uint8_t *buf, size_t len)

@@ -40,7 +40,8 @@
 #define MF_HC_CONSOLE_WRITE     1   /* (cap console W, gpa buf, u64 len) -> bytes written */
 #define MF_HC_EXIT              2   /* (u64 status) -> does not return */
 #define MF_HC_WAIT              3   /* (cap notification R, u64 deadline_tsc) -> fired
-                                       notification bits (then cleared), 0 on timeout */
+                                       notification bits (then cleared), 0 on timeout;
+                                       MF_WAIT_FOREVER: no deadline */
 #define MF_HC_YIELD             4   /* () -> 0 */
 #define MF_HC_INFO              5   /* (gpa struct mf_info) -> 0 */
 #define MF_HC_NULL              6   /* () -> 0: does nothing (for measuring) */
@@ -49,6 +50,12 @@
 #define MF_HC_NET_STATUS        9   /* (cap port R, gpa struct mf_net_status) -> 0 */
 #define MF_HC_NOTIFY            10  /* (cap notification W, u64 bits) -> 0: signals it */
 #define MF_HC_COUNT             11  /* one past the last number */
+
+/* The deadline of a wait that ends only by a notification (or the
+ * guest's time limit). Deadlines compare as unsigned TSC values: one at
+ * or before the current TSC returns at once, any later one (however far)
+ * is a real deadline. */
+#define MF_WAIT_FOREVER         UINT64_MAX
 
 /* Most bytes one MF_HC_CONSOLE_WRITE accepts. */
 #define MF_CONSOLE_WRITE_MAX    4096

@@ -176,8 +176,9 @@ struct mf_ctl_stats_reply {
     uint64_t net_rx_frames, net_tx_frames, net_drops;  /* guest: its ports; global: switches */
     uint64_t control_requests;  /* global: requests served */
     uint64_t control_errors;    /* global: requests refused */
+    uint64_t guests_pending;    /* global: instances waiting for a partition */
 };
-_Static_assert(sizeof(struct mf_ctl_stats_reply) == 280, "mf_ctl_stats_reply layout");
+_Static_assert(sizeof(struct mf_ctl_stats_reply) == 288, "mf_ctl_stats_reply layout");
 
 struct mf_ctl_logs {
     uint32_t id;                /* guest id; 0 for the hypervisor's own lines */

@@ -68,6 +68,7 @@ guest badver image=bad-version.elf
 guest badfar image=bad-far.elf
 guest badoverlap image=bad-overlap.elf
 guest badtrunc image=bad-truncated.elf
+guest badlong image=bad-long.elf
 guest missing image=nothere.elf
 guest hello image=hello.elf
 poweroff when-idle' "$G"/bad-*.elf "$G/hello.elf" &&
@@ -77,6 +78,7 @@ poweroff when-idle' "$G"/bad-*.elf "$G/hello.elf" &&
     expect_line "^mayfly: guest badfar: image bad-far.elf rejected: segment .* beyond the partition" &&
     expect_line "^mayfly: guest badoverlap: image bad-overlap.elf rejected: segments 0 and 1 overlap" &&
     expect_line "^mayfly: guest badtrunc: image bad-truncated.elf rejected: " &&
+    expect_line '^mayfly: guest badlong: image bad-long\.elf rejected: segment [0-9]+ \[0x7ffffffff0000000-0x[0-9a-f]+\) ends beyond the partition \(2 MiB, the top 64 KiB kept for the stack\); use a larger class; not started$' &&
     expect_line "^mayfly: guest missing: image nothere.elf was not loaded" &&
     expect_line '^mayfly: guest 1 hello.0 exited with status 0$' &&
     expect_no_line 'started.*bad' &&

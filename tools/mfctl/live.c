@@ -631,6 +631,7 @@ int cmd_stats(int argc, char **argv)
         { "guests_running", r.guests_running, 1, 0 },
         { "guests_exited", r.guests_exited, 1, 0 },
         { "guests_failed", r.guests_failed, 1, 0 },
+        { "guests_pending", r.guests_pending, 1, 0 },
         { "partitions_free", r.partitions_free, 1, 0 },
         { "net_rx_frames", r.net_rx_frames, 0, 0 },
         { "net_tx_frames", r.net_tx_frames, 0, 0 },
