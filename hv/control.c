@@ -119,6 +119,7 @@ void control_init(const struct config *cfg, uint8_t *store_base, uint64_t store_
     if (!ring)
         fatal(HV_NO_MEMORY, "hypervisor pool too small for the control channel's log ring");
     logbuf_init(&logs, ring, LOG_RING_BYTES);
+    logbuf_set_share(&logs, LOG_RING_BYTES / 8);     /* no guest evicts the others' lines */
     store_init(&store, store_base, store_size);
     ctl_parser_init(&parser);
     ctl_session_init(&session, cfg->key, cfg->key_len);

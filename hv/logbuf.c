@@ -9,12 +9,20 @@
  */
 #define RECORD_HEADER 6
 #define LOGBUF_PAD    0xffffffffu
+#define RESERVE_REFUSED 0xffffffffu
+
+void logbuf_set_share(struct logbuf *lb, uint32_t share)
+{
+    lb->share = share;
+}
 
 void logbuf_init(struct logbuf *lb, uint8_t *storage, uint32_t size)
 {
     memset(lb, 0, sizeof(*lb));
     lb->buf = storage;
     lb->size = size & ~7u;
+    for (uint32_t i = 0; i < LOGBUF_HELD_MAX; i++)
+        lb->held[i].id = LOGBUF_PAD;
 }
 
 /* Remembers that id lost lines, so that its reads say "truncated". */
@@ -63,6 +71,22 @@ static uint32_t record_size(const struct logbuf *lb, uint32_t off)
     return padded(record_len(lb, off));
 }
 
+/* The held[] entry of id, or NULL when the cache does not know it. */
+static uint32_t *held_entry(struct logbuf *lb, uint32_t id)
+{
+    for (uint32_t i = 0; i < LOGBUF_HELD_MAX; i++)
+        if (lb->held[i].id == id)
+            return &lb->held[i].bytes;
+    return NULL;
+}
+
+static void held_less(struct logbuf *lb, uint32_t id, uint32_t n)
+{
+    uint32_t *h = held_entry(lb, id);
+    if (h)
+        *h -= n;
+}
+
 static void drop_oldest(struct logbuf *lb)
 {
     uint32_t n = record_size(lb, lb->head), id = record_id(lb, lb->head);
@@ -70,17 +94,44 @@ static void drop_oldest(struct logbuf *lb)
     if (id != LOGBUF_PAD) {
         lb->dropped++;
         note_lost(lb, id);
+        if (lb->share)
+            held_less(lb, id, n);
     }
     lb->head = (lb->head + n) % lb->size;
     lb->used -= n;
 }
 
-/* Makes room for need contiguous bytes after the newest record; returns
- * their offset. need is at most half the buffer. */
-static uint32_t reserve(struct logbuf *lb, uint32_t need)
+/* Walks every record (padding included), oldest first. */
+#define FOR_EACH_RECORD(lb, off, seen)                                          \
+    for ((off) = (lb)->head, (seen) = 0; (seen) < (lb)->used;                   \
+         (seen) += record_size((lb), (off)), (off) = ((off) + record_size((lb), (off))) % (lb)->size)
+
+/* What id's records hold, counted from the ring when the cache does not
+ * know it (the count then replaces the oldest cache entry). */
+static uint32_t *held_of(struct logbuf *lb, uint32_t id)
+{
+    uint32_t *h = held_entry(lb, id), off, seen, bytes = 0;
+
+    if (h)
+        return h;
+    FOR_EACH_RECORD(lb, off, seen)
+        if (record_id(lb, off) == id)
+            bytes += record_size(lb, off);
+    lb->held[lb->held_next].id = id;
+    lb->held[lb->held_next].bytes = bytes;
+    h = &lb->held[lb->held_next].bytes;
+    lb->held_next = (lb->held_next + 1) % LOGBUF_HELD_MAX;
+    return h;
+}
+
+/* Makes room for need contiguous bytes after the newest record for id;
+ * returns their offset. need is at most half the buffer. Making room
+ * drops the oldest records; a guest at its share may drop only its own:
+ * when the oldest is someone else's, RESERVE_REFUSED. */
+static uint32_t reserve(struct logbuf *lb, uint32_t id, uint32_t need)
 {
     for (;;) {
-        uint32_t tail = (lb->head + lb->used) % lb->size;
+        uint32_t tail = (lb->head + lb->used) % lb->size, oldest;
         if (lb->used == 0) {
             lb->head = 0;
             return 0;
@@ -98,6 +149,10 @@ static uint32_t reserve(struct logbuf *lb, uint32_t need)
         }
         if (lb->used < lb->size && lb->head - tail >= need)
             return tail;
+        oldest = record_id(lb, lb->head);
+        if (lb->share && id && oldest != id && oldest != LOGBUF_PAD &&
+            *held_of(lb, id) + need > lb->share)
+            return RESERVE_REFUSED;
         drop_oldest(lb);
     }
 }
@@ -105,24 +160,27 @@ static uint32_t reserve(struct logbuf *lb, uint32_t need)
 void logbuf_append(struct logbuf *lb, uint32_t id, const char *line, uint32_t len)
 {
     uint16_t n;
-    uint32_t off;
+    uint32_t off, *held;
 
     if (len > LOGBUF_LINE_MAX)
         len = LOGBUF_LINE_MAX;
     if (lb->size < 64 || padded(len) > lb->size / 2 || id == LOGBUF_PAD)
         return;
     n = (uint16_t)len;
-    off = reserve(lb, padded(len));
+    off = reserve(lb, id, padded(len));
+    if (off == RESERVE_REFUSED) {
+        lb->dropped++;
+        note_lost(lb, id);
+        return;
+    }
+    held = lb->share ? held_of(lb, id) : NULL;
     memcpy(lb->buf + off, &id, 4);
     memcpy(lb->buf + off + 4, &n, 2);
     memcpy(lb->buf + off + RECORD_HEADER, line, len);
     lb->used += padded(len);
+    if (held)
+        *held += padded(len);
 }
-
-/* Walks every record (padding included), oldest first. */
-#define FOR_EACH_RECORD(lb, off, seen)                                          \
-    for ((off) = (lb)->head, (seen) = 0; (seen) < (lb)->used;                   \
-         (seen) += record_size((lb), (off)), (off) = ((off) + record_size((lb), (off))) % (lb)->size)
 
 uint32_t logbuf_read(const struct logbuf *lb, uint32_t id, char *out, uint32_t max,
                      int *truncated)

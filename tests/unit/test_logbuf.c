@@ -298,6 +298,106 @@ static void test_truncated_only_for_own_losses(void **state)
     expect_read(&lb, 2, 4096, "guest two said one thing\n", 0);
 }
 
+
+/* ---- a guest's share of the ring ---- */
+
+/* A guest flooding the log loses its own lines, never another guest's;
+ * the hypervisor (id 0) is not bounded. */
+static void test_share_keeps_other_guests(void **state)
+{
+    struct logbuf *lb = ring_new(4096);
+    char text[64];
+    uint32_t n;
+    int t;
+    char *got;
+
+    (void)state;
+    logbuf_set_share(lb, 512);
+    for (int i = 0; i < 5; i++) {
+        snprintf(text, sizeof(text), "quiet %d", i);
+        append_str(lb, 1, text);
+    }
+    for (int i = 0; i < 2000; i++) {
+        snprintf(text, sizeof(text), "flood line %04d with a little more text", i);
+        append_str(lb, 2, text);
+    }
+    expect_read(lb, 1, 4096, "quiet 0\nquiet 1\nquiet 2\nquiet 3\nquiet 4\n", 0);
+    got = read_id(lb, 2, 8192, &n, &t);
+    free(got);
+    assert_int_equal(t, 1);
+    assert_true(n > 0);             /* it may fill what was free, never push others out */
+    ring_free(lb);
+}
+
+static void test_share_alone_uses_the_ring(void **state)
+{
+    struct logbuf *lb = ring_new(1024);
+    char text[32];
+    uint32_t n;
+    int t;
+    char *got;
+
+    (void)state;
+    logbuf_set_share(lb, 128);
+    for (int i = 0; i < 500; i++) {
+        snprintf(text, sizeof(text), "line %03d", i);
+        append_str(lb, 9, text);
+    }
+    got = read_id(lb, 9, 4096, &n, &t);
+    /* Alone it keeps the newest lines, more than its share. */
+    assert_non_null(strstr(got, "line 499\n"));
+    assert_true(n > 128);
+    free(got);
+    assert_int_equal(t, 1);
+    ring_free(lb);
+}
+
+static void test_share_hypervisor_unbounded(void **state)
+{
+    struct logbuf *lb = ring_new(1024);
+    uint32_t n;
+    int t;
+    char *got;
+
+    (void)state;
+    logbuf_set_share(lb, 128);
+    append_str(lb, 1, "guest line");
+    for (int i = 0; i < 200; i++)
+        append_str(lb, 0, "hypervisor line that takes room");
+    got = read_id(lb, 1, 4096, &n, &t);
+    free(got);
+    assert_int_equal(n, 0);         /* pushed out: id 0 has no share */
+    assert_int_equal(t, 1);
+    ring_free(lb);
+}
+
+/* More writers than the share cache holds: counts stay exact. */
+static void test_share_many_writers(void **state)
+{
+    struct logbuf *lb = ring_new(8192);
+    char text[32];
+
+    (void)state;
+    logbuf_set_share(lb, 256);
+    for (int round = 0; round < 20; round++)
+        for (uint32_t id = 1; id <= 40; id++) {
+            snprintf(text, sizeof(text), "w%u r%d", id, round);
+            append_str(lb, id, text);
+        }
+    for (int i = 0; i < 3000; i++)
+        append_str(lb, 99, "flooding the ring with one guest");
+    /* Each quiet writer keeps what it had when the flood began. */
+    for (uint32_t id = 1; id <= 40; id++) {
+        uint32_t n;
+        int t;
+        char *got = read_id(lb, id, 8192, &n, &t);
+        snprintf(text, sizeof(text), "w%u r19\n", id);
+        assert_non_null(strstr(got, text));
+        free(got);
+    }
+    ring_free(lb);
+}
+
 /* ---- randomised runs against a list of every accepted line ---- */
 
 struct model_line {
@@ -490,6 +590,10 @@ int main(void)
         cmocka_unit_test(test_pad_id_append_ignored),
         cmocka_unit_test(test_read_pad_id_returns_nothing),
         cmocka_unit_test(test_truncated_only_for_own_losses),
+        cmocka_unit_test(test_share_keeps_other_guests),
+        cmocka_unit_test(test_share_alone_uses_the_ring),
+        cmocka_unit_test(test_share_hypervisor_unbounded),
+        cmocka_unit_test(test_share_many_writers),
         cmocka_unit_test(test_random_64),
         cmocka_unit_test(test_random_200),
         cmocka_unit_test(test_random_1024),
