@@ -312,8 +312,9 @@ static uint32_t do_upload_begin(const uint8_t *in, uint32_t len, int32_t *status
         return 0;
     }
     if (image_needed(req.name)) {
-        *status = fmt_error(why, n, -MF_EAGAIN, "image %s is still needed by instances waiting for "
-                            "a partition; upload it under another name", req.name);
+        *status = fmt_error(why, n, -MF_EAGAIN, "image %s is in use by instances running or "
+                            "waiting for a partition; stop them (mfctl ps) or upload it under "
+                            "another name", req.name);
         return 0;
     }
     *status = store_begin(&store, req.name, req.size, why, n);
@@ -344,12 +345,12 @@ static uint32_t do_upload_end(const uint8_t *in, uint32_t len, int32_t *status, 
     *status = store_finish(&store, req.crc32, &data, &size, why, n);
     if (*status)
         return 0;
-    /* Checked at BEGIN too, but a START may have queued instances of the
-     * old image since. */
+    /* Checked at BEGIN too, but a START may have started instances of
+     * the old image since. */
     if (image_needed(store.upload.name)) {
-        *status = fmt_error(why, n, -MF_EAGAIN, "image %s is still needed by instances waiting "
-                            "for a partition; end the upload again once they have started, or "
-                            "upload it under another name", store.upload.name);
+        *status = fmt_error(why, n, -MF_EAGAIN, "image %s is in use by instances running or "
+                            "waiting for a partition; end the upload again once they have "
+                            "ended, or upload it under another name", store.upload.name);
         return 0;
     }
     if (elf_validate(data, size, run_largest_partition(), &elf, reason, sizeof(reason)) < 0) {

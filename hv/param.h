@@ -36,7 +36,7 @@
 /* Console: the transmit ring, how much of it one guest's lines may hold
  * (beyond that they are dropped and counted), and guest lines in it. */
 #define CONSOLE_RING_BYTES  (64 * 1024)
-#define CONSOLE_GUEST_SHARE (4 * 1024)
+#define CONSOLE_GUEST_SHARE (16 * 1024)
 #define CONSOLE_CHUNKS      1024
 
 /* The run loop: the quantum, and how often the pollers (console, control
