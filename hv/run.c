@@ -559,11 +559,13 @@ void run_all(struct config *cfg, struct partition_table *table, const struct boo
     kprintf("mayfly: %u vCPUs ready, pool %llu KiB used of %llu KiB\n", parts->count,
             (unsigned long long)(pool_used() / 1024), (unsigned long long)(pool_size() / 1024));
     for (uint32_t i = 0; i < cfg->guest_count; i++) {
+        static const uint8_t empty_file[1];     /* a 0-byte file may have no address */
         const struct boot_file *f = boot_find_file(info, cfg->guests[i].image);
+        const uint8_t *image = !f ? NULL : f->size ? (const uint8_t *)(uintptr_t)f->addr
+                                                   : empty_file;
         lines[i].cfg = &cfg->guests[i];
         lines[i].cancelled = cancelled[i];
-        if (guest_line_check(&lines[i], cfg, parts, f ? (const uint8_t *)(uintptr_t)f->addr
-                                                      : NULL, f ? f->size : 0, NULL, 0) == 0)
+        if (guest_line_check(&lines[i], cfg, parts, image, f ? f->size : 0, NULL, 0) == 0)
             guest_line_activate(&lines[i], parts);
     }
     console_start_buffering(console_ring);

@@ -59,7 +59,7 @@ int main(const struct mf_boot_info *bi)
 
     last = net_now();
     for (;;) {
-        uint64_t deadline = idle_ms ? last + net_ms_to_ticks(idle_ms) : UINT64_MAX;
+        uint64_t deadline = idle_ms ? last + net_ms_to_ticks(idle_ms) : MF_WAIT_FOREVER;
 
         ret = udp_recv_wait(&dgram, deadline);
         if (ret < 0)

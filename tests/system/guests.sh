@@ -61,6 +61,7 @@ poweroff when-idle' "$G/evil.elf" &&
 }
 
 bad_images_are_refused() {
+    : > "$CASE_DIR/empty.elf"
     boot_bochs tigerlake 256 'partition small 2M x 2
 guest badmagic image=bad-magic.elf
 guest badnote image=bad-nonote.elf
@@ -69,9 +70,10 @@ guest badfar image=bad-far.elf
 guest badoverlap image=bad-overlap.elf
 guest badtrunc image=bad-truncated.elf
 guest badlong image=bad-long.elf
+guest empty image=empty.elf
 guest missing image=nothere.elf
 guest hello image=hello.elf
-poweroff when-idle' "$G"/bad-*.elf "$G/hello.elf" &&
+poweroff when-idle' "$G"/bad-*.elf "$CASE_DIR/empty.elf" "$G/hello.elf" &&
     expect_line "^mayfly: guest badmagic: image bad-magic.elf rejected: .*magic" &&
     expect_line "^mayfly: guest badnote: image bad-nonote.elf rejected: no Mayfly ABI note" &&
     expect_line "^mayfly: guest badver: image bad-version.elf rejected: ABI note version 99, this hypervisor speaks version 1" &&
@@ -79,6 +81,7 @@ poweroff when-idle' "$G"/bad-*.elf "$G/hello.elf" &&
     expect_line "^mayfly: guest badoverlap: image bad-overlap.elf rejected: segments 0 and 1 overlap" &&
     expect_line "^mayfly: guest badtrunc: image bad-truncated.elf rejected: " &&
     expect_line '^mayfly: guest badlong: image bad-long\.elf rejected: segment [0-9]+ \[0x7ffffffff0000000-0x[0-9a-f]+\) ends beyond the partition \(2 MiB, the top 64 KiB kept for the stack\); use a larger class; not started$' &&
+    expect_line "^mayfly: guest empty: image empty.elf is empty \(0 bytes\)" &&
     expect_line "^mayfly: guest missing: image nothere.elf was not loaded" &&
     expect_line '^mayfly: guest 1 hello.0 exited with status 0$' &&
     expect_no_line 'started.*bad' &&
