@@ -29,7 +29,8 @@ static uint8_t hv_stack[UEFI_STACK_SIZE] __attribute__((aligned(16)));
 static uint64_t handover_cr3;
 static EFI_GUID acpi20_guid = ACPI_20_TABLE_GUID;
 static EFI_GUID acpi10_guid = ACPI_TABLE_GUID;
-static const CHAR16 conf_path[] = L"\\mayfly\\mayfly.conf";
+/* Not const: EFI_FILE_PROTOCOL.Open takes a CHAR16 * (it never writes it). */
+static CHAR16 conf_path[] = L"\\mayfly\\mayfly.conf";
 
 static void close_file(EFI_FILE_HANDLE f)
 {
@@ -44,7 +45,7 @@ static EFI_FILE_HANDLE root_with_config(EFI_HANDLE h)
 
     if (!root)
         return NULL;
-    if (EFI_ERROR(uefi_call_wrapper(root->Open, 5, root, &probe, (CHAR16 *)conf_path,
+    if (EFI_ERROR(uefi_call_wrapper(root->Open, 5, root, &probe, conf_path,
                                     EFI_FILE_MODE_READ, 0))) {
         close_file(root);
         return NULL;
@@ -355,6 +356,9 @@ static void __attribute__((noreturn)) enter_core(void)
                      : "memory");
     __builtin_unreachable();
 }
+
+/* Called by GNU-EFI's crt0 (_start), which no header declares. */
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {

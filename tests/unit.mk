@@ -47,6 +47,15 @@ SRC_control   := hv/ctl_session.c hv/ctl_frame.c hv/store.c hv/logbuf.c hv/elf.c
 UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf sched lifecycle cap ept virtq fdb vswitch netstack crypto ctl_frame logbuf store control vmx_required cpuid
 FUZZ_TARGETS := config mb2 memmap elf virtq frame ctl logbuf
 
+# The product's warnings (WARN and STRICT_WARN, from the Makefile) for the
+# sources under STRICT_DIRS, in unit and fuzz builds, and for the unit
+# tests of those sources (STRICT_UNIT_TESTS). The other sources and tests
+# join when hv/ joins STRICT_DIRS.
+STRICT_UNIT_TESTS := ept mb2 vmx_required cpuid
+$(foreach d,$(STRICT_DIRS),$(UNIT_DIR)/obj/$(d)/%.o $(FUZZ_DIR)/obj/$(d)/%.o) \
+$(patsubst %,$(UNIT_DIR)/obj/tests/unit/test_%.o,$(STRICT_UNIT_TESTS)): \
+    TEST_WARN := $(WARN) $(STRICT_WARN)
+
 UNIT_BINS := $(patsubst %,$(UNIT_DIR)/test_%,$(UNIT_TESTS))
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
 
@@ -59,12 +68,12 @@ fuzz: $(FUZZ_BINS)
 $(UNIT_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (unit)"
-	$(Q)$(UNIT_CC) $(UNIT_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(UNIT_CC) $(UNIT_CFLAGS) $(TEST_WARN) -MMD -MP -c $< -o $@
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (fuzz)"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(TEST_WARN) -MMD -MP -c $< -o $@
 
 define unit_rule
 $(UNIT_DIR)/test_$(1): $(UNIT_DIR)/obj/tests/unit/test_$(1).o $(patsubst %.c,$(UNIT_DIR)/obj/%.o,$(SRC_$(1)))

@@ -46,8 +46,9 @@ static uint64_t control_cap(const struct vmx_caps *c, enum control_word w)
         return c->exit;
     case WORD_ENTRY:
         return c->entry;
+    default:        /* not a control word: it allows no bit */
+        return 0;
     }
-    return 0;
 }
 
 /* True when bit is still set after the one adjust helper: what
