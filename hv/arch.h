@@ -64,17 +64,53 @@ void mem_arch_zero(void *p, uint64_t n);
 struct vcpu_arch;
 
 /* What a run of a vCPU ended with; the arch handles everything else. */
-enum vm_exit_action {
-    VMEXIT_HYPERCALL,       /* nr and args are valid; RIP is already past it */
-    VMEXIT_PREEMPTED,       /* the quantum ran out */
-    VMEXIT_KILL,            /* the guest did something it may not: why says what */
+enum vm_exit_kind {
+    VM_EXIT_HYPERCALL,      /* hypercall: RIP is already past the call */
+    VM_EXIT_IO,             /* io: port I/O, RIP still at the instruction */
+    VM_EXIT_PREEMPTED,      /* the quantum ran out; no fields */
+    VM_EXIT_KILL,           /* kill: the guest did something it may not */
 };
 
+/* Why a guest is ended, in kinds a caller can count or route without
+ * reading the text. */
+enum vm_kill_code {
+    VM_KILL_EXCEPTION,      /* a guest exception (Mayfly guests take none) */
+    VM_KILL_EPT_VIOLATION,  /* a memory access outside the partition */
+    VM_KILL_DENIED_INSN,    /* HLT, CR or DR access, INVD, WBINVD, XSETBV */
+    VM_KILL_DENIED_IO,      /* port I/O no personality takes (the core decides) */
+    VM_KILL_DENIED_MSR,     /* RDMSR or WRMSR of an MSR the guest may not touch */
+    VM_KILL_BAD_ENTRY,      /* VM entry failed, or the guest state is invalid */
+    VM_KILL_TRIPLE_FAULT,
+    VM_KILL_UNKNOWN_EXIT,   /* an exit reason the arch has no handler for */
+};
+
+#define VM_KILL_WHY_MAX 160
+
+/* One exit, by kind; only the member its kind names is valid. */
 struct vm_exit {
-    enum vm_exit_action action;
-    uint64_t nr;
-    uint64_t args[5];
-    char why[160];
+    enum vm_exit_kind kind;
+    union {
+        struct {
+            uint64_t nr;
+            uint64_t args[5];
+        } hypercall;
+        /* Decoded from the exit alone (no instruction decoding). value
+         * is what an OUT writes (zero-extended from size bytes); an IN
+         * has none yet. A string or REP form carries no value: its
+         * data are in guest memory (is_string). */
+        struct {
+            uint64_t rip;       /* of the I/O instruction */
+            uint32_t value;
+            uint16_t port;
+            uint8_t size;       /* 1, 2 or 4 bytes */
+            uint8_t is_in;      /* 1: IN or INS, 0: OUT or OUTS */
+            uint8_t is_string;  /* 1: INS or OUTS, maybe with REP */
+        } io;
+        struct {
+            enum vm_kill_code code;
+            char why[VM_KILL_WHY_MAX];  /* one line for the log: what, where */
+        } kill;
+    };
 };
 
 /* Creates the vCPU for partition index, mapping guest-physical

@@ -114,12 +114,21 @@ static void run_guest(struct guest *g)
         if (now >= until)
             break;
         vcpu_arch_run(g->vcpu, until - now, &exit);
-        if (exit.action == VMEXIT_KILL) {
-            finish(g, 1, exit.why);
+        if (exit.kind == VM_EXIT_IO) {
+            /* No personality takes port I/O yet: every port is denied. */
+            char why[VM_KILL_WHY_MAX];
+            fmt_snprintf(why, sizeof(why), "I/O port 0x%x %s denied at rip 0x%llx",
+                         (unsigned)exit.io.port, exit.io.is_in ? "read" : "write",
+                         (unsigned long long)exit.io.rip);
+            finish(g, 1, why);
             return;
         }
-        if (exit.action == VMEXIT_HYPERCALL) {
-            hypercall_dispatch(g, exit.nr, exit.args);
+        if (exit.kind == VM_EXIT_KILL) {
+            finish(g, 1, exit.kill.why);
+            return;
+        }
+        if (exit.kind == VM_EXIT_HYPERCALL) {
+            hypercall_dispatch(g, exit.hypercall.nr, exit.hypercall.args);
             if (g->state == GUEST_EXITED) {
                 finish(g, 0, NULL);
                 return;
@@ -128,7 +137,7 @@ static void run_guest(struct guest *g)
                 g->slice_end = 0;
                 return;
             }
-            if (exit.nr == MF_HC_YIELD) {
+            if (exit.hypercall.nr == MF_HC_YIELD) {
                 g->slice_end = 0;
                 lifecycle_preempt(g, 0);
                 return;

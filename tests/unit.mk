@@ -33,6 +33,7 @@ SRC_cap       := hv/cap.c
 SRC_ept       := vmx/ept.c hv/pagetable.c
 SRC_vmx_required := vmx/vmx_required.c hv/fmt.c
 SRC_cpuid     := vmx/cpuid.c
+SRC_exit_decode := vmx/exit_decode.c
 SRC_virtq     := hv/virtq.c hv/fmt.c
 SRC_fdb       := hv/fdb.c
 SRC_vswitch   := hv/vswitch.c hv/virtq.c hv/fdb.c hv/fmt.c hv/str.c
@@ -44,14 +45,14 @@ SRC_logbuf    := hv/logbuf.c
 SRC_store     := hv/store.c hv/crc32.c hv/fmt.c hv/str.c
 SRC_control   := hv/ctl_session.c hv/ctl_frame.c hv/store.c hv/logbuf.c hv/elf.c hv/crc32.c hv/sha256.c hv/fmt.c hv/str.c
 
-UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf sched lifecycle cap ept virtq fdb vswitch netstack crypto ctl_frame logbuf store control vmx_required cpuid
+UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf sched lifecycle cap ept virtq fdb vswitch netstack crypto ctl_frame logbuf store control vmx_required cpuid exit_decode
 FUZZ_TARGETS := config mb2 memmap elf virtq frame ctl logbuf
 
 # The product's warnings (WARN and STRICT_WARN, from the Makefile) for the
 # sources under STRICT_DIRS, in unit and fuzz builds, and for the unit
 # tests of those sources (STRICT_UNIT_TESTS). The other sources and tests
 # join when hv/ joins STRICT_DIRS.
-STRICT_UNIT_TESTS := ept mb2 vmx_required cpuid
+STRICT_UNIT_TESTS := ept mb2 vmx_required cpuid exit_decode
 $(foreach d,$(STRICT_DIRS),$(UNIT_DIR)/obj/$(d)/%.o $(FUZZ_DIR)/obj/$(d)/%.o) \
 $(patsubst %,$(UNIT_DIR)/obj/tests/unit/test_%.o,$(STRICT_UNIT_TESTS)): \
     TEST_WARN := $(WARN) $(STRICT_WARN)

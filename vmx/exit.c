@@ -3,7 +3,8 @@
  * reason without one ends the guest with its number and name. Nothing
  * here skips an instruction and resumes by default: only CPUID
  * (emulated), VMCALL (to the core), the preemption timer, and host NMIs
- * and interrupts (handed to vmx/irq.c) resume the guest.
+ * and interrupts (handed to vmx/irq.c) resume the guest. Port I/O goes
+ * to the core decoded, which decides (today: it ends the guest).
  */
 #include <stdarg.h>
 
@@ -12,6 +13,7 @@
 #include "cpu.h"
 #include "cpuid.h"
 #include "exit.h"
+#include "exit_decode.h"
 #include "irq.h"
 #include "vmcs.h"
 #include "vmx.h"
@@ -47,16 +49,18 @@ static const char *exit_name(uint32_t reason)
                                                             : "not in the SDM";
 }
 
-static int kill(struct vm_exit *exit, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Makes *exit a kill with code and the formatted reason; returns 1 (to the core). */
+static int kill(struct vm_exit *exit, enum vm_kill_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static int kill(struct vm_exit *exit, const char *fmt, ...)
+static int kill(struct vm_exit *exit, enum vm_kill_code code, const char *fmt, ...)
 {
     va_list ap;
 
-    exit->action = VMEXIT_KILL;
+    exit->kind = VM_EXIT_KILL;
+    exit->kill.code = code;
     va_start(ap, fmt);
-    fmt_vsnprintf(exit->why, sizeof(exit->why), fmt, ap);
+    fmt_vsnprintf(exit->kill.why, sizeof(exit->kill.why), fmt, ap);
     va_end(ap);
     return 1;
 }
@@ -82,11 +86,13 @@ static int on_exception(struct vcpu_arch *v, struct vm_exit *exit)
         return 0;
     }
     if (vector == 14)
-        return kill(exit, "guest exception %s at rip 0x%llx (address 0x%llx, error 0x%llx)",
+        return kill(exit, VM_KILL_EXCEPTION,
+                    "guest exception %s at rip 0x%llx (address 0x%llx, error 0x%llx)",
                     name, (unsigned long long)guest_rip(),
                     (unsigned long long)vmread(VMCS_EXIT_QUALIFICATION),
                     (unsigned long long)vmread(VMCS_EXIT_INTERRUPTION_ERROR));
-    return kill(exit, "guest exception %s (vector %u) at rip 0x%llx", name, vector,
+    return kill(exit, VM_KILL_EXCEPTION,
+                "guest exception %s (vector %u) at rip 0x%llx", name, vector,
                 (unsigned long long)guest_rip());
 }
 
@@ -106,7 +112,8 @@ static int on_external_interrupt(struct vcpu_arch *v, struct vm_exit *exit)
 static int on_triple_fault(struct vcpu_arch *v, struct vm_exit *exit)
 {
     (void)v;
-    return kill(exit, "triple fault at rip 0x%llx", (unsigned long long)guest_rip());
+    return kill(exit, VM_KILL_TRIPLE_FAULT,
+                "triple fault at rip 0x%llx", (unsigned long long)guest_rip());
 }
 
 /* CPUID is the one instruction we emulate: the host's answer through
@@ -130,19 +137,20 @@ static int on_cpuid(struct vcpu_arch *v, struct vm_exit *exit)
 static int on_hlt(struct vcpu_arch *v, struct vm_exit *exit)
 {
     (void)v;
-    return kill(exit, "HLT with interrupts off at rip 0x%llx: it could never wake "
+    return kill(exit, VM_KILL_DENIED_INSN,
+                "HLT with interrupts off at rip 0x%llx: it could never wake "
                 "(use the wait hypercall)", (unsigned long long)guest_rip());
 }
 
 static int on_vmcall(struct vcpu_arch *v, struct vm_exit *exit)
 {
-    exit->action = VMEXIT_HYPERCALL;
-    exit->nr = v->regs.rax;
-    exit->args[0] = v->regs.rdi;
-    exit->args[1] = v->regs.rsi;
-    exit->args[2] = v->regs.rdx;
-    exit->args[3] = v->regs.r10;
-    exit->args[4] = v->regs.r8;
+    exit->kind = VM_EXIT_HYPERCALL;
+    exit->hypercall.nr = v->regs.rax;
+    exit->hypercall.args[0] = v->regs.rdi;
+    exit->hypercall.args[1] = v->regs.rsi;
+    exit->hypercall.args[2] = v->regs.rdx;
+    exit->hypercall.args[3] = v->regs.r10;
+    exit->hypercall.args[4] = v->regs.r8;
     skip_instruction();
     return 1;
 }
@@ -153,7 +161,8 @@ static int on_cr_access(struct vcpu_arch *v, struct vm_exit *exit)
     static const char *const access[4] = { "write to", "read from", "CLTS on", "LMSW on" };
 
     (void)v;
-    return kill(exit, "%s CR%llu denied at rip 0x%llx (control registers are the "
+    return kill(exit, VM_KILL_DENIED_INSN,
+                "%s CR%llu denied at rip 0x%llx (control registers are the "
                 "hypervisor's)", access[(q >> 4) & 3], (unsigned long long)(q & 15),
                 (unsigned long long)guest_rip());
 }
@@ -163,7 +172,8 @@ static int on_dr_access(struct vcpu_arch *v, struct vm_exit *exit)
     uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
 
     (void)v;
-    return kill(exit, "MOV %s DR%llu denied at rip 0x%llx (debug registers are the "
+    return kill(exit, VM_KILL_DENIED_INSN,
+                "MOV %s DR%llu denied at rip 0x%llx (debug registers are the "
                 "hypervisor's)", (q & 16) ? "from" : "to", (unsigned long long)(q & 7),
                 (unsigned long long)guest_rip());
 }
@@ -174,7 +184,8 @@ static int on_cache_flush(struct vcpu_arch *v, struct vm_exit *exit)
     uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON) & 0xffff;
 
     (void)v;
-    return kill(exit, "%s denied at rip 0x%llx (it would flush caches every guest shares)",
+    return kill(exit, VM_KILL_DENIED_INSN,
+                "%s denied at rip 0x%llx (it would flush caches every guest shares)",
                 reason == EXIT_REASON_INVD ? "INVD" : "WBINVD",
                 (unsigned long long)guest_rip());
 }
@@ -182,24 +193,30 @@ static int on_cache_flush(struct vcpu_arch *v, struct vm_exit *exit)
 static int on_xsetbv(struct vcpu_arch *v, struct vm_exit *exit)
 {
     (void)v;
-    return kill(exit, "XSETBV denied at rip 0x%llx (XSAVE is not offered to guests)",
+    return kill(exit, VM_KILL_DENIED_INSN,
+                "XSETBV denied at rip 0x%llx (XSAVE is not offered to guests)",
                 (unsigned long long)guest_rip());
 }
 
+/* Port I/O goes to the core decoded, RIP still at the instruction: which
+ * ports a guest may use is its personality's business, not the arch's. */
 static int on_io(struct vcpu_arch *v, struct vm_exit *exit)
 {
     uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
 
-    (void)v;
-    return kill(exit, "I/O port 0x%llx %s denied at rip 0x%llx", (unsigned long long)(q >> 16),
-                (q & 8) ? "read" : "write", (unsigned long long)guest_rip());
+    if (exit_decode_io(q, v->regs.rax, guest_rip(), exit))
+        return kill(exit, VM_KILL_UNKNOWN_EXIT, "I/O exit with an access size the SDM does "
+                    "not define at rip 0x%llx (qualification 0x%llx)",
+                    (unsigned long long)guest_rip(), (unsigned long long)q);
+    return 1;
 }
 
 static int on_msr(struct vcpu_arch *v, struct vm_exit *exit)
 {
     int write = (vmread(VMCS_EXIT_REASON) & 0xffff) == EXIT_REASON_WRMSR;
 
-    return kill(exit, "%s of MSR 0x%llx denied at rip 0x%llx (only FS and GS base are "
+    return kill(exit, VM_KILL_DENIED_MSR,
+                "%s of MSR 0x%llx denied at rip 0x%llx (only FS and GS base are "
                 "allowed)", write ? "WRMSR" : "RDMSR", (unsigned long long)(uint32_t)v->regs.rcx,
                 (unsigned long long)guest_rip());
 }
@@ -210,7 +227,8 @@ static int on_ept_violation(struct vcpu_arch *v, struct vm_exit *exit)
     const char *what = (q & 2) ? "write" : (q & 4) ? "instruction fetch" : "read";
 
     (void)v;
-    return kill(exit, "memory access outside its partition: %s at guest-physical 0x%llx "
+    return kill(exit, VM_KILL_EPT_VIOLATION,
+                "memory access outside its partition: %s at guest-physical 0x%llx "
                 "(rip 0x%llx)", what, (unsigned long long)vmread(VMCS_GUEST_PHYSICAL_ADDRESS),
                 (unsigned long long)guest_rip());
 }
@@ -218,7 +236,7 @@ static int on_ept_violation(struct vcpu_arch *v, struct vm_exit *exit)
 static int on_preemption_timer(struct vcpu_arch *v, struct vm_exit *exit)
 {
     (void)v;
-    exit->action = VMEXIT_PREEMPTED;
+    exit->kind = VM_EXIT_PREEMPTED;
     return 1;
 }
 
@@ -227,7 +245,7 @@ static int on_invalid_state(struct vcpu_arch *v, struct vm_exit *exit)
     uint64_t reason = vmread(VMCS_EXIT_REASON);
 
     (void)v;
-    return kill(exit, "%s (exit reason 0x%llx, qualification 0x%llx)",
+    return kill(exit, VM_KILL_BAD_ENTRY, "%s (exit reason 0x%llx, qualification 0x%llx)",
                 exit_name((uint32_t)reason & 0xffff), (unsigned long long)reason,
                 (unsigned long long)vmread(VMCS_EXIT_QUALIFICATION));
 }
@@ -259,7 +277,8 @@ int exit_dispatch(struct vcpu_arch *v, struct vm_exit *exit)
 
     if (reason < EXIT_REASON_COUNT && handlers[reason])
         return handlers[reason](v, exit);
-    return kill(exit, "unexpected VM exit %u (%s) at rip 0x%llx (qualification 0x%llx)",
+    return kill(exit, VM_KILL_UNKNOWN_EXIT,
+                "unexpected VM exit %u (%s) at rip 0x%llx (qualification 0x%llx)",
                 reason, exit_name(reason), (unsigned long long)guest_rip(),
                 (unsigned long long)vmread(VMCS_EXIT_QUALIFICATION));
 }
@@ -267,6 +286,6 @@ int exit_dispatch(struct vcpu_arch *v, struct vm_exit *exit)
 void exit_entry_failed(struct vcpu_arch *v, struct vm_exit *exit)
 {
     (void)v;
-    kill(exit, "VM entry failed: VM-instruction error %llu",
+    kill(exit, VM_KILL_BAD_ENTRY, "VM entry failed: VM-instruction error %llu",
          (unsigned long long)vmread(VMCS_VM_INSTRUCTION_ERROR));
 }

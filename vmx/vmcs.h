@@ -179,6 +179,13 @@
 #define INTR_INFO_TYPE(info)            (((info) >> 8) & 7)
 #define INTR_TYPE_NMI                   2
 
+/* Exit qualification of an I/O instruction (SDM Vol. 3 Table 28-5). */
+#define IO_QUAL_SIZE(q)                 ((q) & 7)       /* access size - 1: 0, 1 or 3 */
+#define IO_QUAL_IN                      (1ULL << 3)     /* else OUT */
+#define IO_QUAL_STRING                  (1ULL << 4)     /* INS or OUTS */
+#define IO_QUAL_REP                     (1ULL << 5)
+#define IO_QUAL_PORT(q)                 (((q) >> 16) & 0xffff)
+
 static inline void vmwrite(uint64_t field, uint64_t value)
 {
     __asm__ volatile("vmwrite %1, %0" ::"r"(field), "rm"(value) : "cc", "memory");
