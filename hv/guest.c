@@ -20,9 +20,7 @@ static uint32_t running, peak_running, started, launch_failures;
 
 void *guest_memory(const struct guest *g, uint64_t gpa, uint64_t len)
 {
-    if (gpa > g->mem_size || len > g->mem_size - gpa)
-        return NULL;
-    return g->mem + gpa;
+    return gmem_at(&(const struct guest_mem){ g->mem, g->mem_size }, gpa, len);
 }
 
 uint32_t guest_running_count(void)
@@ -148,31 +146,26 @@ void guest_line_activate(struct guest_line *l, const struct partition_table *par
             l->cfg->count);
 }
 
-/* A port's owner is woken with the port's slot bit. */
-static void port_notify(struct vport *p)
+/* Logs the failure of g's port k (a port reports its failure once). */
+static void guest_log_port_failure(const struct guest *g, uint32_t k, const struct port *p)
+{
+    kprintf("mayfly: guest %u %s: port %u on %s failed: %s\n", g->id, g->name,
+            MF_CAP_FIRST_PORT + k, p->sw ? p->sw->name : "no switch", p->why);
+}
+
+/* A port's owner: woken with the port's slot bit when the port has
+ * something for it, told (and logging it) when the port fails. */
+static void port_notify(struct port *p, enum port_event event)
 {
     struct guest *g = p->owner;
 
-    for (uint32_t i = 0; i < CONFIG_NETS_MAX; i++)
-        if (g->ports[i] == p)
-            lifecycle_notify(g, MF_NOTIFY_BIT(MF_CAP_FIRST_PORT + i));
-}
-
-void guest_log_port_failures(struct vswitch *sw)
-{
-    for (uint32_t i = 0; i < sw->capacity; i++) {
-        struct vport *p = sw->ports[i];
-        struct guest *g = p ? p->owner : NULL;
-        if (!g)
+    for (uint32_t k = 0; k < CONFIG_NETS_MAX; k++) {
+        if (!g->ports[k] || &g->ports[k]->port != p)
             continue;
-        for (uint32_t k = 0; k < CONFIG_NETS_MAX; k++) {
-            if (g->ports[k] != p || p->state != MF_NET_STATE_FAILED ||
-                (g->port_failed_logged & (1u << k)))
-                continue;
-            g->port_failed_logged |= (uint8_t)(1u << k);
-            kprintf("mayfly: guest %u %s: port %u on %s failed: %s\n", g->id, g->name,
-                    MF_CAP_FIRST_PORT + k, sw->name, p->why);
-        }
+        if (event == PORT_EVENT_FAILED)
+            guest_log_port_failure(g, k, p);
+        else
+            lifecycle_notify(g, MF_NOTIFY_BIT(MF_CAP_FIRST_PORT + k));
     }
 }
 
@@ -187,12 +180,11 @@ static int grant_caps(struct guest *g, const struct guest_line *l, const struct 
     cap_install(&g->caps, MF_CAP_CONSOLE, MF_OBJ_CONSOLE, MF_RIGHT_WRITE, g);
     cap_install(&g->caps, MF_CAP_NOTIFICATION, MF_OBJ_NOTIFICATION, MF_RIGHT_READ, g);
     g->notify_pending = 0;
-    g->port_failed_logged = 0;
     for (uint32_t i = 0; i < l->cfg->net_count; i++) {
         int sw = config_find_switch(cfg, l->cfg->nets[i]);
         uint8_t mac[6] = { 0x02, 0x4d, 0x46, (uint8_t)(g->id >> 16), (uint8_t)(g->id >> 8),
                            (uint8_t)g->id };
-        struct vport *p = sw >= 0 ? net_port_take((uint32_t)sw, mac, &mem) : NULL;
+        struct vport *p = sw >= 0 ? net_port_take((uint32_t)sw, mac, &mem, port_notify, g) : NULL;
         g->ports[i] = p;
         if (!p) {
             kprintf("mayfly: guest %u %s not started: no free network port for switch %s "
@@ -200,8 +192,6 @@ static int grant_caps(struct guest *g, const struct guest_line *l, const struct 
                     l->cfg->nets[i]);
             return -1;
         }
-        p->owner = g;
-        p->notify = port_notify;
         cap_install(&g->caps, MF_CAP_FIRST_PORT + i, MF_OBJ_NET_PORT,
                     MF_RIGHT_READ | MF_RIGHT_WRITE, p);
     }
@@ -220,8 +210,8 @@ static void list_caps(struct mf_boot_info *bi, const struct guest *g)
         ci->rights = c->rights;
         if (c->type == MF_OBJ_NET_PORT) {
             const struct vport *p = c->object;
-            memcpy(ci->mac, p->mac, 6);
-            str_copy(ci->name, p->sw->name, sizeof(ci->name));
+            memcpy(ci->mac, p->port.mac, 6);
+            str_copy(ci->name, p->port.sw->name, sizeof(ci->name));
         }
         bi->cap_count++;
     }

@@ -103,7 +103,4 @@ int guest_line_cancelled(const struct guest_line *l, uint32_t k);
 /* Hypercall entry from the scheduler: runs hypercall nr for g. */
 void hypercall_dispatch(struct guest *g, uint64_t nr, const uint64_t *args);
 
-/* Logs newly failed ports of every guest on switch sw. */
-void guest_log_port_failures(struct vswitch *sw);
-
 #endif

@@ -10,7 +10,7 @@
 #include "guest.h"
 #include "lifecycle.h"
 #include "lib.h"
-#include "vswitch.h"
+#include "vport.h"
 
 typedef int64_t (*hypercall_fn)(struct guest *g, const uint64_t *args);
 
@@ -97,35 +97,24 @@ static int64_t hc_net_setup(struct guest *g, const uint64_t *args)
     memcpy(&setup, shared, sizeof(setup));
     r = vport_setup(p, &setup);
     if (r < 0) {
-        guest_log_error(g, "port %llu setup refused: %s", (unsigned long long)args[0], p->why);
+        guest_log_error(g, "port %llu setup refused: %s", (unsigned long long)args[0],
+                        p->port.why);
         return r;
     }
     memcpy(shared, &setup, sizeof(setup));
     return 0;
 }
 
+/* A port that fails meanwhile (the kicker's TX ring, or a receiver's RX
+ * ring) tells its owner itself. */
 static int64_t hc_net_kick(struct guest *g, const uint64_t *args)
 {
-    uint64_t drops, t0;
     struct vport *p;
     int r = cap_lookup(&g->caps, args[0], MF_OBJ_NET_PORT, MF_RIGHT_WRITE, (void **)&p);
 
     if (r < 0)
         return r;
-    if (!p->sw)
-        return -MF_EIO;
-    drops = p->sw->drops;
-    t0 = time_arch_tsc();
-    r = vport_kick(p, args[1]);
-    if (p->sw) {
-        p->sw->busy_tsc += time_arch_tsc() - t0;
-        p->sw->kicks++;
-    }
-    /* A port that failed (the kicker's TX ring, or a receiver's RX ring,
-     * which also drops the frame) is logged once. */
-    if (r < 0 || p->sw->drops != drops)
-        guest_log_port_failures(p->sw);
-    return r;
+    return vport_kick(p, args[1]);
 }
 
 static int64_t hc_net_status(struct guest *g, const uint64_t *args)
@@ -139,8 +128,7 @@ static int64_t hc_net_status(struct guest *g, const uint64_t *args)
     out = guest_memory(g, args[1], sizeof(status));
     if (!out)
         return -MF_EFAULT;
-    status = p->stats;
-    status.state = p->state;
+    port_status(&p->port, &status);
     memcpy(out, &status, sizeof(status));
     return 0;
 }

@@ -29,7 +29,7 @@ static uint32_t fdb_capacity(uint32_t ports_needed)
 
 uint64_t net_footprint(const struct config *cfg, uint32_t ports_needed)
 {
-    uint64_t per_switch = ports_needed * sizeof(struct vport *) +
+    uint64_t per_switch = ports_needed * sizeof(struct port *) +
                           fdb_capacity(ports_needed) * sizeof(struct fdb_entry) + 64;
     return ports_needed * (sizeof(struct vport) + sizeof(struct vport *) + 16) +
            cfg->switch_count * per_switch;
@@ -50,7 +50,7 @@ int net_init(const struct config *cfg, uint32_t ports_needed)
     free_count = ports_needed;
     for (uint32_t i = 0; i < switch_count; i++) {
         uint32_t fc = fdb_capacity(ports_needed);
-        struct vport **slots = pool_alloc_bytes(ports_needed * sizeof(*slots), 8);
+        struct port **slots = pool_alloc_bytes(ports_needed * sizeof(*slots), 8);
         struct fdb_entry *fdb = pool_alloc_bytes(fc * sizeof(*fdb), 8);
         if (!slots || !fdb)
             return -1;
@@ -59,17 +59,16 @@ int net_init(const struct config *cfg, uint32_t ports_needed)
     return 0;
 }
 
-struct vport *net_port_take(uint32_t sw, const uint8_t mac[6], const struct guest_mem *mem)
+struct vport *net_port_take(uint32_t sw, const uint8_t mac[6], const struct guest_mem *mem,
+                            void (*notify)(struct port *p, enum port_event event), void *owner)
 {
     struct vport *p;
 
     if (sw >= switch_count || !free_count)
         return NULL;
     p = free_ports[--free_count];
-    memset(p, 0, sizeof(*p));
-    memcpy(p->mac, mac, 6);
-    p->mem = *mem;
-    if (vswitch_attach(&switches[sw], p) < 0) {
+    vport_init(p, mac, mem, notify, owner);
+    if (vswitch_attach(&switches[sw], &p->port) < 0) {
         free_ports[free_count++] = p;
         return NULL;
     }
@@ -78,7 +77,7 @@ struct vport *net_port_take(uint32_t sw, const uint8_t mac[6], const struct gues
 
 void net_port_give(struct vport *p)
 {
-    vswitch_detach(p);
+    vswitch_detach(&p->port);
     free_ports[free_count++] = p;
 }
 

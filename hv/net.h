@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include "config.h"
+#include "vport.h"
 #include "vswitch.h"
 
 /* Ports kept for guests started over the control channel. */
@@ -22,9 +23,11 @@ uint64_t net_footprint(const struct config *cfg, uint32_t ports_needed);
 /* Ports the config's guest lines can use at once (bounded by partitions). */
 uint32_t net_ports_needed(const struct config *cfg, uint32_t partitions);
 
-/* Takes a free port and attaches it to switch index sw with the given
- * MAC, over guest memory mem. NULL when none is free. */
-struct vport *net_port_take(uint32_t sw, const uint8_t mac[6], const struct guest_mem *mem);
+/* Takes a free virtio port over guest memory mem, with the given MAC and
+ * owner (told through notify: hv/port.h), and attaches it to switch index
+ * sw. NULL when none is free. */
+struct vport *net_port_take(uint32_t sw, const uint8_t mac[6], const struct guest_mem *mem,
+                            void (*notify)(struct port *p, enum port_event event), void *owner);
 
 /* Ports free now. */
 uint32_t net_ports_free(void);

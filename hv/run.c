@@ -465,9 +465,9 @@ static void port_counters(const struct guest *g, struct mf_ctl_stats_reply *out)
         const struct vport *p = g->ports[i];
         if (!p)
             continue;
-        out->net_rx_frames += p->stats.rx_frames;
-        out->net_tx_frames += p->stats.tx_frames;
-        out->net_drops += p->stats.drops_no_buffer + p->stats.drops_malformed;
+        out->net_rx_frames += p->port.stats.rx_frames;
+        out->net_tx_frames += p->port.stats.tx_frames;
+        out->net_drops += p->port.stats.drops_no_buffer + p->port.stats.drops_malformed;
     }
 }
 

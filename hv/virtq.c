@@ -59,13 +59,6 @@ static void write32_once(uint8_t *p, uint32_t v)
     *(volatile uint32_t *)(void *)p = v;
 }
 
-void *gmem_at(const struct guest_mem *m, uint64_t gpa, uint64_t len)
-{
-    if (!m || !m->base || gpa > m->size || len > m->size - gpa)
-        return NULL;
-    return m->base + gpa;
-}
-
 /* A ring part: the host pointer of `bytes` bytes at `offset` into the part
  * at gpa, or NULL (only if q was never set up on this memory). */
 static uint8_t *ring_at(const struct guest_mem *m, uint64_t gpa, uint64_t offset, uint64_t bytes)

@@ -15,17 +15,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "gmem.h"
 #include "../include/mayfly/virtio.h"
-
-/* A guest's memory as the hypervisor sees it: guest-physical 0 is base. */
-struct guest_mem {
-    uint8_t *base;
-    uint64_t size;
-};
-
-/* The host pointer of [gpa, gpa + len), or NULL if any byte of it lies
- * outside [0, size). Overflow-safe for every gpa and len. */
-void *gmem_at(const struct guest_mem *m, uint64_t gpa, uint64_t len);
 
 struct virtq {
     uint64_t desc, avail, used;     /* guest-physical addresses of the three parts */

@@ -1,9 +1,11 @@
 /*
- * The hypervisor's L2 switch: virtio-net ports (the device side of each
- * guest's network device) joined by a learning forwarding table. A frame
- * is copied once from the sender's TX buffers into a bounce buffer, checked
- * there, and copied into each receiver's posted RX buffer: guests never
- * share memory. A malformed ring fails only the port it belongs to.
+ * The hypervisor's L2 switch: ports (hv/port.h) joined by a learning
+ * forwarding table. A port hands the switch a frame in hypervisor memory
+ * (vswitch_forward); the switch picks the receivers by destination MAC
+ * (learnt unicast to its port, broadcast, multicast and unknown unicast to
+ * every other running port, never back to the sender) and hands each a
+ * copy through its deliver() operation. The switch knows nothing of what
+ * is behind a port (virtio rings, a copy queue, a NIC).
  *
  * The caller allocates every structure at boot and serialises all calls
  * on one switch (no locking here).
@@ -11,78 +13,52 @@
 #ifndef HV_VSWITCH_H
 #define HV_VSWITCH_H
 
-#include <stddef.h>
 #include <stdint.h>
 #include "fdb.h"
-#include "virtq.h"
-#include "../include/mayfly/virtio.h"
-
-/* The header every frame carries on the rings. */
-#define VNET_HDR_BYTES          12u
-#define VNET_FRAME_MIN          14u     /* an Ethernet header */
-
-/* Features the device offers. */
-#define VPORT_DEVICE_FEATURES   (MF_FEATURE_BIT(VIRTIO_F_VERSION_1) |   \
-                                 MF_FEATURE_BIT(VIRTIO_NET_F_MAC) |     \
-                                 MF_FEATURE_BIT(VIRTIO_RING_F_EVENT_IDX))
-
-struct vswitch;
-
-struct vport {
-    struct vswitch *sw;
-    uint32_t index;                 /* in sw->ports, set by vswitch_attach */
-    uint8_t mac[6];                 /* assigned by the hypervisor */
-    uint32_t state;                 /* MF_NET_STATE_* */
-    uint64_t features;              /* negotiated */
-    struct guest_mem mem;
-    struct virtq rx, tx;
-    struct mf_net_status stats;     /* counters (state mirrored on read) */
-    void (*notify)(struct vport *p);    /* wake the owner: used entries it asked to hear about */
-    void *owner;                    /* for the caller */
-    char why[160];                  /* why it failed, when state == FAILED */
-    uint8_t learned;                /* its MAC is in the table: no need to learn again */
-};
+#include "param.h"
+#include "port.h"
 
 struct vswitch {
-    char name[16];
-    struct vport **ports;           /* slot i holds the port with index i, or NULL */
+    char name[SWITCH_NAME_MAX];
+    struct port **ports;            /* slot i holds the port with index i, or NULL */
     uint32_t capacity;
     uint32_t count;
     struct fdb fdb;
-    uint64_t frames;                /* copies delivered into RX buffers */
+    uint64_t frames;                /* copies delivered to ports */
     uint64_t drops;                 /* frames (or flood copies) not delivered, any reason */
-    uint64_t busy_tsc;              /* TSC ticks spent in kicks (kept by the caller) */
-    uint64_t kicks;                 /* transmit kicks served (kept by the caller) */
+    uint64_t busy_tsc;              /* TSC ticks spent serving sends (vswitch_account) */
+    uint64_t kicks;                 /* sends served: one per batch, e.g. a virtio TX kick */
 };
 
-void vswitch_init(struct vswitch *sw, const char *name, struct vport **port_storage,
+void vswitch_init(struct vswitch *sw, const char *name, struct port **port_storage,
                   uint32_t capacity, struct fdb_entry *fdb_storage, uint32_t fdb_capacity);
 
-/* Puts p in the first free slot: state RESET, counters zeroed, queues not
- * ready. p->mac, mem, notify and owner are the caller's and kept. 0, or -1
- * if the switch is full. */
-int vswitch_attach(struct vswitch *sw, struct vport *p);
+/* Puts p in the first free slot: state RESET, counters zeroed, why empty.
+ * Its ops, flags, mac, notify and owner are kept. 0, or -1 if the switch
+ * is full or p is attached already. */
+int vswitch_attach(struct vswitch *sw, struct port *p);
 
 /* Removes p and its forwarding entries (O(fdb capacity)); p->sw becomes
  * NULL. Nothing if p is not attached. */
-void vswitch_detach(struct vport *p);
+void vswitch_detach(struct port *p);
 
-/* MF_HC_NET_SETUP on *s (a copy the caller made of the guest's). Returns
- * 0 or -MF_EINVAL (p->why says why; the port is unchanged and the guest
- * may retry), or -MF_EIO for a failed or detached port. */
-int vport_setup(struct vport *p, struct mf_net_setup *s);
+/* A frame src sends: len bytes in hypervisor memory. Refused (0; counted
+ * in src's drops_malformed and the switch's drops) when src is not
+ * RUNNING, the length is outside PORT_FRAME_MIN..MF_NET_FRAME_MAX, or a
+ * PORT_F_FIXED_MAC port sends from another address; else counted in src's
+ * tx counters, its source learnt, and delivered to its receivers (1). */
+int vswitch_forward(struct port *src, const uint8_t *frame, uint32_t len);
 
-/* MF_HC_NET_KICK: frames processed, -MF_EINVAL for a bad queue, -MF_EIO if
- * the port is failed or not running. */
-int vport_kick(struct vport *p, uint64_t queue);
+/* A frame src could not even hand over (unreadable, too long for any
+ * buffer): counted as vswitch_forward counts a refused one. */
+void vswitch_refuse(struct port *src);
 
-/* Drains p's TX ring (at most one ring's worth per call) and forwards the
- * frames. Returns the frames accepted, or -MF_EIO if p is not running or
- * its TX ring turns out malformed (p is then FAILED). */
-int vswitch_transmit(struct vport *p);
+/* One copy to dst through its deliver(): counted in the switch's frames
+ * and dst's rx counters if taken, else in the switch's drops (also when
+ * dst is detached, not RUNNING, or the frame is NULL or of a bad length). */
+void vswitch_deliver(struct port *dst, const uint8_t *frame, uint32_t len);
 
-/* Copies one frame (len bytes, VNET_FRAME_MIN..MF_NET_FRAME_MAX, in
- * hypervisor memory) into dst's next RX buffer. */
-void vswitch_deliver(struct vport *dst, const uint8_t *frame, uint32_t len);
+/* Adds one served send batch that took ticks to the switch's figures. */
+void vswitch_account(struct vswitch *sw, uint64_t ticks);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * libFuzzer target for hv/vswitch.c (and the virtq and fdb code under it):
+ * libFuzzer target for hv/vport.c and hv/vswitch.c (with the port, virtq
+ * and fdb code under them):
  * two or three ports on one switch, each with its own 8 KiB guest memory
  * (a heap block of exactly that size, so ASan sees any stray access), set
  * up and kicked for a few rounds while the input's edits play the drivers
@@ -21,7 +22,9 @@
  * Checked after every kick: counters only grow, no port but a failed one
  * changes state (and only to FAILED), a failed kick leaves the kicked port
  * not running, used indices move by at most the kicked TX ring's size, the
- * switch's copies match the receivers' counts; at the end, detaching every
+ * switch's copies match the receivers' counts, every failed port (and no
+ * other) has told its owner exactly once, the kick was counted; at the
+ * end, detaching every
  * port empties the switch and its table. Seeds: tests/fuzz/corpus/frame/.
  */
 #include <stddef.h>
@@ -29,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vswitch.h"
+#include "vport.h"
 #include "../../include/mayfly/abi.h"
 
 #define MEM_SIZE    0x2000u
@@ -43,29 +46,43 @@ struct snapshot {
     uint32_t state[MAX_PORTS];
     struct mf_net_status stats[MAX_PORTS];
     uint16_t rx_used[MAX_PORTS], tx_used[MAX_PORTS];
-    uint64_t frames, drops;
+    uint64_t frames, drops, kicks;
 };
 
 static struct vport ports[MAX_PORTS];
 static uint8_t *mems[MAX_PORTS];
 static unsigned notified;
+static unsigned failures[MAX_PORTS];
+static uint64_t fake_tsc;
 
-static void on_notify(struct vport *p)
+/* vport_kick times its kicks. */
+uint64_t time_arch_tsc(void)
 {
-    (void)p;
-    notified++;
+    return ++fake_tsc;
+}
+
+/* The owner: a failure is told once, on a port that has failed. */
+static void on_notify(struct port *p, enum port_event event)
+{
+    if (event == PORT_EVENT_FAILED) {
+        if (p->state != MF_NET_STATE_FAILED || ++failures[p->index] > 1)
+            abort();
+    } else {
+        notified++;
+    }
 }
 
 static void take(struct snapshot *s, const struct vswitch *sw, int n)
 {
     for (int i = 0; i < n; i++) {
-        s->state[i] = ports[i].state;
-        s->stats[i] = ports[i].stats;
+        s->state[i] = ports[i].port.state;
+        s->stats[i] = ports[i].port.stats;
         s->rx_used[i] = ports[i].rx.used_idx;
         s->tx_used[i] = ports[i].tx.used_idx;
     }
     s->frames = sw->frames;
     s->drops = sw->drops;
+    s->kicks = sw->kicks;
 }
 
 static void check_grew(uint64_t before, uint64_t after)
@@ -105,7 +122,13 @@ static void check_step(const struct snapshot *a, const struct snapshot *b, int n
     check_grew(a->drops, b->drops);
     if (b->frames - a->frames != rx_frames)
         abort();
-    if (r == -MF_EIO && ports[kicked].state == MF_NET_STATE_RUNNING)
+    if (r == -MF_EIO && ports[kicked].port.state == MF_NET_STATE_RUNNING)
+        abort();
+    /* Every port that failed was reported to its owner exactly once. */
+    for (int i = 0; i < n; i++)
+        if (failures[i] != (b->state[i] == MF_NET_STATE_FAILED))
+            abort();
+    if (b->kicks != a->kicks + 1)
         abort();
     if (r >= 0 && (uint64_t)r != b->stats[kicked].tx_frames - a->stats[kicked].tx_frames)
         abort();
@@ -125,17 +148,15 @@ static void setup_port(struct vswitch *sw, int i, const uint8_t *image, size_t i
     struct vport *p = &ports[i];
     uint64_t base = (uint64_t)i * BLOCK;
 
-    memset(p, 0, sizeof(*p));
+    uint8_t mac[6] = { 0x02, 0, 0, 0, 0, (uint8_t)(i + 1) };
+
     if (posix_memalign((void **)&mems[i], 16, MEM_SIZE))
         abort();
     memset(mems[i], 0, MEM_SIZE);
     memcpy(mems[i], image, image_size < MEM_SIZE ? image_size : MEM_SIZE);
-    p->mem.base = mems[i];
-    p->mem.size = MEM_SIZE;
-    p->mac[0] = 0x02;
-    p->mac[5] = (uint8_t)(i + 1);
-    p->notify = on_notify;
-    if (vswitch_attach(sw, p) < 0)
+    vport_init(p, mac, &(struct guest_mem){ mems[i], MEM_SIZE }, on_notify, NULL);
+    failures[i] = 0;
+    if (vswitch_attach(sw, &p->port) < 0)
         abort();
     memset(&s, 0, sizeof(s));
     s.driver_features = MF_FEATURE_BIT(VIRTIO_F_VERSION_1) | MF_FEATURE_BIT(VIRTIO_NET_F_MAC) |
@@ -144,13 +165,13 @@ static void setup_port(struct vswitch *sw, int i, const uint8_t *image, size_t i
                                                          queue_size(rx_size), 0 };
     s.queues[MF_NET_QUEUE_TX] = (struct mf_queue_setup){ base + 0x200, base + 0x300, base + 0x340,
                                                          queue_size(tx_size), 0 };
-    if (vport_setup(p, &s) < 0 && (p->state != MF_NET_STATE_RESET || !p->why[0]))
+    if (vport_setup(p, &s) < 0 && (p->port.state != MF_NET_STATE_RESET || !p->port.why[0]))
         abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct vport *slots[MAX_PORTS];
+    static struct port *slots[MAX_PORTS];
     static struct fdb_entry fdb[16];
     struct vswitch sw;
     struct snapshot a, b;
@@ -191,7 +212,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     for (int i = 0; i < n; i++) {
-        vswitch_detach(&ports[i]);
+        vswitch_detach(&ports[i].port);
         free(mems[i]);
     }
     if (sw.count != 0 || sw.fdb.count != 0)

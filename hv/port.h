@@ -1,0 +1,104 @@
+/*
+ * A port: one place where frames enter and leave a switch. The switch
+ * (hv/vswitch.h) knows ports only through this interface; what sits
+ * behind one is the implementation's business:
+ *
+ *   - hv/vport.c: the device side of a Mayfly guest's virtio-net device
+ *     (rings in the guest's memory, hypercalls as the transport);
+ *   - a copy port for Solo5's NET_WRITE/NET_READ (planned): NET_WRITE
+ *     hands the frame to vswitch_forward(), deliver() copies into a small
+ *     queue preallocated with the port, NET_READ takes from it;
+ *   - an uplink port on a physical NIC (planned): its poller, run from the
+ *     run loop, forwards what the NIC received; deliver() copies into a TX
+ *     buffer reserved at boot and queues it to the NIC.
+ *
+ * The contract, for every implementation:
+ *
+ *   - Frames are bytes in hypervisor memory, PORT_FRAME_MIN..MF_NET_FRAME_MAX
+ *     long (Ethernet header on, no FCS), valid only during the call that
+ *     carries them: deliver() copies what it keeps.
+ *   - A port sends by calling vswitch_forward() on its own switch, never
+ *     from inside its deliver() (deliveries do not nest).
+ *   - state is RESET after vswitch_attach(), RUNNING once the
+ *     implementation calls port_set_running() (its setup is done, link up),
+ *     and FAILED after port_fail(), for good until it is attached again.
+ *     The switch delivers only to RUNNING ports.
+ *   - Its owner (a guest, a NIC driver) is told through notify(p, event):
+ *     PORT_EVENT_WAKE when the port has something the owner asked to hear
+ *     about (the implementation decides when: virtio's notification
+ *     suppression, a queue turning non-empty), and PORT_EVENT_FAILED
+ *     exactly once when it fails, with p->why saying why. notify runs in
+ *     whatever context the event happened (possibly inside another port's
+ *     send), so it only records and wakes: it never calls back into the
+ *     switch or the port.
+ *   - Counters: the switch counts rx_frames/rx_bytes (what deliver() took),
+ *     tx_frames/tx_bytes (what vswitch_forward() accepted) and
+ *     drops_malformed for refused sends; the implementation counts
+ *     drops_no_buffer (frames deliver() had no room for).
+ *
+ * All calls on one switch and its ports are serialised by the caller.
+ */
+#ifndef HV_PORT_H
+#define HV_PORT_H
+
+#include <stdint.h>
+#include "../include/mayfly/virtio.h"
+
+#define PORT_FRAME_MIN  14u         /* an Ethernet header */
+#define PORT_WHY_MAX    160u        /* bytes of a failure reason, NUL included */
+
+/* flags */
+#define PORT_F_FIXED_MAC    1u      /* sends only from mac (a guest): others' sources are refused */
+
+struct port;
+struct vswitch;
+
+enum port_event {
+    PORT_EVENT_WAKE = 1,            /* something for the owner */
+    PORT_EVENT_FAILED,              /* the port failed (once); p->why says why */
+};
+
+struct port_ops {
+    /* Takes one frame for the port's far side, on a RUNNING port. Returns
+     * 1 if it was taken, 0 if not (counted in drops_no_buffer, or the port
+     * failed itself with port_fail() while trying). */
+    int (*deliver)(struct port *p, const uint8_t *frame, uint32_t len);
+    /* Called once by port_fail(), state already FAILED, before the owner
+     * hears: stop touching whatever failed (rings, DMA). May be NULL. */
+    void (*fail)(struct port *p);
+};
+
+struct port {
+    const struct port_ops *ops;
+    struct vswitch *sw;             /* NULL while detached */
+    uint32_t index;                 /* its slot in sw->ports, set by vswitch_attach */
+    uint32_t state;                 /* MF_NET_STATE_* */
+    uint32_t flags;                 /* PORT_F_* */
+    uint8_t mac[6];                 /* its address (PORT_F_FIXED_MAC: its only source) */
+    uint8_t learned;                /* PORT_F_FIXED_MAC: mac is in the switch's table */
+    struct mf_net_status stats;     /* counters; stats.state mirrors state */
+    void (*notify)(struct port *p, enum port_event event);     /* the owner's, or NULL */
+    void *owner;                    /* the owner's, for notify */
+    char why[PORT_WHY_MAX];         /* why it failed (or why the last setup was refused) */
+};
+
+/* Makes p a detached port of the given kind: everything zeroed, then ops,
+ * flags, mac, notify and owner set. */
+void port_init(struct port *p, const struct port_ops *ops, uint32_t flags, const uint8_t mac[6],
+               void (*notify)(struct port *p, enum port_event event), void *owner);
+
+/* RESET -> RUNNING (why cleared). Nothing on a FAILED port: 0, or -1. */
+int port_set_running(struct port *p);
+
+/* Fails p for good: state FAILED, why set from fmt, ops->fail, then the
+ * owner's notify with PORT_EVENT_FAILED. Only the first call on a port's
+ * life on a switch does anything: the owner hears exactly once. */
+void port_fail(struct port *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Tells the owner the port has something for it (PORT_EVENT_WAKE). */
+void port_wake(struct port *p);
+
+/* The counters and state, as MF_HC_NET_STATUS reports them. */
+void port_status(const struct port *p, struct mf_net_status *out);
+
+#endif
