@@ -55,7 +55,7 @@ static uint32_t probe(const struct fdb *t, const uint8_t mac[6], int *found)
     for (uint32_t n = 0; n < t->capacity; n++, i = (i + 1u) & mask) {
         if (!t->slots[i].used)
             return i;
-        if (memcmp(t->slots[i].mac, mac, 6) == 0) {
+        if (fdb_mac_equal(t->slots[i].mac, mac)) {
             *found = 1;
             return i;
         }

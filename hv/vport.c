@@ -141,15 +141,14 @@ int vport_kick(struct vport *v, uint64_t queue)
 static int fill_rx_chain(struct vport *v, const struct virtq_chain *chain, const uint8_t *frame,
                          uint32_t len)
 {
-    struct virtio_net_hdr hdr;
+    /* No offload, no VIRTIO_NET_F_MRG_RXBUF: always this header. */
+    static const struct virtio_net_hdr hdr = { .num_buffers = 1 };
 
     if (chain->total < VNET_HDR_BYTES + len) {
         virtq_push(&v->rx, &v->mem, chain->head, 0);
         v->port.stats.drops_no_buffer++;
         return 0;
     }
-    memset(&hdr, 0, sizeof(hdr));
-    hdr.num_buffers = 1;            /* no VIRTIO_NET_F_MRG_RXBUF: always one */
     virtq_scatter(&v->mem, chain, 0, (const uint8_t *)&hdr, VNET_HDR_BYTES);
     virtq_scatter(&v->mem, chain, VNET_HDR_BYTES, frame, len);
     virtq_push(&v->rx, &v->mem, chain->head, VNET_HDR_BYTES + len);

@@ -146,7 +146,7 @@ int vswitch_forward(struct port *src, const uint8_t *frame, uint32_t len)
 
     if (!sw || src->state != MF_NET_STATE_RUNNING || !frame || len < PORT_FRAME_MIN ||
         len > MF_NET_FRAME_MAX ||
-        ((src->flags & PORT_F_FIXED_MAC) && memcmp(frame + 6, src->mac, sizeof(src->mac)))) {
+        ((src->flags & PORT_F_FIXED_MAC) && !fdb_mac_equal(frame + 6, src->mac))) {
         vswitch_refuse(src);
         return 0;
     }
