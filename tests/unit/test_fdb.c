@@ -277,6 +277,25 @@ static void test_random_against_model(void **state)
     }
 }
 
+/* Every byte counts, at any alignment (frames put the source MAC at +6). */
+static void test_mac_equal(void **state)
+{
+    uint8_t buf[16], other[6];
+    (void)state;
+    for (int i = 0; i < 16; i++)
+        buf[i] = (uint8_t)(0x10 + i);
+    for (int off = 0; off <= 10; off++) {
+        memcpy(other, buf + off, 6);
+        assert_true(fdb_mac_equal(buf + off, other));
+        for (int k = 0; k < 6; k++) {
+            other[k] ^= 0x80;
+            assert_false(fdb_mac_equal(buf + off, other));
+            assert_false(fdb_mac_equal(other, buf + off));
+            other[k] ^= 0x80;
+        }
+    }
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup_test)
 
 int main(void)
@@ -292,6 +311,7 @@ int main(void)
         T(test_collisions_wrap),
         T(test_forget_port_keeps_others),
         T(test_random_against_model),
+        T(test_mac_equal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
