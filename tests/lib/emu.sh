@@ -22,7 +22,9 @@ mk_iso() {
     local iso=$1 conf=$2; shift 2
     local dir; dir=$(mktemp -d)
     mkdir -p "$dir/boot/grub"
-    cp "$MAYFLY_BUILD/mayfly.elf" "$dir/boot/mayfly.elf"
+    # Without debug sections: GRUB loads every section of the kernel into
+    # memory below the modules, so their size would move the layout.
+    objcopy --strip-debug "$MAYFLY_BUILD/mayfly.elf" "$dir/boot/mayfly.elf" || return 1
     cp "$conf" "$dir/boot/mayfly.conf"
     {
         echo 'set timeout=0'
