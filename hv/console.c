@@ -1,9 +1,9 @@
 #include "console.h"
 #include "arch.h"
-#include "control.h"
 #include "fmt.h"
 #include "hv.h"
 #include "lib.h"
+#include "log.h"
 #include "param.h"
 
 /* The transmit ring (from the pool, once buffering starts): bytes
@@ -21,10 +21,6 @@ static struct {
 } chunks[CONSOLE_CHUNKS];
 static uint32_t chunk_head, chunk_count;
 
-/* The hypervisor line being printed, kept for the control channel's LOGS
- * (id 0). */
-static char line[160];
-static uint32_t line_len;
 
 void console_init(void)
 {
@@ -65,6 +61,11 @@ static void send_one_waiting(void)
     sent++;
 }
 
+int console_pending(void)
+{
+    return written != sent;
+}
+
 int console_poll(void)
 {
     while (ring && written != sent) {
@@ -96,16 +97,6 @@ static void put_hypervisor(const char *s, uint32_t n)
     console_poll();
 }
 
-static void line_add(char c)
-{
-    if (c == '\n') {
-        control_log(0, line, line_len);
-        line_len = 0;
-    } else if (line_len < sizeof(line)) {
-        line[line_len++] = c;
-    }
-}
-
 void kvprintf(const char *fmt, va_list ap)
 {
     char buf[256], out[2 * sizeof(buf)];
@@ -118,7 +109,7 @@ void kvprintf(const char *fmt, va_list ap)
         if (buf[i] == '\n')
             out[k++] = '\r';
         out[k++] = buf[i];
-        line_add(buf[i]);
+        log_hypervisor_char(buf[i]);
     }
     put_hypervisor(out, k);
 }
@@ -130,6 +121,20 @@ void kprintf(const char *fmt, ...)
     va_start(ap, fmt);
     kvprintf(fmt, ap);
     va_end(ap);
+}
+
+/* Whether a guest line of total bytes may go in now. The last
+ * CONSOLE_RESERVE bytes and CONSOLE_CHUNKS_RESERVE lines of the ring are
+ * kept for the hypervisor and for guests with little queued, so that a
+ * few guests at their share cannot crowd out the others. */
+static int guest_fits(const struct console_quota *q, uint32_t total)
+{
+    int quiet = q->queued <= CONSOLE_QUIET_BYTES;
+
+    if (room() < total || chunk_count == CONSOLE_CHUNKS)
+        return 0;
+    return quiet || (room() >= total + CONSOLE_RESERVE &&
+                     chunk_count + CONSOLE_CHUNKS_RESERVE < CONSOLE_CHUNKS);
 }
 
 void console_guest_line(struct console_quota *q, const char *prefix, const char *text,
@@ -145,8 +150,7 @@ void console_guest_line(struct console_quota *q, const char *prefix, const char 
         put_hypervisor("\r\n", 2);
         return;
     }
-    if (q->queued + total > CONSOLE_GUEST_SHARE || room() < total ||
-        chunk_count == CONSOLE_CHUNKS) {
+    if (q->queued + total > CONSOLE_GUEST_SHARE || !guest_fits(q, total)) {
         q->dropped_lines++;
         return;
     }

@@ -39,6 +39,9 @@ void console_guest_line(struct console_quota *q, const char *prefix, const char 
 /* Sends what the UART takes now. Whether bytes are still waiting. */
 int console_poll(void);
 
+/* Whether bytes wait to be sent (cheap: no UART access). */
+int console_pending(void);
+
 /* Writes out everything waiting and waits until it has left the UART. */
 void console_flush(void);
 

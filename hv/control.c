@@ -8,7 +8,8 @@
  * are dropped and counted, and summed up in one log line a second), and
  * they go out only while the line is nearly idle. Every reply leaves
  * through a transmit ring drained without waiting, so no reply stalls
- * the guests. Requests act only through hv/run.c and the store.
+ * the guests. Requests act only through the management layer (hv/manage.c)
+ * and the store; this file alone converts wire structs.
  */
 #include <stdarg.h>
 
@@ -24,13 +25,14 @@
 #include "fmt.h"
 #include "hv.h"
 #include "lib.h"
-#include "logbuf.h"
+#include "fleet.h"
+#include "log.h"
+#include "manage.h"
 #include "pool.h"
 #include "run.h"
 #include "store.h"
 
 #define TRUNCATED_FRAME_MS  500     /* a partial frame idle this long is dropped */
-#define LOG_RING_BYTES      (64 * 1024)
 #define HV_VERSION          "mayfly 0.1"
 
 /* Replies to frames that were not admitted: at most UNAUTH_PER_SECOND a
@@ -53,14 +55,13 @@ static struct ctl_parser parser;
 static struct ctl_session session;
 static struct ctl_limit unauth_limit, hello_limit;
 static struct store store;
-static struct logbuf logs;
+static const struct boot_info *boot;
 static uint64_t last_byte_tsc, requests, errors;
 static uint64_t request_tsc;        /* when the request being handled was complete */
 static uint32_t request_seq;        /* and its seq */
 static uint8_t request_type;        /* and type */
 static uint8_t reply_buf[CTL_FRAME_MAX];
 static uint8_t payload[MF_CTL_PAYLOAD_MAX];
-static char line_buf[LOGBUF_LINE_MAX];
 static char last_unauth_why[MF_CTL_MESSAGE_MAX];
 
 /* The transmit ring: bytes [tx_sent, tx_written) wait for the UART (both
@@ -68,58 +69,27 @@ static char last_unauth_why[MF_CTL_MESSAGE_MAX];
 static uint8_t tx_ring[TX_RING_BYTES];
 static uint64_t tx_written, tx_sent;
 
-int control_enabled(void)
-{
-    return enabled;
-}
-
-uint64_t control_requests(void)
-{
-    return requests;
-}
-
-uint64_t control_errors(void)
-{
-    return errors;
-}
-
 uint64_t control_unanswered(void)
 {
     return unauth_limit.dropped_total + hello_limit.dropped_total;
 }
 
-void control_log(uint32_t id, const char *line, uint32_t len)
+static int control_wanted(void)
 {
-    if (enabled)
-        logbuf_append(&logs, id, line, len);
+    return 1;                       /* bytes may arrive at any time */
 }
 
-void control_logf(uint32_t id, const char *fmt, ...)
-{
-    va_list ap;
-    size_t n;
+static const struct run_poller control_poller = { control_poll, control_wanted, 1 };
 
-    if (!enabled)
-        return;
-    va_start(ap, fmt);
-    n = fmt_vsnprintf(line_buf, sizeof(line_buf), fmt, ap);
-    va_end(ap);
-    logbuf_append(&logs, id, line_buf, (uint32_t)(n < sizeof(line_buf) ? n : sizeof(line_buf) - 1));
-}
-
-void control_init(const struct config *cfg, uint8_t *store_base, uint64_t store_size)
+void control_init(const struct config *cfg, const struct boot_info *info, uint8_t *store_base,
+                  uint64_t store_size)
 {
     uint64_t hz = time_arch_tsc_hz();
-    uint8_t *ring;
 
     config = cfg;
+    boot = info;
     if (!cfg->control)
         return;
-    ring = pool_alloc_bytes(LOG_RING_BYTES, 8);
-    if (!ring)
-        fatal(HV_NO_MEMORY, "hypervisor pool too small for the control channel's log ring");
-    logbuf_init(&logs, ring, LOG_RING_BYTES);
-    logbuf_set_share(&logs, LOG_RING_BYTES / 8);     /* no guest evicts the others' lines */
     store_init(&store, store_base, store_size);
     ctl_parser_init(&parser);
     ctl_session_init(&session, cfg->key, cfg->key_len);
@@ -128,6 +98,7 @@ void control_init(const struct config *cfg, uint8_t *store_base, uint64_t store_
     tx_written = tx_sent = 0;
     control_arch_init();
     enabled = 1;
+    run_add_poller(&control_poller);
     kprintf("mayfly: control: listening on COM2 (image store %llu KiB, authentication %s)\n",
             (unsigned long long)(store_size / 1024), cfg->key_len ? "on" : "off");
 }
@@ -262,7 +233,7 @@ static uint32_t do_hello(const uint8_t *in, uint32_t len, int32_t *status, char 
     r->protocol_version = MF_CTL_VERSION;
     r->abi_version = MF_ABI_VERSION;
     r->auth_required = config->key_len != 0;
-    r->guests_running = guest_running_count();
+    r->guests_running = fleet_running_count();
     r->store_size = store.size;
     r->store_free = store_free_bytes(&store);
     r->tsc_hz = time_arch_tsc_hz();
@@ -270,19 +241,45 @@ static uint32_t do_hello(const uint8_t *in, uint32_t len, int32_t *status, char 
     return sizeof(*r);
 }
 
+static uint32_t wire_state(enum manage_state s)
+{
+    switch (s) {
+    case MANAGE_WAITING: return MF_CTL_GUEST_WAITING;
+    case MANAGE_PENDING: return MF_CTL_GUEST_PENDING;
+    case MANAGE_RUNNING: return MF_CTL_GUEST_RUNNING;
+    default: return 0;
+    }
+}
+
+/* Appends one listed guest to the LIST reply being built. */
+static void emit_entry(const struct manage_entry *e, void *arg)
+{
+    struct mf_ctl_list_reply *r = arg;
+    struct mf_ctl_guest_entry *out = (struct mf_ctl_guest_entry *)(void *)(r + 1) + r->count++;
+
+    memset(out, 0, sizeof(*out));
+    out->id = e->id;
+    out->state = wire_state(e->state);
+    str_copy(out->name, e->name, sizeof(out->name));
+    str_copy(out->image, e->image, sizeof(out->image));
+    str_copy(out->class_name, e->class_name, sizeof(out->class_name));
+    out->mem_size = e->mem_size;
+    out->uptime_tsc = e->uptime_tsc;
+    out->hypercalls = e->hypercalls;
+}
+
 static uint32_t do_list(const uint8_t *in, uint32_t len, int32_t *status, char *why, size_t n)
 {
     struct mf_ctl_list_reply *r = (struct mf_ctl_list_reply *)(void *)payload;
-    struct mf_ctl_guest_entry *entries = (struct mf_ctl_guest_entry *)(void *)(r + 1);
-    uint32_t first = 0, max = (MF_CTL_PAYLOAD_MAX - sizeof(*r)) / sizeof(*entries);
+    uint32_t first = 0, max = (MF_CTL_PAYLOAD_MAX - sizeof(*r)) / sizeof(struct mf_ctl_guest_entry);
 
     (void)status, (void)why, (void)n;
     if (len >= 4)
         memcpy(&first, in, 4);
     memset(r, 0, sizeof(*r));
     r->first = first;
-    r->count = run_list(first, entries, max, &r->total);
-    return (uint32_t)(sizeof(*r) + r->count * sizeof(*entries));
+    manage_list(first, max, &r->total, emit_entry, r);
+    return (uint32_t)(sizeof(*r) + r->count * sizeof(struct mf_ctl_guest_entry));
 }
 
 static uint32_t ok_reply(void)
@@ -297,7 +294,7 @@ static int image_needed(const char *name)
 {
     const struct store_image *old = store_find(&store, name);
 
-    return old && run_image_in_use(store.base + old->offset);
+    return old && manage_image_in_use(store.base + old->offset);
 }
 
 static uint32_t do_upload_begin(const uint8_t *in, uint32_t len, int32_t *status, char *why,
@@ -353,7 +350,7 @@ static uint32_t do_upload_end(const uint8_t *in, uint32_t len, int32_t *status, 
                             "ended, or upload it under another name", store.upload.name);
         return 0;
     }
-    if (elf_validate(data, size, run_largest_partition(), &elf, reason, sizeof(reason)) < 0) {
+    if (elf_validate(data, size, manage_largest_partition(), &elf, reason, sizeof(reason)) < 0) {
         /* Complete, checksummed and invalid: nothing could mend it. */
         store_abort(&store);
         *status = fmt_error(why, n, -MF_EINVAL, "image %s rejected: %s", store.upload.name, reason);
@@ -365,11 +362,44 @@ static uint32_t do_upload_end(const uint8_t *in, uint32_t len, int32_t *status, 
     return ok_reply();
 }
 
+/* Whether a wire string fits a field of size bytes (with its NUL). */
+static int fits(const char *s, size_t size)
+{
+    return strlen(s) < size;
+}
+
+/* A START request as a guest line (the management layer checks it with
+ * the config's rules). 0, or -MF_EINVAL with why. */
+static int start_line(const struct mf_ctl_start *req, struct config_guest *c, char *why,
+                      size_t n)
+{
+    memset(c, 0, sizeof(*c));
+    if (!fits(req->name, sizeof(c->name)) || !fits(req->image, sizeof(c->image)) ||
+        !fits(req->class_name, sizeof(c->class_name)) || !fits(req->args, sizeof(c->args)))
+        return fmt_error(why, n, -MF_EINVAL, "a name or args is too long");
+    str_copy(c->name, req->name, sizeof(c->name));
+    str_copy(c->image, req->image, sizeof(c->image));
+    str_copy(c->class_name, req->class_name, sizeof(c->class_name));
+    str_copy(c->args, req->args, sizeof(c->args));
+    c->count = req->count;
+    c->timeout_ms = req->timeout_ms;
+    for (uint32_t i = 0; i < MF_CTL_NETS_MAX && req->nets[i][0]; i++) {
+        if (!fits(req->nets[i], SWITCH_NAME_MAX) || c->net_count == CONFIG_NETS_MAX)
+            return fmt_error(why, n, -MF_EINVAL, "too many or too long switch names");
+        str_copy(c->nets[c->net_count++], req->nets[i], SWITCH_NAME_MAX);
+    }
+    return 0;
+}
+
 static uint32_t do_start(const uint8_t *in, uint32_t len, int32_t *status, char *why, size_t n)
 {
     static struct mf_ctl_start req;
+    static struct config_guest line;
     struct mf_ctl_start_reply *r = (struct mf_ctl_start_reply *)(void *)payload;
+    struct manage_started started;
     const struct store_image *im;
+    const uint8_t *data;
+    uint64_t size;
     int ok = 1;
 
     (void)len;
@@ -385,21 +415,25 @@ static uint32_t do_start(const uint8_t *in, uint32_t len, int32_t *status, char 
                             "NUL-terminated");
         return 0;
     }
+    if ((*status = start_line(&req, &line, why, n)) != 0)
+        return 0;
     im = store_find(&store, req.image);
-    memset(r, 0, sizeof(*r));
     if (im) {
-        *status = run_start(&req, store.base + im->offset, im->size, request_tsc, r, why, n);
-    } else {
-        const uint8_t *data;
-        uint64_t size;
-        if (run_boot_image(req.image, &data, &size) < 0) {
-            *status = fmt_error(why, n, -MF_ENOENT, "no image %s in the store or from the boot: "
-                                "upload it with mfctl load", req.image);
-            return 0;
-        }
-        *status = run_start(&req, data, size, request_tsc, r, why, n);
+        data = store.base + im->offset;
+        size = im->size;
+    } else if (manage_boot_image(boot, req.image, &data, &size) < 0) {
+        *status = fmt_error(why, n, -MF_ENOENT, "no image %s in the store or from the boot: "
+                            "upload it with mfctl load", req.image);
+        return 0;
     }
-    return *status ? 0 : sizeof(*r);
+    *status = manage_start(&line, data, size, request_tsc, &started, why, n);
+    if (*status)
+        return 0;
+    memset(r, 0, sizeof(*r));
+    r->started = started.started;
+    r->pending = started.pending;
+    r->first_id = started.first_id;
+    return sizeof(*r);
 }
 
 static uint32_t do_stop(const uint8_t *in, uint32_t len, int32_t *status, char *why, size_t n)
@@ -408,22 +442,57 @@ static uint32_t do_stop(const uint8_t *in, uint32_t len, int32_t *status, char *
 
     (void)len;
     memcpy(&req, in, sizeof(req));
-    *status = run_stop(req.id, why, n);
+    *status = manage_stop(req.id, why, n);
     if (!*status)
         kprintf("mayfly: control: stopping guest %u\n", req.id);
     return *status ? 0 : ok_reply();
+}
+
+/* The whole hypervisor's counters (STATS of id 0). */
+static void global_stats(struct mf_ctl_stats_reply *r)
+{
+    struct manage_stats m;
+
+    manage_stats(&m);
+    r->uptime_tsc = m.uptime_tsc;
+    r->guests_started = m.counts.started;
+    r->guests_running = m.counts.running;
+    r->guests_exited = m.counts.exited_ok;
+    r->guests_failed = m.counts.failed + m.counts.killed + m.counts.launch_failures;
+    r->guests_pending = m.counts.pending;
+    r->partitions_free = m.partitions_free;
+    r->net_rx_frames = m.frames;
+    r->net_drops = m.drops;
+    r->control_requests = requests;
+    r->control_errors = errors;
+    r->control_unanswered = control_unanswered();
 }
 
 static uint32_t do_stats(const uint8_t *in, uint32_t len, int32_t *status, char *why, size_t n)
 {
     struct mf_ctl_guest_ref req;
     struct mf_ctl_stats_reply *r = (struct mf_ctl_stats_reply *)(void *)payload;
+    struct manage_guest_stats g;
 
     (void)len;
     memcpy(&req, in, sizeof(req));
     memset(r, 0, sizeof(*r));
-    *status = run_stats(req.id, r, why, n);
-    return *status ? 0 : sizeof(*r);
+    r->id = req.id;
+    if (!req.id) {
+        global_stats(r);
+        return sizeof(*r);
+    }
+    *status = manage_guest_stats(req.id, &g, why, n);
+    if (*status)
+        return 0;
+    r->state = wire_state(g.state);
+    r->uptime_tsc = g.uptime_tsc;
+    r->hypercalls = g.hypercalls;
+    r->preemptions = g.preemptions;
+    r->net_rx_frames = g.rx_frames;
+    r->net_tx_frames = g.tx_frames;
+    r->net_drops = g.drops;
+    return sizeof(*r);
 }
 
 static uint32_t do_logs(const uint8_t *in, uint32_t len, int32_t *status, char *why, size_t n)
@@ -438,7 +507,7 @@ static uint32_t do_logs(const uint8_t *in, uint32_t len, int32_t *status, char *
     if (req.max_bytes && req.max_bytes < room)
         room = req.max_bytes;
     memset(r, 0, sizeof(*r));
-    r->length = logbuf_read(&logs, req.id, (char *)(r + 1), room, &truncated);
+    r->length = log_read(req.id, (char *)(r + 1), room, &truncated);
     r->truncated = (uint32_t)truncated;
     return sizeof(*r) + r->length;
 }

@@ -8,26 +8,18 @@
 #define HV_CONTROL_H
 
 #include <stdint.h>
+#include "boot_info.h"
 #include "config.h"
 
 /* Sets the channel up if the config asks for it; store is the image
  * store's memory (store_size bytes, reserved by the caller). */
-void control_init(const struct config *cfg, uint8_t *store, uint64_t store_size);
-
-/* Whether the channel is on. */
-int control_enabled(void);
+void control_init(const struct config *cfg, const struct boot_info *info, uint8_t *store,
+                  uint64_t store_size);
 
 /* Reads whatever arrived and answers complete requests. Never blocks for
  * long: replies are written out, requests are not waited for. */
 void control_poll(void);
 
-/* Remembers a log line of guest id (0: the hypervisor) for LOGS. */
-void control_log(uint32_t id, const char *line, uint32_t len);
-void control_logf(uint32_t id, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Requests and errors served so far. */
-uint64_t control_requests(void);
-uint64_t control_errors(void);
 /* Frames not admitted (unreadable, unauthenticated, replayed) and keyed
  * HELLOs whose replies were dropped by the rate limit: counted here, not
  * answered. */

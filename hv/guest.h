@@ -1,9 +1,9 @@
 /*
- * Guests: one per partition at a time. A guest line of the config starts
- * count instances; each gets a free partition of its class (or the
- * smallest class that fits), its own id and log prefix. When a guest
- * ends, its partition is scrubbed to zero and returns to the free list,
- * and the next waiting instance, if any, starts in it.
+ * One guest: at most one per partition at a time, with its vCPU,
+ * capabilities, ports and console line. This module launches an
+ * instance into a partition and tears it down again (scrubbing the
+ * partition); hv/fleet.c owns the table of all of them and the guest
+ * lines, hv/lifecycle.c their states.
  */
 #ifndef HV_GUEST_H
 #define HV_GUEST_H
@@ -50,7 +50,6 @@ struct guest {
     char name[GUEST_NAME_MAX];  /* "<config name>.<instance>" */
     char line_buf[GUEST_LINE_MAX];
     uint8_t dirty;              /* partition may hold old bytes: scrub before use */
-    uint8_t port_failed_logged; /* bit i: the failure of ports[i] was logged */
     uint64_t notify_pending;    /* notification bits not yet returned by a wait */
     struct console_quota console;   /* its share of the console's transmit ring */
     struct cap_space caps;
@@ -89,18 +88,26 @@ void guest_log_error(struct guest *g, const char *fmt, ...)
  * whole lines with the guest's prefix. */
 void guest_console(struct guest *g, const char *text, uint64_t len);
 
-/* Number of guests alive now, started since boot, most alive at once;
- * and the id the next guest line's instance 0 gets. */
-uint32_t guest_running_count(void);
-uint32_t guest_started_count(void);
-uint32_t guest_peak_count(void);
-uint32_t guest_next_id(void);
-uint32_t guest_launch_failures(void);   /* instances that could not be started */
+/* Launches instance k of line l (index line_index) into g, whose
+ * partition the caller has just taken: scrubbed if it may hold old bytes,
+ * image copied, capabilities and ports granted, boot-info page written,
+ * vCPU reset. 0, or -1 (logged) with everything given back, the
+ * partition included. */
+int guest_launch(struct guest *g, const struct guest_line *l, uint32_t line_index, uint32_t k,
+                 struct partition_table *parts, const struct config *cfg, port_notify_fn notify);
 
-/* Whether instance k of line l was cancelled before it started. */
-int guest_line_cancelled(const struct guest_line *l, uint32_t k);
+/* What a port of g tells its owner (notify, given to guest_launch, calls
+ * this): a failure is logged, a wake-up raises the port's notification
+ * bit through wake. */
+void guest_port_event(struct port *p, enum port_event event, void (*wake)(struct guest *g,
+                                                                           uint64_t bits));
 
-/* Hypercall entry from the scheduler: runs hypercall nr for g. */
-void hypercall_dispatch(struct guest *g, uint64_t nr, const uint64_t *args);
+/* Ends g, already retired from the lifecycle (FREE): logs how it ended,
+ * gives back its ports and capabilities and its partition, scrubbed. */
+void guest_teardown(struct guest *g, struct partition_table *parts, int killed, const char *why);
+
+/* Gives back what a guest held (ports, capabilities, its partition,
+ * scrubbed), whatever its state; for guest_launch and guest_teardown. */
+void guest_release(struct guest *g, struct partition_table *parts);
 
 #endif

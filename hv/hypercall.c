@@ -7,7 +7,9 @@
 #include "../include/mayfly/abi.h"
 #include "arch.h"
 #include "console.h"
+#include "fleet.h"
 #include "guest.h"
+#include "hypercall.h"
 #include "lifecycle.h"
 #include "lib.h"
 #include "vport.h"
@@ -160,7 +162,7 @@ static int64_t hc_info(struct guest *g, const uint64_t *args)
     info.guest_id = g->id;
     info.tsc_hz = time_arch_tsc_hz();
     info.now_tsc = time_arch_tsc();
-    info.guests_running = guest_running_count();
+    info.guests_running = fleet_running_count();
     memcpy(out, &info, sizeof(info));
     return 0;
 }

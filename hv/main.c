@@ -8,9 +8,11 @@
 #include "config.h"
 #include "console.h"
 #include "control.h"
-#include "guest.h"
+#include "fleet.h"
 #include "hv.h"
 #include "lib.h"
+#include "log.h"
+#include "manage.h"
 #include "memmap.h"
 #include "partition.h"
 #include "pool.h"
@@ -94,8 +96,8 @@ static void setup_pool(const struct boot_info *info)
     uint64_t size = POOL_FIXED_BYTES, base;
 
     for (uint32_t i = 0; i < config.class_count; i++)
-        size += config.classes[i].count * run_footprint(config.classes[i].size);
-    size += run_pool_extra(&config, (uint32_t)config_partition_total(&config));
+        size += config.classes[i].count * fleet_footprint(config.classes[i].size);
+    size += fleet_pool_extra(&config, (uint32_t)config_partition_total(&config));
     size = ALIGN_UP(size, PAGE_2M);
     if (memmap_take(free_ranges, &free_count, BOOT_MAX_RANGES, size, PAGE_2M, &base) < 0)
         fatal(HV_NO_MEMORY, "no room for the %llu MiB hypervisor pool: give the machine more "
@@ -177,6 +179,32 @@ static void start_virtualisation(void)
     kprintf("mayfly: %s\n", buf);
 }
 
+static void console_poller_poll(void)
+{
+    console_poll();
+}
+
+static const struct run_poller console_poller = { console_poller_poll, console_pending, 0 };
+
+/* The log, the guests, the console's transmit ring and the control
+ * channel, in that order: the log keeps what comes after it. */
+static void start_services(const struct boot_info *info, uint8_t *store)
+{
+    void *log_ring = pool_alloc_bytes(LOG_RING_BYTES, 8);
+    char *console_ring = pool_alloc_bytes(CONSOLE_RING_BYTES, 8);
+
+    if (!log_ring || !console_ring)
+        fatal(HV_NO_MEMORY, "hypervisor pool too small for the log and console rings");
+    log_init(log_ring);
+    kprintf("mayfly: TSC %llu kHz, quantum %u ms\n",
+            (unsigned long long)(time_arch_tsc_hz() / 1000), RUN_QUANTUM_MS);
+    manage_init();
+    fleet_init(&config, &partitions, info);
+    console_start_buffering(console_ring);
+    run_add_poller(&console_poller);
+    control_init(&config, info, store, config.store_size);
+}
+
 void hv_main(const struct boot_info *info)
 {
     uint8_t *store;
@@ -195,6 +223,6 @@ void hv_main(const struct boot_info *info)
     list_guests(info);
     start_virtualisation();
     virt_arch_selftest(info->cmdline);
-    control_init(&config, store, config.store_size);
-    run_all(&config, &partitions, info);
+    start_services(info, store);
+    run_loop();
 }

@@ -38,6 +38,14 @@
 #define CONSOLE_RING_BYTES  (64 * 1024)
 #define CONSOLE_GUEST_SHARE (16 * 1024)
 #define CONSOLE_CHUNKS      1024
+/* Kept back from guests with more than CONSOLE_QUIET_BYTES queued: room
+ * for the hypervisor's lines and for quiet guests, however many flood. */
+#define CONSOLE_RESERVE         (8 * 1024)
+#define CONSOLE_CHUNKS_RESERVE  128
+#define CONSOLE_QUIET_BYTES     1024
+
+/* The log ring behind the control channel's LOGS. */
+#define LOG_RING_BYTES      (64 * 1024)
 
 /* The run loop: the quantum, and how often the pollers (console, control
  * channel) run while guests run or the CPU idles. */

@@ -58,6 +58,9 @@ enum port_event {
     PORT_EVENT_FAILED,              /* the port failed (once); p->why says why */
 };
 
+/* An owner's callback for its ports' events. */
+typedef void (*port_notify_fn)(struct port *p, enum port_event event);
+
 struct port_ops {
     /* Takes one frame for the port's far side, on a RUNNING port. Returns
      * 1 if it was taken, 0 if not (counted in drops_no_buffer, or the port

@@ -177,8 +177,9 @@ struct mf_ctl_stats_reply {
     uint64_t control_requests;  /* global: requests served */
     uint64_t control_errors;    /* global: requests refused */
     uint64_t guests_pending;    /* global: instances waiting for a partition */
+    uint64_t control_unanswered;    /* global: frames refused without a reply (rate limit) */
 };
-_Static_assert(sizeof(struct mf_ctl_stats_reply) == 288, "mf_ctl_stats_reply layout");
+_Static_assert(sizeof(struct mf_ctl_stats_reply) == 296, "mf_ctl_stats_reply layout");
 
 struct mf_ctl_logs {
     uint32_t id;                /* guest id; 0 for the hypervisor's own lines */

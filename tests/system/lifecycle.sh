@@ -40,10 +40,11 @@ poweroff when-idle' "$G/churn.elf" &&
 hypercalls_and_console_count_against_the_quantum() {
     # Three guests hold the CPU through the hypervisor (null hypercalls,
     # empty-ring kicks, console lines without end) and one writes 4096
-    # newlines at a time once the sleeper is under way. Round robin then
-    # bounds the sleeper's lateness by five quanta (10 ms each) plus
-    # slack; before, each of those writes stalled the CPU for seconds of
-    # serial output.
+    # newlines at a time once the sleeper is under way, beside a CPU-bound
+    # victim. Round robin then bounds the sleeper's lateness by the five
+    # others' quanta (10 ms each) plus slack: 100 ms; before, each of
+    # those writes stalled the CPU for seconds of serial output (21 s
+    # measured). The victim's one line gets through the flood.
     boot_bochs tigerlake 256 'partition small 2M x 8
 guest sleeper image=churn.elf args="sleeper 10 30"
 guest hcloop image=churn.elf args="hcloop" timeout=1500
@@ -53,7 +54,7 @@ guest newlines image=churn.elf args="newlines 4 30"
 guest victim image=count.elf args="20000"
 poweroff when-idle' "$G/churn.elf" "$G/count.elf" &&
     expect_no_line 'panic' &&
-    expect_lateness_below worst 70000 &&
+    expect_lateness_below worst 100000 &&
     expect_guest sleeper.0 'exited with status 0$' &&
     expect_line '^\[victim\.0\] count victim\.0 guest [0-9]+: primes below 20000 = 2262 ok$' &&
     expect_guest hcloop.0 'killed: time limit of 1500 ms reached$' &&

@@ -5,7 +5,7 @@
  * below: a TSC the test moves, a COM2 whose receive side is a byte queue
  * and whose transmit side takes at most a FIFO's worth per call (and
  * counts calls that would have waited), the console as a line counter,
- * and run.c's operations as stubs.
+ * and the management layer (hv/manage.h) and the log as stubs.
  *
  * What is tested: every request type the protocol names has a handler
  * and everything else gets the bad-request one (issue 8 item 15); an
@@ -101,23 +101,24 @@ void *pool_alloc_bytes(uint64_t size, uint64_t align)
     return size <= sizeof(pool) ? pool : NULL;
 }
 
-uint32_t guest_running_count(void) { return 0; }
-uint64_t run_largest_partition(void) { return 2 << 20; }
-int run_boot_image(const char *name, const uint8_t **data, uint64_t *size)
+uint32_t fleet_running_count(void) { return 0; }
+uint64_t manage_largest_partition(void) { return 2 << 20; }
+int manage_boot_image(const struct boot_info *info, const char *name, const uint8_t **data,
+                      uint64_t *size)
 {
-    (void)name, (void)data, (void)size;
+    (void)info, (void)name, (void)data, (void)size;
     return -1;
 }
-int run_image_in_use(const uint8_t *image) { return image_in_use && image == image_in_use; }
+int manage_image_in_use(const uint8_t *image) { return image_in_use && image == image_in_use; }
 
-int run_start(const struct mf_ctl_start *req, const uint8_t *image, uint64_t size,
-              uint64_t request_tsc_, struct mf_ctl_start_reply *out, char *why, size_t why_size)
+int manage_start(const struct config_guest *c, const uint8_t *image, uint64_t size,
+                 uint64_t request_tsc_, struct manage_started *out, char *why, size_t why_size)
 {
-    (void)req, (void)image, (void)size, (void)request_tsc_, (void)out;
+    (void)c, (void)image, (void)size, (void)request_tsc_, (void)out;
     return fmt_error(why, why_size, -MF_ENOMEM, "no partition (test)");
 }
 
-int run_stop(uint32_t id, char *why, size_t why_size)
+int manage_stop(uint32_t id, char *why, size_t why_size)
 {
     if (id != 5)
         return fmt_error(why, why_size, -MF_ENOENT, "no guest %u", id);
@@ -125,18 +126,36 @@ int run_stop(uint32_t id, char *why, size_t why_size)
     return 0;
 }
 
-uint32_t run_list(uint32_t first, struct mf_ctl_guest_entry *out, uint32_t max, uint32_t *total)
+uint32_t manage_list(uint32_t first, uint32_t max, uint32_t *total,
+                     void (*emit)(const struct manage_entry *e, void *arg), void *arg)
 {
-    (void)first, (void)out, (void)max;
+    (void)first, (void)max, (void)emit, (void)arg;
     *total = 0;
     return 0;
 }
 
-int run_stats(uint32_t id, struct mf_ctl_stats_reply *out, char *why, size_t why_size)
+int manage_guest_stats(uint32_t id, struct manage_guest_stats *out, char *why, size_t why_size)
 {
-    (void)why, (void)why_size;
-    out->id = id;
+    (void)id, (void)why, (void)why_size;
+    memset(out, 0, sizeof(*out));
     return 0;
+}
+
+void manage_stats(struct manage_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+}
+
+uint32_t log_read(uint32_t id, char *out, uint32_t max, int *truncated)
+{
+    (void)id, (void)out, (void)max;
+    *truncated = 0;
+    return 0;
+}
+
+void run_add_poller(const struct run_poller *p)
+{
+    (void)p;
 }
 
 /* ---- the server under test, and a client ------------------------------ */
@@ -180,7 +199,7 @@ static void server_new(int keyed)
     mac_check = NULL;
     enabled = 0;
     requests = errors = 0;
-    control_init(&cfg, store_mem, sizeof(store_mem));
+    control_init(&cfg, NULL, store_mem, sizeof(store_mem));
     log_lines = 0;
     ctl_parser_init2(&reply_parser, 1);
 }

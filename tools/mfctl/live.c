@@ -638,6 +638,7 @@ int cmd_stats(int argc, char **argv)
         { "net_drops", r.net_drops, 0, 0 },
         { "control_requests", r.control_requests, 1, 0 },
         { "control_errors", r.control_errors, 1, 0 },
+        { "control_unanswered", r.control_unanswered, 1, 0 },
         { "store_size", h->store_size, 1, 0 },
         { "store_free", h->store_free, 1, 0 },
         { "tsc_hz", h->tsc_hz, 1, 0 },

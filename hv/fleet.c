@@ -1,0 +1,336 @@
+#include "fleet.h"
+#include "../include/mayfly/abi.h"
+#include "arch.h"
+#include "console.h"
+#include "fmt.h"
+#include "hv.h"
+#include "lib.h"
+#include "lifecycle.h"
+#include "net.h"
+#include "pool.h"
+
+static struct guest *guests;
+static struct guest_line lines[FLEET_LINES_MAX];
+static struct config_guest dynamic_cfg[FLEET_LINES_MAX];
+static uint8_t (*cancelled)[PARTITION_MAX / 8];    /* per line, from the pool */
+static struct partition_table *parts;
+static const struct config *config;
+static uint32_t next_guest_id = 1;
+static struct fleet_counts counts;
+
+uint64_t fleet_footprint(uint64_t partition_size)
+{
+    return vcpu_arch_footprint(partition_size) + sizeof(struct guest) + LIFECYCLE_STORAGE(1);
+}
+
+uint64_t fleet_pool_extra(const struct config *cfg, uint32_t partitions)
+{
+    return net_footprint(cfg, net_ports_needed(cfg, partitions)) +
+           FLEET_LINES_MAX * sizeof(*cancelled);
+}
+
+static void create_vcpus(void)
+{
+    uint32_t count = parts->count;
+    void *queues = pool_alloc_bytes(LIFECYCLE_STORAGE(count), 8);
+
+    guests = pool_alloc_bytes(count * sizeof(*guests), 64);
+    cancelled = pool_alloc_bytes(FLEET_LINES_MAX * sizeof(*cancelled), 8);
+    if (!queues || !guests || !cancelled)
+        fatal(HV_NO_MEMORY, "hypervisor pool too small for %u guests", count);
+    for (uint32_t i = 0; i < count; i++) {
+        const struct partition *p = &parts->parts[i];
+        struct guest *g = &guests[i];
+        g->partition = i;
+        g->mem = (uint8_t *)(uintptr_t)p->base;
+        g->mem_size = parts->classes[p->class_index].size;
+        g->dirty = 1;               /* firmware or loader bytes: scrub on first use */
+        g->vcpu = vcpu_arch_create(i, p->base, g->mem_size);
+        if (!g->vcpu)
+            fatal(HV_NO_MEMORY, "hypervisor pool too small for the vCPU of partition %u", i);
+    }
+    lifecycle_init(guests, count, queues);
+}
+
+/* Validates a line's image (size bytes at image, NULL when it was not
+ * loaded) once, for the memory of the partitions it may get. 0, or -1
+ * with the reason logged (and in why when why is not NULL). */
+static int check_line(struct guest_line *l, const uint8_t *image, uint64_t size, char *why,
+                      size_t why_size)
+{
+    uint64_t limit = 0;
+    char reason[ELF_REASON_MAX + BOOT_NAME_MAX + 32];
+
+    l->valid = 0;
+    l->class_index = l->cfg->class_name[0] ? config_find_class(config, l->cfg->class_name) : -1;
+    for (uint32_t i = 0; i < parts->class_count; i++)
+        if (l->class_index < 0 || (int)i == l->class_index)
+            limit = parts->classes[i].size > limit ? parts->classes[i].size : limit;
+    if (!image) {
+        fmt_snprintf(reason, sizeof(reason), "image %s was not loaded: put it next to "
+                     "mayfly.conf (or upload it with mfctl load)", l->cfg->image);
+    } else if (!size) {
+        fmt_snprintf(reason, sizeof(reason), "image %s is empty (0 bytes): rebuild it or "
+                     "copy it again", l->cfg->image);
+    } else if (elf_validate(image, size, limit, &l->elf, reason, sizeof(reason)) == 0) {
+        l->image = image;
+        l->image_size = size;
+        l->need = elf_memory_needed(&l->elf);
+        return 0;
+    } else {
+        char tmp[sizeof(reason)];
+        str_copy(tmp, reason, sizeof(tmp));
+        fmt_snprintf(reason, sizeof(reason), "image %s rejected: %s", l->cfg->image, tmp);
+    }
+    kprintf("mayfly: guest %s: %s; not started\n", l->cfg->name, reason);
+    if (why)
+        str_copy(why, reason, why_size);
+    return -1;
+}
+
+void fleet_accept(struct guest_line *l)
+{
+    l->pending = l->cfg->count;
+    l->next_instance = 0;
+    l->first_id = next_guest_id;
+    next_guest_id += l->cfg->count;
+    memset(l->cancelled, 0, (l->cfg->count + 7) / 8);
+    l->valid = 1;
+    kprintf("mayfly: guest %s: image %s ok (entry 0x%llx, needs %llu KiB), class %s, "
+            "%u instances\n", l->cfg->name, l->cfg->image, (unsigned long long)l->elf.entry,
+            (unsigned long long)(l->need / 1024),
+            l->class_index >= 0 ? parts->classes[l->class_index].name : "smallest that fits",
+            l->cfg->count);
+}
+
+void fleet_abandon(struct guest_line *l)
+{
+    l->valid = 0;
+    l->pending = 0;
+}
+
+int fleet_cancelled(const struct guest_line *l, uint32_t k)
+{
+    return k < l->cfg->count && (l->cancelled[k / 8] >> (k % 8)) & 1;
+}
+
+void fleet_cancel(struct guest_line *l, uint32_t k)
+{
+    l->cancelled[k / 8] |= (uint8_t)(1u << (k % 8));
+    l->pending--;
+}
+
+/* What a guest's port tells it: failures are logged, wake-ups are
+ * notifications (which may make a waiting guest READY). */
+static void port_event(struct port *p, enum port_event event)
+{
+    guest_port_event(p, event, lifecycle_notify);
+}
+
+static void launch(struct guest *g, struct guest_line *l, uint32_t line_index, uint32_t k)
+{
+    if (guest_launch(g, l, line_index, k, parts, config, port_event) < 0) {
+        counts.launch_failures++;
+        return;
+    }
+    lifecycle_admit(g);
+    counts.started++;
+    counts.running++;
+    l->alive++;
+    if (counts.running > counts.peak)
+        counts.peak = counts.running;
+}
+
+/* Starts as many pending instances as free partitions allow, in line
+ * order, skipping cancelled ones. */
+void fleet_start_pending(void)
+{
+    for (uint32_t i = 0; i < FLEET_LINES_MAX; i++) {
+        struct guest_line *l = &lines[i];
+        while (l->valid && l->pending) {
+            uint32_t p, k;
+            while (fleet_cancelled(l, l->next_instance))
+                l->next_instance++;
+            p = partition_alloc(parts, l->class_index, l->need);
+            if (p == PARTITION_NONE)
+                break;
+            l->pending--;
+            k = l->next_instance++;
+            launch(&guests[p], l, i, k);
+        }
+    }
+}
+
+void fleet_finish(struct guest *g, int was_killed, const char *why)
+{
+    if (was_killed)
+        counts.killed++;
+    else if (g->exit_status)
+        counts.failed++;
+    else
+        counts.exited_ok++;
+    lifecycle_retire(g);
+    lines[g->line].alive--;
+    counts.running--;
+    guest_teardown(g, parts, was_killed, why);
+    fleet_start_pending();
+}
+
+struct guest *fleet_find(uint32_t id)
+{
+    for (uint32_t i = 0; id && i < parts->count; i++)
+        if (guests[i].state != GUEST_FREE && guests[i].id == id)
+            return &guests[i];
+    return NULL;
+}
+
+int fleet_find_pending(uint32_t id, struct guest_line **line, uint32_t *instance)
+{
+    for (uint32_t i = 0; id && i < FLEET_LINES_MAX; i++) {
+        struct guest_line *l = &lines[i];
+        uint32_t k = id - l->first_id;
+        if (!l->valid || !l->pending || id < l->first_id || k >= l->cfg->count ||
+            k < l->next_instance || fleet_cancelled(l, k))
+            continue;
+        *line = l;
+        *instance = k;
+        return 0;
+    }
+    return -1;
+}
+
+struct guest_line *fleet_new_line(const struct config_guest *cfg_line, const uint8_t *image,
+                                  uint64_t size, uint64_t request_tsc, int *status, char *why,
+                                  size_t why_size)
+{
+    struct guest_line *l;
+    uint32_t i = config->guest_count;
+
+    while (i < FLEET_LINES_MAX && lines[i].valid &&
+           !(lines[i].dynamic && !lines[i].pending && !lines[i].alive))
+        i++;
+    if (i == FLEET_LINES_MAX) {
+        *status = fmt_error(why, why_size, -MF_ENOMEM, "too many guest lines with instances "
+                            "alive (at most %d)", FLEET_LINES_MAX);
+        return NULL;
+    }
+    l = &lines[i];
+    dynamic_cfg[i] = *cfg_line;
+    memset(l, 0, sizeof(*l));
+    l->cfg = &dynamic_cfg[i];
+    l->dynamic = 1;
+    l->request_tsc = request_tsc;
+    l->cancelled = cancelled[i];
+    if (check_line(l, image, size, why, why_size) < 0) {
+        *status = -MF_EINVAL;
+        return NULL;
+    }
+    return l;
+}
+
+uint32_t fleet_partitions_for(const struct guest_line *l)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < parts->class_count; i++)
+        if ((l->class_index < 0 && parts->classes[i].size >= l->need) ||
+            (int)i == l->class_index)
+            n += parts->classes[i].free_count;
+    return n;
+}
+
+uint32_t fleet_pending(int dynamic_only)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < FLEET_LINES_MAX; i++)
+        if (lines[i].valid && (!dynamic_only || lines[i].dynamic))
+            n += lines[i].pending;
+    return n;
+}
+
+void fleet_counts(struct fleet_counts *out)
+{
+    *out = counts;
+    out->pending = fleet_pending(0);
+}
+
+uint32_t fleet_running_count(void)
+{
+    return counts.running;
+}
+
+uint32_t fleet_slots(void)
+{
+    return parts->count;
+}
+
+struct guest *fleet_slot(uint32_t i)
+{
+    return &guests[i];
+}
+
+const struct guest_line *fleet_line(uint32_t i)
+{
+    return &lines[i];
+}
+
+int fleet_image_in_use(const uint8_t *image)
+{
+    for (uint32_t i = 0; i < FLEET_LINES_MAX; i++)
+        if (lines[i].valid && (lines[i].pending || lines[i].alive) && lines[i].image == image)
+            return 1;
+    return 0;
+}
+
+const struct config *fleet_config(void)
+{
+    return config;
+}
+
+const struct partition_table *fleet_partitions(void)
+{
+    return parts;
+}
+
+void fleet_report(void)
+{
+    uint32_t pending = fleet_pending(0);
+
+    if (pending)
+        kprintf("mayfly: warning: %u instances never found a partition\n", pending);
+    kprintf("mayfly: all guests have ended: %u started, %u exited 0, %u failed, %u killed; "
+            "at most %u ran at once\n", counts.started, counts.exited_ok, counts.failed,
+            counts.killed, counts.peak);
+    if (counts.launch_failures)
+        kprintf("mayfly: %u instances could not be started (see above)\n",
+                counts.launch_failures);
+    for (uint32_t i = 0; i < net_switch_count(); i++) {
+        const struct vswitch *sw = net_switch(i);
+        kprintf("mayfly: switch %s: %llu frames switched, %llu dropped; %llu kicks took "
+                "%llu TSC ticks\n", sw->name, (unsigned long long)sw->frames,
+                (unsigned long long)sw->drops, (unsigned long long)sw->kicks,
+                (unsigned long long)sw->busy_tsc);
+    }
+}
+
+void fleet_init(const struct config *cfg, struct partition_table *table,
+                const struct boot_info *info)
+{
+    config = cfg;
+    parts = table;
+    create_vcpus();
+    if (net_init(cfg, net_ports_needed(cfg, parts->count)) < 0)
+        fatal(HV_NO_MEMORY, "hypervisor pool too small for the network ports");
+    kprintf("mayfly: %u vCPUs ready, pool %llu KiB used of %llu KiB\n", parts->count,
+            (unsigned long long)(pool_used() / 1024), (unsigned long long)(pool_size() / 1024));
+    for (uint32_t i = 0; i < cfg->guest_count; i++) {
+        static const uint8_t empty_file[1];     /* a 0-byte file may have no address */
+        const struct boot_file *f = boot_find_file(info, cfg->guests[i].image);
+        const uint8_t *image = !f ? NULL : f->size ? (const uint8_t *)(uintptr_t)f->addr
+                                                   : empty_file;
+        lines[i].cfg = &cfg->guests[i];
+        lines[i].cancelled = cancelled[i];
+        if (check_line(&lines[i], image, f ? f->size : 0, NULL, 0) == 0)
+            fleet_accept(&lines[i]);
+    }
+    fleet_start_pending();
+}

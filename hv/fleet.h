@@ -1,0 +1,103 @@
+/*
+ * The fleet: the table of guests (one slot per partition), the guest
+ * lines (the config's, then up to as many started over the control
+ * channel), guest ids and the counts of guests started and ended. The
+ * one owner of all of them; everyone else asks through these functions.
+ *
+ * A guest line asks for count instances; each gets a free partition of
+ * its class (or the smallest class that fits) and its id (instance k of
+ * a line is its first_id + k, reserved when the line is accepted). When
+ * a guest ends, its partition is scrubbed and the next instance waiting
+ * for one starts in it.
+ */
+#ifndef HV_FLEET_H
+#define HV_FLEET_H
+
+#include <stdint.h>
+#include "boot_info.h"
+#include "config.h"
+#include "guest.h"
+#include "partition.h"
+
+/* Guest lines: the config's, then as many started over the control channel. */
+#define FLEET_LINES_MAX (2 * CONFIG_MAX_GUESTS)
+
+struct fleet_counts {
+    uint32_t started;           /* instances started since boot */
+    uint32_t running;           /* alive now (ready, running or waiting) */
+    uint32_t peak;              /* most alive at once */
+    uint32_t exited_ok, failed, killed;     /* how they ended: 0, other status, killed */
+    uint32_t launch_failures;   /* instances that could not be started */
+    uint32_t pending;           /* instances waiting for a partition */
+};
+
+/* Pool bytes per partition beyond the partition itself, and for the
+ * network of this config. */
+uint64_t fleet_footprint(uint64_t partition_size);
+uint64_t fleet_pool_extra(const struct config *cfg, uint32_t partitions);
+
+/* vCPUs for every partition, the network, the config's lines (their
+ * images validated); then the autostart instances are started. */
+void fleet_init(const struct config *cfg, struct partition_table *parts,
+                const struct boot_info *info);
+
+/* Starts as many instances waiting for a partition as free partitions
+ * allow, in line order. */
+void fleet_start_pending(void);
+
+/* Ends g (in any live state) as exited or killed (why), then starts what
+ * waited for its partition. */
+void fleet_finish(struct guest *g, int killed, const char *why);
+
+/* The live guest with this id, or NULL; a pending (not started, not
+ * cancelled) instance with this id: 0 with its line and instance, or -1. */
+struct guest *fleet_find(uint32_t id);
+int fleet_find_pending(uint32_t id, struct guest_line **line, uint32_t *instance);
+
+/* Cancels pending instance k of l: it never starts. */
+void fleet_cancel(struct guest_line *l, uint32_t k);
+
+/* Whether instance k of line l was cancelled before it started. */
+int fleet_cancelled(const struct guest_line *l, uint32_t k);
+
+/* A new line for cfg_line (copied) with its image checked, not yet
+ * accepted: NULL with why (-MF_E* in *status) when no line is free or
+ * the image is bad. fleet_accept makes it live (ids reserved; its
+ * instances start at the next fleet_start_pending); fleet_abandon drops
+ * it. */
+struct guest_line *fleet_new_line(const struct config_guest *cfg_line, const uint8_t *image,
+                                  uint64_t size, uint64_t request_tsc, int *status, char *why,
+                                  size_t why_size);
+void fleet_accept(struct guest_line *l);
+void fleet_abandon(struct guest_line *l);
+
+/* Free partitions line l could get now. */
+uint32_t fleet_partitions_for(const struct guest_line *l);
+
+/* Instances waiting for a partition: over all lines, or over lines
+ * started over the control channel only. */
+uint32_t fleet_pending(int dynamic_only);
+
+/* The counts; and the live guest count alone (for MF_HC_INFO). */
+void fleet_counts(struct fleet_counts *out);
+uint32_t fleet_running_count(void);
+
+/* Walks the table and the lines: slot i (i < fleet_slots()), line i
+ * (i < FLEET_LINES_MAX). */
+uint32_t fleet_slots(void);
+struct guest *fleet_slot(uint32_t i);
+const struct guest_line *fleet_line(uint32_t i);
+
+/* Whether an image (by address) is the image of a line with instances
+ * running or waiting. */
+int fleet_image_in_use(const uint8_t *image);
+
+/* The config and partitions the fleet was set up with. */
+const struct config *fleet_config(void);
+const struct partition_table *fleet_partitions(void);
+
+/* Prints the end-of-run summary (counts, pending instances never
+ * started, switch counters). */
+void fleet_report(void);
+
+#endif

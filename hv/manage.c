@@ -1,0 +1,222 @@
+#include "manage.h"
+#include "../include/mayfly/abi.h"
+#include "arch.h"
+#include "console.h"
+#include "fmt.h"
+#include "lib.h"
+#include "log.h"
+#include "net.h"
+
+static uint64_t boot_tsc;
+
+void manage_init(void)
+{
+    boot_tsc = time_arch_tsc();
+}
+
+/* Refuses a START that would leave more instances waiting than allowed,
+ * or start instances without the ports they need. Nothing has changed. */
+static int check_capacity(const struct guest_line *l, char *why, size_t n)
+{
+    uint32_t now = fleet_partitions_for(l), count = l->cfg->count;
+    uint32_t starting = now < count ? now : count, waiting = count - starting;
+
+    if (waiting > RUN_PENDING_PER_START)
+        return fmt_error(why, n, -MF_ERANGE, "%u of %u instances would wait for a partition "
+                         "(%u free): at most %d may wait per START; lower --count", waiting,
+                         count, now, RUN_PENDING_PER_START);
+    if (fleet_pending(1) + waiting > RUN_PENDING_MAX)
+        return fmt_error(why, n, -MF_ENOMEM, "%u instances already wait for a partition: at "
+                         "most %d may wait in all; stop some (mfctl ps lists them)",
+                         fleet_pending(1), RUN_PENDING_MAX);
+    if ((uint64_t)starting * l->cfg->net_count > net_ports_free())
+        return fmt_error(why, n, -MF_ENOMEM, "%u instances need %u network ports and %u are "
+                         "free; lower --count", starting, starting * l->cfg->net_count,
+                         net_ports_free());
+    return 0;
+}
+
+int manage_start(const struct config_guest *c, const uint8_t *image, uint64_t size,
+                 uint64_t request_tsc, struct manage_started *out, char *why, size_t why_size)
+{
+    const struct config *cfg = fleet_config();
+    struct guest_line *l;
+    int r;
+
+    if (config_check_guest(cfg, c, why, why_size) < 0)
+        return c->class_name[0] && config_find_class(cfg, c->class_name) < 0 ? -MF_ENOENT
+                                                                              : -MF_EINVAL;
+    l = fleet_new_line(c, image, size, request_tsc, &r, why, why_size);
+    if (!l)
+        return r;
+    r = check_capacity(l, why, why_size);
+    if (r < 0) {
+        fleet_abandon(l);
+        return r;
+    }
+    fleet_accept(l);
+    fleet_start_pending();
+    out->started = l->next_instance;
+    out->pending = l->pending;
+    out->first_id = l->first_id;
+    return 0;
+}
+
+int manage_stop(uint32_t id, char *why, size_t why_size)
+{
+    struct guest *g = fleet_find(id);
+    struct guest_line *l;
+    uint32_t k;
+
+    if (g) {
+        /* Requests are served between guests: g is READY or WAITING, and
+         * it is gone (partition scrubbed and free) before the reply. */
+        fleet_finish(g, 1, "stopped over the control channel");
+        return 0;
+    }
+    if (fleet_find_pending(id, &l, &k) == 0) {
+        fleet_cancel(l, k);
+        kprintf("mayfly: guest %u %s.%u cancelled before it started\n", id, l->cfg->name, k);
+        log_printf(id, "cancelled before it started");
+        return 0;
+    }
+    return fmt_error(why, why_size, -MF_ENOENT, "no guest %u is running or waiting for a "
+                     "partition (see mfctl ps)", id);
+}
+
+static enum manage_state state_of(const struct guest *g)
+{
+    return g->state == GUEST_WAITING ? MANAGE_WAITING : MANAGE_RUNNING;
+}
+
+static const char *class_of(const struct guest_line *l)
+{
+    return l->class_index >= 0 ? fleet_partitions()->classes[l->class_index].name : "";
+}
+
+static void live_entry(struct manage_entry *e, const struct guest *g, uint64_t now)
+{
+    const struct partition_table *parts = fleet_partitions();
+
+    memset(e, 0, sizeof(*e));
+    e->id = g->id;
+    e->state = state_of(g);
+    str_copy(e->name, g->name, sizeof(e->name));
+    e->image = fleet_line(g->line)->cfg->image;
+    e->class_name = parts->classes[parts->parts[g->partition].class_index].name;
+    e->mem_size = g->mem_size;
+    e->uptime_tsc = now - g->start_tsc;
+    e->hypercalls = g->hypercalls;
+}
+
+static void pending_entry(struct manage_entry *e, const struct guest_line *l, uint32_t k)
+{
+    memset(e, 0, sizeof(*e));
+    e->id = l->first_id + k;
+    e->state = MANAGE_PENDING;
+    fmt_snprintf(e->name, sizeof(e->name), "%s.%u", l->cfg->name, k);
+    e->image = l->cfg->image;
+    e->class_name = class_of(l);
+}
+
+uint32_t manage_list(uint32_t first, uint32_t max, uint32_t *total,
+                     void (*emit)(const struct manage_entry *e, void *arg), void *arg)
+{
+    uint32_t n = 0, index = 0;
+    uint64_t now = time_arch_tsc();
+    struct manage_entry e;
+
+    for (uint32_t i = 0; i < fleet_slots(); i++) {
+        const struct guest *g = fleet_slot(i);
+        if (g->state == GUEST_FREE || index++ < first || n == max)
+            continue;
+        live_entry(&e, g, now);
+        emit(&e, arg);
+        n++;
+    }
+    for (uint32_t i = 0; i < FLEET_LINES_MAX; i++) {
+        const struct guest_line *l = fleet_line(i);
+        for (uint32_t k = l->next_instance; l->valid && l->pending && k < l->cfg->count; k++) {
+            if (fleet_cancelled(l, k) || index++ < first || n == max)
+                continue;
+            pending_entry(&e, l, k);
+            emit(&e, arg);
+            n++;
+        }
+    }
+    *total = index;
+    return n;
+}
+
+int manage_guest_stats(uint32_t id, struct manage_guest_stats *out, char *why, size_t why_size)
+{
+    const struct guest *g = fleet_find(id);
+    struct guest_line *l;
+    uint32_t k;
+
+    memset(out, 0, sizeof(*out));
+    if (!g) {
+        if (fleet_find_pending(id, &l, &k) == 0) {
+            out->state = MANAGE_PENDING;
+            return 0;
+        }
+        return fmt_error(why, why_size, -MF_ENOENT, "no guest %u is running or waiting for a "
+                         "partition (see mfctl ps)", id);
+    }
+    out->state = state_of(g);
+    out->uptime_tsc = time_arch_tsc() - g->start_tsc;
+    out->hypercalls = g->hypercalls;
+    out->preemptions = g->preemptions;
+    for (uint32_t i = 0; i < CONFIG_NETS_MAX; i++) {
+        const struct vport *p = g->ports[i];
+        if (!p)
+            continue;
+        out->rx_frames += p->port.stats.rx_frames;
+        out->tx_frames += p->port.stats.tx_frames;
+        out->drops += p->port.stats.drops_no_buffer + p->port.stats.drops_malformed;
+    }
+    return 0;
+}
+
+void manage_stats(struct manage_stats *out)
+{
+    const struct partition_table *parts = fleet_partitions();
+
+    memset(out, 0, sizeof(*out));
+    fleet_counts(&out->counts);
+    out->uptime_tsc = time_arch_tsc() - boot_tsc;
+    for (uint32_t i = 0; i < parts->class_count; i++)
+        out->partitions_free += parts->classes[i].free_count;
+    for (uint32_t i = 0; i < net_switch_count(); i++) {
+        out->frames += net_switch(i)->frames;
+        out->drops += net_switch(i)->drops;
+    }
+}
+
+int manage_image_in_use(const uint8_t *image)
+{
+    return fleet_image_in_use(image);
+}
+
+int manage_boot_image(const struct boot_info *info, const char *name, const uint8_t **data,
+                      uint64_t *size)
+{
+    const struct boot_file *f = boot_find_file(info, name);
+
+    if (!f || !strcmp(name, "mayfly.conf"))
+        return -1;
+    *data = (const uint8_t *)(uintptr_t)f->addr;
+    *size = f->size;
+    return 0;
+}
+
+uint64_t manage_largest_partition(void)
+{
+    const struct partition_table *parts = fleet_partitions();
+    uint64_t largest = 0;
+
+    for (uint32_t i = 0; i < parts->class_count; i++)
+        if (parts->classes[i].size > largest)
+            largest = parts->classes[i].size;
+    return largest;
+}
