@@ -19,7 +19,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototyp
 # their unit tests: tests/unit.mk); hv joins once its restructure lands.
 STRICT_WARN := -Wconversion -Wsign-conversion -Wcast-qual -Wswitch-default \
            -Wmissing-declarations
-STRICT_DIRS := vmx efi
+STRICT_DIRS := vmx efi hv
 # Freestanding flags shared by the hypervisor's C and assembly. -fpic and
 # hidden visibility let the same objects link into the relocatable UEFI
 # application and the fixed-address Multiboot2 ELF.

@@ -627,16 +627,16 @@ static void test_memory_needed(void **state)
 
 /* ---- validated values only ---- */
 
-/* Whether a and b describe the same approved image. */
-static int same_image(const struct elf_image *a, const struct elf_image *b)
+/* Whether x1 and x2 describe the same approved image. */
+static int same_image(const struct elf_image *x1, const struct elf_image *x2)
 {
-    if (a->entry != b->entry || a->segment_count != b->segment_count ||
-        a->lowest != b->lowest || a->highest != b->highest ||
-        a->abi_version != b->abi_version || a->phoff != b->phoff ||
-        a->phnum != b->phnum || a->file_size != b->file_size)
+    if (x1->entry != x2->entry || x1->segment_count != x2->segment_count ||
+        x1->lowest != x2->lowest || x1->highest != x2->highest ||
+        x1->abi_version != x2->abi_version || x1->phoff != x2->phoff ||
+        x1->phnum != x2->phnum || x1->file_size != x2->file_size)
         return 0;
-    for (uint32_t i = 0; i < a->segment_count; i++) {
-        const struct elf_segment *x = &a->segments[i], *y = &b->segments[i];
+    for (uint32_t i = 0; i < x1->segment_count; i++) {
+        const struct elf_segment *x = &x1->segments[i], *y = &x2->segments[i];
         if (x->offset != y->offset || x->vaddr != y->vaddr || x->filesz != y->filesz ||
             x->memsz != y->memsz || x->flags != y->flags)
             return 0;

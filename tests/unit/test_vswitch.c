@@ -43,6 +43,7 @@ struct tport {
 
 /* vport_kick times each kick with the TSC: a clock that ticks 10 per read. */
 static uint64_t fake_tsc;
+uint64_t time_arch_tsc(void);
 uint64_t time_arch_tsc(void)
 {
     return fake_tsc += 10;
