@@ -94,8 +94,8 @@ static const char usage_start[] =
     "      --class CLASS   the partition class (default: the smallest that fits)\n"
     "      --count N       instances (default 1)\n"
     "      --args \"...\"    the command line (at most 255 characters)\n"
-    "      --net SWITCH    a virtio-net port on SWITCH (repeat for up to 4); a new\n"
-    "                      name makes a new switch\n"
+    "      --net SWITCH    a virtio-net port on SWITCH, a switch mayfly.conf declares\n"
+    "                      (repeat for up to 4 switches, each once)\n"
     "      --timeout-ms MS kill an instance still running after MS milliseconds\n"
     LIVE_EXIT_HELP;
 
