@@ -14,7 +14,7 @@
 void console_arch_init(void);
 void console_arch_putc(char c);         /* waits for room */
 /* Writes what the UART takes now without waiting; returns the count. */
-size_t console_arch_write_some(const char *buf, size_t len);
+size_t console_arch_write_some(const uint8_t *buf, size_t len);
 void console_arch_flush(void);          /* waits until every byte has left */
 
 /* The control channel's serial line (COM2 on x86): non-blocking reads of

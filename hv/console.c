@@ -5,22 +5,21 @@
 #include "lib.h"
 #include "log.h"
 #include "param.h"
+#include "txring.h"
 
-/* The transmit ring (from the pool, once buffering starts): bytes
- * [sent, written) wait for the UART (both counters only grow; offsets
- * are taken modulo the size). Until then output goes straight out. */
-static char *ring;
-static uint64_t written, sent;
+/* The transmit ring (from the pool, once buffering starts). Until then
+ * output goes straight out. */
+static struct txring tx;
+static int buffering;
 
 /* Guest lines in the ring, oldest first, so that each writer's queued
  * count falls again as its bytes leave. */
 static struct {
     struct console_quota *q;
     uint32_t owner, len;
-    uint64_t end;               /* value of sent once the line has left */
+    uint64_t end;               /* value of tx.sent once the line has left */
 } chunks[CONSOLE_CHUNKS];
 static uint32_t chunk_head, chunk_count;
-
 
 void console_init(void)
 {
@@ -29,17 +28,13 @@ void console_init(void)
 
 void console_start_buffering(char *storage)
 {
-    ring = storage;
-}
-
-static uint64_t room(void)
-{
-    return CONSOLE_RING_BYTES - (written - sent);
+    txring_init(&tx, (uint8_t *)storage, CONSOLE_RING_BYTES);
+    buffering = 1;
 }
 
 static void retire_chunks(void)
 {
-    while (chunk_count && chunks[chunk_head].end <= sent) {
+    while (chunk_count && chunks[chunk_head].end <= tx.sent) {
         if (chunks[chunk_head].q->owner == chunks[chunk_head].owner)
             chunks[chunk_head].q->queued -= chunks[chunk_head].len;
         chunk_head = (chunk_head + 1) % CONSOLE_CHUNKS;
@@ -47,53 +42,37 @@ static void retire_chunks(void)
     }
 }
 
-static void append(const char *s, uint32_t n)
-{
-    for (uint32_t i = 0; i < n; i++)
-        ring[(written + i) % CONSOLE_RING_BYTES] = s[i];
-    written += n;
-}
-
-/* Sends one byte, waiting for the UART. */
+/* Sends the oldest waiting byte, waiting for the UART. */
 static void send_one_waiting(void)
 {
-    console_arch_putc(ring[sent % CONSOLE_RING_BYTES]);
-    sent++;
+    console_arch_putc((char)txring_take(&tx));
 }
 
 int console_pending(void)
 {
-    return written != sent;
+    return txring_pending(&tx) != 0;
 }
 
 int console_poll(void)
 {
-    while (ring && written != sent) {
-        uint64_t at = sent % CONSOLE_RING_BYTES, n = written - sent;
-        size_t done;
-        if (n > CONSOLE_RING_BYTES - at)
-            n = CONSOLE_RING_BYTES - at;
-        done = console_arch_write_some(ring + at, (size_t)n);
-        sent += done;
-        if (done < n)
-            break;
-    }
+    int left = buffering && txring_pump(&tx, console_arch_write_some);
+
     retire_chunks();
-    return written != sent;
+    return left;
 }
 
 /* Hypervisor output: waits for room when the ring is full, and is
  * written out at once while the console is not buffering yet. */
 static void put_hypervisor(const char *s, uint32_t n)
 {
-    if (!ring) {
+    if (!buffering) {
         for (uint32_t i = 0; i < n; i++)
             console_arch_putc(s[i]);
         return;
     }
-    while (room() < n)
+    while (txring_room(&tx) < n)
         send_one_waiting();
-    append(s, n);
+    txring_put(&tx, s, n);
     console_poll();
 }
 
@@ -131,9 +110,9 @@ static int guest_fits(const struct console_quota *q, uint32_t total)
 {
     int quiet = q->queued <= CONSOLE_QUIET_BYTES;
 
-    if (room() < total || chunk_count == CONSOLE_CHUNKS)
+    if (txring_room(&tx) < total || chunk_count == CONSOLE_CHUNKS)
         return 0;
-    return quiet || (room() >= total + CONSOLE_RESERVE &&
+    return quiet || (txring_room(&tx) >= total + CONSOLE_RESERVE &&
                      chunk_count + CONSOLE_CHUNKS_RESERVE < CONSOLE_CHUNKS);
 }
 
@@ -142,7 +121,7 @@ void console_guest_line(struct console_quota *q, const char *prefix, const char 
 {
     uint32_t plen = (uint32_t)strlen(prefix), total = plen + len + 5;
 
-    if (!ring) {
+    if (!buffering) {
         put_hypervisor("[", 1);
         put_hypervisor(prefix, plen);
         put_hypervisor("] ", 2);
@@ -154,23 +133,23 @@ void console_guest_line(struct console_quota *q, const char *prefix, const char 
         q->dropped_lines++;
         return;
     }
-    append("[", 1);
-    append(prefix, plen);
-    append("] ", 2);
-    append(text, len);
-    append("\r\n", 2);
+    txring_put(&tx, "[", 1);
+    txring_put(&tx, prefix, plen);
+    txring_put(&tx, "] ", 2);
+    txring_put(&tx, text, len);
+    txring_put(&tx, "\r\n", 2);
     q->queued += total;
     chunks[(chunk_head + chunk_count) % CONSOLE_CHUNKS].q = q;
     chunks[(chunk_head + chunk_count) % CONSOLE_CHUNKS].owner = q->owner;
     chunks[(chunk_head + chunk_count) % CONSOLE_CHUNKS].len = total;
-    chunks[(chunk_head + chunk_count) % CONSOLE_CHUNKS].end = written;
+    chunks[(chunk_head + chunk_count) % CONSOLE_CHUNKS].end = tx.written;
     chunk_count++;
     console_poll();
 }
 
 void console_flush(void)
 {
-    while (ring && written != sent)
+    while (buffering && txring_pending(&tx))
         send_one_waiting();
     retire_chunks();
     console_arch_flush();

@@ -31,6 +31,7 @@
 #include "pool.h"
 #include "run.h"
 #include "store.h"
+#include "txring.h"
 
 #define TRUNCATED_FRAME_MS  500     /* a partial frame idle this long is dropped */
 #define HV_VERSION          "mayfly 0.1"
@@ -64,10 +65,9 @@ static uint8_t reply_buf[CTL_FRAME_MAX];
 static uint8_t payload[MF_CTL_PAYLOAD_MAX];
 static char last_unauth_why[MF_CTL_MESSAGE_MAX];
 
-/* The transmit ring: bytes [tx_sent, tx_written) wait for the UART (both
- * only grow; offsets are taken modulo the size). */
-static uint8_t tx_ring[TX_RING_BYTES];
-static uint64_t tx_written, tx_sent;
+/* Replies waiting for the UART. */
+static uint8_t tx_storage[TX_RING_BYTES];
+static struct txring tx;
 
 uint64_t control_unanswered(void)
 {
@@ -95,7 +95,7 @@ void control_init(const struct config *cfg, const struct boot_info *info, uint8_
     ctl_session_init(&session, cfg->key, cfg->key_len);
     ctl_limit_init(&unauth_limit, hz, UNAUTH_PER_SECOND, UNAUTH_BURST, hz / 1000 * SUMMARY_MS);
     ctl_limit_init(&hello_limit, hz, HELLO_PER_SECOND, HELLO_BURST, hz / 1000 * SUMMARY_MS);
-    tx_written = tx_sent = 0;
+    txring_init(&tx, tx_storage, TX_RING_BYTES);
     control_arch_init();
     enabled = 1;
     run_add_poller(&control_poller);
@@ -106,16 +106,7 @@ void control_init(const struct config *cfg, const struct boot_info *info, uint8_
 /* Sends what the UART takes now. */
 static void tx_pump(void)
 {
-    while (tx_written != tx_sent) {
-        uint64_t at = tx_sent % TX_RING_BYTES, n = tx_written - tx_sent;
-        size_t done;
-        if (n > TX_RING_BYTES - at)
-            n = TX_RING_BYTES - at;
-        done = control_arch_write_some(tx_ring + at, (size_t)n);
-        tx_sent += done;
-        if (done < n)
-            return;
-    }
+    txring_pump(&tx, control_arch_write_some);
 }
 
 /* Queues a whole frame. Only an admitted request's reply may find the
@@ -123,20 +114,18 @@ static void tx_pump(void)
  * waits for room, as that client asked for it. */
 static void tx_queue(const uint8_t *frame, size_t n)
 {
-    while (TX_RING_BYTES - (tx_written - tx_sent) < n) {
-        control_arch_write(tx_ring + tx_sent % TX_RING_BYTES, 1);
-        tx_sent++;
+    while (txring_room(&tx) < n) {
+        uint8_t c = txring_take(&tx);
+        control_arch_write(&c, 1);
     }
-    for (size_t i = 0; i < n; i++)
-        tx_ring[(tx_written + i) % TX_RING_BYTES] = frame[i];
-    tx_written += n;
+    txring_put(&tx, frame, (uint32_t)n);
     tx_pump();
 }
 
 /* Whether an unauthenticated reply of n bytes may be queued now. */
 static int tx_unauth_room(size_t n)
 {
-    return tx_written - tx_sent + n <= UNAUTH_TX_BYTES;
+    return txring_pending(&tx) + n <= UNAUTH_TX_BYTES;
 }
 
 /* Encodes a reply, with a MAC under the session's nonce when signed. */

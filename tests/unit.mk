@@ -43,7 +43,7 @@ SRC_ctl_frame := hv/ctl_frame.c hv/crc32.c hv/sha256.c hv/fmt.c
 SRC_ctl       := $(SRC_ctl_frame)
 SRC_logbuf    := hv/logbuf.c
 SRC_store     := hv/store.c hv/crc32.c hv/fmt.c hv/str.c
-SRC_control   := hv/ctl_session.c hv/ctl_frame.c hv/store.c hv/logbuf.c hv/elf.c hv/crc32.c hv/sha256.c hv/fmt.c hv/str.c
+SRC_control   := hv/txring.c hv/ctl_session.c hv/ctl_frame.c hv/store.c hv/logbuf.c hv/elf.c hv/crc32.c hv/sha256.c hv/fmt.c hv/str.c
 
 UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf sched lifecycle cap ept virtq fdb vswitch netstack crypto ctl_frame logbuf store control vmx_required cpuid exit_decode
 FUZZ_TARGETS := config mb2 memmap elf virtq frame ctl logbuf control

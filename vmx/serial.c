@@ -86,9 +86,9 @@ void console_arch_putc(char c)
     uart_putc(&com1, (uint8_t)c);
 }
 
-size_t console_arch_write_some(const char *buf, size_t len)
+size_t console_arch_write_some(const uint8_t *buf, size_t len)
 {
-    return uart_write_some(&com1, (const uint8_t *)buf, len);
+    return uart_write_some(&com1, buf, len);
 }
 
 void console_arch_flush(void)

@@ -51,7 +51,7 @@ static void check_at(int ok, int line)
 static uint64_t now_tsc;
 static uint8_t rx[1 << 16];
 static size_t rx_len, rx_off;
-static uint8_t tx[1 << 18];
+static uint8_t line_out[1 << 18];
 static size_t tx_len;
 static unsigned manage_calls, signed_stops;
 
@@ -72,9 +72,9 @@ size_t control_arch_write_some(const uint8_t *buf, size_t len)
 {
     size_t n = len < 16 ? len : 16;
 
-    if (tx_len + n > sizeof(tx))
+    if (tx_len + n > sizeof(line_out))
         tx_len = 0;                 /* the harness forgets what it already parsed */
-    memcpy(tx + tx_len, buf, n);
+    memcpy(line_out + tx_len, buf, n);
     tx_len += n;
     return n;
 }
@@ -173,7 +173,7 @@ static void line_add(const void *p, size_t n)
 
 static void poll_all(void)
 {
-    for (int i = 0; i < 20000 && (rx_off < rx_len || tx_written != tx_sent); i++) {
+    for (int i = 0; i < 20000 && (rx_off < rx_len || txring_pending(&tx)); i++) {
         now_tsc += HZ / 1000;
         control_poll();
     }
@@ -186,7 +186,7 @@ static void collect(void)
     for (;;) {
         struct ctl_frame f;
         size_t used = 0;
-        int r = ctl_parser_feed(&replies, tx + tx_parsed, tx_len - tx_parsed, &used, &f, NULL,
+        int r = ctl_parser_feed(&replies, line_out + tx_parsed, tx_len - tx_parsed, &used, &f, NULL,
                                 NULL, 0);
         tx_parsed += used;
         if (r == CTL_NEED_MORE)
