@@ -125,9 +125,18 @@ struct vcpu_arch *vcpu_arch_create(uint32_t index, uint64_t base, uint64_t size)
 int vcpu_arch_reset(struct vcpu_arch *v, uint8_t *mem, uint64_t size, uint64_t entry,
                     uint64_t arg);
 
-/* Runs the vCPU for at most quantum TSC ticks, until an exit the core
- * must see. quantum 0 continues the quantum of the previous call. */
-void vcpu_arch_run(struct vcpu_arch *v, uint64_t quantum, struct vm_exit *exit);
+/* Serves a hypercall exit in the middle of vcpu_arch_run (the guest's
+ * RIP is already past the instruction): returns 1 when the guest runs on
+ * (its result set), 0 to end the run with this exit. */
+typedef int (*vm_hypercall_fn)(void *ctx, const struct vm_exit *exit);
+
+/* Runs the vCPU until the TSC reaches deadline or an exit the core must
+ * see; each hypercall exit goes to on_hypercall(ctx, exit) first and the
+ * guest is entered again at once when it says so. A deadline already
+ * reached (the core's own work since the last exit counts) returns
+ * VM_EXIT_PREEMPTED without entering the guest. */
+void vcpu_arch_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hypercall,
+                   void *ctx, struct vm_exit *exit);
 
 /* Sets the hypercall result the guest sees in its result register. */
 void vcpu_arch_set_result(struct vcpu_arch *v, int64_t value);

@@ -18,16 +18,15 @@
 struct console_quota {
     uint32_t owner;             /* the guest id the queued bytes belong to */
     uint32_t queued;            /* its bytes in the ring not yet sent */
-    uint64_t dropped_lines;     /* lines that did not fit its share */
+    uint32_t dropped_lines;     /* lines that did not fit its share */
 };
 
 void console_init(void);
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void kvprintf(const char *fmt, va_list ap);
 
-/* From now on output is buffered in storage (CONSOLE_RING_BYTES) and
- * drained by console_poll(). */
-void console_start_buffering(char *storage);
+/* From now on output is buffered and drained by console_poll(). */
+void console_start_buffering(void);
 
 /* Prints "[prefix] text" as one line for the writer of q (q->owner set),
  * or drops it (counted in q) when it would exceed the writer's share or

@@ -35,8 +35,10 @@ static void create_vcpus(void)
     void *queues = pool_alloc_bytes(LIFECYCLE_STORAGE(count), 8);
 
     guests = pool_alloc_bytes(count * sizeof(*guests), 64);
-    cancelled = pool_alloc_bytes(FLEET_LINES_MAX * sizeof(*cancelled), 8);
-    if (!queues || !guests || !cancelled)
+    /* Only the control channel cancels pending instances. */
+    cancelled = config->control ? pool_alloc_bytes(FLEET_LINES_MAX * sizeof(*cancelled), 8)
+                                : NULL;
+    if (!queues || !guests || (config->control && !cancelled))
         fatal(HV_NO_MEMORY, "hypervisor pool too small for %u guests", count);
     for (uint32_t i = 0; i < count; i++) {
         const struct partition *p = &parts->parts[i];
@@ -94,7 +96,8 @@ void fleet_accept(struct guest_line *l)
     l->next_instance = 0;
     l->first_id = next_guest_id;
     next_guest_id += l->cfg->count;
-    memset(l->cancelled, 0, (l->cfg->count + 7) / 8);
+    if (l->cancelled)
+        memset(l->cancelled, 0, (l->cfg->count + 7) / 8);
     l->valid = 1;
     kprintf("mayfly: guest %s: image %s ok (entry 0x%llx, needs %llu KiB), class %s, "
             "%u instances\n", l->cfg->name, l->cfg->image, (unsigned long long)l->elf.entry,
@@ -111,7 +114,7 @@ void fleet_abandon(struct guest_line *l)
 
 int fleet_cancelled(const struct guest_line *l, uint32_t k)
 {
-    return k < l->cfg->count && (l->cancelled[k / 8] >> (k % 8)) & 1;
+    return l->cancelled && k < l->cfg->count && (l->cancelled[k / 8] >> (k % 8)) & 1;
 }
 
 void fleet_cancel(struct guest_line *l, uint32_t k)
@@ -220,7 +223,7 @@ struct guest_line *fleet_new_line(const struct config_guest *cfg_line, const uin
     l->cfg = &dynamic_cfg[i];
     l->dynamic = 1;
     l->request_tsc = request_tsc;
-    l->cancelled = cancelled[i];
+    l->cancelled = cancelled ? cancelled[i] : NULL;
     if (check_line(l, image, size, why, why_size) < 0) {
         *status = -MF_EINVAL;
         return NULL;
@@ -328,7 +331,7 @@ void fleet_init(const struct config *cfg, struct partition_table *table,
         const uint8_t *image = !f ? NULL : f->size ? (const uint8_t *)(uintptr_t)f->addr
                                                    : empty_file;
         lines[i].cfg = &cfg->guests[i];
-        lines[i].cancelled = cancelled[i];
+        lines[i].cancelled = cancelled ? cancelled[i] : NULL;
         if (check_line(&lines[i], image, f ? f->size : 0, NULL, 0) == 0)
             fleet_accept(&lines[i]);
     }

@@ -139,7 +139,7 @@ static void write_boot_info(struct guest *g, const struct guest_line *l, uint64_
     bi->mem_size = g->mem_size;
     bi->tsc_hz = time_arch_tsc_hz();
     bi->start_tsc = g->start_tsc;
-    bi->instance = g->instance;
+    bi->instance = g->id - l->first_id;
     str_copy(bi->name, l->cfg->name, sizeof(bi->name));
     bi->cmdline_len = (uint32_t)str_copy(bi->cmdline, l->cfg->args, sizeof(bi->cmdline));
     bi->scrub_tsc = scrub;
@@ -171,8 +171,7 @@ int guest_launch(struct guest *g, const struct guest_line *l, uint32_t line_inde
 
     g->id = l->first_id + k;
     g->line = line_index;
-    g->instance = k;
-    fmt_snprintf(g->name, sizeof(g->name), "%s.%u", l->cfg->name, g->instance);
+    fmt_snprintf(g->name, sizeof(g->name), "%s.%u", l->cfg->name, k);
     kprintf("mayfly: guest %u %s started in partition %s/%u at 0x%llx (%llu MiB)\n", g->id,
             g->name, c->name, g->partition - c->first, (unsigned long long)p->base,
             (unsigned long long)(c->size / MIB));

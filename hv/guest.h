@@ -33,25 +33,24 @@ enum guest_state {
 struct guest {
     uint32_t id;                /* unique over the hypervisor's lifetime */
     uint32_t line;              /* index of its config guest line */
-    uint32_t instance;
     uint32_t partition;
+    uint32_t line_len;          /* bytes in line_buf */
     enum guest_state state;
+    struct console_quota console;   /* its share of the console's transmit ring */
+    uint8_t dirty;              /* partition may hold old bytes: scrub before use */
+    uint32_t errors_logged;
     uint8_t *mem;               /* host pointer of guest-physical 0 */
     uint64_t mem_size;
     struct vcpu_arch *vcpu;
     uint64_t start_tsc;
     uint64_t kill_tsc;          /* time limit, 0 for none */
     int64_t exit_status;
-    uint32_t errors_logged;
-    uint32_t line_len;
     uint64_t hypercalls;
     uint64_t preemptions;
     uint64_t slice_end;         /* TSC at which its current quantum ends; 0: none */
     char name[GUEST_NAME_MAX];  /* "<config name>.<instance>" */
     char line_buf[GUEST_LINE_MAX];
-    uint8_t dirty;              /* partition may hold old bytes: scrub before use */
     uint64_t notify_pending;    /* notification bits not yet returned by a wait */
-    struct console_quota console;   /* its share of the console's transmit ring */
     struct cap_space caps;
     struct vport *ports[CONFIG_NETS_MAX];
 };

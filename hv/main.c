@@ -186,22 +186,23 @@ static void console_poller_poll(void)
 
 static const struct run_poller console_poller = { console_poller_poll, console_pending, 0 };
 
-/* The log, the guests, the console's transmit ring and the control
- * channel, in that order: the log keeps what comes after it. */
+/* The log (with a control channel: only LOGS reads it), console
+ * buffering (so that launches do not wait for the serial line), the
+ * guests and the control channel, in that order. */
 static void start_services(const struct boot_info *info, uint8_t *store)
 {
-    void *log_ring = pool_alloc_bytes(LOG_RING_BYTES, 8);
-    char *console_ring = pool_alloc_bytes(CONSOLE_RING_BYTES, 8);
-
-    if (!log_ring || !console_ring)
-        fatal(HV_NO_MEMORY, "hypervisor pool too small for the log and console rings");
-    log_init(log_ring);
+    if (config.control) {
+        void *log_ring = pool_alloc_bytes(LOG_RING_BYTES, 8);
+        if (!log_ring)
+            fatal(HV_NO_MEMORY, "hypervisor pool too small for the control channel's log ring");
+        log_init(log_ring);
+    }
     kprintf("mayfly: TSC %llu kHz, quantum %u ms\n",
             (unsigned long long)(time_arch_tsc_hz() / 1000), RUN_QUANTUM_MS);
     manage_init();
-    fleet_init(&config, &partitions, info);
-    console_start_buffering(console_ring);
+    console_start_buffering();
     run_add_poller(&console_poller);
+    fleet_init(&config, &partitions, info);
     control_init(&config, info, store, config.store_size);
 }
 

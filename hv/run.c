@@ -78,10 +78,22 @@ static void deny_io(struct guest *g, const struct vm_exit *exit)
     fleet_finish(g, 1, why);
 }
 
-/* Serves a hypercall exit: 1 when g is still RUNNING and runs on. */
-static int serve_hypercall(struct guest *g, const struct vm_exit *exit)
+/* The hypercalls that leave g RUNNING are served inside vcpu_arch_run,
+ * which enters the guest again at once; the others end the run. */
+static int on_hypercall(void *ctx, const struct vm_exit *exit)
 {
-    hypercall_dispatch(g, exit->hypercall.nr, exit->hypercall.args);
+    struct guest *g = ctx;
+    uint64_t nr = exit->hypercall.nr;
+
+    hypercall_dispatch(g, nr, exit->hypercall.args);
+    /* Console output may make the pollers due earlier: the run loop
+     * looks again (below). */
+    return g->state == GUEST_RUNNING && nr != MF_HC_YIELD && nr != MF_HC_CONSOLE_WRITE;
+}
+
+/* What a hypercall that ended the run asks of the loop: 1 to run on. */
+static int after_hypercall(struct guest *g, const struct vm_exit *exit, uint64_t *until)
+{
     if (g->state == GUEST_EXITED) {
         fleet_finish(g, 0, NULL);
         return 0;
@@ -95,6 +107,8 @@ static int serve_hypercall(struct guest *g, const struct vm_exit *exit)
         lifecycle_preempt(g, 0);
         return 0;
     }
+    if (next_poll < *until && console_pending())
+        *until = next_poll;
     return 1;
 }
 
@@ -113,23 +127,27 @@ static void run_guest(struct guest *g)
     /* Decided once here, not on every exit: only console output a
      * hypercall adds can make the pollers due earlier. */
     until = next_poll < g->slice_end && pollers_wanted() ? next_poll : g->slice_end;
-    while (now < until) {
-        vcpu_arch_run(g->vcpu, until - now, &exit);
+    for (;;) {
+        vcpu_arch_run(g->vcpu, until, on_hypercall, g, &exit);
         if (exit.kind == VM_EXIT_HYPERCALL) {
-            if (!serve_hypercall(g, &exit))
+            if (!after_hypercall(g, &exit, &until))
                 return;
+        } else if (exit.kind == VM_EXIT_PREEMPTED) {
+            break;
         } else if (exit.kind == VM_EXIT_IO) {
             deny_io(g, &exit);
             return;
-        } else if (exit.kind == VM_EXIT_KILL) {
+        } else {
             fleet_finish(g, 1, exit.kill.why);
             return;
         }
-        now = time_arch_tsc();
-        if (until > next_poll && console_pending())
-            until = next_poll;
     }
-    if (g->kill_tsc && now >= g->kill_tsc) {
+    /* The preemption timer counts in 2^shift ticks: it may end the run
+     * just before until; the guest then runs on at the head of the queue. */
+    now = time_arch_tsc();
+    if (now < until) {
+        lifecycle_preempt(g, 1);
+    } else if (g->kill_tsc && now >= g->kill_tsc) {
         finish_time_limit(g);
     } else if (now >= g->slice_end) {
         g->slice_end = 0;

@@ -29,6 +29,8 @@ static struct {
     uint32_t entries, ipis_sent, nmis_sent;
 } selftest;
 
+int irq_selftest_active;
+
 /* Written by the NMI handler too: read and written as whole words. */
 static volatile uint64_t guest_irqs, selftest_irqs, guest_nmis, host_nmis;
 
@@ -70,6 +72,7 @@ void virt_arch_selftest(const char *cmdline)
         return;
     time_arch_tsc_hz();                 /* brings the local APIC up if it was not yet */
     selftest.on = lapic_ready();
+    irq_selftest_active = selftest.on;
     kprintf("mayfly: selftest irq: %s\n", selftest.on ?
             "self-interrupts before VM entries (boot option selftest=irq)" :
             "off: this CPU's local APIC is not in use");
@@ -83,6 +86,7 @@ static void selftest_report(void)
             (unsigned long long)guest_irqs, selftest.nmis_sent, (unsigned long long)host_nmis,
             (unsigned long long)guest_nmis, selftest.entries);
     selftest.reported = 1;
+    irq_selftest_active = 0;
 }
 
 /* Bochs 2.7 takes an external-interrupt exit only from a guest whose

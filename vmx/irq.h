@@ -25,4 +25,8 @@ void virt_arch_selftest(const char *cmdline);
  * on the console once all of them were handled. */
 void irq_selftest_before_entry(void);
 
+/* Whether the hook is on: checked inline before every entry, so that the
+ * entry path pays a load and a branch, not a call. */
+extern int irq_selftest_active;
+
 #endif

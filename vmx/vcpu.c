@@ -305,25 +305,50 @@ static void switch_cpu_state(struct vcpu_arch *v)
     state_owner = v;
 }
 
-void vcpu_arch_run(struct vcpu_arch *v, uint64_t quantum, struct vm_exit *exit)
+/* Arms the preemption timer for what is left from now until deadline. */
+static void arm_timer(uint64_t now, uint64_t deadline)
 {
-    uint64_t ticks = quantum >> vmx_setup.preemption_shift;
+    uint64_t ticks = (deadline - now) >> vmx_setup.preemption_shift;
 
-    make_current(v);
-    switch_cpu_state(v);
-    /* quantum 0 continues the current one: the exit saved the timer. */
-    if (quantum)
-        vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks ? (ticks > 0xffffffffULL ? 0xffffffffULL
-                                                                             : ticks) : 1);
+    vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks ? (ticks > 0xffffffffULL ? 0xffffffffULL : ticks)
+                                               : 1);
+}
+
+void vcpu_arch_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hypercall,
+                   void *ctx, struct vm_exit *exit)
+{
+    uint64_t now = rdtsc(), armed_at = now - vmx_setup.rearm_slack - 1;
+
     for (;;) {
-        irq_selftest_before_entry();
-        if (vmx_enter(&v->regs, v->launched)) {
-            exit_entry_failed(v, exit);
+        /* Time the hypervisor spent since the last exit counts: a
+         * deadline that has passed ends the run before the guest runs. */
+        if (now >= deadline) {
+            exit->kind = VM_EXIT_PREEMPTED;
             return;
         }
-        v->launched = 1;
-        if (exit_dispatch(v, exit))
+        make_current(v);
+        /* The guest's timer counts only its own time: while hypercalls
+         * are served in place it is armed again only every rearm_slack
+         * ticks, so a run may end up to that long after the deadline. */
+        if (now - armed_at > vmx_setup.rearm_slack) {
+            arm_timer(now, deadline);
+            armed_at = now;
+        }
+        switch_cpu_state(v);
+        do {
+            if (irq_selftest_active)
+                irq_selftest_before_entry();
+            if (vmx_enter(&v->regs, v->launched)) {
+                exit_entry_failed(v, exit);
+                return;
+            }
+            v->launched = 1;
+        } while (!exit_dispatch(v, exit));
+        /* The hypercall may have touched other vCPUs (results of woken
+         * guests): make_current and switch_cpu_state look again. */
+        if (exit->kind != VM_EXIT_HYPERCALL || !on_hypercall(ctx, exit))
             return;
+        now = rdtsc();
     }
 }
 

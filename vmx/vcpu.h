@@ -20,6 +20,10 @@
 #define VCPU_R14  104
 #define VCPU_R15  112
 
+/* How long the preemption timer may go without being armed again while
+ * hypercalls are served in place (vcpu_arch_run). */
+#define VCPU_REARM_SLACK_US 50
+
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
@@ -51,6 +55,7 @@ struct vmx_setup {
     uint32_t pin, proc, proc2, exit, entry;
     uint64_t msr_bitmap, io_bitmap_a, io_bitmap_b;
     uint32_t preemption_shift;      /* timer ticks = TSC >> shift */
+    uint64_t rearm_slack;           /* VCPU_REARM_SLACK_US in TSC ticks */
     int use_vpid;
     int invvpid_single;
 };

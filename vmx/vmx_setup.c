@@ -2,6 +2,7 @@
  * VMXON. The MSR and I/O bitmaps deny everything by default; the only
  * MSRs a guest may touch without an exit are FS and GS base (unikernels
  * use them for thread-local storage), whose values the VMCS switches. */
+#include "../hv/arch.h"
 #include "../hv/pool.h"
 #include "../hv/lib.h"
 #include "../hv/param.h"
@@ -60,6 +61,7 @@ void vmx_setup_controls(void)
     s->entry = vmx_adjust_controls(c->entry, ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_IA32_EFER |
                                    ENTRY_LOAD_DEBUG_CONTROLS);
     s->preemption_shift = (uint32_t)(c->misc & 0x1f);
+    s->rearm_slack = time_arch_tsc_hz() / 1000000 * VCPU_REARM_SLACK_US;
     s->msr_bitmap = filled_page();
     s->io_bitmap_a = filled_page();
     s->io_bitmap_b = filled_page();
