@@ -90,8 +90,8 @@ void guest_console(struct guest *g, const char *text, uint64_t len);
 /* Launches instance k of line l (index line_index) into g, whose
  * partition the caller has just taken: scrubbed if it may hold old bytes,
  * image copied, capabilities and ports granted, boot-info page written,
- * vCPU reset. 0, or -1 (logged) with everything given back, the
- * partition included. */
+ * vCPU reset; the caller then admits g (lifecycle_admit). 0, or -1
+ * (logged) with everything given back, the partition included. */
 int guest_launch(struct guest *g, const struct guest_line *l, uint32_t line_index, uint32_t k,
                  struct partition_table *parts, const struct config *cfg, port_notify_fn notify);
 
