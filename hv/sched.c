@@ -135,17 +135,6 @@ uint32_t sched_pop_due(struct sched *s, uint64_t now)
     return who;
 }
 
-uint32_t sched_wake_due(struct sched *s, uint64_t now)
-{
-    uint32_t woken = 0, who;
-
-    while ((who = sched_pop_due(s, now)) != SCHED_NONE) {
-        sched_push(s, who);
-        woken++;
-    }
-    return woken;
-}
-
 int sched_next_deadline(const struct sched *s, uint64_t *deadline)
 {
     if (!s->waiting)

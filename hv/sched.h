@@ -53,9 +53,6 @@ void sched_unwait(struct sched *s, uint32_t who);
  * deadline is <= now; SCHED_NONE otherwise. */
 uint32_t sched_pop_due(struct sched *s, uint64_t now);
 
-/* Moves every waiter whose deadline is <= now to the run queue, earliest
- * first. Returns how many were woken. */
-uint32_t sched_wake_due(struct sched *s, uint64_t now);
 
 /* Earliest deadline among waiters: 0 and *deadline, or -1 when none wait. */
 int sched_next_deadline(const struct sched *s, uint64_t *deadline);

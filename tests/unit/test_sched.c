@@ -32,6 +32,19 @@ static int setup(void **state)
     return 0;
 }
 
+/* What the run loop does with due waiters (through hv/lifecycle.c):
+ * each goes to the run queue, earliest first. */
+static uint32_t sched_wake_due(struct sched *q, uint64_t now)
+{
+    uint32_t woken = 0, who;
+
+    while ((who = sched_pop_due(q, now)) != SCHED_NONE) {
+        assert_int_equal(sched_push(q, who), 0);
+        woken++;
+    }
+    return woken;
+}
+
 static void sched_small(uint32_t capacity)
 {
     sched_init(&s, capacity, ring, heap, heap_pos);
@@ -439,9 +452,53 @@ static void test_full_heap_and_queue(void **state)
 
 #define T(f) cmocka_unit_test_setup(f, setup)
 
+/* push_front runs next; dequeue takes one out anywhere, keeping order. */
+static void test_front_and_dequeue(void **state)
+{
+    (void)state;
+    sched_small(5);
+    for (uint32_t i = 0; i < 4; i++)
+        assert_int_equal(sched_push(&s, i), 0);
+    assert_int_equal(sched_push_front(&s, 4), 0);
+    assert_int_equal(sched_push_front(&s, 0), -1);      /* full */
+    assert_int_equal(sched_dequeue(&s, 2), 0);
+    assert_int_equal(sched_dequeue(&s, 2), -1);         /* not queued any more */
+    assert_int_equal(sched_pop(&s), 4);
+    assert_int_equal(sched_pop(&s), 0);
+    assert_int_equal(sched_pop(&s), 1);
+    assert_int_equal(sched_pop(&s), 3);
+    assert_int_equal(sched_pop(&s), SCHED_NONE);
+    /* Around the end of the ring. */
+    for (uint32_t round = 0; round < 12; round++) {
+        assert_int_equal(sched_push(&s, round % 5), 0);
+        assert_int_equal(sched_push_front(&s, (round + 1) % 5), 0);
+        assert_int_equal(sched_dequeue(&s, round % 5), 0);
+        assert_int_equal(sched_pop(&s), (round + 1) % 5);
+        assert_int_equal(sched_pop(&s), SCHED_NONE);
+    }
+    assert_int_equal(sched_push_front(&s, 5), -1);      /* out of range */
+}
+
+static void test_pop_due_one_at_a_time(void **state)
+{
+    (void)state;
+    sched_small(8);
+    assert_int_equal(sched_wait(&s, 3, 30), 0);
+    assert_int_equal(sched_wait(&s, 1, 10), 0);
+    assert_int_equal(sched_wait(&s, 2, UINT64_MAX), 0);
+    assert_int_equal(sched_pop_due(&s, 9), SCHED_NONE);
+    assert_int_equal(sched_pop_due(&s, 40), 1);
+    assert_int_equal(sched_pop_due(&s, 40), 3);
+    assert_int_equal(sched_pop_due(&s, UINT64_MAX - 1), SCHED_NONE);    /* no deadline */
+    assert_int_equal(sched_pop_due(&s, UINT64_MAX), 2);
+    assert_int_equal(sched_pop(&s), SCHED_NONE);        /* nothing was queued */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_front_and_dequeue),
+        cmocka_unit_test(test_pop_due_one_at_a_time),
         T(test_init_empty),
         T(test_fifo_order),
         T(test_fifo_interleaved_wraps),
