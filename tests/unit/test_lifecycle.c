@@ -271,16 +271,8 @@ static void every_transition_pair(void **state)
     }
 }
 
-/* Deterministic pseudo-random numbers (xorshift64*), so failures repeat. */
-static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
-
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dULL;
-}
+#define RNG_SEED 0x2545f4914f6cdd1dULL
+#include "test_rng.h"
 
 /* Random legal operations over N guests against a model of who is ready
  * and who waits (with what deadline), the way the run loop, hypercalls,

@@ -50,16 +50,8 @@ static void sched_small(uint32_t capacity)
     sched_init(&s, capacity, ring, heap, heap_pos);
 }
 
-/* Deterministic pseudo-random numbers (xorshift64*), so failures repeat. */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dULL;
-}
+#define RNG_SEED 0x9e3779b97f4a7c15ULL
+#include "test_rng.h"
 
 struct ref {
     uint64_t deadline;
