@@ -84,6 +84,25 @@ poweroff when-idle' "$G/churn.elf" "$G/udp-echo.elf" &&
     expect_poweroff 1
 }
 
+churn_of_500_instances_in_4_partitions() {
+    # 500 instances through 4 partitions: exits, faults and time limits
+    # interleaved, each start taking a partition another just gave back.
+    # A partition or queue entry lost on any path would leave instances
+    # waiting for good ("never found a partition").
+    boot_bochs tigerlake 256 'partition small 2M x 4
+guest quick image=evil.elf count=300 args="exit 0"
+guest faulty image=evil.elf count=100 args="ud2"
+guest slow image=churn.elf count=100 args="forever" timeout=20
+poweroff when-idle' "$G/evil.elf" "$G/churn.elf" &&
+    expect_no_line 'panic|never found a partition|could not be started' &&
+    expect_count 300 '^mayfly: guest [0-9]+ quick\.[0-9]+ exited with status 0$' &&
+    expect_count 100 '^mayfly: guest [0-9]+ faulty\.[0-9]+ killed: guest exception #UD' &&
+    expect_count 100 '^mayfly: guest [0-9]+ slow\.[0-9]+ killed: time limit of 20 ms reached$' &&
+    expect_line '^mayfly: all guests have ended: 500 started, 300 exited 0, 0 failed, 200 killed; at most 4 ran at once$' &&
+    expect_poweroff 1
+}
+
 run_case notify_after_deadline_queues_once
 run_case hypercalls_and_console_count_against_the_quantum
 run_case no_deadline_means_forever
+run_case churn_of_500_instances_in_4_partitions
