@@ -193,6 +193,7 @@ void run_loop(void)
 
     quantum_tsc = time_arch_tsc_hz() / 1000 * RUN_QUANTUM_MS;
     poll_tsc = time_arch_tsc_hz() / 1000000 * RUN_POLL_US;
+    next_poll = time_arch_tsc() + poll_tsc;     /* the guests first: they were just started */
     for (;;) {
         uint64_t deadline, now = time_arch_tsc();
         struct guest *g;

@@ -319,6 +319,10 @@ void vcpu_arch_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hy
 {
     uint64_t now = rdtsc(), armed_at = now - vmx_setup.rearm_slack - 1;
 
+    /* The interrupt self-test (off unless asked for) sends before the
+     * first entry of a run, never on the path that serves hypercalls. */
+    if (irq_selftest_active)
+        irq_selftest_before_entry();
     for (;;) {
         /* Time the hypervisor spent since the last exit counts: a
          * deadline that has passed ends the run before the guest runs. */
@@ -336,8 +340,6 @@ void vcpu_arch_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hy
         }
         switch_cpu_state(v);
         do {
-            if (irq_selftest_active)
-                irq_selftest_before_entry();
             if (vmx_enter(&v->regs, v->launched)) {
                 exit_entry_failed(v, exit);
                 return;
