@@ -10,14 +10,14 @@
 
 #include "../hv/arch.h"
 #include "../hv/fmt.h"
-#include "cpu.h"
-#include "cpuid.h"
+#include "../x86/cpu.h"
+#include "../x86/cpuid.h"
 #include "exit.h"
 #include "exit_decode.h"
 #include "irq.h"
 #include "vmcs.h"
 #include "vmx.h"
-#include "x86.h"
+#include "../x86/x86.h"
 
 typedef int (*exit_handler)(struct vcpu_arch *v, struct vm_exit *exit);
 
@@ -117,7 +117,7 @@ static int on_triple_fault(struct vcpu_arch *v, struct vm_exit *exit)
 }
 
 /* CPUID is the one instruction we emulate: the host's answer through
- * the guest policy (vmx/cpuid.c). */
+ * the guest policy (x86/cpuid.c). */
 static int on_cpuid(struct vcpu_arch *v, struct vm_exit *exit)
 {
     uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx;

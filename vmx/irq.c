@@ -16,9 +16,10 @@
 #include "../hv/console.h"
 #include "../hv/lib.h"
 #include "irq.h"
-#include "lapic.h"
+#include "../x86/cpu.h"
+#include "../x86/lapic.h"
 #include "vmcs.h"
-#include "x86.h"
+#include "../x86/x86.h"
 
 #define IRQ_SELFTEST_EVERY  4       /* VM entries between two self-interrupts */
 #define IRQ_SELFTEST_IPIS   24
@@ -32,7 +33,7 @@ static struct {
 int irq_selftest_active;
 
 /* Written by the NMI handler too: read and written as whole words. */
-static volatile uint64_t guest_irqs, selftest_irqs, guest_nmis, host_nmis;
+static volatile uint64_t guest_irqs, selftest_irqs, guest_nmis;
 
 void irq_from_guest(uint32_t vector)
 {
@@ -47,11 +48,6 @@ void irq_nmi_from_guest(void)
 {
     guest_nmis++;
     __asm__ volatile("int $2" ::: "memory");
-}
-
-void irq_host_nmi(void)
-{
-    host_nmis++;
 }
 
 /* True when word is one of the space-separated words of line. */
@@ -83,7 +79,7 @@ static void selftest_report(void)
     kprintf("mayfly: selftest irq: %u self-IPIs sent, %llu handled, in %llu external-interrupt "
             "exits; %u self-NMIs sent, %llu handled (%llu exited a guest); %u VM entries\n",
             selftest.ipis_sent, (unsigned long long)selftest_irqs,
-            (unsigned long long)guest_irqs, selftest.nmis_sent, (unsigned long long)host_nmis,
+            (unsigned long long)guest_irqs, selftest.nmis_sent, (unsigned long long)x86_host_nmis,
             (unsigned long long)guest_nmis, selftest.entries);
     selftest.reported = 1;
     irq_selftest_active = 0;
@@ -122,6 +118,6 @@ void irq_selftest_before_entry(void)
             selftest_send();
         return;
     }
-    if (selftest_irqs == selftest.ipis_sent && host_nmis == selftest.nmis_sent)
+    if (selftest_irqs == selftest.ipis_sent && x86_host_nmis == selftest.nmis_sent)
         selftest_report();
 }

@@ -11,11 +11,8 @@
 void irq_from_guest(uint32_t vector);
 
 /* An NMI that caused a VM exit: re-raised on the host (INT 2), whose
- * handler is irq_host_nmi. */
+ * handler is x86_host_nmi (x86/cpu.c). */
 void irq_nmi_from_guest(void);
-
-/* The host's NMI handler, called from isr.S: counts and returns. */
-void irq_host_nmi(void);
 
 /* Reads the boot command line: "selftest=irq" turns the hook on. */
 void virt_arch_selftest(const char *cmdline);

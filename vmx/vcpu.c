@@ -9,15 +9,15 @@
 #include "../hv/param.h"
 #include "../hv/pool.h"
 #include "../include/mayfly/abi.h"
-#include "cpu.h"
+#include "../x86/cpu.h"
 #include "ept.h"
-#include "paging.h"
+#include "../x86/paging.h"
 #include "exit.h"
 #include "irq.h"
 #include "vcpu.h"
 #include "vmcs.h"
 #include "vmx.h"
-#include "x86.h"
+#include "../x86/x86.h"
 
 /* Access rights of the guest's flat segments (SDM 24.4.1). */
 #define AR_CODE64       0xa09b

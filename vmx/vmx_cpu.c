@@ -5,7 +5,7 @@
 #include "../hv/pool.h"
 #include "vcpu.h"
 #include "vmx.h"
-#include "x86.h"
+#include "../x86/x86.h"
 
 static uint64_t vmxon_region;
 

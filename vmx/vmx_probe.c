@@ -5,7 +5,7 @@
 #include "../hv/fmt.h"
 #include "../hv/hv.h"
 #include "vmx.h"
-#include "x86.h"
+#include "../x86/x86.h"
 
 struct vmx_caps vmx_caps;
 

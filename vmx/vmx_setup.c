@@ -8,7 +8,7 @@
 #include "../hv/param.h"
 #include "vcpu.h"
 #include "vmx.h"
-#include "x86.h"
+#include "../x86/x86.h"
 
 struct vmx_setup vmx_setup;
 

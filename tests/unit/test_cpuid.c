@@ -1,5 +1,5 @@
 /*
- * Unit tests of vmx/cpuid.c: with a host that claims every feature, a
+ * Unit tests of x86/cpuid.c: with a host that claims every feature, a
  * guest sees none of those it cannot use (docs/decisions.md, "CPUID"),
  * keeps the ones it can, and unknown or dangerous leaves read as zero.
  */
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../vmx/cpuid.h"
+#include "../../x86/cpuid.h"
 
 static struct cpuid_regs view(uint32_t leaf, uint32_t subleaf, uint32_t features)
 {

@@ -1,6 +1,6 @@
 /* x86 instructions and architectural constants, by their SDM names. */
-#ifndef VMX_X86_H
-#define VMX_X86_H
+#ifndef X86_X86_H
+#define X86_X86_H
 
 #include <stdint.h>
 

@@ -1,8 +1,8 @@
 /* Tables the hypervisor builds for itself in its pool (its own page
  * tables, every partition's EPT): pages from the pool, reached through
  * the identity map. The pt_ctx callbacks for hv/pagetable.c. */
-#ifndef VMX_PAGING_H
-#define VMX_PAGING_H
+#ifndef X86_PAGING_H
+#define X86_PAGING_H
 
 #include <stdint.h>
 #include "../hv/pagetable.h"

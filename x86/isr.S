@@ -69,7 +69,7 @@ isr_nmi:
     pushq %r9
     pushq %r10
     pushq %r11
-    call irq_host_nmi               /* the IST stack is 16-byte aligned here */
+    call x86_host_nmi               /* the IST stack is 16-byte aligned here */
     popq %r11
     popq %r10
     popq %r9

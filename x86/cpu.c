@@ -147,3 +147,10 @@ void cpu_exception(const struct exception_frame *f)
             (unsigned long long)f->rax, (unsigned long long)f->rbx);
     hv_power_off(HV_PANIC);
 }
+
+volatile uint64_t x86_host_nmis;
+
+void x86_host_nmi(void)
+{
+    x86_host_nmis++;
+}

@@ -1,6 +1,6 @@
 /* Descriptor-table selectors and the exception frame isr.S builds. */
-#ifndef VMX_CPU_H
-#define VMX_CPU_H
+#ifndef X86_CPU_H
+#define X86_CPU_H
 
 #define GDT_CODE        0x08
 #define GDT_DATA        0x10
@@ -30,6 +30,13 @@ void cpu_exception(const struct exception_frame *f) __attribute__((noreturn));
 /* "#PF page fault" and so on for an architectural exception vector;
  * otherwise for vectors without a name. */
 const char *cpu_exception_name(uint32_t vector, const char *otherwise);
+#endif
+
+#ifndef __ASSEMBLER__
+/* The host's NMI handler (isr.S): counts and returns. A backend that
+ * re-raises an NMI that exited a guest finds it counted here. */
+void x86_host_nmi(void);
+extern volatile uint64_t x86_host_nmis;
 #endif
 
 #endif

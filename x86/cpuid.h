@@ -1,7 +1,7 @@
 /* What CPUID tells a guest: the host's answer filtered through one
- * allow-list (vmx/cpuid.c; the policy is in docs/decisions.md). */
-#ifndef VMX_CPUID_H
-#define VMX_CPUID_H
+ * allow-list (x86/cpuid.c; the policy is in docs/decisions.md). */
+#ifndef X86_CPUID_H
+#define X86_CPUID_H
 
 #include <stdint.h>
 

@@ -1,8 +1,8 @@
 /* The local APIC (xAPIC registers, or x2APIC MSRs where firmware left
  * that mode on): enabled once by the timer code, then used for its EOIs,
  * the idle timer and the self-interrupts of the irq self-test. */
-#ifndef VMX_LAPIC_H
-#define VMX_LAPIC_H
+#ifndef X86_LAPIC_H
+#define X86_LAPIC_H
 
 #include <stdint.h>
 
