@@ -10,6 +10,7 @@
 #include "../hv/pool.h"
 #include "../include/mayfly/abi.h"
 #include "../x86/cpu.h"
+#include "../x86/guest.h"
 #include "ept.h"
 #include "../x86/paging.h"
 #include "exit.h"
@@ -146,50 +147,6 @@ struct vcpu_arch *vcpu_arch_create(uint32_t index, uint64_t base, uint64_t size)
     return v;
 }
 
-/* Builds the guest's GDT and identity page tables inside its memory:
- * page 0 is left unmapped so that null pointers fault. The partition is
- * all zeroes here (scrubbed before the previous tenant left, or at this
- * launch), so table pages need no clearing. */
-struct guest_tables {
-    uint8_t *mem;
-    uint64_t next;
-};
-
-static uint64_t guest_table_alloc(void *arg)
-{
-    struct guest_tables *t = arg;
-    uint64_t gpa = t->next;
-
-    if (gpa >= MF_PAGE_TABLE_END)
-        return 0;
-    t->next += PAGE_SIZE;
-    return gpa;
-}
-
-static uint64_t *guest_table_ptr(void *arg, uint64_t gpa)
-{
-    struct guest_tables *t = arg;
-    return (uint64_t *)(void *)(t->mem + gpa);
-}
-
-static int build_guest_tables(uint8_t *mem, uint64_t size, uint64_t *cr3)
-{
-    struct guest_tables t = { mem, MF_PAGE_TABLE_GPA };
-    struct pt_ctx c = { .fmt = &paging_x86_format, .alloc = guest_table_alloc,
-                        .table_ptr = guest_table_ptr, .arg = &t };
-    uint64_t *gdt = (uint64_t *)(void *)(mem + MF_GDT_GPA);
-
-    gdt[0] = 0;
-    gdt[1] = 0x00af9b000000ffffULL;     /* 0x08: 64-bit code */
-    gdt[2] = 0x00cf93000000ffffULL;     /* 0x10: data */
-    if (pt_init(&c) < 0 || pt_map(&c, PAGE_SIZE, PAGE_SIZE, PAGE_2M - PAGE_SIZE, PAGE_SIZE) < 0)
-        return -1;
-    if (size > PAGE_2M && pt_map(&c, PAGE_2M, PAGE_2M, size - PAGE_2M, PAGE_2M) < 0)
-        return -1;
-    *cr3 = c.root;
-    return 0;
-}
-
 static void write_segment(uint32_t selector_field, uint16_t selector, uint32_t ar)
 {
     /* The fields of one segment are laid out at fixed distances from
@@ -274,7 +231,7 @@ int vcpu_arch_reset(struct vcpu_arch *v, uint8_t *mem, uint64_t size, uint64_t e
 {
     uint64_t cr3;
 
-    if (build_guest_tables(mem, size, &cr3) < 0)
+    if (x86_guest_tables(mem, size, &cr3) < 0)
         return -1;
     make_current(v);
     write_guest_state(cr3, size, entry);
