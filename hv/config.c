@@ -285,7 +285,7 @@ static int guest_option(const struct line *ln, struct config *cfg, struct config
     if (!strcmp(word, "timeout")) {
         if (!all_digits(eq + 1) || config_parse_size(eq + 1, &g->timeout_ms) < 0 ||
             g->timeout_ms == 0 ||
-            g->timeout_ms > 1000ULL * 3600 * 24 * 365)
+            g->timeout_ms > CONFIG_TIMEOUT_MAX_MS)
             return fail(err, ln->number, "bad timeout '%s' (milliseconds, e.g. timeout=500)",
                         eq + 1);
         return 0;
@@ -523,7 +523,7 @@ int config_check_guest(const struct config *cfg, const struct config_guest *g, c
         return fmt_error(why, n, -1, "no partition class '%s' in mayfly.conf", g->class_name);
     if (g->count == 0 || g->count > PARTITION_MAX)
         return fmt_error(why, n, -1, "count must be 1 to %d", PARTITION_MAX);
-    if (g->timeout_ms > 1000ULL * 3600 * 24 * 365)
+    if (g->timeout_ms > CONFIG_TIMEOUT_MAX_MS)
         return fmt_error(why, n, -1, "timeout is longer than a year");
     if (!printable(g->args))
         return fmt_error(why, n, -1, "args hold a control or non-ASCII byte (printable ASCII "

@@ -15,11 +15,12 @@ static int buffering;
 
 /* Guest lines in the ring, oldest first, so that each writer's queued
  * count falls again as its bytes leave. */
-static struct {
+struct chunk {
     struct console_quota *q;
     uint32_t owner, len;
     uint64_t end;               /* value of tx.sent once the line has left */
-} chunks[CONSOLE_CHUNKS];
+};
+static struct chunk chunks[CONSOLE_CHUNKS];
 static uint32_t chunk_head, chunk_count;
 
 void console_init(void)
@@ -36,8 +37,9 @@ void console_start_buffering(void)
 static void retire_chunks(void)
 {
     while (chunk_count && chunks[chunk_head].end <= tx.sent) {
-        if (chunks[chunk_head].q->owner == chunks[chunk_head].owner)
-            chunks[chunk_head].q->queued -= chunks[chunk_head].len;
+        const struct chunk *c = &chunks[chunk_head];
+        if (c->q->owner == c->owner)        /* not a later tenant's share */
+            c->q->queued -= c->len;
         chunk_head = (chunk_head + 1) % CONSOLE_CHUNKS;
         chunk_count--;
     }
@@ -120,31 +122,28 @@ static int guest_fits(const struct console_quota *q, uint32_t total)
 void console_guest_line(struct console_quota *q, const char *prefix, const char *text,
                         uint32_t len)
 {
-    uint32_t plen = (uint32_t)strlen(prefix), total = plen + len + 5;
+    const char *piece[5] = { "[", prefix, "] ", text, "\r\n" };
+    uint32_t n[5] = { 1, (uint32_t)strlen(prefix), 2, len, 2 };
+    uint32_t total = n[1] + len + 5;
+    struct chunk *c;
 
     if (!buffering) {
-        put_hypervisor("[", 1);
-        put_hypervisor(prefix, plen);
-        put_hypervisor("] ", 2);
-        put_hypervisor(text, len);
-        put_hypervisor("\r\n", 2);
+        for (uint32_t i = 0; i < 5; i++)
+            put_hypervisor(piece[i], n[i]);
         return;
     }
     if (q->queued + total > CONSOLE_GUEST_SHARE || !guest_fits(q, total)) {
         q->dropped_lines++;
         return;
     }
-    txring_put(&tx, "[", 1);
-    txring_put(&tx, prefix, plen);
-    txring_put(&tx, "] ", 2);
-    txring_put(&tx, text, len);
-    txring_put(&tx, "\r\n", 2);
+    for (uint32_t i = 0; i < 5; i++)
+        txring_put(&tx, piece[i], n[i]);
     q->queued += total;
-    chunks[(chunk_head + chunk_count) % CONSOLE_CHUNKS].q = q;
-    chunks[(chunk_head + chunk_count) % CONSOLE_CHUNKS].owner = q->owner;
-    chunks[(chunk_head + chunk_count) % CONSOLE_CHUNKS].len = total;
-    chunks[(chunk_head + chunk_count) % CONSOLE_CHUNKS].end = tx.written;
-    chunk_count++;
+    c = &chunks[(chunk_head + chunk_count++) % CONSOLE_CHUNKS];
+    c->q = q;
+    c->owner = q->owner;
+    c->len = total;
+    c->end = tx.written;
     console_poll();
 }
 

@@ -26,7 +26,7 @@ uint64_t fleet_footprint(uint64_t partition_size)
 uint64_t fleet_pool_extra(const struct config *cfg, uint32_t partitions)
 {
     return net_footprint(cfg, net_ports_needed(cfg, partitions)) +
-           FLEET_LINES_MAX * sizeof(*cancelled);
+           (cfg->control ? FLEET_LINES_MAX * sizeof(*cancelled) : 0);
 }
 
 static void create_vcpus(void)

@@ -19,6 +19,7 @@
 #define CONFIG_NETS_MAX     4     /* net=<switch>[,<switch>...] per guest line */
 #define CONFIG_SWITCHES_MAX 8     /* distinct switches over the whole config */
 #define SWITCH_NAME_MAX     16
+#define CONFIG_TIMEOUT_MAX_MS (1000ULL * 3600 * 24 * 365)   /* timeout=, a year */
 #define CONFIG_KEY_MAX      64    /* control-channel key bytes */
 #define STORE_DEFAULT       (16 * MIB)
 #define STORE_MAX           (1024 * MIB)

@@ -63,10 +63,6 @@ static void finish_time_limit(struct guest *g)
     fleet_finish(g, 1, why);
 }
 
-/* Runs g until its quantum (which covers the hypercalls it makes) ends,
- * it waits, yields or ends. When the pollers fall due first it goes back
- * to the head of the run queue and runs on after them, in the same
- * quantum. */
 /* Denies a port-I/O exit: no personality takes port I/O yet. */
 static void deny_io(struct guest *g, const struct vm_exit *exit)
 {
@@ -112,6 +108,10 @@ static int after_hypercall(struct guest *g, const struct vm_exit *exit, uint64_t
     return 1;
 }
 
+/* Runs g until its quantum (which covers the hypercalls it makes) ends,
+ * it waits, yields or ends. When the pollers fall due first it goes back
+ * to the head of the run queue and runs on after them, in the same
+ * quantum. */
 static void run_guest(struct guest *g)
 {
     uint64_t now = time_arch_tsc(), until;
@@ -142,12 +142,11 @@ static void run_guest(struct guest *g)
             return;
         }
     }
-    /* The preemption timer counts in 2^shift ticks: it may end the run
-     * just before until; the guest then runs on at the head of the queue. */
+    /* Cut short for the pollers, or by the preemption timer (it counts in
+     * 2^shift ticks) just before its quantum's end: it runs on at the
+     * head of the queue. */
     now = time_arch_tsc();
-    if (now < until) {
-        lifecycle_preempt(g, 1);
-    } else if (g->kill_tsc && now >= g->kill_tsc) {
+    if (g->kill_tsc && now >= g->kill_tsc) {
         finish_time_limit(g);
     } else if (now >= g->slice_end) {
         g->slice_end = 0;
@@ -177,9 +176,10 @@ static void nothing_left(int *reported)
         fleet_report();
         *reported = 1;
         fleet_counts(&c);
-        if (!pollers_keep_alive() && fleet_config()->poweroff_when_idle)
-            hv_power_off((c.failed || c.killed || c.launch_failures) ? HV_GUEST_FAILED : HV_OK);
         if (!pollers_keep_alive()) {
+            if (fleet_config()->poweroff_when_idle)
+                hv_power_off((c.failed || c.killed || c.launch_failures) ? HV_GUEST_FAILED
+                                                                         : HV_OK);
             kprintf("mayfly: idle (add 'poweroff when-idle' to mayfly.conf to power off here)\n");
             console_flush();
         }

@@ -5,6 +5,29 @@
  * ends in cpu_exception (a panic); the NMI handler returns. */
 #include "cpu.h"
 
+/* The caller-saved registers but RAX, around a call into C. */
+.macro push_scratch
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+.endm
+
+.macro pop_scratch
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+.endm
+
     .text
     .p2align 4
     .globl isr_stubs
@@ -36,23 +59,9 @@ isr_irq:
     movq lapic_eoi_hook(%rip), %rax
     testq %rax, %rax
     jz 1f
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
+    push_scratch
     call *%rax
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
+    pop_scratch
 1:  popq %rax
     iretq
 
@@ -61,23 +70,9 @@ isr_irq:
  * its vector and error code are dropped; IRET ends NMI blocking. */
 isr_nmi:
     pushq %rax
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
+    push_scratch
     call x86_host_nmi               /* the IST stack is 16-byte aligned here */
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
+    pop_scratch
     popq %rax
     addq $16, %rsp
     iretq
