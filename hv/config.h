@@ -4,6 +4,7 @@
  *   partition <class> <size> x <count>
  *   guest <name> image=<file> [class=<class>] [count=N] [args="..."] [timeout=<ms>]
  *         [net=<switch>[,<switch>...]]
+ *         [net:<device>=<switch>] [block:<device>=<file>] [block-sector-size:<device>=<n>]
  *   poweroff <when-idle|never>
  *   control com2 [store=<size>] [key=<hex>]
  *   switch <name>
@@ -28,6 +29,20 @@ struct config_class {
     uint32_t line;                 /* the partition line */
 };
 
+/* A device a Solo5 (hvt) image's manifest declares, mapped by the line:
+ * net:<device>=<switch> or block:<device>=<file> (docs/solo5.md). */
+enum config_device_kind {
+    CONFIG_DEVICE_NET = 1,              /* a port on switch target */
+    CONFIG_DEVICE_BLOCK = 2,            /* a disk backed by file target */
+};
+
+struct config_device {
+    uint32_t kind;                      /* enum config_device_kind */
+    uint32_t sector_size;               /* BLOCK: bytes, a power of two 512..32768; 0: 512 */
+    char name[CONFIG_DEVICE_NAME_MAX];  /* the manifest's name: [A-Za-z0-9]{1,67} */
+    char target[BOOT_NAME_MAX];         /* NET: a switch name; BLOCK: a file name */
+};
+
 struct config_guest {
     char name[CONFIG_NAME_MAX];
     char image[BOOT_NAME_MAX];
@@ -37,6 +52,8 @@ struct config_guest {
     uint64_t timeout_ms;                /* 0: no time limit */
     uint32_t net_count;                 /* ports, one per switch named by net= */
     char nets[CONFIG_NETS_MAX][SWITCH_NAME_MAX];
+    uint32_t device_count;              /* net:/block: mappings, in line order */
+    struct config_device devices[CONFIG_DEVICES_MAX];
     uint32_t line;
 };
 

@@ -415,7 +415,7 @@ static uint32_t do_start(const uint8_t *in, uint32_t len, int32_t *status, char 
                             "upload it with mfctl load", req.image);
         return 0;
     }
-    *status = manage_start(&line, data, size, request_tsc, &started, why, n);
+    *status = manage_start(&line, data, size, NULL, request_tsc, &started, why, n);
     if (*status)
         return 0;
     memset(r, 0, sizeof(*r));

@@ -1,6 +1,9 @@
 /*
  * Guest ELF images: validation and loading. A guest image is a static
- * ELF64 x86-64 executable carrying a Mayfly ABI note (include/mayfly/abi.h).
+ * ELF64 x86-64 executable carrying either a Mayfly ABI note
+ * (include/mayfly/abi.h: the Mayfly personality) or Solo5's ABI1 note
+ * for target hvt with an MFT1 manifest (include/mayfly/hvt.h: the Solo5
+ * personality); the note decides which personality runs it.
  * elf_validate() checks everything, with no side effects, before
  * elf_load() touches the partition. Pure logic: compiles freestanding and
  * on the host (unit tests, fuzzing).
@@ -10,12 +13,19 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "mft.h"
 
 #define ELF_MAX_SEGMENTS 16         /* loadable segments with memsz > 0 */
 #define ELF_MAX_PHNUM    32         /* program headers in one image */
 /* Bytes of a buffer that holds every reason elf_validate() gives, with the
  * longest values it can substitute (tests/unit/test_elf.c checks each). */
 #define ELF_REASON_MAX   200
+
+/* Which personality an image's note claims it for. */
+enum elf_personality {
+    ELF_MAYFLY = 1,                 /* a "Mayfly" ABI note */
+    ELF_SOLO5_HVT = 2,              /* "Solo5" ABI1 (target hvt) and MFT1 notes */
+};
 
 struct elf_segment {
     uint64_t offset, vaddr, filesz, memsz;
@@ -33,7 +43,10 @@ struct elf_image {
     uint32_t segment_count;         /* PT_LOAD segments, sorted by vaddr */
     struct elf_segment segments[ELF_MAX_SEGMENTS];
     uint64_t lowest, highest;       /* loaded range [lowest, highest) */
-    uint32_t abi_version;
+    uint32_t personality;           /* enum elf_personality */
+    uint32_t abi_version;           /* Mayfly: MF_ABI_VERSION; Solo5: hvt ABI 1 or 2 */
+    uint64_t kernel_end;            /* Solo5: highest, rounded up to 4 KiB (hvt_boot_info) */
+    struct mft_info mft;            /* Solo5: the validated manifest; Mayfly: zeroed */
     uint64_t phoff;                 /* program header table: e_phoff, */
     uint32_t phnum;                 /* e_phnum entries, inside the file */
     uint64_t file_size;             /* bytes of the image validated */

@@ -203,8 +203,8 @@ int fleet_find_pending(uint32_t id, struct guest_line **line, uint32_t *instance
 }
 
 struct guest_line *fleet_new_line(const struct config_guest *cfg_line, const uint8_t *image,
-                                  uint64_t size, uint64_t request_tsc, int *status, char *why,
-                                  size_t why_size)
+                                  uint64_t size, const struct fleet_files *files,
+                                  uint64_t request_tsc, int *status, char *why, size_t why_size)
 {
     struct guest_line *l;
     uint32_t i = config->guest_count;
@@ -223,6 +223,7 @@ struct guest_line *fleet_new_line(const struct config_guest *cfg_line, const uin
     l->cfg = &dynamic_cfg[i];
     l->dynamic = 1;
     l->request_tsc = request_tsc;
+    (void)files;
     l->cancelled = cancelled ? cancelled[i] : NULL;
     if (check_line(l, image, size, why, why_size) < 0) {
         *status = -MF_EINVAL;

@@ -60,14 +60,23 @@ void fleet_cancel(struct guest_line *l, uint32_t k);
 /* Whether instance k of line l was cancelled before it started. */
 int fleet_cancelled(const struct guest_line *l, uint32_t k);
 
+/* Where the files a line names besides its image come from (the
+ * backing of a Solo5 block device): find returns the bytes of the file
+ * called name and its size, or NULL when there is none. The bytes must
+ * stay put while a line uses them (fleet_image_in_use). */
+struct fleet_files {
+    const uint8_t *(*find)(void *arg, const char *name, uint64_t *size);
+    void *arg;
+};
+
 /* A new line for cfg_line (copied) with its image checked, not yet
  * accepted: NULL with why (-MF_E* in *status) when no line is free or
  * the image is bad. fleet_accept makes it live (ids reserved; its
  * instances start at the next fleet_start_pending); fleet_abandon drops
  * it. */
 struct guest_line *fleet_new_line(const struct config_guest *cfg_line, const uint8_t *image,
-                                  uint64_t size, uint64_t request_tsc, int *status, char *why,
-                                  size_t why_size);
+                                  uint64_t size, const struct fleet_files *files,
+                                  uint64_t request_tsc, int *status, char *why, size_t why_size);
 void fleet_accept(struct guest_line *l);
 void fleet_abandon(struct guest_line *l);
 
@@ -88,8 +97,8 @@ uint32_t fleet_slots(void);
 struct guest *fleet_slot(uint32_t i);
 const struct guest_line *fleet_line(uint32_t i);
 
-/* Whether an image (by address) is the image of a line with instances
- * running or waiting. */
+/* Whether a file (by address: an image, or a block device's backing) is
+ * used by a line with instances running or waiting. */
 int fleet_image_in_use(const uint8_t *image);
 
 /* The config and partitions the fleet was set up with. */

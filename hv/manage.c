@@ -37,7 +37,8 @@ static int check_capacity(const struct guest_line *l, char *why, size_t n)
 }
 
 int manage_start(const struct config_guest *c, const uint8_t *image, uint64_t size,
-                 uint64_t request_tsc, struct manage_started *out, char *why, size_t why_size)
+                 const struct fleet_files *files, uint64_t request_tsc,
+                 struct manage_started *out, char *why, size_t why_size)
 {
     const struct config *cfg = fleet_config();
     struct guest_line *l;
@@ -46,7 +47,7 @@ int manage_start(const struct config_guest *c, const uint8_t *image, uint64_t si
     if (config_check_guest(cfg, c, why, why_size) < 0)
         return c->class_name[0] && config_find_class(cfg, c->class_name) < 0 ? -MF_ENOENT
                                                                               : -MF_EINVAL;
-    l = fleet_new_line(c, image, size, request_tsc, &r, why, why_size);
+    l = fleet_new_line(c, image, size, files, request_tsc, &r, why, why_size);
     if (!l)
         return r;
     r = check_capacity(l, why, why_size);

@@ -21,6 +21,7 @@ struct manage_entry {
     enum manage_state state;
     char name[GUEST_NAME_MAX];
     const char *image, *class_name;     /* valid until the next operation */
+    const char *personality;            /* "mayfly" or "solo5-hvt" */
     uint64_t mem_size, uptime_tsc, hypercalls;     /* 0 for pending instances */
 };
 
@@ -48,9 +49,11 @@ void manage_init(void);
  * the config module's rules, the image by the ELF validator, and the
  * whole request refused when it would leave more instances waiting for
  * a partition than allowed or start instances without the network ports
- * they need. */
+ * they need. files finds what the line names besides its image (Solo5
+ * block devices' backing files). */
 int manage_start(const struct config_guest *c, const uint8_t *image, uint64_t size,
-                 uint64_t request_tsc, struct manage_started *out, char *why, size_t why_size);
+                 const struct fleet_files *files, uint64_t request_tsc,
+                 struct manage_started *out, char *why, size_t why_size);
 
 /* Stops a guest (ended, partition scrubbed and free, before this
  * returns) or cancels an instance still waiting for a partition. */

@@ -17,6 +17,8 @@
 #define CONFIG_ARGS_MAX     256
 #define CONFIG_LINE_MAX     512
 #define CONFIG_NETS_MAX     4     /* net=<switch>[,<switch>...] per guest line */
+#define CONFIG_DEVICES_MAX  8     /* net:/block: device mappings per guest line */
+#define CONFIG_DEVICE_NAME_MAX 68 /* a Solo5 manifest name, including the NUL */
 #define CONFIG_SWITCHES_MAX 8     /* distinct switches over the whole config */
 #define SWITCH_NAME_MAX     16
 #define CONFIG_TIMEOUT_MAX_MS (1000ULL * 3600 * 24 * 365)   /* timeout=, a year */

@@ -101,9 +101,9 @@ int manage_boot_image(const struct boot_info *info, const char *name, const uint
 }
 
 int manage_start(const struct config_guest *c, const uint8_t *image, uint64_t n,
-                 uint64_t tsc, struct manage_started *out, char *why, size_t why_size)
+                 const struct fleet_files *files, uint64_t tsc, struct manage_started *out, char *why, size_t why_size)
 {
-    (void)c, (void)image, (void)n, (void)tsc;
+    (void)c, (void)image, (void)n, (void)files, (void)tsc;
     manage_calls++;
     out->started = 1, out->pending = 0, out->first_id = 7;
     (void)why, (void)why_size;

@@ -112,9 +112,9 @@ int manage_boot_image(const struct boot_info *info, const char *name, const uint
 int manage_image_in_use(const uint8_t *image) { return image_in_use && image == image_in_use; }
 
 int manage_start(const struct config_guest *c, const uint8_t *image, uint64_t size,
-                 uint64_t request_tsc_, struct manage_started *out, char *why, size_t why_size)
+                 const struct fleet_files *files, uint64_t request_tsc_, struct manage_started *out, char *why, size_t why_size)
 {
-    (void)c, (void)image, (void)size, (void)request_tsc_, (void)out;
+    (void)c, (void)image, (void)size, (void)files, (void)request_tsc_, (void)out;
     return fmt_error(why, why_size, -MF_ENOMEM, "no partition (test)");
 }
 
