@@ -2,7 +2,12 @@
 #include "fmt.h"
 #include "lib.h"
 
-#define MAX_WORDS 16
+/* Words on a line: a guest line may map CONFIG_DEVICES_MAX devices and
+ * give each a sector size besides its own options. */
+#define MAX_WORDS 32
+
+#define SECTOR_SIZE_MIN 512
+#define SECTOR_SIZE_MAX 32768
 
 /* One line split into words; a word may be key="quoted value". */
 struct line {
@@ -37,13 +42,33 @@ static int is_name_char(char c)
            (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
 }
 
+/* Whether s is 1 to max - 1 name characters; reads at most max bytes,
+ * so a field of max bytes without its NUL is refused, not overrun. */
 static int valid_name(const char *s, size_t max)
 {
     size_t n = 0;
-    for (; s[n]; n++)
+    for (; n < max && s[n]; n++)
         if (!is_name_char(s[n]))
             return 0;
     return n > 0 && n < max;
+}
+
+/* A device name as Solo5 manifests have them: [A-Za-z0-9]{1,67}, read
+ * like valid_name. */
+static int valid_device_name(const char *s)
+{
+    size_t n = 0;
+    for (; n < CONFIG_DEVICE_NAME_MAX && s[n]; n++)
+        if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+              (s[n] >= '0' && s[n] <= '9')))
+            return 0;
+    return n > 0 && n < CONFIG_DEVICE_NAME_MAX;
+}
+
+/* A block device's sector size: 0 (512) or a power of two 512..32768. */
+static int valid_sector_size(uint32_t v)
+{
+    return v == 0 || (v >= SECTOR_SIZE_MIN && v <= SECTOR_SIZE_MAX && !(v & (v - 1)));
 }
 
 int config_parse_size(const char *s, uint64_t *out)
@@ -254,12 +279,125 @@ static int guest_option_index(const char *key)
     return -1;
 }
 
-/* One key=value of a guest line; *given holds a bit per option already
- * given on this line, so a repeated one is refused instead of winning. */
-static int guest_option(const struct line *ln, struct config *cfg, struct config_guest *g,
-                        char *word, uint32_t *given, struct config_error *err)
+/* What a guest line has said so far: a bit per option given (a repeat is
+ * refused instead of winning), and the block-sector-size: values, which
+ * may come before their block: and are applied once the line is read. */
+struct guest_parse {
+    uint32_t given;
+    uint32_t size_count;
+    struct {
+        const char *device;
+        uint32_t size;
+    } sizes[MAX_WORDS];
+};
+
+/* Index of the device called name on line g, or -1. */
+static int guest_device(const struct config_guest *g, const char *name)
 {
-    char *eq = word;
+    for (uint32_t i = 0; i < g->device_count && i < CONFIG_DEVICES_MAX; i++)
+        if (!strncmp(g->devices[i].name, name, CONFIG_DEVICE_NAME_MAX))
+            return (int)i;
+    return -1;
+}
+
+/* net:<device>=<switch> or block:<device>=<file>: one of the devices a
+ * Solo5 image's manifest declares. A net: target is a switch as net=
+ * names one; a block: target a file as image= does. */
+static int parse_device(const struct line *ln, struct config *cfg, struct config_guest *g,
+                        uint32_t kind, const char *name, const char *value,
+                        struct config_error *err)
+{
+    const char *prefix = kind == CONFIG_DEVICE_NET ? "net" : "block";
+    struct config_device *d;
+
+    if (!valid_device_name(name))
+        return fail(err, ln->number, "bad %s: device name '%s' (letters and digits, 1 to "
+                    "%d characters, as the image's manifest names it)", prefix, name,
+                    CONFIG_DEVICE_NAME_MAX - 1);
+    if (guest_device(g, name) >= 0)
+        return fail(err, ln->number, "device '%s' is mapped twice on this line: map each "
+                    "device once (net:%s=... or block:%s=...)", name, name, name);
+    if (g->device_count == CONFIG_DEVICES_MAX)
+        return fail(err, ln->number, "too many devices (at most %d net: and block: mappings "
+                    "a line)", CONFIG_DEVICES_MAX);
+    d = &g->devices[g->device_count];
+    memset(d, 0, sizeof(*d));
+    d->kind = kind;
+    str_copy(d->name, name, sizeof(d->name));
+    if (kind == CONFIG_DEVICE_NET) {
+        if (add_switch(ln, cfg, value, err) < 0)
+            return -1;
+        str_copy(d->target, value, sizeof(d->target));
+    } else {
+        if (take_value(ln, "block", value, d->target, sizeof(d->target), err) < 0)
+            return -1;
+        if (!valid_name(d->target, BOOT_NAME_MAX))
+            return fail(err, ln->number, "block:%s needs a file name (letters, digits, '_', "
+                        "'-', '.'), as image= takes one: block:%s=disk.img", name, name);
+    }
+    g->device_count++;
+    return 0;
+}
+
+/* block-sector-size:<device>=<n>: kept until the line is read. */
+static int parse_sector_size(const struct line *ln, struct guest_parse *gp, const char *device,
+                             const char *value, struct config_error *err)
+{
+    uint64_t v;
+
+    for (uint32_t i = 0; i < gp->size_count; i++)
+        if (!strcmp(gp->sizes[i].device, device))
+            return fail(err, ln->number, "block-sector-size:%s is given twice: keep one",
+                        device);
+    if (!all_digits(value) || config_parse_size(value, &v) < 0 || v > SECTOR_SIZE_MAX ||
+        !v || !valid_sector_size((uint32_t)v))
+        return fail(err, ln->number, "bad sector size '%s' in block-sector-size:%s (a power "
+                    "of two from %d to %d)", value, device, SECTOR_SIZE_MIN, SECTOR_SIZE_MAX);
+    gp->sizes[gp->size_count].device = device;
+    gp->sizes[gp->size_count++].size = (uint32_t)v;
+    return 0;
+}
+
+/* Gives each block device its sector size, once the whole line is read. */
+static int apply_sector_sizes(const struct line *ln, struct config_guest *g,
+                              const struct guest_parse *gp, struct config_error *err)
+{
+    for (uint32_t i = 0; i < gp->size_count; i++) {
+        const char *name = gp->sizes[i].device;
+        int k = guest_device(g, name);
+        struct config_device *d = k >= 0 ? &g->devices[k] : NULL;
+        if (!d)
+            return fail(err, ln->number, "block-sector-size:%s names no device of this line: "
+                        "map it with block:%s=<file>", name, name);
+        if (d->kind != CONFIG_DEVICE_BLOCK)
+            return fail(err, ln->number, "block-sector-size:%s names a net: device; only "
+                        "block devices have a sector size", name);
+        d->sector_size = gp->sizes[i].size;
+    }
+    return 0;
+}
+
+/* A key with a ':' (net:<device>, block:<device>, block-sector-size:<device>). */
+static int device_option(const struct line *ln, struct config *cfg, struct config_guest *g,
+                         struct guest_parse *gp, char *key, char *colon, const char *value,
+                         struct config_error *err)
+{
+    *colon = '\0';
+    if (!strcmp(key, "net"))
+        return parse_device(ln, cfg, g, CONFIG_DEVICE_NET, colon + 1, value, err);
+    if (!strcmp(key, "block"))
+        return parse_device(ln, cfg, g, CONFIG_DEVICE_BLOCK, colon + 1, value, err);
+    if (!strcmp(key, "block-sector-size"))
+        return parse_sector_size(ln, gp, colon + 1, value, err);
+    return fail(err, ln->number, "unknown guest option '%s:%s' (expected net:<device>, "
+                "block:<device> or block-sector-size:<device>)", key, colon + 1);
+}
+
+/* One key=value of a guest line. */
+static int guest_option(const struct line *ln, struct config *cfg, struct config_guest *g,
+                        char *word, struct guest_parse *gp, struct config_error *err)
+{
+    char *eq = word, *colon;
     int opt;
 
     while (*eq && *eq != '=')
@@ -267,13 +405,17 @@ static int guest_option(const struct line *ln, struct config *cfg, struct config
     if (!*eq)
         return fail(err, ln->number, "expected key=value, got '%s'", word);
     *eq = '\0';
+    for (colon = word; colon < eq && *colon != ':'; colon++)
+        ;
+    if (colon < eq)
+        return device_option(ln, cfg, g, gp, word, colon, eq + 1, err);
     opt = guest_option_index(word);
-    if (opt >= 0 && (*given & (1u << opt)))
+    if (opt >= 0 && (gp->given & (1u << opt)))
         return fail(err, ln->number, "guest option '%s' is given twice%s", word,
                     strcmp(word, "net") ? ": keep one" : ": name every switch in one "
                     "net=<switch>,<switch>");
     if (opt >= 0)
-        *given |= 1u << opt;
+        gp->given |= 1u << opt;
     if (!strcmp(word, "image"))
         return take_value(ln, word, eq + 1, g->image, sizeof(g->image), err);
     if (!strcmp(word, "class"))
@@ -297,13 +439,18 @@ static int guest_option(const struct line *ln, struct config *cfg, struct config
         return 0;
     }
     return fail(err, ln->number, "unknown guest option '%s' (expected image, class, "
-                "count, args, timeout or net)", word);
+                "count, args, timeout, net, net:<device>, block:<device> or "
+                "block-sector-size:<device>)", word);
 }
+
+static int check_devices(const struct config *cfg, const struct config_guest *g, char *why,
+                         size_t n);
 
 static int parse_guest(const struct line *ln, struct config *cfg, struct config_error *err)
 {
+    static struct guest_parse gp;
     struct config_guest *g;
-    uint32_t given = 0;
+    char why[sizeof(err->message)];
 
     if (ln->word_count < 3)
         return fail(err, ln->number, "expected 'guest <name> image=<file> [class=<class>] "
@@ -319,15 +466,20 @@ static int parse_guest(const struct line *ln, struct config *cfg, struct config_
                         cfg->guests[i].line);
     g = &cfg->guests[cfg->guest_count];
     memset(g, 0, sizeof(*g));
+    memset(&gp, 0, sizeof(gp));
     str_copy(g->name, ln->words[1], sizeof(g->name));
     g->count = 1;
     g->line = ln->number;
     for (uint32_t i = 2; i < ln->word_count; i++)
-        if (guest_option(ln, cfg, g, ln->words[i], &given, err) < 0)
+        if (guest_option(ln, cfg, g, ln->words[i], &gp, err) < 0)
             return -1;
     if (!g->image[0] || !valid_name(g->image, BOOT_NAME_MAX))
         return fail(err, ln->number, "guest '%s' needs image=<file> (a plain file name)",
                     g->name);
+    if (apply_sector_sizes(ln, g, &gp, err) < 0)
+        return -1;
+    if (check_devices(cfg, g, why, sizeof(why)) < 0)
+        return fail(err, ln->number, "guest '%s': %s", g->name, why);
     cfg->guest_count++;
     return 0;
 }
@@ -530,6 +682,8 @@ int config_check_guest(const struct config *cfg, const struct config_guest *g, c
                          "only)");
     if (g->net_count > CONFIG_NETS_MAX)
         return fmt_error(why, n, -1, "too many ports (at most %d)", CONFIG_NETS_MAX);
+    if (check_devices(cfg, g, why, n) < 0)
+        return -1;
     for (uint32_t i = 0; i < g->net_count; i++) {
         if (config_find_switch(cfg, g->nets[i]) < 0)
             return fmt_error(why, n, -1, "no switch '%s': declare it in mayfly.conf ('switch "
@@ -537,6 +691,65 @@ int config_check_guest(const struct config *cfg, const struct config_guest *g, c
         for (uint32_t k = 0; k < i; k++)
             if (!strcmp(g->nets[k], g->nets[i]))
                 return fmt_error(why, n, -1, "switch '%s' named twice", g->nets[i]);
+    }
+    return 0;
+}
+
+/* One device mapping by the rules the parser applies to net:, block:
+ * and block-sector-size:. */
+static int check_device(const struct config *cfg, const struct config_device *d, char *why,
+                        size_t n)
+{
+    if (!valid_device_name(d->name))
+        return fmt_error(why, n, -1, "bad device name (letters and digits, 1 to %d "
+                         "characters, as the image's manifest names it)",
+                         CONFIG_DEVICE_NAME_MAX - 1);
+    if (d->kind == CONFIG_DEVICE_NET) {
+        if (d->sector_size)
+            return fmt_error(why, n, -1, "net device %s has a sector size; only block devices "
+                             "have one", d->name);
+        if (!valid_name(d->target, SWITCH_NAME_MAX))
+            return fmt_error(why, n, -1, "net device %s needs a switch name (letters, digits, "
+                             "'_', '-', '.'; at most %d characters)", d->name,
+                             SWITCH_NAME_MAX - 1);
+        if (config_find_switch(cfg, d->target) < 0)
+            return fmt_error(why, n, -1, "net device %s: no switch '%s': declare it in "
+                             "mayfly.conf ('switch %s') or name it in a guest's net=",
+                             d->name, d->target, d->target);
+        return 0;
+    }
+    if (d->kind == CONFIG_DEVICE_BLOCK) {
+        if (!valid_sector_size(d->sector_size))
+            return fmt_error(why, n, -1, "block device %s: sector size %u is not a power of "
+                             "two from %d to %d", d->name, d->sector_size, SECTOR_SIZE_MIN,
+                             SECTOR_SIZE_MAX);
+        if (!valid_name(d->target, BOOT_NAME_MAX))
+            return fmt_error(why, n, -1, "block device %s needs a file name (letters, digits, "
+                             "'_', '-', '.')", d->name);
+        return 0;
+    }
+    return fmt_error(why, n, -1, "device %s has kind %u (net or block)", d->name, d->kind);
+}
+
+/* A line's device mappings: at most CONFIG_DEVICES_MAX, each valid, none
+ * named twice, and not beside net= (a line's image is either a Mayfly
+ * guest, whose ports net= gives, or a Solo5 image, whose devices net:
+ * and block: map). */
+static int check_devices(const struct config *cfg, const struct config_guest *g, char *why,
+                         size_t n)
+{
+    if (g->device_count > CONFIG_DEVICES_MAX)
+        return fmt_error(why, n, -1, "too many devices (at most %d)", CONFIG_DEVICES_MAX);
+    if (g->device_count && g->net_count)
+        return fmt_error(why, n, -1, "net= (ports of a Mayfly guest) and net:/block: (devices "
+                         "of a Solo5 image) on one line: a line's image is one or the other; "
+                         "map a Solo5 image's networks with net:<device>=<switch>");
+    for (uint32_t i = 0; i < g->device_count; i++) {
+        if (check_device(cfg, &g->devices[i], why, n) < 0)
+            return -1;
+        for (uint32_t k = 0; k < i; k++)
+            if (!strcmp(g->devices[k].name, g->devices[i].name))
+                return fmt_error(why, n, -1, "device %s is mapped twice", g->devices[i].name);
     }
     return 0;
 }

@@ -310,18 +310,26 @@ static void test_too_many_guests(void **state)
     check_error(text, 66, "too many guest lines", "64");
 }
 
+/* "partition a 2M x 1" and a guest line of n words. */
+static const char *words_line(int n)
+{
+    static char text[1024];
+    int len = snprintf(text, sizeof(text), "partition a 2M x 1\nguest g image=g.elf");
+
+    for (int i = 3; i < n; i++)
+        len += snprintf(text + len, sizeof(text) - (size_t)len, " count=1");
+    snprintf(text + len, sizeof(text) - (size_t)len, "\n");
+    return text;
+}
+
 static void test_quotes_and_words(void **state)
 {
     (void)state;
     check_error("partition a 2M x 1\nguest g image=g.elf args=\"oops\n", 2,
                 "unterminated quote", NULL);
-    /* 16 words are split (and then refused for what they say), the 17th is not. */
-    check_error("partition a 2M x 1\nguest g image=g.elf count=1 count=1 count=1 count=1 count=1 "
-                "count=1 count=1 count=1 count=1 count=1 count=1 count=1 count=2\n",
-                2, "guest option 'count' is given twice", NULL);
-    check_error("partition a 2M x 1\nguest g image=g.elf count=1 count=1 count=1 count=1 count=1 "
-                "count=1 count=1 count=1 count=1 count=1 count=1 count=1 count=1 count=1\n",
-                2, "too many words", "16");
+    /* 32 words are split (and then refused for what they say), the 33rd is not. */
+    check_error(words_line(32), 2, "guest option 'count' is given twice", NULL);
+    check_error(words_line(33), 2, "too many words", "32");
 }
 
 static void test_value_lengths(void **state)
@@ -484,6 +492,186 @@ static void test_repeats_that_are_fine(void **state)
     assert_int_equal(cfg.classes[0].line, 1);
 }
 
+
+/* ---- Solo5 device mappings (issue 10) ---------------------------------- */
+
+static void test_devices(void **state)
+{
+    const struct config_guest *g;
+    char why[192];
+
+    (void)state;
+    check_ok("partition mirage 32M x 2\n"
+             "guest www image=www.hvt class=mirage net:service=lan0 block:storage=site.img\n"
+             "guest db image=db.hvt block-sector-size:data=4096 block:data=\"db.img\" "
+             "block:logs=logs.img net:admin=lan0 net:uplink=wan\n");
+    g = &cfg.guests[0];
+    assert_int_equal(g->device_count, 2);
+    assert_int_equal(g->net_count, 0);
+    assert_int_equal(g->devices[0].kind, CONFIG_DEVICE_NET);
+    assert_string_equal(g->devices[0].name, "service");
+    assert_string_equal(g->devices[0].target, "lan0");
+    assert_int_equal(g->devices[0].sector_size, 0);
+    assert_int_equal(g->devices[1].kind, CONFIG_DEVICE_BLOCK);
+    assert_string_equal(g->devices[1].name, "storage");
+    assert_string_equal(g->devices[1].target, "site.img");
+    assert_int_equal(g->devices[1].sector_size, 0);
+    /* The sector size before its block:, quotes stripped, line order kept. */
+    g = &cfg.guests[1];
+    assert_int_equal(g->device_count, 4);
+    assert_string_equal(g->devices[0].name, "data");
+    assert_string_equal(g->devices[0].target, "db.img");
+    assert_int_equal(g->devices[0].sector_size, 4096);
+    assert_string_equal(g->devices[1].name, "logs");
+    assert_int_equal(g->devices[1].sector_size, 0);
+    assert_string_equal(g->devices[3].target, "wan");
+    /* A net: target joins the switches, as net= does. */
+    assert_int_equal(cfg.switch_count, 2);
+    assert_string_equal(cfg.switches[0], "lan0");
+    assert_string_equal(cfg.switches[1], "wan");
+    /* What the parser builds, the checker for control-channel lines takes. */
+    for (uint32_t i = 0; i < cfg.guest_count; i++)
+        if (config_check_guest(&cfg, &cfg.guests[i], why, sizeof(why)) != 0)
+            fail_msg("config_check_guest refused line %u: %s", i, why);
+    /* 8 devices with the longest name, and every sector size allowed. */
+    check_ok("partition a 2M x 1\nguest g image=g.hvt "
+             "block:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=a.img "
+             "block:b=b.img block:c=c.img block:d=d.img block:e=e.img block:f=f.img "
+             "block:g=g.img net:h=lan block-sector-size:b=512 block-sector-size:c=1024 "
+             "block-sector-size:d=2048 block-sector-size:e=8192 block-sector-size:f=16384 "
+             "block-sector-size:g=32768\n");
+    assert_int_equal(cfg.guests[0].device_count, 8);
+    assert_int_equal(strlen(cfg.guests[0].devices[0].name), 67);
+    assert_int_equal(cfg.guests[0].devices[6].sector_size, 32768);
+}
+
+static void test_device_errors(void **state)
+{
+    (void)state;
+    check_error("partition a 2M x 1\nguest g image=g.hvt net:ser-vice=lan\n", 2,
+                "bad net: device name 'ser-vice'", "letters and digits");
+    check_error("partition a 2M x 1\nguest g image=g.hvt block:=x.img\n", 2,
+                "bad block: device name ''", NULL);
+    check_error("partition a 2M x 1\nguest g image=g.hvt block:"
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=x.img\n", 2,
+                "bad block: device name", "67 characters");
+    check_error("partition a 2M x 1\nguest g image=g.hvt net:a=lan block:a=x.img\n", 2,
+                "device 'a' is mapped twice", NULL);
+    check_error("partition a 2M x 1\nguest g image=g.hvt block:a=x.img block:a=y.img\n", 2,
+                "device 'a' is mapped twice", NULL);
+    check_error("partition a 2M x 1\nguest g image=g.hvt net:a=l net:b=l net:c=l net:d=l "
+                "net:e=l net:f=l net:g=l net:h=l net:i=l\n", 2, "too many devices", "8");
+    check_error("partition a 2M x 1\nguest g image=g.hvt net:a=no/switch\n", 2,
+                "bad switch name 'no/switch'", NULL);
+    check_error("partition a 2M x 1\nguest g image=g.hvt net:a=\n", 2, "bad switch name", NULL);
+    check_error("partition a 2M x 1\nguest g image=g.hvt block:a=dir/x.img\n", 2,
+                "block:a needs a file name", NULL);
+    check_error("partition a 2M x 1\nguest g image=g.hvt block:a=\n", 2,
+                "block:a needs a file name", NULL);
+    check_error("partition a 2M x 1\nguest g image=g.hvt block:a="
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", 2,
+                "too long", "63");
+    /* Sector sizes: powers of two 512..32768, decimal, once, for a block device. */
+    check_error("partition a 2M x 1\nguest g image=g.hvt block:a=x.img "
+                "block-sector-size:a=1000\n", 2, "bad sector size '1000'", "power of two");
+    check_error("partition a 2M x 1\nguest g image=g.hvt block:a=x.img "
+                "block-sector-size:a=256\n", 2, "bad sector size '256'", NULL);
+    check_error("partition a 2M x 1\nguest g image=g.hvt block:a=x.img "
+                "block-sector-size:a=65536\n", 2, "bad sector size '65536'", NULL);
+    check_error("partition a 2M x 1\nguest g image=g.hvt block:a=x.img "
+                "block-sector-size:a=4K\n", 2, "bad sector size '4K'", NULL);
+    check_error("partition a 2M x 1\nguest g image=g.hvt block:a=x.img "
+                "block-sector-size:a=0\n", 2, "bad sector size '0'", NULL);
+    check_error("partition a 2M x 1\nguest g image=g.hvt block:a=x.img "
+                "block-sector-size:a=4096 block-sector-size:a=4096\n", 2,
+                "block-sector-size:a is given twice", NULL);
+    check_error("partition a 2M x 1\nguest g image=g.hvt block:a=x.img "
+                "block-sector-size:b=4096\n", 2, "block-sector-size:b names no device",
+                "block:b=<file>");
+    check_error("partition a 2M x 1\nguest g image=g.hvt net:a=lan "
+                "block-sector-size:a=4096\n", 2, "names a net: device", NULL);
+    /* One personality a line: net= is a Mayfly guest's, net:/block: a Solo5 image's. */
+    check_error("partition a 2M x 1\nguest g image=g.hvt net=lan net:service=lan\n", 2,
+                "net= (ports of a Mayfly guest) and net:/block:", "one or the other");
+    check_error("partition a 2M x 1\nguest g image=g.hvt block:a=x.img net=lan\n", 2,
+                "net= (ports of a Mayfly guest) and net:/block:", NULL);
+    check_error("partition a 2M x 1\nguest g image=g.hvt disk:a=x.img\n", 2,
+                "unknown guest option 'disk:a'", "block:<device>");
+    check_error("partition a 2M x 1\nguest g image=g.hvt nets=lan\n", 2,
+                "unknown guest option 'nets'", "block-sector-size:<device>");
+}
+
+/* A valid Solo5 line for the checker, with a switch "lan" in cfg. */
+static void device_line(struct config_guest *g)
+{
+    check_ok("partition a 2M x 1\nswitch lan\n");
+    memset(g, 0, sizeof(*g));
+    strcpy(g->name, "g");
+    strcpy(g->image, "g.hvt");
+    g->count = 1;
+    g->device_count = 2;
+    g->devices[0].kind = CONFIG_DEVICE_NET;
+    strcpy(g->devices[0].name, "service");
+    strcpy(g->devices[0].target, "lan");
+    g->devices[1].kind = CONFIG_DEVICE_BLOCK;
+    g->devices[1].sector_size = 4096;
+    strcpy(g->devices[1].name, "storage");
+    strcpy(g->devices[1].target, "site.img");
+}
+
+/* config_check_guest must refuse what the parser would: lines from START. */
+static void test_check_guest_devices(void **state)
+{
+    static struct config_guest g;
+    char why[192];
+
+    (void)state;
+#define REFUSED(word) do {                                                    \
+        assert_int_equal(config_check_guest(&cfg, &g, why, sizeof(why)), -1); \
+        if (!strstr(why, word))                                               \
+            fail_msg("'%s' lacks '%s'", why, word);                           \
+        device_line(&g);                                                      \
+    } while (0)
+    device_line(&g);
+    assert_int_equal(config_check_guest(&cfg, &g, why, sizeof(why)), 0);
+    g.devices[1].sector_size = 0;
+    assert_int_equal(config_check_guest(&cfg, &g, why, sizeof(why)), 0);
+    g.devices[1].sector_size = 1000;
+    REFUSED("sector size 1000 is not a power of two");
+    g.devices[1].sector_size = 65536;
+    REFUSED("sector size 65536");
+    g.devices[1].sector_size = 256;
+    REFUSED("sector size 256");
+    g.devices[0].sector_size = 512;
+    REFUSED("net device service has a sector size");
+    g.devices[0].kind = 3;
+    REFUSED("device service has kind 3");
+    g.devices[0].kind = 0;
+    REFUSED("has kind 0");
+    strcpy(g.devices[0].target, "wan");
+    REFUSED("no switch 'wan'");
+    memset(g.devices[0].target, 'x', sizeof(g.devices[0].target));
+    REFUSED("net device service needs a switch name");
+    memset(g.devices[0].name, 'a', sizeof(g.devices[0].name));     /* no NUL */
+    REFUSED("bad device name");
+    strcpy(g.devices[0].name, "ser.vice");
+    REFUSED("bad device name");
+    g.devices[0].name[0] = '\0';
+    REFUSED("bad device name");
+    strcpy(g.devices[1].target, "a/b");
+    REFUSED("block device storage needs a file name");
+    memset(g.devices[1].target, 'y', sizeof(g.devices[1].target));  /* no NUL */
+    REFUSED("needs a file name");
+    strcpy(g.devices[1].name, "service");
+    REFUSED("device service is mapped twice");
+    g.device_count = CONFIG_DEVICES_MAX + 1;
+    REFUSED("too many devices");
+    g.net_count = 1;
+    strcpy(g.nets[0], "lan");
+    REFUSED("one or the other");
+#undef REFUSED
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -515,6 +703,9 @@ int main(void)
         cmocka_unit_test(test_control_values),
         cmocka_unit_test(test_duplicates_refused),
         cmocka_unit_test(test_repeats_that_are_fine),
+        cmocka_unit_test(test_devices),
+        cmocka_unit_test(test_device_errors),
+        cmocka_unit_test(test_check_guest_devices),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
