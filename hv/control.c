@@ -33,6 +33,10 @@
 #include "store.h"
 #include "txring.h"
 
+_Static_assert(MF_CTL_DEVICES_MAX == CONFIG_DEVICES_MAX, "START carries every device of a line");
+_Static_assert(MF_CTL_DEVICE_NAME_MAX == CONFIG_DEVICE_NAME_MAX, "device names fit both ways");
+_Static_assert(MF_CTL_TARGET_MAX == BOOT_NAME_MAX, "device targets fit both ways");
+
 #define TRUNCATED_FRAME_MS  500     /* a partial frame idle this long is dropped */
 #define HV_VERSION          "mayfly 0.1"
 
@@ -206,6 +210,39 @@ static int terminated(const char *field, size_t size)
     return 0;
 }
 
+/* A request's payload into its struct (zeroed first): as long as the
+ * struct's first version (v1 bytes) or at least as long as the struct
+ * now (what follows is a later version's and is ignored). 0, or
+ * -MF_EINVAL with why for a length in between. */
+static int request_copy(void *dst, size_t full, size_t v1, const uint8_t *in, uint32_t len,
+                        char *why, size_t n)
+{
+    memset(dst, 0, full);
+    if (len > v1 && len < full)
+        return fmt_error(why, n, -MF_EINVAL, "payload of %u bytes is neither the %zu-byte "
+                         "first version of request type %u nor the %zu-byte one (is mfctl "
+                         "from another build?)", len, v1, request_type, full);
+    memcpy(dst, in, len < full ? len : full);
+    return 0;
+}
+
+/* Where a START finds the files it names, its image and its block
+ * devices' backings: an upload in the store first, then the boot's files. */
+static const uint8_t *find_file(void *arg, const char *name, uint64_t *size)
+{
+    const struct store_image *im = store_find(&store, name);
+    const uint8_t *data;
+
+    (void)arg;
+    if (im) {
+        *size = im->size;
+        return store.base + im->offset;
+    }
+    return manage_boot_image(boot, name, &data, size) == 0 ? data : NULL;
+}
+
+static const struct fleet_files start_files = { find_file, NULL };
+
 /* Each handler gets the payload, already length-checked by the table, and
  * fills the reply into `payload`; it returns the reply's length, or sets
  * *status and why for an error reply. */
@@ -240,13 +277,18 @@ static uint32_t wire_state(enum manage_state s)
     }
 }
 
-/* Appends one listed guest to the LIST reply being built. */
+/* Appends one listed guest to the LIST reply being built, in entries of
+ * r->entry_size bytes (the personality only in the longer ones). */
 static void emit_entry(const struct manage_entry *e, void *arg)
 {
     struct mf_ctl_list_reply *r = arg;
-    struct mf_ctl_guest_entry *out = (struct mf_ctl_guest_entry *)(void *)(r + 1) + r->count++;
+    uint8_t *at = (uint8_t *)(r + 1) + (size_t)r->count++ * r->entry_size;
+    struct mf_ctl_guest_entry *out = (struct mf_ctl_guest_entry *)(void *)at;
 
-    memset(out, 0, sizeof(*out));
+    memset(at, 0, r->entry_size);
+    if (r->entry_size == sizeof(struct mf_ctl_guest_entry2))
+        str_copy(((struct mf_ctl_guest_entry2 *)(void *)at)->personality,
+                 e->personality ? e->personality : "", MF_CTL_PERSONALITY_MAX);
     out->id = e->id;
     out->state = wire_state(e->state);
     str_copy(out->name, e->name, sizeof(out->name));
@@ -257,18 +299,27 @@ static void emit_entry(const struct manage_entry *e, void *arg)
     out->hypercalls = e->hypercalls;
 }
 
+/* LIST: the first, 128-byte entries to a client that asks for nothing
+ * else (older mfctl sends first alone, or nothing); entries with the
+ * personality to one that asks for at least their size. */
 static uint32_t do_list(const uint8_t *in, uint32_t len, int32_t *status, char *why, size_t n)
 {
     struct mf_ctl_list_reply *r = (struct mf_ctl_list_reply *)(void *)payload;
-    uint32_t first = 0, max = (MF_CTL_PAYLOAD_MAX - sizeof(*r)) / sizeof(struct mf_ctl_guest_entry);
+    struct mf_ctl_list req = { 0, 0 };
+    uint32_t max;
 
     (void)status, (void)why, (void)n;
-    if (len >= 4)
-        memcpy(&first, in, 4);
+    if (len >= sizeof(req))
+        memcpy(&req, in, sizeof(req));
+    else if (len >= sizeof(req.first))
+        memcpy(&req.first, in, sizeof(req.first));
     memset(r, 0, sizeof(*r));
-    r->first = first;
-    manage_list(first, max, &r->total, emit_entry, r);
-    return (uint32_t)(sizeof(*r) + r->count * sizeof(struct mf_ctl_guest_entry));
+    r->first = req.first;
+    r->entry_size = req.entry_size >= sizeof(struct mf_ctl_guest_entry2)
+                    ? sizeof(struct mf_ctl_guest_entry2) : sizeof(struct mf_ctl_guest_entry);
+    max = (uint32_t)((MF_CTL_PAYLOAD_MAX - sizeof(*r)) / r->entry_size);
+    manage_list(req.first, max, &r->total, emit_entry, r);
+    return (uint32_t)(sizeof(*r) + r->count * r->entry_size);
 }
 
 static uint32_t ok_reply(void)
@@ -286,25 +337,42 @@ static int image_needed(const char *name)
     return old && manage_image_in_use(store.base + old->offset);
 }
 
+/* What the upload in progress is (MF_CTL_UPLOAD_*), from its BEGIN. */
+static uint32_t upload_kind;
+
+static const char *upload_kind_name(uint32_t kind)
+{
+    return kind == MF_CTL_UPLOAD_DISK ? "disk" : "image";
+}
+
 static uint32_t do_upload_begin(const uint8_t *in, uint32_t len, int32_t *status, char *why,
                                 size_t n)
 {
     struct mf_ctl_upload_begin req;
 
-    (void)len;
-    memcpy(&req, in, sizeof(req));
+    *status = request_copy(&req, sizeof(req), MF_CTL_UPLOAD_BEGIN_V1_BYTES, in, len, why, n);
+    if (*status)
+        return 0;
     if (!terminated(req.name, sizeof(req.name))) {
         *status = fmt_error(why, n, -MF_EINVAL, "image name is not NUL-terminated");
         return 0;
     }
+    if (req.kind != MF_CTL_UPLOAD_IMAGE && req.kind != MF_CTL_UPLOAD_DISK) {
+        *status = fmt_error(why, n, -MF_EINVAL, "unknown upload kind %u (0: a guest image, "
+                            "1: a disk for a block device)", req.kind);
+        return 0;
+    }
     if (image_needed(req.name)) {
-        *status = fmt_error(why, n, -MF_EAGAIN, "image %s is in use by instances running or "
+        *status = fmt_error(why, n, -MF_EAGAIN, "%s %s is in use by instances running or "
                             "waiting for a partition; stop them (mfctl ps) or upload it under "
-                            "another name", req.name);
+                            "another name", upload_kind_name(req.kind), req.name);
         return 0;
     }
     *status = store_begin(&store, req.name, req.size, why, n);
-    return *status ? 0 : ok_reply();
+    if (*status)
+        return 0;
+    upload_kind = req.kind;
+    return ok_reply();
 }
 
 static uint32_t do_upload_chunk(const uint8_t *in, uint32_t len, int32_t *status, char *why,
@@ -320,8 +388,9 @@ static uint32_t do_upload_chunk(const uint8_t *in, uint32_t len, int32_t *status
 static uint32_t do_upload_end(const uint8_t *in, uint32_t len, int32_t *status, char *why,
                               size_t n)
 {
+    /* Static: an elf_image with its manifest is several KiB. */
+    static struct elf_image elf;
     struct mf_ctl_upload_end req;
-    struct elf_image elf;
     const uint8_t *data;
     uint64_t size;
     char reason[160];
@@ -334,19 +403,23 @@ static uint32_t do_upload_end(const uint8_t *in, uint32_t len, int32_t *status, 
     /* Checked at BEGIN too, but a START may have started instances of
      * the old image since. */
     if (image_needed(store.upload.name)) {
-        *status = fmt_error(why, n, -MF_EAGAIN, "image %s is in use by instances running or "
+        *status = fmt_error(why, n, -MF_EAGAIN, "%s %s is in use by instances running or "
                             "waiting for a partition; end the upload again once they have "
-                            "ended, or upload it under another name", store.upload.name);
+                            "ended, or upload it under another name",
+                            upload_kind_name(upload_kind), store.upload.name);
         return 0;
     }
-    if (elf_validate(data, size, manage_largest_partition(), &elf, reason, sizeof(reason)) < 0) {
+    /* A disk is bytes for a block device: a START checks its size
+     * against the device's sector size. */
+    if (upload_kind == MF_CTL_UPLOAD_IMAGE &&
+        elf_validate(data, size, manage_largest_partition(), &elf, reason, sizeof(reason)) < 0) {
         /* Complete, checksummed and invalid: nothing could mend it. */
         store_abort(&store);
         *status = fmt_error(why, n, -MF_EINVAL, "image %s rejected: %s", store.upload.name, reason);
         return 0;
     }
-    kprintf("mayfly: control: stored image %s (%llu bytes)\n", store.upload.name,
-            (unsigned long long)size);
+    kprintf("mayfly: control: stored %s %s (%llu bytes)\n", upload_kind_name(upload_kind),
+            store.upload.name, (unsigned long long)size);
     store_commit(&store);
     return ok_reply();
 }
@@ -355,6 +428,54 @@ static uint32_t do_upload_end(const uint8_t *in, uint32_t len, int32_t *status, 
 static int fits(const char *s, size_t size)
 {
     return strlen(s) < size;
+}
+
+/* Whether every text field of a START holds its NUL, the unused device
+ * slots' too. */
+static int start_terminated(const struct mf_ctl_start *req)
+{
+    int ok = 1;
+
+    ok &= terminated(req->name, sizeof(req->name));
+    ok &= terminated(req->image, sizeof(req->image));
+    ok &= terminated(req->class_name, sizeof(req->class_name));
+    ok &= terminated(req->args, sizeof(req->args));
+    for (uint32_t i = 0; i < MF_CTL_NETS_MAX; i++)
+        ok &= terminated(req->nets[i], sizeof(req->nets[i]));
+    for (uint32_t i = 0; i < MF_CTL_DEVICES_MAX; i++) {
+        ok &= terminated(req->devices[i].name, sizeof(req->devices[i].name));
+        ok &= terminated(req->devices[i].target, sizeof(req->devices[i].target));
+    }
+    return ok;
+}
+
+/* A START's device mappings as the line's devices (the config's rules
+ * check them after). 0, or -MF_EINVAL with why. */
+static int start_devices(const struct mf_ctl_start *req, struct config_guest *c, char *why,
+                         size_t n)
+{
+    if (req->device_count > MF_CTL_DEVICES_MAX)
+        return fmt_error(why, n, -MF_EINVAL, "%u devices, at most %d can be mapped",
+                         req->device_count, MF_CTL_DEVICES_MAX);
+    for (uint32_t i = 0; i < req->device_count; i++) {
+        const struct mf_ctl_device *d = &req->devices[i];
+        struct config_device *out = &c->devices[i];
+
+        if (d->kind == MF_CTL_DEVICE_NET)
+            out->kind = CONFIG_DEVICE_NET;
+        else if (d->kind == MF_CTL_DEVICE_BLOCK)
+            out->kind = CONFIG_DEVICE_BLOCK;
+        else
+            return fmt_error(why, n, -MF_EINVAL, "device %s has kind %u (1: net, 2: block)",
+                             d->name, d->kind);
+        if (!fits(d->name, sizeof(out->name)) || !fits(d->target, sizeof(out->target)))
+            return fmt_error(why, n, -MF_EINVAL, "device %u: its name or target is too long", i);
+        out->sector_size = d->sector_size;
+        str_copy(out->name, d->name, sizeof(out->name));
+        str_copy(out->target, d->target, sizeof(out->target));
+    }
+    c->device_count = req->device_count;
+    return 0;
 }
 
 /* A START request as a guest line (the management layer checks it with
@@ -377,7 +498,7 @@ static int start_line(const struct mf_ctl_start *req, struct config_guest *c, ch
             return fmt_error(why, n, -MF_EINVAL, "too many or too long switch names");
         str_copy(c->nets[c->net_count++], req->nets[i], SWITCH_NAME_MAX);
     }
-    return 0;
+    return start_devices(req, c, why, n);
 }
 
 static uint32_t do_start(const uint8_t *in, uint32_t len, int32_t *status, char *why, size_t n)
@@ -386,36 +507,25 @@ static uint32_t do_start(const uint8_t *in, uint32_t len, int32_t *status, char 
     static struct config_guest line;
     struct mf_ctl_start_reply *r = (struct mf_ctl_start_reply *)(void *)payload;
     struct manage_started started;
-    const struct store_image *im;
     const uint8_t *data;
     uint64_t size;
-    int ok = 1;
 
-    (void)len;
-    memcpy(&req, in, sizeof(req));
-    ok &= terminated(req.name, sizeof(req.name));
-    ok &= terminated(req.image, sizeof(req.image));
-    ok &= terminated(req.class_name, sizeof(req.class_name));
-    ok &= terminated(req.args, sizeof(req.args));
-    for (uint32_t i = 0; i < MF_CTL_NETS_MAX; i++)
-        ok &= terminated(req.nets[i], sizeof(req.nets[i]));
-    if (!ok) {
+    if ((*status = request_copy(&req, sizeof(req), MF_CTL_START_V1_BYTES, in, len, why, n)))
+        return 0;
+    if (!start_terminated(&req)) {
         *status = fmt_error(why, n, -MF_EINVAL, "a text field of the request is not "
                             "NUL-terminated");
         return 0;
     }
     if ((*status = start_line(&req, &line, why, n)) != 0)
         return 0;
-    im = store_find(&store, req.image);
-    if (im) {
-        data = store.base + im->offset;
-        size = im->size;
-    } else if (manage_boot_image(boot, req.image, &data, &size) < 0) {
+    data = find_file(NULL, req.image, &size);
+    if (!data) {
         *status = fmt_error(why, n, -MF_ENOENT, "no image %s in the store or from the boot: "
                             "upload it with mfctl load", req.image);
         return 0;
     }
-    *status = manage_start(&line, data, size, NULL, request_tsc, &started, why, n);
+    *status = manage_start(&line, data, size, &start_files, request_tsc, &started, why, n);
     if (*status)
         return 0;
     memset(r, 0, sizeof(*r));
@@ -521,10 +631,10 @@ static const struct request_entry request_bad = { do_bad, 0 };
 static const struct request_entry requests_table[MF_CTL_TYPE_COUNT] = {
     [MF_CTL_HELLO] = { do_hello, 0 },
     [MF_CTL_LIST] = { do_list, 0 },
-    [MF_CTL_UPLOAD_BEGIN] = { do_upload_begin, sizeof(struct mf_ctl_upload_begin) },
+    [MF_CTL_UPLOAD_BEGIN] = { do_upload_begin, MF_CTL_UPLOAD_BEGIN_V1_BYTES },
     [MF_CTL_UPLOAD_CHUNK] = { do_upload_chunk, sizeof(struct mf_ctl_upload_chunk) },
     [MF_CTL_UPLOAD_END] = { do_upload_end, sizeof(struct mf_ctl_upload_end) },
-    [MF_CTL_START] = { do_start, sizeof(struct mf_ctl_start) },
+    [MF_CTL_START] = { do_start, MF_CTL_START_V1_BYTES },
     [MF_CTL_STOP] = { do_stop, sizeof(struct mf_ctl_guest_ref) },
     [MF_CTL_STATS] = { do_stats, sizeof(struct mf_ctl_guest_ref) },
     [MF_CTL_LOGS] = { do_logs, sizeof(struct mf_ctl_logs) },

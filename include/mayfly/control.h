@@ -23,10 +23,16 @@
  * cannot use (bad checksum, truncated, oversized, unknown version or type,
  * bad or replayed MAC, out-of-order chunk) gets an error reply and changes
  * nothing.
+ *
+ * Requests grow only by appending fields: a request's payload may be as
+ * long as its first version or as long as the struct now; what a shorter
+ * one lacks reads as zero. Replies grow only at their end too, or where a
+ * reserved field was 0 before.
  */
 #ifndef MAYFLY_CONTROL_H
 #define MAYFLY_CONTROL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define MF_CTL_MAGIC            0x4c54434du     /* "MCTL" */
@@ -43,7 +49,7 @@
 
 /* header.type: requests; replies set MF_CTL_REPLY. */
 #define MF_CTL_HELLO            1   /* -> struct mf_ctl_hello_reply */
-#define MF_CTL_LIST             2   /* -> struct mf_ctl_list_reply + entries */
+#define MF_CTL_LIST             2   /* struct mf_ctl_list -> struct mf_ctl_list_reply + entries */
 #define MF_CTL_UPLOAD_BEGIN     3   /* struct mf_ctl_upload_begin -> status */
 #define MF_CTL_UPLOAD_CHUNK     4   /* struct mf_ctl_upload_chunk + data -> status */
 #define MF_CTL_UPLOAD_END       5   /* struct mf_ctl_upload_end -> status (validated, stored) */
@@ -105,21 +111,54 @@ struct mf_ctl_guest_entry {
 };
 _Static_assert(sizeof(struct mf_ctl_guest_entry) == 128, "mf_ctl_guest_entry layout");
 
+/* A LIST entry with the personality: sent only to a client that asks
+ * for entries of this size (struct mf_ctl_list), so a client that knows
+ * only the 128-byte entry still reads every entry at its place. */
+#define MF_CTL_PERSONALITY_MAX  16
+
+struct mf_ctl_guest_entry2 {
+    struct mf_ctl_guest_entry e;
+    char personality[MF_CTL_PERSONALITY_MAX];  /* "mayfly", "solo5-hvt"; "" unknown */
+};
+_Static_assert(sizeof(struct mf_ctl_guest_entry2) == 144, "mf_ctl_guest_entry2 layout");
+
+/* LIST's payload: empty (first 0, 128-byte entries), first alone (4
+ * bytes), or the whole struct. */
+struct mf_ctl_list {
+    uint32_t first;             /* index of the first entry wanted */
+    uint32_t entry_size;        /* 0 or 128: mf_ctl_guest_entry; 144: mf_ctl_guest_entry2 */
+};
+_Static_assert(sizeof(struct mf_ctl_list) == 8, "mf_ctl_list layout");
+
 struct mf_ctl_list_reply {
     struct mf_ctl_status st;
     uint32_t count;             /* entries that follow in this reply */
     uint32_t total;             /* guests alive in all */
     uint32_t first;             /* index of the first entry (LIST's payload: u32 first) */
-    uint32_t reserved;
-    /* struct mf_ctl_guest_entry entries[count]; */
+    uint32_t entry_size;        /* bytes of each entry that follows; 0 (older
+                                 * hypervisors): 128 */
+    /* struct mf_ctl_guest_entry or mf_ctl_guest_entry2 entries[count]; */
 };
 _Static_assert(sizeof(struct mf_ctl_list_reply) == 184, "mf_ctl_list_reply layout");
 
+/* What an upload is (UPLOAD_BEGIN's kind): an image is validated as a
+ * guest ELF at UPLOAD_END, a disk (a Solo5 block device's backing,
+ * block:<device>=<name>) is stored as it is. */
+#define MF_CTL_UPLOAD_IMAGE     0
+#define MF_CTL_UPLOAD_DISK      1
+
+/* UPLOAD_BEGIN's payload: the first MF_CTL_UPLOAD_BEGIN_V1_BYTES alone
+ * (an image), or the whole struct. */
 struct mf_ctl_upload_begin {
     char name[MF_CTL_NAME_MAX]; /* image name, as image= in the config */
     uint64_t size;              /* total bytes to come */
+    uint32_t kind;              /* MF_CTL_UPLOAD_* */
+    uint32_t reserved;          /* 0 */
 };
-_Static_assert(sizeof(struct mf_ctl_upload_begin) == 40, "mf_ctl_upload_begin layout");
+#define MF_CTL_UPLOAD_BEGIN_V1_BYTES 40
+_Static_assert(sizeof(struct mf_ctl_upload_begin) == 48, "mf_ctl_upload_begin layout");
+_Static_assert(offsetof(struct mf_ctl_upload_begin, kind) == MF_CTL_UPLOAD_BEGIN_V1_BYTES,
+               "mf_ctl_upload_begin: kind follows the first version");
 
 struct mf_ctl_upload_chunk {
     uint64_t offset;            /* must equal the bytes received so far */
@@ -134,7 +173,25 @@ struct mf_ctl_upload_end {
 _Static_assert(sizeof(struct mf_ctl_upload_end) == 8, "mf_ctl_upload_end layout");
 
 #define MF_CTL_NETS_MAX 4
+#define MF_CTL_DEVICES_MAX      8       /* as CONFIG_DEVICES_MAX */
+#define MF_CTL_DEVICE_NAME_MAX  68      /* as CONFIG_DEVICE_NAME_MAX, with the NUL */
+#define MF_CTL_TARGET_MAX       64      /* as BOOT_NAME_MAX, with the NUL */
 
+/* A Solo5 image's device mapped by START (net:<name>=<switch>,
+ * block:<name>=<file>, block-sector-size:<name>=<n> in the config). */
+#define MF_CTL_DEVICE_NET       1
+#define MF_CTL_DEVICE_BLOCK     2
+
+struct mf_ctl_device {
+    uint32_t kind;                      /* MF_CTL_DEVICE_* */
+    uint32_t sector_size;               /* BLOCK: a power of two 512..32768, 0: 512; NET: 0 */
+    char name[MF_CTL_DEVICE_NAME_MAX];  /* the manifest's device name */
+    char target[MF_CTL_TARGET_MAX];     /* NET: a switch; BLOCK: a stored disk or boot file */
+};
+_Static_assert(sizeof(struct mf_ctl_device) == 140, "mf_ctl_device layout");
+
+/* START's payload: the first MF_CTL_START_V1_BYTES alone (no devices),
+ * or the whole struct. */
 struct mf_ctl_start {
     char name[MF_CTL_NAME_MAX];         /* guest name for the log and listings */
     char image[MF_CTL_NAME_MAX];        /* a stored image (or one from the boot) */
@@ -143,8 +200,13 @@ struct mf_ctl_start {
     uint32_t timeout_ms;                /* 0: no time limit */
     char args[MF_CTL_ARGS_MAX];
     char nets[MF_CTL_NETS_MAX][16];     /* switch names, "" for none */
+    uint32_t device_count;              /* devices[] entries used, in order */
+    struct mf_ctl_device devices[MF_CTL_DEVICES_MAX];
 };
-_Static_assert(sizeof(struct mf_ctl_start) == 424, "mf_ctl_start layout");
+#define MF_CTL_START_V1_BYTES   424
+_Static_assert(offsetof(struct mf_ctl_start, device_count) == MF_CTL_START_V1_BYTES,
+               "mf_ctl_start: devices follow the first version");
+_Static_assert(sizeof(struct mf_ctl_start) == 1548, "mf_ctl_start layout");
 
 struct mf_ctl_start_reply {
     struct mf_ctl_status st;

@@ -5,7 +5,9 @@
  * for a client that shares the key, beside an attacker that does not:
  *
  *   [0]      bit 0: the server has a key
- *   then ops, each one byte (op & 7) and its operands:
+ *   then ops, each one byte (op & 7) and its operands; with op & 8 the
+ *   length l of ops 2, 3 and 6 is two bytes (little-endian), so whole
+ *   STARTs with their devices and wide LIST requests can be sent:
  *     0 n bytes...     raw bytes on the line (the attacker)
  *     1                HELLO from the client; its nonce is taken from the reply
  *     2 t l payload... a request of type t with l payload bytes, MAC'd with
@@ -93,20 +95,45 @@ uint32_t fleet_running_count(void) { return 0; }
 uint64_t manage_largest_partition(void) { return 2 << 20; }
 int manage_image_in_use(const uint8_t *image) { (void)image; return 0; }
 
+/* The boot brought one file, "boot.hvt", so STARTs reach manage_start. */
+static const uint8_t boot_file[32] = "boot";
+
 int manage_boot_image(const struct boot_info *info, const char *name, const uint8_t **d,
                       uint64_t *n)
 {
-    (void)info, (void)name, (void)d, (void)n;
-    return -1;
+    (void)info;
+    if (strcmp(name, "boot.hvt") != 0)
+        return -1;
+    *d = boot_file;
+    *n = sizeof(boot_file);
+    return 0;
 }
 
+/* A line as the control channel hands it over: its strings terminated,
+ * at most CONFIG_DEVICES_MAX devices; every block backing it names is
+ * looked up and read (ASan checks the size is true). */
 int manage_start(const struct config_guest *c, const uint8_t *image, uint64_t n,
-                 const struct fleet_files *files, uint64_t tsc, struct manage_started *out, char *why, size_t why_size)
+                 const struct fleet_files *files, uint64_t tsc, struct manage_started *out,
+                 char *why, size_t why_size)
 {
-    (void)c, (void)image, (void)n, (void)files, (void)tsc;
+    volatile uint8_t sum = 0;
+
+    (void)tsc, (void)why, (void)why_size;
+    check(image && n && files && files->find);
+    check(c->device_count <= CONFIG_DEVICES_MAX && c->net_count <= CONFIG_NETS_MAX);
+    check(memchr(c->image, 0, sizeof(c->image)) && memchr(c->args, 0, sizeof(c->args)));
+    for (uint32_t i = 0; i < c->device_count; i++) {
+        const struct config_device *d = &c->devices[i];
+        uint64_t size = 0;
+        const uint8_t *data;
+        check(d->kind == CONFIG_DEVICE_NET || d->kind == CONFIG_DEVICE_BLOCK);
+        check(memchr(d->name, 0, sizeof(d->name)) && memchr(d->target, 0, sizeof(d->target)));
+        data = files->find(files->arg, d->target, &size);
+        for (uint64_t k = 0; data && k < size; k++)
+            sum = (uint8_t)(sum + data[k]);
+    }
     manage_calls++;
     out->started = 1, out->pending = 0, out->first_id = 7;
-    (void)why, (void)why_size;
     return 0;
 }
 
@@ -122,13 +149,16 @@ uint32_t manage_list(uint32_t first, uint32_t max, uint32_t *total,
                      void (*emit)(const struct manage_entry *e, void *arg), void *arg)
 {
     struct manage_entry e = { .id = 3, .state = MANAGE_WAITING, .name = "g.0", .image = "g.elf",
-                              .class_name = "small" };
+                              .class_name = "small", .personality = "solo5-hvt" };
 
-    (void)first;
-    *total = 1;
+    *total = 2;
     if (max && !first) {
         emit(&e, arg);
-        return 1;
+        e.id = 4;
+        e.personality = NULL;           /* the fleet may not say */
+        if (max > 1)
+            emit(&e, arg);
+        return max > 1 ? 2 : 1;
     }
     return 0;
 }
@@ -252,16 +282,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     reset(data[0] & 1);
     while (i < size) {
-        uint8_t op = data[i++] & 7, type = 0, len = 0;
+        uint8_t wide = data[i] & 8, op = data[i++] & 7, type = 0;
+        uint32_t len = 0;
         const uint8_t *p = NULL;
         if (op == 2 || op == 3 || op == 6) {
-            if (i + 2 > size)
+            if (i + 2 + (wide ? 1 : 0) > size)
                 break;
             type = data[i] % (MF_CTL_TYPE_COUNT + 1);
             len = data[i + 1];
-            i += 2;
+            if (wide)
+                len = (len | (uint32_t)data[i + 2] << 8) % (MF_CTL_PAYLOAD_MAX + 1);
+            i += 2 + (wide ? 1 : 0);
             if (i + len > size)
-                len = (uint8_t)(size - i);
+                len = (uint32_t)(size - i);
             p = data + i;
             i += len;
         }

@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "../../hv/control.c"
+#include "../../hv/crc32.h"
 
 /* ---- the fake world ---------------------------------------------------- */
 
@@ -103,19 +104,46 @@ void *pool_alloc_bytes(uint64_t size, uint64_t align)
 
 uint32_t fleet_running_count(void) { return 0; }
 uint64_t manage_largest_partition(void) { return 2 << 20; }
+/* The boot brought one file, "boot.hvt". */
+static const uint8_t boot_file[24] = "boot file bytes";
+
 int manage_boot_image(const struct boot_info *info, const char *name, const uint8_t **data,
                       uint64_t *size)
 {
-    (void)info, (void)name, (void)data, (void)size;
-    return -1;
+    (void)info;
+    if (strcmp(name, "boot.hvt") != 0)
+        return -1;
+    *data = boot_file;
+    *size = sizeof(boot_file);
+    return 0;
 }
 int manage_image_in_use(const uint8_t *image) { return image_in_use && image == image_in_use; }
 
+/* What the last START handed the management layer; start_ok makes it
+ * succeed (else: no partition). */
+static struct config_guest started_line;
+static const uint8_t *started_image;
+static uint64_t started_size;
+static const struct fleet_files *started_files;
+static unsigned start_calls;
+static int start_ok;
+
 int manage_start(const struct config_guest *c, const uint8_t *image, uint64_t size,
-                 const struct fleet_files *files, uint64_t request_tsc_, struct manage_started *out, char *why, size_t why_size)
+                 const struct fleet_files *files, uint64_t request_tsc_,
+                 struct manage_started *out, char *why, size_t why_size)
 {
-    (void)c, (void)image, (void)size, (void)files, (void)request_tsc_, (void)out;
-    return fmt_error(why, why_size, -MF_ENOMEM, "no partition (test)");
+    (void)request_tsc_;
+    start_calls++;
+    started_line = *c;
+    started_image = image;
+    started_size = size;
+    started_files = files;
+    if (!start_ok)
+        return fmt_error(why, why_size, -MF_ENOMEM, "no partition (test)");
+    out->started = c->count;
+    out->pending = 0;
+    out->first_id = 40;
+    return 0;
 }
 
 int manage_stop(uint32_t id, char *why, size_t why_size)
@@ -126,12 +154,27 @@ int manage_stop(uint32_t id, char *why, size_t why_size)
     return 0;
 }
 
+/* The guests LIST shows: list_count of them, a Solo5 one first, then
+ * Mayfly ones, and one whose personality the fleet left NULL. */
+static uint32_t list_count;
+
 uint32_t manage_list(uint32_t first, uint32_t max, uint32_t *total,
                      void (*emit)(const struct manage_entry *e, void *arg), void *arg)
 {
-    (void)first, (void)max, (void)emit, (void)arg;
-    *total = 0;
-    return 0;
+    uint32_t n = 0;
+
+    *total = list_count;
+    for (uint32_t i = first; i < list_count && n < max; i++, n++) {
+        struct manage_entry e = {
+            .id = 100 + i, .state = MANAGE_RUNNING, .image = i ? "hello.elf" : "www.hvt",
+            .class_name = "small", .personality = i == 0 ? "solo5-hvt"
+                                                 : i == 1 ? NULL : "mayfly",
+            .mem_size = 2 << 20, .hypercalls = i,
+        };
+        snprintf(e.name, sizeof(e.name), "g.%u", i);
+        emit(&e, arg);
+    }
+    return n;
 }
 
 int manage_guest_stats(uint32_t id, struct manage_guest_stats *out, char *why, size_t why_size)
@@ -197,6 +240,11 @@ static void server_new(int keyed)
     blocking_writes = log_lines = stops = reply_count = 0;
     image_in_use = NULL;
     mac_check = NULL;
+    start_calls = 0;
+    start_ok = 0;
+    list_count = 0;
+    memset(&started_line, 0, sizeof(started_line));
+    started_files = NULL;
     enabled = 0;
     requests = errors = 0;
     control_init(&cfg, NULL, store_mem, sizeof(store_mem));
@@ -591,6 +639,264 @@ static void test_refused_begin_keeps_upload(void **state)
     assert_string_equal(store.upload.name, "keep.elf");
 }
 
+
+/* ---- issue 10: devices, upload kinds, personalities --------------------- */
+
+/* Uploads data as name with a BEGIN of begin_len bytes (40: the first
+ * version, an image); the END's status. */
+static int32_t upload(struct client *c, const char *name, const void *data, uint32_t len,
+                      uint32_t kind, uint32_t begin_len)
+{
+    struct mf_ctl_upload_begin begin = { .size = len, .kind = kind };
+    struct mf_ctl_upload_end end = { .crc32 = crc32_update(0, data, len) };
+    uint8_t chunk[8 + 512];
+    const struct reply *r;
+
+    assert_true(len <= 512);
+    strcpy(begin.name, name);
+    r = call(c, MF_CTL_UPLOAD_BEGIN, &begin, begin_len);
+    if (r->status)
+        return r->status;
+    memset(chunk, 0, 8);
+    memcpy(chunk + 8, data, len);
+    assert_int_equal(call(c, MF_CTL_UPLOAD_CHUNK, chunk, 8 + len)->status, 0);
+    return call(c, MF_CTL_UPLOAD_END, &end, sizeof(end))->status;
+}
+
+static void start_request(struct mf_ctl_start *req)
+{
+    memset(req, 0, sizeof(*req));
+    strcpy(req->name, "www");
+    strcpy(req->image, "boot.hvt");
+    req->count = 2;
+    req->device_count = 2;
+    req->devices[0].kind = MF_CTL_DEVICE_NET;
+    strcpy(req->devices[0].name, "service");
+    strcpy(req->devices[0].target, "lan0");
+    req->devices[1].kind = MF_CTL_DEVICE_BLOCK;
+    req->devices[1].sector_size = 4096;
+    strcpy(req->devices[1].name, "storage");
+    strcpy(req->devices[1].target, "site.img");
+}
+
+/* A disk upload is stored as it is; an image upload is validated. */
+static void test_upload_kinds(void **state)
+{
+    static const char disk[100] = "not an ELF: a disk";
+    struct mf_ctl_upload_begin begin = { .name = "x.img", .size = 10, .kind = 2 };
+    struct client c;
+    const struct reply *r;
+
+    (void)state;
+    server_new(0);
+    hello(&c);
+    assert_int_equal(upload(&c, "site.img", disk, sizeof(disk), MF_CTL_UPLOAD_DISK,
+                            sizeof(struct mf_ctl_upload_begin)), 0);
+    assert_non_null(strstr(last_log, "stored disk site.img (100 bytes)"));
+    assert_non_null(store_find(&store, "site.img"));
+    /* The same bytes as an image, by the first version's 40-byte BEGIN
+     * and by the whole struct, are refused at END. */
+    assert_int_equal(upload(&c, "bad.elf", disk, sizeof(disk), 0, MF_CTL_UPLOAD_BEGIN_V1_BYTES),
+                     -MF_EINVAL);
+    assert_non_null(strstr(last_log, "image bad.elf rejected"));
+    assert_int_equal(upload(&c, "bad.elf", disk, sizeof(disk), MF_CTL_UPLOAD_IMAGE,
+                            sizeof(struct mf_ctl_upload_begin)), -MF_EINVAL);
+    assert_null(store_find(&store, "bad.elf"));
+    /* An unknown kind, and a BEGIN between the two lengths. */
+    r = call(&c, MF_CTL_UPLOAD_BEGIN, &begin, sizeof(begin));
+    assert_int_equal(r->status, -MF_EINVAL);
+    assert_non_null(strstr(last_log, "unknown upload kind 2"));
+    begin.kind = MF_CTL_UPLOAD_DISK;
+    r = call(&c, MF_CTL_UPLOAD_BEGIN, &begin, 44);
+    assert_int_equal(r->status, -MF_EINVAL);
+    assert_non_null(strstr(last_log, "44 bytes is neither the 40-byte"));
+    /* A disk a guest uses is not replaced. */
+    image_in_use = store.base + store_find(&store, "site.img")->offset;
+    assert_int_equal(upload(&c, "site.img", disk, 10, MF_CTL_UPLOAD_DISK,
+                            sizeof(struct mf_ctl_upload_begin)), -MF_EAGAIN);
+    assert_non_null(strstr(last_log, "disk site.img is in use"));
+    assert_int_equal(store_find(&store, "site.img")->size, sizeof(disk));
+}
+
+static void test_start_with_devices(void **state)
+{
+    static const char disk[64] = "disk bytes";
+    static struct mf_ctl_start req;
+    struct mf_ctl_start_reply reply;
+    struct client c;
+    const struct reply *r;
+    const uint8_t *found;
+    uint64_t size = 0;
+
+    (void)state;
+    server_new(0);
+    hello(&c);
+    assert_int_equal(upload(&c, "site.img", disk, sizeof(disk), MF_CTL_UPLOAD_DISK,
+                            sizeof(struct mf_ctl_upload_begin)), 0);
+    start_ok = 1;
+    start_request(&req);
+    r = call(&c, MF_CTL_START, &req, sizeof(req));
+    assert_int_equal(r->status, 0);
+    memcpy(&reply, r->payload, sizeof(reply));
+    assert_int_equal(reply.started, 2);
+    assert_int_equal(reply.first_id, 40);
+    /* The line the management layer got: the devices converted. */
+    assert_ptr_equal(started_image, boot_file);
+    assert_int_equal(started_size, sizeof(boot_file));
+    assert_string_equal(started_line.name, "www");
+    assert_int_equal(started_line.count, 2);
+    assert_int_equal(started_line.device_count, 2);
+    assert_int_equal(started_line.devices[0].kind, CONFIG_DEVICE_NET);
+    assert_string_equal(started_line.devices[0].name, "service");
+    assert_string_equal(started_line.devices[0].target, "lan0");
+    assert_int_equal(started_line.devices[0].sector_size, 0);
+    assert_int_equal(started_line.devices[1].kind, CONFIG_DEVICE_BLOCK);
+    assert_string_equal(started_line.devices[1].target, "site.img");
+    assert_int_equal(started_line.devices[1].sector_size, 4096);
+    /* Its files: the store first, then the boot's. */
+    assert_non_null(started_files);
+    found = started_files->find(started_files->arg, "site.img", &size);
+    assert_ptr_equal(found, store.base + store_find(&store, "site.img")->offset);
+    assert_int_equal(size, sizeof(disk));
+    found = started_files->find(started_files->arg, "boot.hvt", &size);
+    assert_ptr_equal(found, boot_file);
+    assert_int_equal(size, sizeof(boot_file));
+    assert_null(started_files->find(started_files->arg, "none.img", &size));
+    /* Up to 8 devices. */
+    req.device_count = MF_CTL_DEVICES_MAX;
+    for (uint32_t i = 2; i < MF_CTL_DEVICES_MAX; i++) {
+        req.devices[i].kind = MF_CTL_DEVICE_BLOCK;
+        snprintf(req.devices[i].name, sizeof(req.devices[i].name), "d%u", i);
+        strcpy(req.devices[i].target, "site.img");
+    }
+    assert_int_equal(call(&c, MF_CTL_START, &req, sizeof(req))->status, 0);
+    assert_int_equal(started_line.device_count, MF_CTL_DEVICES_MAX);
+    assert_string_equal(started_line.devices[7].name, "d7");
+    /* A longer payload (a later version's fields) is taken too. */
+    {
+        static uint8_t longer[sizeof(req) + 16];
+        memcpy(longer, &req, sizeof(req));
+        assert_int_equal(call(&c, MF_CTL_START, longer, sizeof(longer))->status, 0);
+    }
+    /* The first version's 424 bytes: a line without devices. */
+    start_request(&req);
+    r = call(&c, MF_CTL_START, &req, MF_CTL_START_V1_BYTES);
+    assert_int_equal(r->status, 0);
+    assert_int_equal(started_line.device_count, 0);
+    assert_string_equal(started_line.image, "boot.hvt");
+}
+
+/* START requests that never reach the management layer. */
+static void test_start_devices_refused(void **state)
+{
+    static struct mf_ctl_start req;
+    struct client c;
+    const struct reply *r;
+
+    (void)state;
+    server_new(0);
+    hello(&c);
+    start_ok = 1;
+#define START_REFUSED(len, word) do {                                     \
+        r = call(&c, MF_CTL_START, &req, (len));                          \
+        assert_int_equal(r->status, -MF_EINVAL);                          \
+        if (!strstr(last_log, word))                                      \
+            fail_msg("'%s' lacks '%s'", last_log, word);                  \
+        assert_int_equal(start_calls, 0);                                 \
+        start_request(&req);                                              \
+    } while (0)
+    start_request(&req);
+    START_REFUSED(600, "600 bytes is neither the 424-byte");
+    START_REFUSED(sizeof(req) - 1, "neither");
+    memset(req.devices[0].name, 'a', sizeof(req.devices[0].name));
+    START_REFUSED(sizeof(req), "not NUL-terminated");
+    memset(req.devices[1].target, 'b', sizeof(req.devices[1].target));
+    START_REFUSED(sizeof(req), "not NUL-terminated");
+    memset(req.devices[7].target, 'c', sizeof(req.devices[7].target));   /* an unused slot */
+    START_REFUSED(sizeof(req), "not NUL-terminated");
+    req.device_count = MF_CTL_DEVICES_MAX + 1;
+    START_REFUSED(sizeof(req), "9 devices, at most 8");
+    req.device_count = UINT32_MAX;
+    START_REFUSED(sizeof(req), "at most 8");
+    req.devices[1].kind = 3;
+    START_REFUSED(sizeof(req), "device storage has kind 3");
+    req.devices[0].kind = 0;
+    START_REFUSED(sizeof(req), "device service has kind 0");
+    strcpy(req.image, "none.hvt");
+    r = call(&c, MF_CTL_START, &req, sizeof(req));
+    assert_int_equal(r->status, -MF_ENOENT);
+    assert_int_equal(start_calls, 0);
+#undef START_REFUSED
+}
+
+/* LIST entries, parsed from a reply of entry_size-byte entries. */
+static void list_entry(const struct reply *r, uint32_t i, struct mf_ctl_guest_entry2 *out)
+{
+    struct mf_ctl_list_reply lr;
+    uint32_t size;
+
+    memcpy(&lr, r->payload, sizeof(lr));
+    size = lr.entry_size;
+    assert_true(i < lr.count);
+    assert_int_equal(r->hdr.length, sizeof(lr) + lr.count * size);
+    memset(out, 0, sizeof(*out));
+    memcpy(out, r->payload + sizeof(lr) + i * size, size);
+}
+
+static void test_list_personality(void **state)
+{
+    struct mf_ctl_list wide = { .first = 0, .entry_size = sizeof(struct mf_ctl_guest_entry2) };
+    struct mf_ctl_guest_entry2 e;
+    struct mf_ctl_list_reply lr;
+    struct client c;
+    const struct reply *r;
+    uint32_t first = 1;
+
+    (void)state;
+    server_new(0);
+    hello(&c);
+    list_count = 3;
+    r = call(&c, MF_CTL_LIST, &wide, sizeof(wide));
+    memcpy(&lr, r->payload, sizeof(lr));
+    assert_int_equal(lr.entry_size, 144);
+    assert_int_equal(lr.count, 3);
+    list_entry(r, 0, &e);
+    assert_int_equal(e.e.id, 100);
+    assert_string_equal(e.e.image, "www.hvt");
+    assert_string_equal(e.personality, "solo5-hvt");
+    list_entry(r, 1, &e);
+    assert_int_equal(e.e.id, 101);
+    assert_string_equal(e.personality, "");        /* NULL: not known */
+    list_entry(r, 2, &e);
+    assert_string_equal(e.e.name, "g.2");
+    assert_string_equal(e.personality, "mayfly");
+    /* Older clients: first alone, or nothing: 128-byte entries. */
+    r = call(&c, MF_CTL_LIST, &first, sizeof(first));
+    memcpy(&lr, r->payload, sizeof(lr));
+    assert_int_equal(lr.entry_size, 128);
+    assert_int_equal(lr.count, 2);
+    assert_int_equal(lr.first, 1);
+    list_entry(r, 1, &e);
+    assert_int_equal(e.e.id, 102);
+    assert_string_equal(e.e.name, "g.2");
+    r = call(&c, MF_CTL_LIST, NULL, 0);
+    memcpy(&lr, r->payload, sizeof(lr));
+    assert_int_equal(lr.entry_size, 128);
+    assert_int_equal(lr.count, 3);
+    /* A client asking for more than this hypervisor knows gets what it knows. */
+    wide.entry_size = 1000;
+    r = call(&c, MF_CTL_LIST, &wide, sizeof(wide));
+    memcpy(&lr, r->payload, sizeof(lr));
+    assert_int_equal(lr.entry_size, 144);
+    /* A full page of wide entries fits the frame. */
+    list_count = 100;
+    wide.entry_size = 144;
+    r = call(&c, MF_CTL_LIST, &wide, sizeof(wide));
+    memcpy(&lr, r->payload, sizeof(lr));
+    assert_int_equal(lr.count, (MF_CTL_PAYLOAD_MAX - sizeof(lr)) / 144);
+    assert_int_equal(lr.total, 100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -603,6 +909,10 @@ int main(void)
         cmocka_unit_test(test_unadmitted_reply_needs_idle_line),
         cmocka_unit_test(test_truncated_frame_does_not_eat_the_next),
         cmocka_unit_test(test_refused_begin_keeps_upload),
+        cmocka_unit_test(test_upload_kinds),
+        cmocka_unit_test(test_start_with_devices),
+        cmocka_unit_test(test_start_devices_refused),
+        cmocka_unit_test(test_list_personality),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
