@@ -1,8 +1,9 @@
 /*
  * UEFI entry (GNU-EFI): finds the ESP, reads \mayfly\mayfly.conf and the
- * guest images it names, takes the memory map, exits boot services and
- * calls hv_main() on a stack and page tables inside loader memory. The
- * core never calls firmware; this file is the only one that does.
+ * files it names (guest images, block devices' disks), takes the memory
+ * map, exits boot services and calls hv_main() on a stack and page
+ * tables inside loader memory. The core never calls firmware; this file
+ * is the only one that does.
  */
 #include <efi.h>
 #include <efilib.h>
@@ -157,8 +158,16 @@ static int load_file(EFI_FILE_HANDLE root, const char *name)
     return 0;
 }
 
-/* Reads the config, then every image it names (each once). A missing or
- * bad config is left for the core to report, with its line number. */
+/* Reads \mayfly\<name> unless an earlier line named it already. */
+static void load_once(EFI_FILE_HANDLE root, const char *name)
+{
+    if (!boot_find_file(&boot_info, name))
+        load_file(root, name);
+}
+
+/* Reads the config, then every file it names (each once): a line's
+ * image, then its block devices' backings. A missing or bad config is
+ * left for the core to report, with its line number. */
 static void load_files(EFI_HANDLE image)
 {
     EFI_FILE_HANDLE root = open_root(image);
@@ -172,9 +181,13 @@ static void load_files(EFI_HANDLE image)
     if (load_file(root, "mayfly.conf") == 0) {
         conf = &boot_info.files[0];
         if (config_parse((const char *)(uintptr_t)conf->addr, conf->size, &config, &err) == 0)
-            for (uint32_t g = 0; g < config.guest_count; g++)
-                if (!boot_find_file(&boot_info, config.guests[g].image))
-                    load_file(root, config.guests[g].image);
+            for (uint32_t g = 0; g < config.guest_count; g++) {
+                const struct config_guest *line = &config.guests[g];
+                load_once(root, line->image);
+                for (uint32_t d = 0; d < line->device_count; d++)
+                    if (line->devices[d].kind == CONFIG_DEVICE_BLOCK)
+                        load_once(root, line->devices[d].target);
+            }
     }
     close_file(root);
 }
