@@ -51,6 +51,12 @@ void virt_arch_selftest(const char *cmdline);
  * stops the CPU until the TSC reaches deadline (or an interrupt). */
 uint64_t time_arch_tsc(void);
 uint64_t time_arch_tsc_hz(void);
+
+/* Wall-clock time: nanoseconds since 1970-01-01 UTC that the real-time
+ * clock showed when time_arch_wall_init ran (once, at boot), and the TSC
+ * then. 0 when the machine has no readable clock. */
+void time_arch_wall_init(void);
+uint64_t time_arch_wall_ns_at(uint64_t *tsc);
 void time_arch_idle_until(uint64_t deadline);
 
 /* Zeroes n bytes at p (n a multiple of 8, p 8-byte aligned), fast. */
@@ -118,23 +124,48 @@ struct vm_exit {
  * exhausted. */
 struct vcpu_arch *vcpu_arch_create(uint32_t index, uint64_t base, uint64_t size);
 
-/* Prepares a fresh guest: builds its GDT and identity page tables in
- * its memory (mem is the host pointer of guest-physical 0) and resets
- * the vCPU to 64-bit mode at entry, RSP at the top, RDI = arg. Returns 0,
- * or -1 when the partition is too large for the page-table area. */
-int vcpu_arch_reset(struct vcpu_arch *v, uint8_t *mem, uint64_t size, uint64_t entry,
-                    uint64_t arg);
+/* The guest-physical layout and first state a personality asks for. */
+enum vcpu_layout {
+    /* include/mayfly/abi.h: GDT at MF_GDT_GPA, page tables from
+     * MF_PAGE_TABLE_GPA, page 0 unmapped; every guest exception ends
+     * the guest (VM_KILL_EXCEPTION). */
+    VCPU_LAYOUT_MAYFLY,
+    /* include/mayfly/hvt.h: Solo5's low-memory layout, CR0.WP set; the
+     * guest handles its own exceptions through its own IDT (a machine
+     * check, a triple fault or an access outside the partition still
+     * end it). */
+    VCPU_LAYOUT_HVT,
+};
 
-/* Serves a hypercall exit in the middle of vcpu_arch_run (the guest's
- * RIP is already past the instruction): returns 1 when the guest runs on
- * (its result set), 0 to end the run with this exit. */
+struct vcpu_boot {
+    enum vcpu_layout layout;
+    uint64_t mapped;            /* its page tables map [0, mapped): 2 MiB multiple */
+    uint64_t entry, rsp, arg;   /* first RIP, RSP and RDI */
+};
+
+/* Prepares a fresh guest: builds its GDT and identity page tables in
+ * its memory (mem is the host pointer of guest-physical 0) in the
+ * layout b names and resets the vCPU to 64-bit mode at b->entry with
+ * b->rsp and RDI = b->arg. Returns 0, or -1 when b->mapped does not
+ * fit the layout's page-table area. */
+int vcpu_arch_reset(struct vcpu_arch *v, uint8_t *mem, const struct vcpu_boot *b);
+
+/* Serves a hypercall or port-I/O exit in the middle of vcpu_arch_run
+ * (for a hypercall the guest's RIP is already past the instruction; for
+ * I/O it is not until vcpu_arch_complete_io): returns 1 when the guest
+ * runs on, 0 to end the run with this exit. */
 typedef int (*vm_hypercall_fn)(void *ctx, const struct vm_exit *exit);
 
+/* Completes the I/O instruction of v's last VM_EXIT_IO, which the core
+ * took: an IN's destination gets value (its size's low bytes), and RIP
+ * moves past the instruction. */
+void vcpu_arch_complete_io(struct vcpu_arch *v, uint32_t value);
+
 /* Runs the vCPU until the TSC reaches deadline or an exit the core must
- * see; each hypercall exit goes to on_hypercall(ctx, exit) first and the
- * guest is entered again at once when it says so. A deadline already
- * reached (the core's own work since the last exit counts) returns
- * VM_EXIT_PREEMPTED without entering the guest. */
+ * see; each hypercall or I/O exit goes to on_hypercall(ctx, exit) first
+ * and the guest is entered again at once when it says so. A deadline
+ * already reached (the core's own work since the last exit counts)
+ * returns VM_EXIT_PREEMPTED without entering the guest. */
 void vcpu_arch_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hypercall,
                    void *ctx, struct vm_exit *exit);
 

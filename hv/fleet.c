@@ -25,7 +25,10 @@ uint64_t fleet_footprint(uint64_t partition_size)
 
 uint64_t fleet_pool_extra(const struct config *cfg, uint32_t partitions)
 {
-    return net_footprint(cfg, net_ports_needed(cfg, partitions)) +
+    struct net_ports n;
+
+    net_ports_needed(cfg, partitions, &n);
+    return net_footprint(cfg, &n) +
            (cfg->control ? FLEET_LINES_MAX * sizeof(*cancelled) : 0);
 }
 
@@ -57,8 +60,8 @@ static void create_vcpus(void)
 /* Validates a line's image (size bytes at image, NULL when it was not
  * loaded) once, for the memory of the partitions it may get. 0, or -1
  * with the reason logged (and in why when why is not NULL). */
-static int check_line(struct guest_line *l, const uint8_t *image, uint64_t size, char *why,
-                      size_t why_size)
+static int check_line(struct guest_line *l, const uint8_t *image, uint64_t size,
+                      const struct fleet_files *files, char *why, size_t why_size)
 {
     uint64_t limit = 0;
     char reason[ELF_REASON_MAX + BOOT_NAME_MAX + 32];
@@ -77,8 +80,9 @@ static int check_line(struct guest_line *l, const uint8_t *image, uint64_t size,
     } else if (elf_validate(image, size, limit, &l->elf, reason, sizeof(reason)) == 0) {
         l->image = image;
         l->image_size = size;
-        l->need = elf_memory_needed(&l->elf);
-        return 0;
+        l->pers = l->elf.personality == ELF_SOLO5_HVT ? &personality_solo5 : &personality_mayfly;
+        if (l->pers->check_line(l, files, reason, sizeof(reason)) == 0)
+            return 0;
     } else {
         char tmp[sizeof(reason)];
         str_copy(tmp, reason, sizeof(tmp));
@@ -99,8 +103,9 @@ void fleet_accept(struct guest_line *l)
     if (l->cancelled)
         memset(l->cancelled, 0, (l->cfg->count + 7) / 8);
     l->valid = 1;
-    kprintf("mayfly: guest %s: image %s ok (entry 0x%llx, needs %llu KiB), class %s, "
-            "%u instances\n", l->cfg->name, l->cfg->image, (unsigned long long)l->elf.entry,
+    kprintf("mayfly: guest %s: image %s ok (%s, entry 0x%llx, needs %llu KiB), class %s, "
+            "%u instances\n", l->cfg->name, l->cfg->image, l->pers->name,
+            (unsigned long long)l->elf.entry,
             (unsigned long long)(l->need / 1024),
             l->class_index >= 0 ? parts->classes[l->class_index].name : "smallest that fits",
             l->cfg->count);
@@ -123,16 +128,9 @@ void fleet_cancel(struct guest_line *l, uint32_t k)
     l->pending--;
 }
 
-/* What a guest's port tells it: failures are logged, wake-ups are
- * notifications (which may make a waiting guest READY). */
-static void port_event(struct port *p, enum port_event event)
-{
-    guest_port_event(p, event, lifecycle_notify);
-}
-
 static void launch(struct guest *g, struct guest_line *l, uint32_t line_index, uint32_t k)
 {
-    if (guest_launch(g, l, line_index, k, parts, config, port_event) < 0) {
+    if (guest_launch(g, l, line_index, k, parts, config) < 0) {
         counts.launch_failures++;
         return;
     }
@@ -223,9 +221,8 @@ struct guest_line *fleet_new_line(const struct config_guest *cfg_line, const uin
     l->cfg = &dynamic_cfg[i];
     l->dynamic = 1;
     l->request_tsc = request_tsc;
-    (void)files;
     l->cancelled = cancelled ? cancelled[i] : NULL;
-    if (check_line(l, image, size, why, why_size) < 0) {
+    if (check_line(l, image, size, files, why, why_size) < 0) {
         *status = -MF_EINVAL;
         return NULL;
     }
@@ -277,10 +274,21 @@ const struct guest_line *fleet_line(uint32_t i)
     return &lines[i];
 }
 
+/* Whether line l uses the file at data: as its image or a disk's backing. */
+static int line_uses(const struct guest_line *l, const uint8_t *data)
+{
+    if (l->image == data)
+        return 1;
+    for (uint32_t d = 0; d < CONFIG_DEVICES_MAX; d++)
+        if (l->disk[d] == data)
+            return 1;
+    return 0;
+}
+
 int fleet_image_in_use(const uint8_t *image)
 {
     for (uint32_t i = 0; i < FLEET_LINES_MAX; i++)
-        if (lines[i].valid && (lines[i].pending || lines[i].alive) && lines[i].image == image)
+        if (lines[i].valid && (lines[i].pending || lines[i].alive) && line_uses(&lines[i], image))
             return 1;
     return 0;
 }
@@ -316,24 +324,40 @@ void fleet_report(void)
     }
 }
 
+/* The files the boot loader brought (arg: the boot info), for the
+ * config's own lines. A 0-byte file may have no address. */
+static const uint8_t *find_boot_file(void *arg, const char *name, uint64_t *size)
+{
+    static const uint8_t empty_file[1];
+    const struct boot_file *f = boot_find_file(arg, name);
+
+    if (!f)
+        return NULL;
+    *size = f->size;
+    return f->size ? (const uint8_t *)(uintptr_t)f->addr : empty_file;
+}
+
 void fleet_init(const struct config *cfg, struct partition_table *table,
                 const struct boot_info *info)
 {
+    struct fleet_files boot_files = { find_boot_file, (void *)(uintptr_t)info };
+    struct net_ports n;
+
     config = cfg;
     parts = table;
     create_vcpus();
-    if (net_init(cfg, net_ports_needed(cfg, parts->count)) < 0)
+    net_ports_needed(cfg, parts->count, &n);
+    if (net_init(cfg, &n) < 0)
         fatal(HV_NO_MEMORY, "hypervisor pool too small for the network ports");
     kprintf("mayfly: %u vCPUs ready, pool %llu KiB used of %llu KiB\n", parts->count,
             (unsigned long long)(pool_used() / 1024), (unsigned long long)(pool_size() / 1024));
     for (uint32_t i = 0; i < cfg->guest_count; i++) {
-        static const uint8_t empty_file[1];     /* a 0-byte file may have no address */
-        const struct boot_file *f = boot_find_file(info, cfg->guests[i].image);
-        const uint8_t *image = !f ? NULL : f->size ? (const uint8_t *)(uintptr_t)f->addr
-                                                   : empty_file;
+        uint64_t size = 0;
+        const uint8_t *image = find_boot_file((void *)(uintptr_t)info, cfg->guests[i].image,
+                                              &size);
         lines[i].cfg = &cfg->guests[i];
         lines[i].cancelled = cancelled ? cancelled[i] : NULL;
-        if (check_line(&lines[i], image, f ? f->size : 0, NULL, 0) == 0)
+        if (check_line(&lines[i], image, size, &boot_files, NULL, 0) == 0)
             fleet_accept(&lines[i]);
     }
     fleet_start_pending();

@@ -15,7 +15,10 @@
 #include "console.h"
 #include "elf.h"
 #include "partition.h"
+#include "personality.h"
+#include "qport.h"
 #include "vswitch.h"
+#include "../include/mayfly/hvt.h"
 
 /* The states of hv/lifecycle.h, which alone changes them. */
 enum guest_state {
@@ -29,6 +32,26 @@ enum guest_state {
 #define GUEST_NAME_MAX     40
 #define GUEST_LINE_MAX     160
 #define GUEST_ERRORS_LOGGED 8   /* hypercall errors logged per guest, then silence */
+
+/* A Solo5 guest's device (hv/solo5.c): a NET_BASIC port or a BLOCK_BASIC
+ * disk, its private copy in the partition above the guest's memory. */
+struct hvt_device {
+    uint32_t type;              /* HVT_MFT_NET_BASIC or HVT_MFT_BLOCK_BASIC */
+    uint32_t sector;            /* BLOCK: bytes per sector */
+    struct qport *port;         /* NET */
+    uint64_t disk_gpa;          /* BLOCK: where its copy starts (>= mem_size) */
+    uint64_t capacity;          /* BLOCK: bytes */
+};
+
+/* What the Solo5 personality keeps per guest. */
+struct hvt_state {
+    uint64_t mem_size;          /* guest-physical memory it sees: [0, mem_size) */
+    uint8_t device_of[HVT_MFT_ENTRIES_MAX];    /* manifest handle -> device index + 1; 0: none */
+    uint32_t device_count;
+    struct hvt_device devices[CONFIG_DEVICES_MAX];
+    uint64_t poll_gpa;          /* the POLL it waits in */
+    uint8_t polling;
+};
 
 struct guest {
     uint32_t id;                /* unique over the hypervisor's lifetime */
@@ -51,6 +74,12 @@ struct guest {
     char name[GUEST_NAME_MAX];  /* "<config name>.<instance>" */
     char line_buf[GUEST_LINE_MAX];
     uint64_t notify_pending;    /* notification bits not yet returned by a wait */
+    uint8_t woken;              /* a wait ended: wake_result is for the guest */
+    uint8_t killed;             /* EXITED by the hypervisor: kill_why says why */
+    int64_t wake_result;
+    const struct personality *pers;
+    char kill_why[VM_KILL_WHY_MAX];
+    struct hvt_state hvt;
     struct cap_space caps;
     struct vport *ports[CONFIG_NETS_MAX];
 };
@@ -61,6 +90,10 @@ struct guest_line {
     const uint8_t *image;
     uint64_t image_size;
     struct elf_image elf;
+    const struct personality *pers;     /* the one the image's note names */
+    const uint8_t *disk[CONFIG_DEVICES_MAX];    /* Solo5: each config device's backing */
+    uint64_t disk_size[CONFIG_DEVICES_MAX];     /* (block: devices only) */
+    uint64_t disk_total;        /* bytes the private copies take, 2 MiB aligned */
     int class_index;            /* -1: smallest class that fits */
     uint64_t need;              /* guest memory the image needs */
     uint32_t first_id;          /* guest id of instance 0; instance k is first_id + k */
@@ -93,13 +126,8 @@ void guest_console(struct guest *g, const char *text, uint64_t len);
  * vCPU reset; the caller then admits g (lifecycle_admit). 0, or -1
  * (logged) with everything given back, the partition included. */
 int guest_launch(struct guest *g, const struct guest_line *l, uint32_t line_index, uint32_t k,
-                 struct partition_table *parts, const struct config *cfg, port_notify_fn notify);
+                 struct partition_table *parts, const struct config *cfg);
 
-/* What a port of g tells its owner (notify, given to guest_launch, calls
- * this): a failure is logged, a wake-up raises the port's notification
- * bit through wake. */
-void guest_port_event(struct port *p, enum port_event event, void (*wake)(struct guest *g,
-                                                                           uint64_t bits));
 
 /* Ends g, already retired from the lifecycle (FREE): logs how it ended,
  * gives back its ports and capabilities and its partition, scrubbed. */

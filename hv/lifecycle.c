@@ -1,4 +1,7 @@
+#include <stdarg.h>
+
 #include "lifecycle.h"
+#include "fmt.h"
 #include "../include/mayfly/abi.h"
 #include "arch.h"
 #include "console.h"
@@ -96,11 +99,26 @@ void lifecycle_exit(struct guest *g, int64_t status)
     g->state = GUEST_EXITED;
 }
 
-/* WAITING -> READY with the wait's result. */
+void lifecycle_kill(struct guest *g, const char *fmt, ...)
+{
+    va_list ap;
+
+    leave(g, FROM(GUEST_RUNNING), "kill");
+    va_start(ap, fmt);
+    fmt_vsnprintf(g->kill_why, sizeof(g->kill_why), fmt, ap);
+    va_end(ap);
+    g->killed = 1;
+    g->exit_status = -1;
+    g->state = GUEST_EXITED;
+}
+
+/* WAITING -> READY with the wait's result, which the guest's personality
+ * hands over before it runs (hv/personality.h, wake). */
 static void wake(struct guest *g, int64_t result)
 {
     leave(g, FROM(GUEST_WAITING), "wake");
-    vcpu_arch_set_result(g->vcpu, result);
+    g->wake_result = result;
+    g->woken = 1;
     enqueue(g, 0);
 }
 

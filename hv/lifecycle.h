@@ -48,6 +48,11 @@ void lifecycle_block(struct guest *g, uint64_t deadline);
 /* RUNNING -> EXITED: it asked to end with status; the caller retires it. */
 void lifecycle_exit(struct guest *g, int64_t status);
 
+/* RUNNING -> EXITED by the hypervisor from inside g's run (a denied
+ * exit, a hostile hypercall): killed, the reason formatted into
+ * g->kill_why; the run loop finishes it once the run is over. */
+void lifecycle_kill(struct guest *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* WAITING -> READY for every guest whose deadline is <= now; its wait
  * returns 0. Returns how many woke. */
 uint32_t lifecycle_wake_due(uint64_t now);

@@ -197,6 +197,7 @@ static void start_services(const struct boot_info *info, uint8_t *store)
             fatal(HV_NO_MEMORY, "hypervisor pool too small for the control channel's log ring");
         log_init(log_ring);
     }
+    time_arch_wall_init();
     kprintf("mayfly: TSC %llu kHz, quantum %u ms\n",
             (unsigned long long)(time_arch_tsc_hz() / 1000), RUN_QUANTUM_MS);
     manage_init();

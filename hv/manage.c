@@ -14,6 +14,15 @@ void manage_init(void)
     boot_tsc = time_arch_tsc();
 }
 
+/* The queue ports an instance of l takes (its net: devices). */
+static uint32_t queue_ports(const struct guest_line *l)
+{
+    uint32_t n = 0;
+    for (uint32_t d = 0; d < l->cfg->device_count; d++)
+        n += l->cfg->devices[d].kind == CONFIG_DEVICE_NET;
+    return n;
+}
+
 /* Refuses a START that would leave more instances waiting than allowed,
  * or start instances without the ports they need. Nothing has changed. */
 static int check_capacity(const struct guest_line *l, char *why, size_t n)
@@ -33,6 +42,10 @@ static int check_capacity(const struct guest_line *l, char *why, size_t n)
         return fmt_error(why, n, -MF_ENOMEM, "%u instances need %u network ports and %u are "
                          "free; lower --count", starting, starting * l->cfg->net_count,
                          net_ports_free());
+    if ((uint64_t)starting * queue_ports(l) > net_queue_ports_free())
+        return fmt_error(why, n, -MF_ENOMEM, "%u instances need %u Solo5 network ports and "
+                         "%u are free; lower --count", starting, starting * queue_ports(l),
+                         net_queue_ports_free());
     return 0;
 }
 
@@ -104,6 +117,7 @@ static void live_entry(struct manage_entry *e, const struct guest *g, uint64_t n
     e->state = state_of(g);
     str_copy(e->name, g->name, sizeof(e->name));
     e->image = fleet_line(g->line)->cfg->image;
+    e->personality = g->pers->name;
     e->class_name = parts->classes[parts->parts[g->partition].class_index].name;
     e->mem_size = g->mem_size;
     e->uptime_tsc = now - g->start_tsc;
@@ -117,6 +131,7 @@ static void pending_entry(struct manage_entry *e, const struct guest_line *l, ui
     e->state = MANAGE_PENDING;
     fmt_snprintf(e->name, sizeof(e->name), "%s.%u", l->cfg->name, k);
     e->image = l->cfg->image;
+    e->personality = l->pers->name;
     e->class_name = class_of(l);
 }
 

@@ -7,16 +7,34 @@ static uint32_t switch_count;
 static struct vport *ports;
 static struct vport **free_ports;
 static uint32_t free_count, port_count;
+static struct qport *qports;
+static struct qport **free_qports;
+static uint32_t free_qcount, qport_count;
 
-uint32_t net_ports_needed(const struct config *cfg, uint32_t partitions)
+/* net: mappings of one guest line (Solo5 NET_BASIC devices). */
+static uint32_t queue_ports_of(const struct config_guest *g)
 {
-    uint64_t n = cfg->control ? NET_CONTROL_PORTS : 0;
+    uint32_t n = 0;
+    for (uint32_t d = 0; d < g->device_count; d++)
+        n += g->devices[d].kind == CONFIG_DEVICE_NET;
+    return n;
+}
 
-    for (uint32_t i = 0; i < cfg->guest_count; i++)
-        n += (uint64_t)cfg->guests[i].count * cfg->guests[i].net_count;
-    if (n > (uint64_t)partitions * CONFIG_NETS_MAX)
-        n = (uint64_t)partitions * CONFIG_NETS_MAX;
-    return (uint32_t)n;
+void net_ports_needed(const struct config *cfg, uint32_t partitions, struct net_ports *out)
+{
+    uint64_t v = cfg->control ? NET_CONTROL_PORTS : 0;
+    uint64_t q = cfg->control ? NET_CONTROL_QUEUE_PORTS : 0;
+
+    for (uint32_t i = 0; i < cfg->guest_count; i++) {
+        v += (uint64_t)cfg->guests[i].count * cfg->guests[i].net_count;
+        q += (uint64_t)cfg->guests[i].count * queue_ports_of(&cfg->guests[i]);
+    }
+    if (v > (uint64_t)partitions * CONFIG_NETS_MAX)
+        v = (uint64_t)partitions * CONFIG_NETS_MAX;
+    if (q > (uint64_t)partitions * CONFIG_DEVICES_MAX)
+        q = (uint64_t)partitions * CONFIG_DEVICES_MAX;
+    out->virtio = (uint32_t)v;
+    out->queue = (uint32_t)q;
 }
 
 static uint32_t fdb_capacity(uint32_t ports_needed)
@@ -27,27 +45,48 @@ static uint32_t fdb_capacity(uint32_t ports_needed)
     return c;
 }
 
-uint64_t net_footprint(const struct config *cfg, uint32_t ports_needed)
+uint64_t net_footprint(const struct config *cfg, const struct net_ports *n)
 {
+    uint32_t ports_needed = n->virtio + n->queue;
     uint64_t per_switch = ports_needed * sizeof(struct port *) +
                           fdb_capacity(ports_needed) * sizeof(struct fdb_entry) + 64;
-    return ports_needed * (sizeof(struct vport) + sizeof(struct vport *) + 16) +
+    return n->virtio * (sizeof(struct vport) + sizeof(struct vport *) + 16) +
+           n->queue * (sizeof(struct qport) + sizeof(struct qport *) + 16) +
            cfg->switch_count * per_switch;
 }
 
-int net_init(const struct config *cfg, uint32_t ports_needed)
+static int queue_ports_init(uint32_t count)
 {
-    port_count = ports_needed;
+    qport_count = count;
+    if (!count)
+        return 0;
+    qports = pool_alloc_bytes(count * sizeof(*qports), 16);
+    free_qports = pool_alloc_bytes(count * sizeof(*free_qports), 8);
+    if (!qports || !free_qports)
+        return -1;
+    for (uint32_t i = 0; i < count; i++)
+        free_qports[i] = &qports[count - 1 - i];
+    free_qcount = count;
+    return 0;
+}
+
+int net_init(const struct config *cfg, const struct net_ports *n)
+{
+    uint32_t ports_needed = n->virtio + n->queue;
+
+    port_count = n->virtio;
     switch_count = cfg->switch_count;
+    if (queue_ports_init(n->queue) < 0)
+        return -1;
     if (!ports_needed)
         return 0;
-    ports = pool_alloc_bytes(ports_needed * sizeof(*ports), 16);
-    free_ports = pool_alloc_bytes(ports_needed * sizeof(*free_ports), 8);
-    if (!ports || !free_ports)
+    ports = n->virtio ? pool_alloc_bytes(n->virtio * sizeof(*ports), 16) : NULL;
+    free_ports = n->virtio ? pool_alloc_bytes(n->virtio * sizeof(*free_ports), 8) : NULL;
+    if (n->virtio && (!ports || !free_ports))
         return -1;
-    for (uint32_t i = 0; i < ports_needed; i++)
-        free_ports[i] = &ports[ports_needed - 1 - i];
-    free_count = ports_needed;
+    for (uint32_t i = 0; i < n->virtio; i++)
+        free_ports[i] = &ports[n->virtio - 1 - i];
+    free_count = n->virtio;
     for (uint32_t i = 0; i < switch_count; i++) {
         uint32_t fc = fdb_capacity(ports_needed);
         struct port **slots = pool_alloc_bytes(ports_needed * sizeof(*slots), 8);
@@ -79,6 +118,35 @@ void net_port_give(struct vport *p)
 {
     vswitch_detach(&p->port);
     free_ports[free_count++] = p;
+}
+
+struct qport *net_queue_port_take(uint32_t sw, const uint8_t mac[6],
+                                  void (*notify)(struct port *p, enum port_event event),
+                                  void *owner)
+{
+    struct qport *q;
+
+    if (sw >= switch_count || !free_qcount)
+        return NULL;
+    q = free_qports[--free_qcount];
+    qport_init(q, mac, notify, owner);
+    if (vswitch_attach(&switches[sw], &q->port) < 0) {
+        free_qports[free_qcount++] = q;
+        return NULL;
+    }
+    qport_start(q);
+    return q;
+}
+
+void net_queue_port_give(struct qport *q)
+{
+    vswitch_detach(&q->port);
+    free_qports[free_qcount++] = q;
+}
+
+uint32_t net_queue_ports_free(void)
+{
+    return free_qcount;
 }
 
 uint32_t net_ports_free(void)

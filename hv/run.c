@@ -5,13 +5,12 @@
  * between guests; the CPU idles when nothing can run. It only runs:
  * which guests exist is hv/fleet.c's, their states hv/lifecycle.c's.
  */
-#include "../include/mayfly/abi.h"
 #include "console.h"
 #include "fleet.h"
 #include "fmt.h"
 #include "hv.h"
-#include "hypercall.h"
 #include "lifecycle.h"
+#include "personality.h"
 #include "run.h"
 
 static const struct run_poller *pollers[RUN_POLLERS_MAX];
@@ -63,46 +62,40 @@ static void finish_time_limit(struct guest *g)
     fleet_finish(g, 1, why);
 }
 
-/* Denies a port-I/O exit: no personality takes port I/O yet. */
-static void deny_io(struct guest *g, const struct vm_exit *exit)
-{
-    char why[VM_KILL_WHY_MAX];
+/* One guest's run: the guest and what its personality said last. */
+struct run_call {
+    struct guest *g;
+    enum pers_next next;
+};
 
-    fmt_snprintf(why, sizeof(why), "I/O port 0x%x %s denied at rip 0x%llx",
-                 (unsigned)exit->io.port, exit->io.is_in ? "read" : "write",
-                 (unsigned long long)exit->io.rip);
-    fleet_finish(g, 1, why);
+/* Hypercalls and port I/O go to the guest's personality inside
+ * vcpu_arch_run, which enters the guest again at once when it stays
+ * RUNNING with nothing else to do; the others end the run. */
+static int on_call(void *ctx, const struct vm_exit *exit)
+{
+    struct run_call *call = ctx;
+
+    call->next = call->g->pers->on_exit(call->g, exit);
+    return call->g->state == GUEST_RUNNING && call->next == PERS_RUN_ON;
 }
 
-/* The hypercalls that leave g RUNNING are served inside vcpu_arch_run,
- * which enters the guest again at once; the others end the run. */
-static int on_hypercall(void *ctx, const struct vm_exit *exit)
-{
-    struct guest *g = ctx;
-    uint64_t nr = exit->hypercall.nr;
-
-    hypercall_dispatch(g, nr, exit->hypercall.args);
-    /* Console output may make the pollers due earlier: the run loop
-     * looks again (below). */
-    return g->state == GUEST_RUNNING && nr != MF_HC_YIELD && nr != MF_HC_CONSOLE_WRITE;
-}
-
-/* What a hypercall that ended the run asks of the loop: 1 to run on. */
-static int after_hypercall(struct guest *g, const struct vm_exit *exit, uint64_t *until)
+/* What a call that ended the run asks of the loop: 1 to run on. */
+static int after_call(struct guest *g, const struct run_call *call, uint64_t *until)
 {
     if (g->state == GUEST_EXITED) {
-        fleet_finish(g, 0, NULL);
+        fleet_finish(g, g->killed, g->killed ? g->kill_why : NULL);
         return 0;
     }
     if (g->state == GUEST_WAITING) {
         g->slice_end = 0;
         return 0;
     }
-    if (exit->hypercall.nr == MF_HC_YIELD) {
+    if (call->next == PERS_YIELD) {
         g->slice_end = 0;
         lifecycle_preempt(g, 0);
         return 0;
     }
+    /* Console output may make the pollers due earlier: look again. */
     if (next_poll < *until && console_pending())
         *until = next_poll;
     return 1;
@@ -115,11 +108,16 @@ static int after_hypercall(struct guest *g, const struct vm_exit *exit, uint64_t
 static void run_guest(struct guest *g)
 {
     uint64_t now = time_arch_tsc(), until;
+    struct run_call call = { g, PERS_RUN_ON };
     struct vm_exit exit;
 
     if (g->kill_tsc && now >= g->kill_tsc) {
         finish_time_limit(g);
         return;
+    }
+    if (g->woken) {
+        g->woken = 0;
+        g->pers->wake(g, g->wake_result);
     }
     if (now >= g->slice_end)
         g->slice_end = g->kill_tsc && g->kill_tsc - now < quantum_tsc ? g->kill_tsc
@@ -128,15 +126,12 @@ static void run_guest(struct guest *g)
      * hypercall adds can make the pollers due earlier. */
     until = next_poll < g->slice_end && pollers_wanted() ? next_poll : g->slice_end;
     for (;;) {
-        vcpu_arch_run(g->vcpu, until, on_hypercall, g, &exit);
-        if (exit.kind == VM_EXIT_HYPERCALL) {
-            if (!after_hypercall(g, &exit, &until))
+        vcpu_arch_run(g->vcpu, until, on_call, &call, &exit);
+        if (exit.kind == VM_EXIT_HYPERCALL || exit.kind == VM_EXIT_IO) {
+            if (!after_call(g, &call, &until))
                 return;
         } else if (exit.kind == VM_EXIT_PREEMPTED) {
             break;
-        } else if (exit.kind == VM_EXIT_IO) {
-            deny_io(g, &exit);
-            return;
         } else {
             fleet_finish(g, 1, exit.kill.why);
             return;

@@ -208,6 +208,9 @@ static int on_io(struct vcpu_arch *v, struct vm_exit *exit)
         return kill(exit, VM_KILL_UNKNOWN_EXIT, "I/O exit with an access size the SDM does "
                     "not define at rip 0x%llx (qualification 0x%llx)",
                     (unsigned long long)guest_rip(), (unsigned long long)q);
+    v->io_in = exit->io.is_in;
+    v->io_size = exit->io.size;
+    v->io_next_rip = exit->io.rip + vmread(VMCS_EXIT_INSTRUCTION_LENGTH);
     return 1;
 }
 

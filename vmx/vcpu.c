@@ -9,6 +9,7 @@
 #include "../hv/param.h"
 #include "../hv/pool.h"
 #include "../include/mayfly/abi.h"
+#include "../include/mayfly/hvt.h"
 #include "../x86/cpu.h"
 #include "../x86/guest.h"
 #include "ept.h"
@@ -158,9 +159,16 @@ static void write_segment(uint32_t selector_field, uint16_t selector, uint32_t a
     vmwrite(VMCS_GUEST_ES_ACCESS + 2 * n, ar);
 }
 
-static void write_guest_state(uint64_t cr3, uint64_t size, uint64_t entry)
+/* Exceptions that exit: every one for Mayfly guests; for hvt guests,
+ * which handle their own, only machine checks (the host's business). */
+static uint32_t exception_bitmap(enum vcpu_layout layout)
 {
-    uint64_t cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_PG;
+    return layout == VCPU_LAYOUT_HVT ? 1u << 18 : 0xffffffffu;
+}
+
+static void write_guest_state(uint64_t cr3, const struct vcpu_boot *b)
+{
+    uint64_t cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_PG | (b->layout == VCPU_LAYOUT_HVT ? CR0_WP : 0);
     uint64_t cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
 
     cr0 = (cr0 | rdmsr(MSR_IA32_VMX_CR0_FIXED0)) & rdmsr(MSR_IA32_VMX_CR0_FIXED1);
@@ -179,7 +187,7 @@ static void write_guest_state(uint64_t cr3, uint64_t size, uint64_t entry)
     write_segment(VMCS_GUEST_GS_SELECTOR, 0x10, AR_DATA);
     write_segment(VMCS_GUEST_TR_SELECTOR, 0, AR_TSS_BUSY);
     write_segment(VMCS_GUEST_LDTR_SELECTOR, 0, AR_UNUSABLE);
-    vmwrite(VMCS_GUEST_GDTR_BASE, MF_GDT_GPA);
+    vmwrite(VMCS_GUEST_GDTR_BASE, b->layout == VCPU_LAYOUT_HVT ? HVT_GDT_GPA : MF_GDT_GPA);
     vmwrite(VMCS_GUEST_GDTR_LIMIT, 3 * 8 - 1);
     vmwrite(VMCS_GUEST_IDTR_BASE, 0);
     vmwrite(VMCS_GUEST_IDTR_LIMIT, 0);
@@ -188,8 +196,9 @@ static void write_guest_state(uint64_t cr3, uint64_t size, uint64_t entry)
     vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
     vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
     vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
-    vmwrite(VMCS_GUEST_RSP, size);
-    vmwrite(VMCS_GUEST_RIP, entry);
+    vmwrite(VMCS_GUEST_RSP, b->rsp);
+    vmwrite(VMCS_GUEST_RIP, b->entry);
+    vmwrite(VMCS_EXCEPTION_BITMAP, exception_bitmap(b->layout));
     vmwrite(VMCS_GUEST_RFLAGS, 0x2);    /* interrupts off */
     vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
     vmwrite(VMCS_GUEST_ACTIVITY_STATE, 0);
@@ -226,17 +235,18 @@ static void reset_cpu_state(struct vcpu_arch *v)
         state_owner = NULL;
 }
 
-int vcpu_arch_reset(struct vcpu_arch *v, uint8_t *mem, uint64_t size, uint64_t entry,
-                    uint64_t arg)
+int vcpu_arch_reset(struct vcpu_arch *v, uint8_t *mem, const struct vcpu_boot *b)
 {
     uint64_t cr3;
+    int r = b->layout == VCPU_LAYOUT_HVT ? x86_hvt_tables(mem, b->mapped, &cr3)
+                                         : x86_guest_tables(mem, b->mapped, &cr3);
 
-    if (x86_guest_tables(mem, size, &cr3) < 0)
+    if (r < 0)
         return -1;
     make_current(v);
-    write_guest_state(cr3, size, entry);
+    write_guest_state(cr3, b);
     memset(&v->regs, 0, sizeof(v->regs));
-    v->regs.rdi = arg;
+    v->regs.rdi = b->arg;
     reset_cpu_state(v);
     flush_vpid(v);
     return 0;
@@ -305,10 +315,23 @@ void vcpu_arch_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hy
         } while (!exit_dispatch(v, exit));
         /* The hypercall may have touched other vCPUs (results of woken
          * guests): make_current and switch_cpu_state look again. */
-        if (exit->kind != VM_EXIT_HYPERCALL || !on_hypercall(ctx, exit))
+        if ((exit->kind != VM_EXIT_HYPERCALL && exit->kind != VM_EXIT_IO) ||
+            !on_hypercall(ctx, exit))
             return;
         now = rdtsc();
     }
+}
+
+void vcpu_arch_complete_io(struct vcpu_arch *v, uint32_t value)
+{
+    if (v->io_in) {
+        /* IN to AL or AX keeps the rest of RAX; to EAX it zero-extends. */
+        uint64_t keep = v->io_size == 1 ? ~0xffULL : v->io_size == 2 ? ~0xffffULL : 0;
+        uint64_t mask = ~keep & 0xffffffffULL;
+        v->regs.rax = (v->regs.rax & keep) | (value & mask);
+    }
+    make_current(v);
+    vmwrite(VMCS_GUEST_RIP, v->io_next_rip);
 }
 
 void vcpu_arch_set_result(struct vcpu_arch *v, int64_t value)

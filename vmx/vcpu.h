@@ -39,6 +39,8 @@ struct vcpu_arch {
     uint64_t eptp;                  /* EPT pointer: root, walk length, memory type */
     uint16_t vpid;                  /* 0 when VPIDs are not in use */
     uint8_t launched;
+    uint8_t io_in, io_size;         /* the last I/O exit: IN?, bytes */
+    uint64_t io_next_rip;           /* and the RIP past its instruction */
     /* Loaded into the CPU only while this vCPU owns it (vcpu.c,
      * switch_cpu_state); zeroed for every new tenant. */
     uint64_t cr2;

@@ -1,8 +1,10 @@
-/* A Mayfly guest's long-mode setup inside its own memory: the flat GDT
- * and the identity page tables, the same under every backend. */
+/* A guest's long-mode setup inside its own memory: the flat GDT and the
+ * identity page tables, in the layout of its personality (Mayfly or
+ * Solo5 hvt), the same under every backend. */
 #include "../hv/pagetable.h"
 #include "../hv/param.h"
 #include "../include/mayfly/abi.h"
+#include "../include/mayfly/hvt.h"
 #include "guest.h"
 #include "paging.h"
 
@@ -10,7 +12,7 @@
  * left, or at this launch), so table pages need no clearing. */
 struct guest_tables {
     uint8_t *mem;
-    uint64_t next;
+    uint64_t next, end;             /* table pages come from [next, end) */
 };
 
 static uint64_t guest_table_alloc(void *arg)
@@ -18,7 +20,7 @@ static uint64_t guest_table_alloc(void *arg)
     struct guest_tables *t = arg;
     uint64_t gpa = t->next;
 
-    if (gpa >= MF_PAGE_TABLE_END)
+    if (gpa >= t->end)
         return 0;
     t->next += PAGE_SIZE;
     return gpa;
@@ -30,16 +32,50 @@ static uint64_t *guest_table_ptr(void *arg, uint64_t gpa)
     return (uint64_t *)(void *)(t->mem + gpa);
 }
 
-int x86_guest_tables(uint8_t *mem, uint64_t size, uint64_t *cr3)
+/* Read-only 4 KiB leaves (the tables above them stay writable). */
+static const struct pt_format hvt_read_only = {
+    .table = PTE_P | PTE_RW,
+    .leaf_2m = PTE_P | PTE_PS,
+    .leaf_4k = PTE_P,
+    .large = PTE_PS,
+};
+
+static void write_gdt(uint8_t *mem, uint64_t gpa)
 {
-    struct guest_tables t = { mem, MF_PAGE_TABLE_GPA };
-    struct pt_ctx c = { .fmt = &paging_x86_format, .alloc = guest_table_alloc,
-                        .table_ptr = guest_table_ptr, .arg = &t };
-    uint64_t *gdt = (uint64_t *)(void *)(mem + MF_GDT_GPA);
+    uint64_t *gdt = (uint64_t *)(void *)(mem + gpa);
 
     gdt[0] = 0;
     gdt[1] = 0x00af9b000000ffffULL;     /* 0x08: 64-bit code */
     gdt[2] = 0x00cf93000000ffffULL;     /* 0x10: data */
+}
+
+int x86_hvt_tables(uint8_t *mem, uint64_t size, uint64_t *cr3)
+{
+    struct guest_tables t = { mem, HVT_PAGE_TABLE_GPA, HVT_BOOT_INFO_GPA };
+    struct pt_ctx c = { .fmt = &hvt_read_only, .alloc = guest_table_alloc,
+                        .table_ptr = guest_table_ptr, .arg = &t };
+
+    if (size < PAGE_2M || size % PAGE_2M || size > HVT_MEM_MAX)
+        return -1;
+    write_gdt(mem, HVT_GDT_GPA);
+    if (pt_init(&c) < 0 ||
+        pt_map(&c, HVT_BOOT_INFO_GPA, HVT_BOOT_INFO_GPA, HVT_IMAGE_BASE - HVT_BOOT_INFO_GPA,
+               PAGE_SIZE) < 0)
+        return -1;
+    c.fmt = &paging_x86_format;
+    if (pt_map(&c, HVT_IMAGE_BASE, HVT_IMAGE_BASE, PAGE_2M - HVT_IMAGE_BASE, PAGE_SIZE) < 0 ||
+        (size > PAGE_2M && pt_map(&c, PAGE_2M, PAGE_2M, size - PAGE_2M, PAGE_2M) < 0))
+        return -1;
+    *cr3 = c.root;
+    return 0;
+}
+
+int x86_guest_tables(uint8_t *mem, uint64_t size, uint64_t *cr3)
+{
+    struct guest_tables t = { mem, MF_PAGE_TABLE_GPA, MF_PAGE_TABLE_END };
+    struct pt_ctx c = { .fmt = &paging_x86_format, .alloc = guest_table_alloc,
+                        .table_ptr = guest_table_ptr, .arg = &t };
+    write_gdt(mem, MF_GDT_GPA);
     if (pt_init(&c) < 0 || pt_map(&c, PAGE_SIZE, PAGE_SIZE, PAGE_2M - PAGE_SIZE, PAGE_SIZE) < 0)
         return -1;
     if (size > PAGE_2M && pt_map(&c, PAGE_2M, PAGE_2M, size - PAGE_2M, PAGE_2M) < 0)

@@ -8,9 +8,6 @@
 #include "paging.h"
 #include "x86.h"
 
-#define PTE_P   (1ULL << 0)
-#define PTE_RW  (1ULL << 1)
-#define PTE_PS  (1ULL << 7)
 
 const struct pt_format paging_x86_format = {
     .table = PTE_P | PTE_RW,

@@ -7,6 +7,11 @@
 #include <stdint.h>
 #include "../hv/pagetable.h"
 
+/* Page-table entry bits (SDM Vol. 3 4.5). */
+#define PTE_P   (1ULL << 0)         /* present */
+#define PTE_RW  (1ULL << 1)         /* writable */
+#define PTE_PS  (1ULL << 7)         /* a 2 MiB leaf in a directory */
+
 /* x86-64 4-level paging, present and writable: the hypervisor's own
  * identity map and every guest's. */
 extern const struct pt_format paging_x86_format;

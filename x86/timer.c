@@ -8,7 +8,9 @@
  * it never fires while a guest runs.
  */
 #include "../hv/arch.h"
+#include "../hv/lib.h"
 #include "lapic.h"
+#include "rtc.h"
 #include "x86.h"
 
 #define PIT_HZ              1193182ULL
@@ -84,4 +86,57 @@ void mem_arch_zero(void *p, uint64_t n)
 {
     uint64_t count = n / 8;
     __asm__ volatile("rep stosq" : "+D"(p), "+c"(count) : "a"(0ULL) : "memory");
+}
+
+/* The CMOS clock, read once at boot. */
+#define CMOS_INDEX          0x70
+#define CMOS_DATA           0x71
+#define CMOS_STATUS_A       0x0a
+#define CMOS_UPDATING       0x80
+#define RTC_READ_TRIES      1000000u
+
+static uint64_t wall_ns, wall_tsc;
+
+static uint8_t cmos_read(uint8_t reg)
+{
+    outb(CMOS_INDEX, reg);
+    return inb(CMOS_DATA);
+}
+
+static void cmos_snapshot(struct rtc_regs *r)
+{
+    r->sec = cmos_read(0x00);
+    r->min = cmos_read(0x02);
+    r->hour = cmos_read(0x04);
+    r->day = cmos_read(0x07);
+    r->month = cmos_read(0x08);
+    r->year = cmos_read(0x09);
+    r->century = cmos_read(0x32);
+    r->status_b = cmos_read(0x0b);
+}
+
+/* Two equal snapshots outside an update: the clock did not tick between
+ * the reads of one. */
+void time_arch_wall_init(void)
+{
+    struct rtc_regs a, b;
+    int64_t s;
+
+    for (uint32_t i = 0; i < RTC_READ_TRIES; i++) {
+        if (cmos_read(CMOS_STATUS_A) & CMOS_UPDATING)
+            continue;
+        cmos_snapshot(&a);
+        wall_tsc = rdtsc();
+        cmos_snapshot(&b);
+        if (!memcmp(&a, &b, sizeof(a)))
+            break;
+    }
+    s = rtc_unix_seconds(&a);
+    wall_ns = s > 0 ? (uint64_t)s * 1000000000ULL : 0;
+}
+
+uint64_t time_arch_wall_ns_at(uint64_t *tsc)
+{
+    *tsc = wall_tsc;
+    return wall_ns;
 }

@@ -75,7 +75,7 @@ guest missing image=nothere.elf
 guest hello image=hello.elf
 poweroff when-idle' "$G"/bad-*.elf "$CASE_DIR/empty.elf" "$G/hello.elf" &&
     expect_line "^mayfly: guest badmagic: image bad-magic.elf rejected: .*magic" &&
-    expect_line "^mayfly: guest badnote: image bad-nonote.elf rejected: no Mayfly ABI note" &&
+    expect_line "^mayfly: guest badnote: image bad-nonote.elf rejected: not a Mayfly or Solo5 hvt image: it has no Mayfly ABI note and no Solo5 ABI note" &&
     expect_line "^mayfly: guest badver: image bad-version.elf rejected: ABI note version 99, this hypervisor speaks version 1" &&
     expect_line "^mayfly: guest badfar: image bad-far.elf rejected: segment .* beyond the partition" &&
     expect_line "^mayfly: guest badoverlap: image bad-overlap.elf rejected: segments 0 and 1 overlap" &&
