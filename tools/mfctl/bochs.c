@@ -1,6 +1,6 @@
 /*
  * Booting an image's files in Bochs. Bochs has no UEFI, so the files on
- * the image's ESP (mayfly/mayfly.conf and the guest images it names) are
+ * the image's ESP (mayfly/mayfly.conf and the files it names) are
  * taken out with mcopy and handed to the Multiboot2 build of the
  * hypervisor as GRUB modules named by their file names, the same set the
  * UEFI loader would read. The bochsrc is the one tests/lib/emu.sh uses
@@ -32,7 +32,8 @@ struct bochs_setup {
     const char *dir;                /* the run's temporary directory */
 };
 
-/* The files GRUB loads: mayfly.conf first, then each image it names once. */
+/* The files GRUB loads: mayfly.conf first, then each file it names once
+ * (a line's image, then its block devices' disks). */
 struct module_list {
     char names[BOOT_MAX_FILES][BOOT_NAME_MAX];
     unsigned count;
@@ -92,8 +93,13 @@ static int list_modules(const char *dir, struct module_list *m)
     if (file_read(path, CONFIG_FILE_MAX, &text, &size) < 0)
         return -1;
     if (config_parse((const char *)text, size, &cfg, &err) == 0)
-        for (uint32_t i = 0; i < cfg.guest_count; i++)
-            module_add(m, dir, cfg.guests[i].image);
+        for (uint32_t i = 0; i < cfg.guest_count; i++) {
+            const struct config_guest *g = &cfg.guests[i];
+            module_add(m, dir, g->image);
+            for (uint32_t k = 0; k < g->device_count; k++)
+                if (g->devices[k].kind == CONFIG_DEVICE_BLOCK)
+                    module_add(m, dir, g->devices[k].target);
+        }
     free(text);
     return 0;
 }

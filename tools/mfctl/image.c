@@ -1,9 +1,10 @@
 /*
  * mfctl image: a GPT disk image with one EFI system partition holding
- * EFI/BOOT/BOOTX64.EFI, mayfly/mayfly.conf and the guest images the config
- * names. Everything is checked first, with the hypervisor's own config
- * parser (hv/config.c) and ELF validator (hv/elf.c), so an image that
- * mfctl writes never stops at boot on a bad config or a bad image. Only
+ * EFI/BOOT/BOOTX64.EFI, mayfly/mayfly.conf and the files the config names
+ * (guest images, the disks of block devices). Everything is checked
+ * first, with the hypervisor's own config parser (hv/config.c) and ELF
+ * validator (hv/elf.c), so an image that mfctl writes never stops at boot
+ * on a bad config, a bad image or a disk of a broken size. Only
  * then is the image built, in a temporary file beside the output that is
  * renamed over it at the end (disk.c): a failed run leaves no output.
  */
@@ -110,37 +111,41 @@ static int find_image(const struct image_job *job, const char *name, char *path,
     return file_is_regular(path) ? 0 : -1;
 }
 
-static struct payload *payload_get(struct image_job *job, const struct config_guest *g)
+/* The payload for the file called name that line g names (what: "image"
+ * or "disk"), read once however many lines name it. NULL after a message. */
+static struct payload *payload_find(struct image_job *job, const struct config_guest *g,
+                                    const char *name, const char *what)
 {
     struct payload *p;
 
     for (uint32_t i = 0; i < job->payload_count; i++) {
-        if (!strcmp(job->payloads[i].name, g->image))
+        if (!strcmp(job->payloads[i].name, name))
             return &job->payloads[i];
         /* FAT keeps the case of a name but ignores it when looking one up. */
-        if (!strcasecmp(job->payloads[i].name, g->image)) {
-            error_say("%s line %u: image names %s and %s differ only in case, which the "
+        if (!strcasecmp(job->payloads[i].name, name)) {
+            error_say("%s line %u: file names %s and %s differ only in case, which the "
                       "FAT file system does not tell apart: rename one", job->config_path,
-                      g->line, job->payloads[i].name, g->image);
+                      g->line, job->payloads[i].name, name);
             return NULL;
         }
     }
-    if (!strcasecmp(g->image, "mayfly.conf")) {
-        error_say("%s line %u: guest %s: an image cannot be called mayfly.conf",
-                  job->config_path, g->line, g->name);
+    if (!strcasecmp(name, "mayfly.conf")) {
+        error_say("%s line %u: guest %s: %s %s cannot be called mayfly.conf",
+                  job->config_path, g->line, g->name, !strcmp(what, "image") ? "an" : "a",
+                  what);
         return NULL;
     }
     if (job->payload_count + 1 >= BOOT_MAX_FILES) {
-        error_say("%s line %u: more than %d different images; the loader reads at most %d "
-                  "files, the config included", job->config_path, g->line, BOOT_MAX_FILES - 1,
-                  BOOT_MAX_FILES);
+        error_say("%s line %u: more than %d different images and disks; the loader reads at "
+                  "most %d files, the config included", job->config_path, g->line,
+                  BOOT_MAX_FILES - 1, BOOT_MAX_FILES);
         return NULL;
     }
     p = &job->payloads[job->payload_count];
-    p->name = g->image;
-    if (find_image(job, g->image, p->path, sizeof(p->path)) < 0) {
-        error_say("%s line %u: guest %s: image %s not found: pass its path on the command "
-                  "line or put it next to %s", job->config_path, g->line, g->name, g->image,
+    p->name = name;
+    if (find_image(job, name, p->path, sizeof(p->path)) < 0) {
+        error_say("%s line %u: guest %s: %s %s not found: pass its path on the command "
+                  "line or put it next to %s", job->config_path, g->line, g->name, what, name,
                   job->config_path);
         return NULL;
     }
@@ -148,6 +153,43 @@ static struct payload *payload_get(struct image_job *job, const struct config_gu
         return NULL;
     job->payload_count++;
     return p;
+}
+
+static struct payload *payload_get(struct image_job *job, const struct config_guest *g)
+{
+    return payload_find(job, g, g->image, "image");
+}
+
+/* Every block device's disk: found, read once, and a whole number of its
+ * sectors, as the hypervisor requires when the guest starts. */
+static int check_disks(struct image_job *job)
+{
+    const struct config *cfg = &job->config;
+    int failed = 0;
+
+    for (uint32_t i = 0; i < cfg->guest_count; i++) {
+        const struct config_guest *g = &cfg->guests[i];
+        for (uint32_t k = 0; k < g->device_count; k++) {
+            const struct config_device *d = &g->devices[k];
+            uint32_t sector = d->sector_size ? d->sector_size : 512;
+            struct payload *p;
+
+            if (d->kind != CONFIG_DEVICE_BLOCK)
+                continue;
+            p = payload_find(job, g, d->target, "disk");
+            if (!p) {
+                failed = 1;
+            } else if (p->size == 0 || p->size % sector) {
+                error_say("%s line %u: guest %s: disk %s of block device %s is %zu bytes, not "
+                          "a whole number of %u-byte sectors (at least one): pad it, e.g. "
+                          "truncate -s %zu %s", job->config_path, g->line, g->name, p->path,
+                          d->name, p->size, sector,
+                          (p->size / sector + 1) * sector, p->path);
+                failed = 1;
+            }
+        }
+    }
+    return failed ? -1 : 0;
 }
 
 /* The guest-physical memory the hypervisor validates a line's image for. */
@@ -297,7 +339,7 @@ static int check_all(struct image_job *job)
 {
     if (check_output(job->output) < 0 || check_config(job) < 0 || check_image_args(job) < 0)
         return -1;
-    if (check_guests(job) < 0)
+    if (check_guests(job) < 0 || check_disks(job) < 0)
         return -1;
     warn_unused_images(job);
     if (check_efi(job) < 0 || choose_size(job) < 0)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "crc32.h"
 #include "elf.h"
 #include "session.h"
@@ -95,16 +96,20 @@ static const char *field_str(char *dst, size_t size, const char *field, size_t f
 /* ---- load ---------------------------------------------------------------- */
 
 struct load_args {
-    int no_check;
+    int no_check, disk;
 };
 
-enum { OPT_NO_CHECK = OPT_COMMAND };
+enum { OPT_NO_CHECK = OPT_COMMAND, OPT_DISK };
 
 static int load_option(void *ctx, int opt, const char *arg)
 {
     (void)arg;
     if (opt == OPT_NO_CHECK) {
         ((struct load_args *)ctx)->no_check = 1;
+        return -1;
+    }
+    if (opt == OPT_DISK) {
+        ((struct load_args *)ctx)->disk = 1;
         return -1;
     }
     return EXIT_USAGE;
@@ -114,7 +119,13 @@ struct upload {
     const char *path, *name;
     uint8_t *data;
     size_t size;
+    uint32_t kind;                  /* MF_CTL_UPLOAD_* */
 };
+
+static const char *upload_kind_name(uint32_t kind)
+{
+    return kind == MF_CTL_UPLOAD_DISK ? "disk" : "image";
+}
 
 /* A bar redrawn as the percentage moves on a terminal; else a line per quarter. */
 static void progress(const struct upload *u, uint64_t done, int tty)
@@ -141,7 +152,7 @@ static void progress(const struct upload *u, uint64_t done, int tty)
 
 static int upload_one(const struct upload *u, const struct live_options *o, int tty, int first)
 {
-    struct mf_ctl_upload_begin begin = { .size = u->size };
+    struct mf_ctl_upload_begin begin = { .size = u->size, .kind = u->kind };
     struct mf_ctl_upload_end end = { .crc32 = crc32_update(0, u->data, u->size) };
     static uint8_t chunk[MF_CTL_PAYLOAD_MAX];
     char what[MF_CTL_NAME_MAX + 64];
@@ -151,7 +162,8 @@ static int upload_one(const struct upload *u, const struct live_options *o, int 
     memcpy(begin.name, u->name, strlen(u->name) + 1);
     snprintf(what, sizeof(what), "load %s", u->name);
     if (!tty)
-        note_say("%s: uploading %zu bytes", u->name, u->size);
+        note_say("%s: uploading %zu bytes%s", u->name, u->size,
+                 u->kind == MF_CTL_UPLOAD_DISK ? " (a disk)" : "");
     progress(u, 0, tty);
     rc = session_call(&session, MF_CTL_UPLOAD_BEGIN, &begin, sizeof(begin),
                       sizeof(struct mf_ctl_status), what);
@@ -180,23 +192,58 @@ static int upload_one(const struct upload *u, const struct live_options *o, int 
     if (o->json) {
         printf("%s{\"name\":", first ? "" : ",");
         json_string(stdout, u->name, strlen(u->name));
-        printf(",\"size\":%zu,\"crc32\":\"%08x\"}", u->size, end.crc32);
+        printf(",\"kind\":\"%s\",\"size\":%zu,\"crc32\":\"%08x\"}",
+               upload_kind_name(u->kind), u->size, end.crc32);
     } else {
-        printf("loaded %s (%zu bytes, crc32 %08x)\n", u->name, u->size, end.crc32);
+        printf("loaded %s (%s%zu bytes, crc32 %08x)\n", u->name,
+               u->kind == MF_CTL_UPLOAD_DISK ? "disk, " : "", u->size, end.crc32);
     }
     fflush(stdout);
     return 0;
 }
 
-/* Reads every image and checks it as the hypervisor will, before any upload. */
-static int load_prepare(struct upload *ups, int count, char **paths, int no_check)
+/* What a file is: a disk when --disk says so or when it has no ELF
+ * magic (a block device's backing), else an image (checked unless
+ * no_check, as the hypervisor will check it). 0, or -1 with a message. */
+static int load_classify(struct upload *u, const struct load_args *a)
+{
+    struct elf_image *img;
+    char err[ELF_REASON_MAX];
+    int rc = 0;
+
+    u->kind = a->disk || u->size < 4 || memcmp(u->data, "\177ELF", 4) != 0
+              ? MF_CTL_UPLOAD_DISK : MF_CTL_UPLOAD_IMAGE;
+    if (u->kind == MF_CTL_UPLOAD_DISK) {
+        if (!a->disk)
+            note_say("%s has no ELF header: uploading it as a disk for a block device "
+                     "(--disk says so without this note)", u->path);
+        if (u->size % 512)
+            note_say("warning: %s is %zu bytes, not a whole number of 512-byte sectors; a "
+                     "block device refuses it", u->path, u->size);
+        return 0;
+    }
+    if (a->no_check)
+        return 0;
+    img = malloc(sizeof(*img));             /* several KiB with its manifest */
+    if (!img) {
+        error_say("out of memory");
+        return -1;
+    }
+    if (elf_validate(u->data, u->size, ELF_CHECK_LIMIT, img, err, sizeof(err)) < 0) {
+        error_say("%s rejected: %s (nothing uploaded)", u->path, err);
+        rc = -1;
+    }
+    free(img);
+    return rc;
+}
+
+/* Reads every file and checks it as the hypervisor will, before any upload. */
+static int load_prepare(struct upload *ups, int count, char **paths, const struct load_args *a)
 {
     int bad = 0;
 
     for (int i = 0; i < count; i++) {
         struct upload *u = &ups[i];
-        struct elf_image img;
-        char err[160];
 
         u->path = paths[i];
         u->name = path_base(paths[i]);
@@ -216,11 +263,13 @@ static int load_prepare(struct upload *ups, int count, char **paths, int no_chec
             bad = 1;
             continue;
         }
-        if (!no_check &&
-            elf_validate(u->data, u->size, ELF_CHECK_LIMIT, &img, err, sizeof(err)) < 0) {
-            error_say("%s rejected: %s (nothing uploaded)", u->path, err);
+        if (!u->size) {
+            error_say("%s is empty: nothing to upload", u->path);
             bad = 1;
+            continue;
         }
+        if (load_classify(u, a) < 0)
+            bad = 1;
     }
     return bad ? -1 : 0;
 }
@@ -229,6 +278,7 @@ int cmd_load(int argc, char **argv)
 {
     static const struct option own[] = {
         { "no-check", no_argument, NULL, OPT_NO_CHECK },
+        { "disk", no_argument, NULL, OPT_DISK },
         { NULL, 0, NULL, 0 },
     };
     struct load_args args = { 0 };
@@ -240,13 +290,14 @@ int cmd_load(int argc, char **argv)
         return rc;
     count = argc - optind;
     if (count <= 0)
-        return usage_error("load", "no image given: mfctl load --control SOCKET hello.elf");
+        return usage_error("load", "no file given: mfctl load --control SOCKET hello.elf "
+                           "(or --disk site.img)");
     ups = calloc((size_t)count, sizeof(*ups));
     if (!ups) {
         error_say("out of memory");
         return EXIT_REFUSED;
     }
-    if (load_prepare(ups, count, argv + optind, args.no_check) < 0) {
+    if (load_prepare(ups, count, argv + optind, &args) < 0) {
         rc = EXIT_REFUSED;
         goto out;
     }
@@ -281,6 +332,89 @@ struct start_args {
     struct mf_ctl_start req;
     int name_given, nets;
 };
+
+/* Whether arg is one of start's device options, which getopt cannot
+ * take (their names hold the device): --net:<device>=<switch>,
+ * --block:<device>=<file>, --block-sector-size:<device>=<n>. */
+static int device_arg(const char *arg)
+{
+    return !strncmp(arg, "--net:", 6) || !strncmp(arg, "--block:", 8) ||
+           !strncmp(arg, "--block-sector-size:", 20);
+}
+
+/* Moves the device options before any "--" out of argv into dev (in
+ * order); returns how many arguments are left in argv. */
+static int device_args_take(int argc, char **argv, char **dev, int *dev_count)
+{
+    int kept = 0, i;
+
+    *dev_count = 0;
+    for (i = 0; i < argc && strcmp(argv[i], "--"); i++) {
+        if (i > 0 && device_arg(argv[i]))
+            dev[(*dev_count)++] = argv[i];
+        else
+            argv[kept++] = argv[i];
+    }
+    for (; i < argc; i++)
+        argv[kept++] = argv[i];
+    argv[kept] = NULL;
+    return kept;
+}
+
+/* Appends " word" to a config line being built; -1 if it does not fit. */
+static int line_append(char *line, size_t size, size_t *len, const char *word)
+{
+    int n = snprintf(line + *len, size - *len, " %s", word);
+
+    if (n < 0 || (size_t)n >= size - *len)
+        return -1;
+    *len += (size_t)n;
+    return 0;
+}
+
+/* The device options as the guest line a config would hold, read by the
+ * hypervisor's own parser, so they obey its rules exactly (device
+ * names, each device once, sector sizes, net= beside them); then into
+ * the request. -1 after a usage error. */
+static int devices_fill(struct start_args *a, char **dev, int count)
+{
+    static struct config cfg;
+    struct config_error err;
+    static char line[CONFIG_LINE_MAX];
+    size_t len = (size_t)snprintf(line, sizeof(line), "partition p 2M x 1\nguest mfctl image=x");
+    char nets[8 + MF_CTL_NETS_MAX * sizeof(a->req.nets[0])] = "net=";
+    const char *why;
+
+    /* --net too, so that mixing it with device options is refused here. */
+    for (int i = 0; i < a->nets; i++)
+        snprintf(nets + strlen(nets), sizeof(nets) - strlen(nets), "%s%s", i ? "," : "",
+                 a->req.nets[i]);
+    if (a->nets)
+        line_append(line, sizeof(line), &len, nets);
+    for (int i = 0; i < count; i++) {
+        if (strpbrk(dev[i], " \t\"#") || !strchr(dev[i], '='))
+            return usage_error("start", "'%s': a device option is --net:<device>=<switch>, "
+                               "--block:<device>=<file> or --block-sector-size:<device>=<n>, "
+                               "without spaces, quotes or '#'", dev[i]);
+        if (line_append(line, sizeof(line), &len, dev[i] + 2) < 0)
+            return usage_error("start", "the device options are too long for one guest line "
+                               "(at most %d characters)", CONFIG_LINE_MAX - 1);
+    }
+    if (config_parse(line, len, &cfg, &err) < 0) {
+        why = !strncmp(err.message, "guest 'mfctl': ", 15) ? err.message + 15 : err.message;
+        return usage_error("start", "%s", why);
+    }
+    a->req.device_count = cfg.guests[0].device_count;
+    for (uint32_t i = 0; i < a->req.device_count; i++) {
+        const struct config_device *d = &cfg.guests[0].devices[i];
+        struct mf_ctl_device *out = &a->req.devices[i];
+        out->kind = d->kind == CONFIG_DEVICE_NET ? MF_CTL_DEVICE_NET : MF_CTL_DEVICE_BLOCK;
+        out->sector_size = d->sector_size;
+        snprintf(out->name, sizeof(out->name), "%s", d->name);
+        snprintf(out->target, sizeof(out->target), "%s", d->target);
+    }
+    return 0;
+}
 
 static int start_option(void *ctx, int opt, const char *arg)
 {
@@ -337,11 +471,21 @@ int cmd_start(int argc, char **argv)
     struct mf_ctl_start_reply reply;
     struct live_options o;
     char what[MF_CTL_NAME_MAX + 16];
-    int rc;
+    char **dev = calloc((size_t)argc + 1, sizeof(*dev));
+    int rc, dev_count;
 
+    if (!dev) {
+        error_say("out of memory");
+        return EXIT_REFUSED;
+    }
     memset(&a, 0, sizeof(a));
     a.req.count = 1;
-    if ((rc = live_parse("start", argc, argv, own, start_option, &a, &o)) >= 0)
+    argc = device_args_take(argc, argv, dev, &dev_count);
+    rc = live_parse("start", argc, argv, own, start_option, &a, &o);
+    if (rc < 0 && dev_count && devices_fill(&a, dev, dev_count) < 0)
+        rc = EXIT_USAGE;
+    free(dev);
+    if (rc >= 0)
         return rc;
     if (optind >= argc)
         return usage_error("start", "no image given: mfctl start --control SOCKET hello.elf");
@@ -351,16 +495,19 @@ int cmd_start(int argc, char **argv)
     if (field_set(a.req.image, sizeof(a.req.image), argv[optind], "start", "the image name"))
         return EXIT_USAGE;
     if (!a.name_given) {
-        /* hello.elf runs as "hello" unless --name says otherwise. */
+        /* hello.elf (or www.hvt) runs as "hello" unless --name says otherwise. */
         size_t n = strlen(a.req.image);
         memcpy(a.req.name, a.req.image, n + 1);
-        if (n > 4 && !strcmp(a.req.name + n - 4, ".elf"))
+        if (n > 4 && (!strcmp(a.req.name + n - 4, ".elf") || !strcmp(a.req.name + n - 4, ".hvt")))
             a.req.name[n - 4] = '\0';
     }
     if ((rc = session_open(&session, "start", &o)) != 0)
         goto out;
     snprintf(what, sizeof(what), "start %s", a.req.image);
-    rc = session_call(&session, MF_CTL_START, &a.req, sizeof(a.req), sizeof(reply), what);
+    /* Without devices, the first version's payload: any hypervisor takes it. */
+    rc = session_call(&session, MF_CTL_START, &a.req,
+                      a.req.device_count ? sizeof(a.req) : MF_CTL_START_V1_BYTES, sizeof(reply),
+                      what);
     if (rc != 0)
         goto out;
     memcpy(&reply, session.reply.payload, sizeof(reply));
@@ -442,35 +589,53 @@ out:
 struct ps_row {
     uint32_t id;
     char name[MF_CTL_NAME_MAX], image[MF_CTL_NAME_MAX], class_name[MF_CTL_NAME_MAX];
+    char personality[MF_CTL_PERSONALITY_MAX];
     const char *state;
     char mem[24], uptime[24], hypercalls[24];
-    struct mf_ctl_guest_entry e;
 };
 
-/* LIST, page by page from first = 0, until total entries came. */
-static int list_all(struct mf_ctl_guest_entry **out, uint32_t *count)
+/* Copies count entries of entry_size bytes (the reply says which; an
+ * older hypervisor's are the 128-byte ones, without a personality) into
+ * the wide form. */
+static void entries_widen(struct mf_ctl_guest_entry2 *dst, const uint8_t *src, uint32_t count,
+                          uint32_t entry_size)
 {
-    struct mf_ctl_guest_entry *all = NULL;
+    size_t n = entry_size < sizeof(*dst) ? entry_size : sizeof(*dst);
+
+    for (uint32_t i = 0; i < count; i++) {
+        memset(&dst[i], 0, sizeof(dst[i]));
+        memcpy(&dst[i], src + (size_t)i * entry_size, n);
+    }
+}
+
+/* LIST, page by page from first = 0, until total entries came; asks for
+ * the entries with the personality. */
+static int list_all(struct mf_ctl_guest_entry2 **out, uint32_t *count)
+{
+    struct mf_ctl_guest_entry2 *all = NULL;
     uint32_t have = 0, cap = 0;
 
     for (int page = 0; page < LIST_PAGES_MAX; page++) {
         struct mf_ctl_list_reply lr;
-        uint32_t first = have;
-        int rc = session_call(&session, MF_CTL_LIST, &first, sizeof(first), sizeof(lr), "ps");
+        struct mf_ctl_list req = { .first = have, .entry_size = sizeof(*all) };
+        uint32_t size;
+        int rc = session_call(&session, MF_CTL_LIST, &req, sizeof(req), sizeof(lr), "ps");
 
         if (rc != 0) {
             free(all);
             return rc;
         }
         memcpy(&lr, session.reply.payload, sizeof(lr));
-        if (lr.count > (session.reply.hdr.length - sizeof(lr)) / sizeof(*all)) {
-            error_say("ps: protocol error: a LIST reply of %u bytes cannot hold %u entries",
-                      session.reply.hdr.length, lr.count);
+        size = lr.entry_size ? lr.entry_size : sizeof(struct mf_ctl_guest_entry);
+        if (size < sizeof(struct mf_ctl_guest_entry) || size > MF_CTL_PAYLOAD_MAX ||
+            lr.count > (session.reply.hdr.length - sizeof(lr)) / size) {
+            error_say("ps: protocol error: a LIST reply of %u bytes cannot hold %u entries of "
+                      "%u bytes", session.reply.hdr.length, lr.count, size);
             free(all);
             return EXIT_CONNECT;
         }
         if (have + lr.count > cap) {
-            struct mf_ctl_guest_entry *grown;
+            struct mf_ctl_guest_entry2 *grown;
             cap = (have + lr.count) * 2;
             grown = realloc(all, cap * sizeof(*all));
             if (!grown) {
@@ -480,7 +645,7 @@ static int list_all(struct mf_ctl_guest_entry **out, uint32_t *count)
             }
             all = grown;
         }
-        memcpy(all + have, session.reply.payload + sizeof(lr), lr.count * sizeof(*all));
+        entries_widen(all + have, session.reply.payload + sizeof(lr), lr.count, size);
         have += lr.count;
         /* Guests that end while we page shrink the total; none left, done. */
         if (lr.count == 0 || have >= lr.total)
@@ -491,13 +656,13 @@ static int list_all(struct mf_ctl_guest_entry **out, uint32_t *count)
     return 0;
 }
 
-static void ps_json(const struct mf_ctl_guest_entry *all, uint32_t count)
+static void ps_json(const struct mf_ctl_guest_entry2 *all, uint32_t count)
 {
     char buf[MF_CTL_NAME_MAX];
 
     putchar('[');
     for (uint32_t i = 0; i < count; i++) {
-        const struct mf_ctl_guest_entry *e = &all[i];
+        const struct mf_ctl_guest_entry *e = &all[i].e;
         printf("%s{\"id\":%u,\"name\":", i ? "," : "", e->id);
         field_str(buf, sizeof(buf), e->name, sizeof(e->name));
         json_string(stdout, buf, strlen(buf));
@@ -507,6 +672,9 @@ static void ps_json(const struct mf_ctl_guest_entry *all, uint32_t count)
         printf(",\"class\":");
         field_str(buf, sizeof(buf), e->class_name, sizeof(e->class_name));
         json_string(stdout, buf, strlen(buf));
+        printf(",\"personality\":");
+        field_str(buf, sizeof(buf), all[i].personality, sizeof(all[i].personality));
+        json_string(stdout, buf, strlen(buf));
         printf(",\"state\":\"%s\",\"mem_size\":%llu,\"uptime_ms\":%llu,\"uptime_tsc\":%llu,"
                "\"hypercalls\":%llu}", state_name(e->state), (unsigned long long)e->mem_size,
                (unsigned long long)tsc_to_ms(e->uptime_tsc, session.hello.tsc_hz),
@@ -515,31 +683,37 @@ static void ps_json(const struct mf_ctl_guest_entry *all, uint32_t count)
     puts("]");
 }
 
-static void ps_table(const struct mf_ctl_guest_entry *all, uint32_t count)
+static void ps_table(const struct mf_ctl_guest_entry2 *all, uint32_t count)
 {
     static const char *const heads[] = {
-        "ID", "NAME", "IMAGE", "CLASS", "STATE", "MEM", "UPTIME(ms)", "HYPERCALLS",
+        "ID", "NAME", "IMAGE", "PERSONALITY", "CLASS", "STATE", "MEM", "UPTIME(ms)", "HYPERCALLS",
     };
-    int w[8];
+    enum { COLUMNS = sizeof(heads) / sizeof(heads[0]) };
+    int w[COLUMNS];
     struct ps_row *rows = calloc(count ? count : 1, sizeof(*rows));
 
     if (!rows) {
         error_say("out of memory");
         return;
     }
-    for (int c = 0; c < 8; c++)
+    for (int c = 0; c < COLUMNS; c++)
         w[c] = (int)strlen(heads[c]);
     for (uint32_t i = 0; i < count; i++) {
         struct ps_row *r = &rows[i];
-        const struct mf_ctl_guest_entry *e = &all[i];
+        const struct mf_ctl_guest_entry *e = &all[i].e;
         char id[16];
-        const char *cells[8];
+        const char *cells[COLUMNS];
 
         field_str(r->name, sizeof(r->name), e->name, sizeof(e->name));
         field_str(r->image, sizeof(r->image), e->image, sizeof(e->image));
         field_str(r->class_name, sizeof(r->class_name), e->class_name, sizeof(e->class_name));
         if (!r->class_name[0])
             snprintf(r->class_name, sizeof(r->class_name), "-");
+        /* "-": a hypervisor that does not say (older ones run Mayfly guests only). */
+        field_str(r->personality, sizeof(r->personality), all[i].personality,
+                  sizeof(all[i].personality));
+        if (!r->personality[0])
+            snprintf(r->personality, sizeof(r->personality), "-");
         r->state = state_name(e->state);
         size_format(r->mem, sizeof(r->mem), e->mem_size);
         if (session.hello.tsc_hz)
@@ -551,27 +725,28 @@ static void ps_table(const struct mf_ctl_guest_entry *all, uint32_t count)
                  (unsigned long long)e->hypercalls);
         snprintf(id, sizeof(id), "%u", e->id);
         r->id = e->id;
-        cells[0] = id; cells[1] = r->name; cells[2] = r->image; cells[3] = r->class_name;
-        cells[4] = r->state; cells[5] = r->mem; cells[6] = r->uptime; cells[7] = r->hypercalls;
-        for (int c = 0; c < 8; c++)
+        cells[0] = id; cells[1] = r->name; cells[2] = r->image; cells[3] = r->personality;
+        cells[4] = r->class_name; cells[5] = r->state; cells[6] = r->mem; cells[7] = r->uptime;
+        cells[8] = r->hypercalls;
+        for (int c = 0; c < COLUMNS; c++)
             if ((int)strlen(cells[c]) > w[c])
                 w[c] = (int)strlen(cells[c]);
     }
-    printf("%-*s  %-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s\n", w[0], heads[0], w[1], heads[1],
-           w[2], heads[2], w[3], heads[3], w[4], heads[4], w[5], heads[5], w[6], heads[6],
-           w[7], heads[7]);
+    printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s\n", w[0], heads[0], w[1],
+           heads[1], w[2], heads[2], w[3], heads[3], w[4], heads[4], w[5], heads[5], w[6],
+           heads[6], w[7], heads[7], w[8], heads[8]);
     for (uint32_t i = 0; i < count; i++) {
         const struct ps_row *r = &rows[i];
-        printf("%-*u  %-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s\n", w[0], r->id, w[1], r->name,
-               w[2], r->image, w[3], r->class_name, w[4], r->state, w[5], r->mem, w[6],
-               r->uptime, w[7], r->hypercalls);
+        printf("%-*u  %-*s  %-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s\n", w[0], r->id, w[1],
+               r->name, w[2], r->image, w[3], r->personality, w[4], r->class_name, w[5],
+               r->state, w[6], r->mem, w[7], r->uptime, w[8], r->hypercalls);
     }
     free(rows);
 }
 
 int cmd_ps(int argc, char **argv)
 {
-    struct mf_ctl_guest_entry *all = NULL;
+    struct mf_ctl_guest_entry2 *all = NULL;
     struct live_options o;
     uint32_t count = 0;
     int rc;

@@ -23,9 +23,10 @@ static const char usage_image[] =
     "\n"
     "Builds a GPT disk image, ready to write to a USB stick or to boot with\n"
     "'mfctl run': one EFI system partition (FAT32 from 64 MiB, at 1 MiB) holding\n"
-    "EFI/BOOT/BOOTX64.EFI, mayfly/mayfly.conf and every guest image the config\n"
-    "names. Nothing is written unless the config passes the hypervisor's own\n"
-    "parser and every image its own ELF checks.\n"
+    "EFI/BOOT/BOOTX64.EFI, mayfly/mayfly.conf and every file the config names:\n"
+    "guest images (Mayfly or Solo5 hvt) and the disks of block:<device>=<file>.\n"
+    "Nothing is written unless the config passes the hypervisor's own parser,\n"
+    "every image its own ELF checks, and every disk is a whole number of sectors.\n"
     "\n"
     "  -c, --config FILE   mayfly.conf to put on the image (required)\n"
     "  -o, --output FILE   the disk image to write (required; replaced if it exists)\n"
@@ -33,8 +34,9 @@ static const char usage_image[] =
     "      --size MIB      image size in MiB (default 64, or more if the files need\n"
     "                      it; FAT32 from 64 MiB, FAT12/16 below)\n"
     "  -h, --help          this text\n"
-    "  IMAGE...            guest images; the config's image=NAME is looked up among\n"
-    "                      these by base name, then next to the config file\n";
+    "  IMAGE...            guest images and disks; the config's image=NAME and\n"
+    "                      block:<device>=NAME are looked up among these by base\n"
+    "                      name, then next to the config file\n";
 
 static const char usage_run[] =
     "usage: mfctl run IMAGE [--qemu | --bochs] [--control SOCKET] [--timeout SECONDS]\n"
@@ -68,35 +70,49 @@ static const char usage_run[] =
     "the emulator failed or stopped without a power-off; 2 on a usage error.\n";
 
 static const char usage_load[] =
-    "usage: mfctl load --control SOCKET [--no-check] IMAGE...\n"
+    "usage: mfctl load --control SOCKET [--no-check] [--disk] FILE...\n"
     "\n"
-    "Uploads guest images (ELF files) to the running hypervisor's image store,\n"
-    "each under its base name, for 'mfctl start'. Each image is first checked\n"
-    "with the hypervisor's own ELF validator; nothing is uploaded if one fails.\n"
-    "The hypervisor checks it again, and stores it only when it arrived whole\n"
-    "(CRC-32) and passes. A progress bar goes to stderr when it is a terminal.\n"
+    "Uploads guest images (ELF files: Mayfly or Solo5 hvt) and disks (the backing\n"
+    "of a Solo5 block device, block:<device>=NAME) to the running hypervisor's\n"
+    "store, each under its base name, for 'mfctl start'. A file without the ELF\n"
+    "magic is a disk. Each image is first checked with the hypervisor's own ELF\n"
+    "validator; nothing is uploaded if one fails. The hypervisor checks it again,\n"
+    "and stores a file only when it arrived whole (CRC-32) and, for an image,\n"
+    "passes. A progress bar goes to stderr when it is a terminal.\n"
     "\n"
     LIVE_OPTIONS_HELP
     "      --no-check      upload without the local check (the hypervisor still\n"
     "                      refuses a bad image; for tests)\n"
+    "      --disk          upload every FILE as a disk, even one with the ELF magic\n"
     LIVE_EXIT_HELP;
 
 static const char usage_start[] =
     "usage: mfctl start --control SOCKET IMAGE [--name NAME] [--class CLASS] [--count N]\n"
     "                   [--args \"...\"] [--net SWITCH]... [--timeout-ms MS]\n"
+    "                   [--net:DEVICE=SWITCH]... [--block:DEVICE=FILE]...\n"
+    "                   [--block-sector-size:DEVICE=N]...\n"
     "\n"
     "Starts instances of an image uploaded with 'mfctl load' and prints their ids\n"
     "('started: ID...') and how many wait for a free partition ('pending: N').\n"
     "\n"
     LIVE_OPTIONS_HELP
     "      --name NAME     the guest's name in the log and listings (default: the\n"
-    "                      image name without .elf); instances are NAME.0, NAME.1, ...\n"
+    "                      image name without .elf or .hvt); instances are NAME.0, ...\n"
     "      --class CLASS   the partition class (default: the smallest that fits)\n"
     "      --count N       instances (default 1)\n"
     "      --args \"...\"    the command line (at most 255 characters)\n"
     "      --net SWITCH    a virtio-net port on SWITCH, a switch mayfly.conf declares\n"
     "                      (repeat for up to 4 switches, each once)\n"
     "      --timeout-ms MS kill an instance still running after MS milliseconds\n"
+    "  A Solo5 hvt image's devices (every one its manifest declares), as solo5-hvt\n"
+    "  names them and as net:/block: on a guest line of mayfly.conf (up to 8):\n"
+    "      --net:DEVICE=SWITCH   network device DEVICE as a port on SWITCH\n"
+    "      --block:DEVICE=FILE   block device DEVICE backed by FILE, a disk uploaded\n"
+    "                      with 'mfctl load' or one the boot brought; each instance\n"
+    "                      gets its own copy, its writes vanish when it ends\n"
+    "      --block-sector-size:DEVICE=N\n"
+    "                      the sector size of block device DEVICE (a power of two,\n"
+    "                      512 to 32768; default 512)\n"
     LIVE_EXIT_HELP;
 
 static const char usage_stop[] =
@@ -111,9 +127,11 @@ static const char usage_stop[] =
 static const char usage_ps[] =
     "usage: mfctl ps --control SOCKET [--json]\n"
     "\n"
-    "Lists the guests alive: ID NAME IMAGE CLASS STATE MEM UPTIME(ms) HYPERCALLS.\n"
-    "STATE is running, waiting (blocked in a hypercall) or pending (waiting for a\n"
-    "free partition). With --json, an array of objects with the same fields.\n"
+    "Lists the guests alive: ID NAME IMAGE PERSONALITY CLASS STATE MEM UPTIME(ms)\n"
+    "HYPERCALLS. PERSONALITY is mayfly or solo5-hvt (- from a hypervisor that does\n"
+    "not say). STATE is running, waiting (blocked in a hypercall) or pending\n"
+    "(waiting for a free partition). With --json, an array of objects with the\n"
+    "same fields.\n"
     "\n"
     LIVE_OPTIONS_HELP
     LIVE_EXIT_HELP;
@@ -181,7 +199,8 @@ static const struct command commands[] = {
     { "image", cmd_image, "build a bootable GPT disk image (ESP with hypervisor, config, guests)",
       usage_image, 0 },
     { "run", cmd_run, "boot a disk image in QEMU + OVMF or in Bochs", usage_run, 0 },
-    { "load", cmd_load, "upload guest images to a running hypervisor", usage_load, 0 },
+    { "load", cmd_load, "upload guest images and disks to a running hypervisor", usage_load,
+      0 },
     { "start", cmd_start, "start instances of a stored image", usage_start, 0 },
     { "stop", cmd_stop, "stop guests", usage_stop, 0 },
     { "ps", cmd_ps, "list the guests alive", usage_ps, 0 },
