@@ -86,3 +86,100 @@ $(eval $(call guest_image,churn,tests/guests/churn,$(GUEST_NET_OBJ)))
 $(GUEST_BAD) &: $(GUEST_BUILD)/hello.elf tests/guests/mkbad.py
 	@echo "  MKBAD   $(GUEST_BUILD)/bad-*.elf"
 	$(Q)python3 tests/guests/mkbad.py $(GUEST_BUILD)/hello.elf $(GUEST_BUILD)
+
+# --- Solo5 hvt unikernels (issue 10) -----------------------------------
+#   build/guests/hvt-test.hvt      test modes picked by the command line
+#                                  (tests/guests/hvt/test/main.c)
+#   build/guests/hvt-test-v1.hvt   the same, ABI version 1 layout (hvt-v1.ld)
+#   build/guests/hvt-block.hvt     block device tests (tests/guests/hvt/block/)
+#   build/guests/hvt-net.hvt       ARP/ICMP/UDP echo responder (tests/guests/hvt/net/)
+#   build/guests/hvt-hello.hvt     the demo's unikernel (guests/hvt-hello/)
+#   build/guests/bad-hvt-*.hvt     broken images (tests/guests/mkbad_hvt.py)
+#   build/guests/hvt-disk.img      64 sectors, sector n starts "sector <n>\n";
+#   build/guests/hvt-disk-odd.img  the same plus 100 bytes (not whole sectors)
+# Their runtime is guests/hvt/lib/, linked with its own hvt.ld / hvt-v1.ld.
+# Built with the stack protector (global guard, set from RDTSC at entry);
+# SSE only in the files that ask for it (HVT_SSE_OBJ).
+HVT_BUILD     := $(GUEST_BUILD)/hvt
+HVT_CFLAGS    := $(filter-out -fno-stack-protector -Iguests/lib,$(GUEST_CFLAGS)) \
+                 -fstack-protector-strong -mstack-protector-guard=global -Iguests/hvt/lib
+HVT_LDFLAGS   := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 \
+                 -Wl,-z,noexecstack
+HVT_LIB_OBJ   := $(patsubst %,$(HVT_BUILD)/lib/%.o,start cpu hypercall runtime args tls ssp string) \
+                 $(GUEST_BUILD)/lib/fmt.o
+HVT_SSE_OBJ   := $(HVT_BUILD)/test/sse.o
+HVT_TEST_OBJ  := $(patsubst %,$(HVT_BUILD)/test/%.o,main modes hostile sse)
+HVT_IMAGES    := $(patsubst %,$(GUEST_BUILD)/%.hvt,hvt-test hvt-test-v1 hvt-block hvt-net hvt-hello)
+HVT_BAD       := $(patsubst %,$(GUEST_BUILD)/bad-hvt-%.hvt,mftsmall target version mftfirst \
+                   mftname both nomft)
+HVT_DISKS     := $(GUEST_BUILD)/hvt-disk.img $(GUEST_BUILD)/hvt-disk-odd.img
+
+guests: $(HVT_IMAGES) $(HVT_BAD) $(HVT_DISKS)
+
+$(HVT_BUILD)/lib/%.o: guests/hvt/lib/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(HVT_CFLAGS) -MMD -MP -c $< -o $@
+
+$(HVT_BUILD)/lib/%.o: guests/hvt/lib/%.S
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(HVT_CFLAGS) -MMD -MP -c $< -o $@
+
+$(HVT_BUILD)/lib/string.o: HVT_CFLAGS += -fno-tree-loop-distribute-patterns
+
+$(HVT_BUILD)/lib/note-v%.o: guests/hvt/lib/note.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (ABI version $*)"
+	$(Q)$(CC) $(HVT_CFLAGS) -DHVT_ABI_NOTE_VERSION=$* -MMD -MP -c $< -o $@
+
+$(HVT_BUILD)/test/%.o: tests/guests/hvt/test/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(HVT_CFLAGS) -MMD -MP -c $< -o $@
+
+# tls.c uses __thread: only the ABI 2 image has a TLS segment.
+$(HVT_BUILD)/test/tls.o: tests/guests/hvt/test/tls.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(HVT_CFLAGS) -MMD -MP -c $< -o $@
+
+$(HVT_SSE_OBJ): HVT_CFLAGS := $(filter-out -mgeneral-regs-only,$(HVT_CFLAGS))
+
+$(HVT_BUILD)/block/%.o: tests/guests/hvt/block/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(HVT_CFLAGS) -MMD -MP -c $< -o $@
+
+$(HVT_BUILD)/net/%.o: tests/guests/hvt/net/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(HVT_CFLAGS) -Iguests/lib -MMD -MP -c $< -o $@
+
+$(HVT_BUILD)/hello/%.o: guests/hvt-hello/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(HVT_CFLAGS) -MMD -MP -c $< -o $@
+
+# hvt_image(name, objects, ABI version, linker script)
+define hvt_image
+$(GUEST_BUILD)/$(1).hvt: $(2) $(HVT_BUILD)/lib/note-v$(3).o $(HVT_LIB_OBJ) $(4)
+	@echo "  LD      $$@"
+	$$(Q)$$(CC) $$(HVT_CFLAGS) $$(HVT_LDFLAGS) -T $(4) -o $$@ $$(filter %.o,$$^)
+endef
+$(eval $(call hvt_image,hvt-test,$(HVT_TEST_OBJ) $(HVT_BUILD)/test/tls.o,2,guests/hvt/lib/hvt.ld))
+$(eval $(call hvt_image,hvt-test-v1,$(HVT_TEST_OBJ),1,guests/hvt/lib/hvt-v1.ld))
+$(eval $(call hvt_image,hvt-block,$(HVT_BUILD)/block/main.o,2,guests/hvt/lib/hvt.ld))
+$(eval $(call hvt_image,hvt-net,$(HVT_BUILD)/net/main.o $(GUEST_BUILD)/lib/net/proto.o,2,guests/hvt/lib/hvt.ld))
+$(eval $(call hvt_image,hvt-hello,$(HVT_BUILD)/hello/main.o,2,guests/hvt/lib/hvt.ld))
+
+$(HVT_BAD) &: $(GUEST_BUILD)/hvt-test.hvt $(GUEST_BUILD)/hvt-block.hvt tests/guests/mkbad_hvt.py \
+              include/mayfly/hvt.h include/mayfly/abi.h
+	@echo "  MKBAD   $(GUEST_BUILD)/bad-hvt-*.hvt"
+	$(Q)python3 tests/guests/mkbad_hvt.py $(GUEST_BUILD)/hvt-test.hvt $(GUEST_BUILD)/hvt-block.hvt \
+	    $(GUEST_BUILD)
+
+$(HVT_DISKS) &: tests/guests/hvt/mkdisk.py
+	@mkdir -p $(GUEST_BUILD)
+	@echo "  MKDISK  $(HVT_DISKS)"
+	$(Q)python3 tests/guests/hvt/mkdisk.py $(GUEST_BUILD)
