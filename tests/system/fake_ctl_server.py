@@ -16,6 +16,12 @@ MODE says how it lies:
                   with another key than KEY_HEX
   auth-good       a well-behaved keyed server (signs with KEY_HEX), so the
                   test can tell the fake works
+  record          no authentication; prints what START and UPLOAD_BEGIN
+                  carried (devices, upload kind, payload length) and lists
+                  a Solo5 and a Mayfly guest, with their personalities when
+                  LIST asks for the 144-byte entries
+  record-old      the same, but LIST answers as a hypervisor from before
+                  personalities (128-byte entries, entry_size 0)
 
 It prints "listening" once the socket is bound, and one line per request
 it answered.
@@ -58,6 +64,45 @@ def hello_reply(auth, nonce):
     return body
 
 
+def cstr(b):
+    return b.split(b"\0", 1)[0].decode(errors="replace")
+
+
+def describe_start(p):
+    """START's payload as one line: its length, image and devices."""
+    line = f"START {len(p)} image={cstr(p[32:64])} name={cstr(p[0:32])}"
+    devs = []
+    if len(p) >= 1548:
+        count = struct.unpack_from("<I", p, 424)[0]
+        for i in range(min(count, 8)):
+            kind, size, name, target = struct.unpack_from("<II68s64s", p, 428 + 140 * i)
+            kinds = {1: "net", 2: "block"}
+            devs.append(f"{cstr(name)}={kinds.get(kind, kind)}:{cstr(target)}:{size}")
+    return line + " devices=" + (",".join(devs) or "-")
+
+
+def describe_begin(p):
+    name, size = struct.unpack_from("<32sQ", p)
+    kind = struct.unpack_from("<I", p, 40)[0] if len(p) >= 48 else "v1"
+    return f"UPLOAD_BEGIN {len(p)} name={cstr(name)} size={size} kind={kind}"
+
+
+def list_reply(mode, p):
+    """Two guests; with personalities to a client that asks for them."""
+    first, size = (struct.unpack_from("<II", p) if len(p) >= 8 else
+                   (struct.unpack_from("<I", p)[0] if len(p) >= 4 else 0, 0))
+    wide = mode == "record" and size >= 144
+    guests = [(7, "www.0", "www.hvt", "mirage", 32 << 20, "solo5-hvt"),
+              (8, "hello.0", "hello.elf", "small", 2 << 20, "mayfly")][first:]
+    body = b""
+    for gid, name, image, cls, mem, pers in guests:
+        e = struct.pack("<II32s32s32sQQQ", gid, 1, name.encode(), image.encode(),
+                        cls.encode(), mem, 0, 3)
+        body += e + (struct.pack("<16s", pers.encode()) if wide else b"")
+    head = struct.pack("<IIII", len(guests), 2, first, 144 if wide else 0)
+    return status(0) + head + body
+
+
 def frames(conn):
     """Yields (type, seq, payload) for each request on the connection."""
     buf = b""
@@ -80,9 +125,9 @@ def frames(conn):
 
 def serve(conn, mode, key):
     nonce = os.urandom(16)
-    auth = mode != "noauth-ok"
+    auth = mode not in ("noauth-ok", "record", "record-old")
     sign_key = {"auth-good": key, "auth-wrongkey": b"not the key"}.get(mode)
-    for ftype, seq, _ in frames(conn):
+    for ftype, seq, payload in frames(conn):
         if ftype == HELLO:
             conn.sendall(frame(HELLO | REPLY, seq, hello_reply(auth, nonce)))
             print("HELLO", flush=True)
@@ -93,6 +138,14 @@ def serve(conn, mode, key):
             body = status(0) + bytes(512 - 168)     # long enough for any reply
         if ftype == 2:                              # LIST: count 0, total 0
             body = status(0) + bytes(16)
+        if mode.startswith("record"):
+            if ftype == 6:
+                print(describe_start(payload), flush=True)
+                body = status(0) + struct.pack("<IIII", 1, 0, 7, 0)
+            elif ftype == 3:
+                print(describe_begin(payload), flush=True)
+            elif ftype == 2:
+                body = list_reply(mode, payload)
         conn.sendall(frame(ftype | REPLY, seq, body, sign_key,
                            nonce if sign_key else None))
         print(f"answered type {ftype} seq {seq}", flush=True)

@@ -375,7 +375,7 @@ static int line_append(char *line, size_t size, size_t *len, const char *word)
 /* The device options as the guest line a config would hold, read by the
  * hypervisor's own parser, so they obey its rules exactly (device
  * names, each device once, sector sizes, net= beside them); then into
- * the request. -1 after a usage error. */
+ * the request. 0, or EXIT_USAGE after a usage error. */
 static int devices_fill(struct start_args *a, char **dev, int count)
 {
     static struct config cfg;
@@ -482,7 +482,7 @@ int cmd_start(int argc, char **argv)
     a.req.count = 1;
     argc = device_args_take(argc, argv, dev, &dev_count);
     rc = live_parse("start", argc, argv, own, start_option, &a, &o);
-    if (rc < 0 && dev_count && devices_fill(&a, dev, dev_count) < 0)
+    if (rc < 0 && dev_count && devices_fill(&a, dev, dev_count) != 0)
         rc = EXIT_USAGE;
     free(dev);
     if (rc >= 0)
