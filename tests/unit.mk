@@ -25,7 +25,8 @@ SRC_partition := hv/partition.c hv/memmap.c hv/config.c hv/fmt.c hv/str.c
 SRC_mb2       := efi/mb2.c hv/memmap.c
 SRC_fmt       := hv/fmt.c
 SRC_pagetable := hv/pagetable.c
-SRC_elf       := hv/elf.c hv/fmt.c hv/str.c
+SRC_elf       := hv/elf.c hv/mft.c hv/fmt.c hv/str.c
+SRC_mft       := hv/mft.c hv/fmt.c hv/str.c
 SRC_netstack  := guests/lib/net/proto.c guests/lib/net/driver.c guests/lib/net/stack.c
 SRC_sched     := hv/sched.c
 SRC_lifecycle := hv/lifecycle.c hv/sched.c
@@ -43,10 +44,10 @@ SRC_ctl_frame := hv/ctl_frame.c hv/crc32.c hv/sha256.c hv/fmt.c
 SRC_ctl       := $(SRC_ctl_frame)
 SRC_logbuf    := hv/logbuf.c
 SRC_store     := hv/store.c hv/crc32.c hv/fmt.c hv/str.c
-SRC_control   := hv/txring.c hv/ctl_session.c hv/ctl_frame.c hv/store.c hv/logbuf.c hv/elf.c hv/crc32.c hv/sha256.c hv/fmt.c hv/str.c
+SRC_control   := hv/txring.c hv/ctl_session.c hv/ctl_frame.c hv/store.c hv/logbuf.c hv/elf.c hv/mft.c hv/crc32.c hv/sha256.c hv/fmt.c hv/str.c
 
-UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf sched lifecycle cap ept virtq fdb vswitch netstack crypto ctl_frame logbuf store control vmx_required cpuid exit_decode
-FUZZ_TARGETS := config mb2 memmap elf virtq frame ctl logbuf control
+UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf mft sched lifecycle cap ept virtq fdb vswitch netstack crypto ctl_frame logbuf store control vmx_required cpuid exit_decode
+FUZZ_TARGETS := config mb2 memmap elf mft virtq frame ctl logbuf control
 
 # The product's warnings (WARN and STRICT_WARN, from the Makefile) for the
 # sources under STRICT_DIRS, in unit and fuzz builds, and for the unit

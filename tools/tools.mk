@@ -9,7 +9,7 @@
 
 MFCTL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
                 -Wstrict-prototypes -Wvla -Iinclude -Ihv
-MFCTL_SHARED := hv/config.c hv/fmt.c hv/str.c hv/elf.c hv/ctl_frame.c hv/crc32.c hv/sha256.c
+MFCTL_SHARED := hv/config.c hv/fmt.c hv/str.c hv/elf.c hv/mft.c hv/ctl_frame.c hv/crc32.c hv/sha256.c
 MFCTL_SRC    := $(wildcard tools/mfctl/*.c) $(MFCTL_SHARED)
 # Objects are named .o (not .c.o) so the freestanding pattern rules of the
 # top Makefile never claim them.

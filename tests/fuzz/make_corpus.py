@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Writes the binary seed inputs under corpus/mb2 and corpus/memmap.
+"""Writes the binary seed inputs under corpus/mb2, corpus/memmap,
+corpus/mft and the Solo5 hvt images corpus/elf/hvt_*.elf (the other
+corpus/elf seeds are older and checked in as they are).
 
 Run from anywhere: python3 tests/fuzz/make_corpus.py. The files are
 committed; rerun this only to change them.
@@ -96,6 +98,105 @@ MEMMAP = {
 }
 
 
+# Solo5 hvt images (include/mayfly/hvt.h): small synthetic ones, so that
+# fuzz_elf starts from both personalities.
+PT_LOAD, PT_INTERP, PT_NOTE = 1, 3, 4
+PF_X, PF_W, PF_R = 1, 2, 4
+MFT_RESERVED_FIRST, MFT_BLOCK, MFT_NET = 1 << 30, 1, 2
+
+
+def note(name, type_, desc):
+    return (struct.pack('<III', len(name), len(desc), type_) + name +
+            b'\0' * (-len(name) % 4) + desc + b'\0' * (-len(desc) % 4))
+
+
+def mft_desc(devices):
+    """The MFT1 descriptor: 4 bytes of padding, version, entries, 104-byte
+    entries (name[68], type, 16 bytes of host data, backing, attached, pad)."""
+    entries = [(b'', MFT_RESERVED_FIRST)] + devices
+    out = b'\0' * 4 + struct.pack('<II', 1, len(entries))
+    for name, type_ in entries:
+        out += name.ljust(68, b'\0') + struct.pack('<I', type_) + b'\0' * 32
+    return out
+
+
+def abi_note(target, version):
+    return note(b'Solo5\0', 0x31494241, struct.pack('<IIII', target, version, 0, 0))
+
+
+def mft_note(devices):
+    return note(b'Solo5\0', 0x3154464d, mft_desc(devices))
+
+
+def elf64(entry, phdrs, blobs):
+    """phdrs: (type, flags, offset, vaddr, filesz, memsz, align); blobs:
+    (offset, bytes) placed in the file, which ends after the last."""
+    size = max(off + len(blob) for off, blob in blobs)
+    out = bytearray(size)
+    out[0:64] = (b'\x7fELF' + bytes([2, 1, 1]) + b'\0' * 9 +
+                 struct.pack('<HHIQQQIHHHHHH', 2, 62, 1, entry, 64, 0, 0, 64, 56,
+                             len(phdrs), 0, 0, 0))
+    for i, (t, f, off, va, fs, ms, al) in enumerate(phdrs):
+        out[64 + 56 * i:120 + 56 * i] = struct.pack('<IIQQQQQQ', t, f, off, va, va, fs, ms, al)
+    for off, blob in blobs:
+        out[off:off + len(blob)] = blob
+    return bytes(out)
+
+
+def hvt_v2():
+    """Solo5 0.12's layout: PT_INTERP in text, execute-only text, the notes
+    in read-only data, data, .bss with no file bytes, an empty PT_LOAD at 0,
+    one PT_NOTE per note (OpenBSD first)."""
+    base = 0x100000
+    text_off = 64 + 9 * 56
+    interp = b'/nonexistent/solo5/\0'
+    text = interp + b'\x90' * 12 + b'\xf4'        # nops, hlt
+    notes = [note(b'OpenBSD\0', 1, b'\0' * 4), abi_note(1, 2),
+             mft_note([(b'service', MFT_NET), (b'storage', MFT_BLOCK)])]
+    notes_off = text_off + len(text)
+    data_off = notes_off + sum(len(n) for n in notes)
+    data = b'\x11' * 8
+    phdrs = [(PT_INTERP, PF_R, text_off, base + text_off, len(interp), len(interp), 1),
+             (PT_LOAD, PF_X, text_off, base + text_off, len(text), len(text), 0x1000),
+             (PT_LOAD, PF_R, notes_off, base + 0x1000 + notes_off, data_off - notes_off,
+              data_off - notes_off, 0x1000),
+             (PT_LOAD, PF_R | PF_W, data_off, base + 0x2000 + data_off, 8, 8, 0x1000),
+             (PT_LOAD, PF_R | PF_W, data_off + 8, base + 0x2000 + data_off + 8, 0, 0x1000, 0x1000),
+             (PT_LOAD, PF_R, 0, 0, 0, 0, 0x1000)]
+    off = notes_off
+    for n in notes:
+        phdrs.append((PT_NOTE, PF_R, off, base + 0x1000 + off, len(n), len(n), 4))
+        off += len(n)
+    return elf64(base + text_off + len(interp), phdrs,
+                 [(text_off, text), (notes_off, b''.join(notes)), (data_off, data)])
+
+
+def hvt_v1():
+    """ABI version 1, a manifest of entry 0 alone, both notes in one PT_NOTE."""
+    base = 0x100000
+    text_off = 64 + 2 * 56
+    text = b'\xf4' * 16
+    notes = abi_note(1, 1) + mft_note([])
+    notes_off = text_off + len(text)
+    return elf64(base + text_off, [
+        (PT_LOAD, PF_R | PF_X, text_off, base + text_off, len(text), len(text), 0x1000),
+        (PT_NOTE, PF_R, notes_off, 0, len(notes), len(notes), 4)],
+        [(text_off, text), (notes_off, notes)])
+
+
+ELF = {
+    'hvt_v2_solo5_layout.elf': hvt_v2(),
+    'hvt_v1_minimal.elf': hvt_v1(),
+}
+
+MFT = {
+    'two_devices.bin': mft_desc([(b'service', MFT_NET), (b'storage', MFT_BLOCK)]),
+    'reserved_only.bin': mft_desc([]),
+    'entries_64.bin': mft_desc([(b'dev%d' % i, MFT_NET if i % 2 else MFT_BLOCK)
+                                for i in range(1, 64)]),
+}
+
+
 def write(sub, files):
     d = os.path.join(HERE, 'corpus', sub)
     os.makedirs(d, exist_ok=True)
@@ -106,3 +207,5 @@ def write(sub, files):
 
 write('mb2', MB2)
 write('memmap', MEMMAP)
+write('elf', ELF)
+write('mft', MFT)

@@ -5,13 +5,15 @@
  *
  * The base image: ELF header at 0, program headers from 64, the ABI note at
  * 0x800, text (R+X, 0x100 bytes) at file 0x1000 -> 0x100000, data (R+W,
- * 0x80 file bytes, 0x1000 in memory) at file 0x2000 -> 0x102000.
+ * 0x80 file bytes, 0x1000 in memory) at file 0x2000 -> 0x102000. The hvt
+ * builder (hvt_base and friends) puts Solo5's notes there instead.
  */
 #define _GNU_SOURCE                 /* REG_EFL, for the read-once test */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -146,6 +148,95 @@ static void reject(uint64_t mem_limit, const char *want)
     if (!strstr(err, want))
         fail_msg("reason \"%s\", expected \"%s\"", err, want);
     assert_null(strchr(err, '\n'));
+}
+
+/*
+ * The hvt builder: the base image's loads with Solo5 notes instead of the
+ * Mayfly note: an OpenBSD note (Solo5 images carry one), ABI1 (target,
+ * version) and MFT1 with devices "service" (NET_BASIC) and "storage"
+ * (BLOCK_BASIC), in one PT_NOTE segment at NOTE_OFF (header 2).
+ */
+#define MFT_DESC_MAX (HVT_MFT_NOTE_PAD + sizeof(struct hvt_mft) + \
+                      HVT_MFT_ENTRIES_MAX * sizeof(struct hvt_mft_entry))
+#define BIG_NOTE_OFF 0x2100ULL      /* room for a 64-entry manifest */
+
+static const char *const two_names[] = { "service", "storage" };
+
+static size_t solo5_abi_note(size_t off, uint32_t target, uint32_t version)
+{
+    struct hvt_abi_info d = { .target = target, .version = version };
+    return note(off, HVT_NOTE_NAME, sizeof(HVT_NOTE_NAME), HVT_NOTE_TYPE_ABI, &d, sizeof(d));
+}
+
+/* An MFT1 descriptor: entry 0, then names[i] as entry i + 1, NET_BASIC at
+ * odd indexes and BLOCK_BASIC at even ones. Returns its size. */
+static uint32_t mft_desc(uint8_t *desc, const char *const *names, uint32_t n)
+{
+    struct hvt_mft h = { .version = HVT_MFT_VERSION, .entries = n + 1 };
+    struct hvt_mft_entry e;
+    size_t at = HVT_MFT_NOTE_PAD;
+
+    memset(desc, 0, MFT_DESC_MAX);
+    memcpy(desc + at, &h, sizeof(h));
+    at += sizeof(h);
+    for (uint32_t i = 0; i <= n; i++, at += sizeof(e)) {
+        memset(&e, 0, sizeof(e));
+        e.type = i == 0 ? HVT_MFT_RESERVED_FIRST : i % 2 ? HVT_MFT_NET_BASIC : HVT_MFT_BLOCK_BASIC;
+        if (i > 0)
+            strcpy(e.name, names[i - 1]);
+        memcpy(desc + at, &e, sizeof(e));
+    }
+    return (uint32_t)at;
+}
+
+static size_t mft_note(size_t off, const char *const *names, uint32_t n)
+{
+    static uint8_t desc[MFT_DESC_MAX];
+    uint32_t len = mft_desc(desc, names, n);
+    return note(off, HVT_NOTE_NAME, sizeof(HVT_NOTE_NAME), HVT_NOTE_TYPE_MFT, desc, len);
+}
+
+static size_t openbsd_note(size_t off)
+{
+    static const uint8_t zero[4];
+    return note(off, "OpenBSD", 8, 1, zero, sizeof(zero));
+}
+
+/* The three notes at off; returns their length. */
+static size_t hvt_notes(size_t off, uint32_t version)
+{
+    size_t len = openbsd_note(off);
+    len += solo5_abi_note(off + len, HVT_TARGET_HVT, version);
+    len += mft_note(off + len, two_names, 2);
+    return len;
+}
+
+static void hvt_base(uint32_t version)
+{
+    base_loads();
+    size_t len = hvt_notes(NOTE_OFF, version);
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, len, len, 4);
+}
+
+/* An hvt image whose only Solo5 notes are ABI1 (target, version) and,
+ * when with_mft, a two-device MFT1, in one segment. */
+static void hvt_with(uint32_t target, uint32_t version, int with_mft)
+{
+    base_loads();
+    size_t len = solo5_abi_note(NOTE_OFF, target, version);
+    if (with_mft)
+        len += mft_note(NOTE_OFF + len, two_names, 2);
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, len, len, 4);
+}
+
+static void assert_two_devices(void)
+{
+    assert_int_equal(img.mft.entries, 3);
+    assert_int_equal(img.mft.e[0].type, HVT_MFT_RESERVED_FIRST);
+    assert_string_equal(img.mft.e[1].name, "service");
+    assert_int_equal(img.mft.e[1].type, HVT_MFT_NET_BASIC);
+    assert_string_equal(img.mft.e[2].name, "storage");
+    assert_int_equal(img.mft.e[2].type, HVT_MFT_BLOCK_BASIC);
 }
 
 /* ---- acceptance ---- */
@@ -511,7 +602,7 @@ static void test_rejects_no_note(void **state)
 {
     (void)state;
     base_loads();
-    reject(2 * MIB, "no Mayfly ABI note: link the guest with guests/lib");
+    reject(2 * MIB, "not a Mayfly or Solo5 hvt image: it has no Mayfly ABI note and no Solo5 ABI note (link Mayfly guests with guests/lib; build Solo5 unikernels for the hvt target)");
     static const uint8_t desc[8] = { MF_ABI_VERSION };
     size_t len = note(NOTE_OFF, "Mayfly", 6, MF_NOTE_TYPE_ABI, desc, sizeof(desc));
     phdr(PT_NOTE, PF_R, NOTE_OFF, 0, len, len, 4);
@@ -520,6 +611,9 @@ static void test_rejects_no_note(void **state)
     base_loads();
     abi_note(NOTE_OFF, MF_ABI_VERSION);
     reject(2 * MIB, "no Mayfly ABI note");
+    base_loads();
+    hvt_notes(NOTE_OFF, 2);
+    reject(2 * MIB, "no Solo5 ABI note");
 }
 
 static void test_rejects_two_notes(void **state)
@@ -586,6 +680,403 @@ static void test_rejects_abi_version(void **state)
     reject(2 * MIB, "ABI note version 9, this hypervisor speaks version 1");
 }
 
+/* ---- Solo5 hvt images ---- */
+
+static void test_hvt_accepts_v2(void **state)
+{
+    (void)state;
+    hvt_base(2);
+    accept(2 * MIB);
+    assert_int_equal(img.personality, ELF_SOLO5_HVT);
+    assert_int_equal(img.abi_version, 2);
+    assert_two_devices();
+    assert_int_equal(img.segment_count, 2);
+    assert_int_equal(img.lowest, TEXT_VA);
+    assert_int_equal(img.highest, DATA_VA + 0x1000);
+    assert_int_equal(img.kernel_end, DATA_VA + 0x1000);
+    assert_int_equal(img.entry, TEXT_VA);
+    assert_int_equal(elf_memory_needed(&img), 2 * MIB);
+}
+
+static void test_hvt_accepts_v1(void **state)
+{
+    (void)state;
+    base_loads();
+    put64(phdr_at(1) + 40, 0x81);   /* data ends off a page boundary */
+    size_t len = solo5_abi_note(NOTE_OFF, HVT_TARGET_HVT, 1);
+    len += mft_note(NOTE_OFF + len, NULL, 0);   /* entry 0 alone: no devices */
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, len, len, 4);
+    accept(2 * MIB);
+    assert_int_equal(img.personality, ELF_SOLO5_HVT);
+    assert_int_equal(img.abi_version, 1);
+    assert_int_equal(img.mft.entries, 1);
+    assert_int_equal(img.highest, DATA_VA + 0x81);
+    assert_int_equal(img.kernel_end, DATA_VA + 0x1000);     /* rounded up to 4 KiB */
+}
+
+static void test_mayfly_personality_fields(void **state)
+{
+    (void)state;
+    static const struct mft_info zero;
+
+    base();
+    accept(2 * MIB);
+    assert_int_equal(img.personality, ELF_MAYFLY);
+    assert_int_equal(img.abi_version, MF_ABI_VERSION);
+    assert_int_equal(img.kernel_end, 0);
+    assert_memory_equal(&img.mft, &zero, sizeof(zero));
+    /* A Solo5 image validated before leaves nothing behind. */
+    hvt_base(2);
+    accept(2 * MIB);
+    base();
+    accept(2 * MIB);
+    assert_memory_equal(&img.mft, &zero, sizeof(zero));
+    assert_int_equal(img.kernel_end, 0);
+}
+
+/*
+ * The layout Solo5 0.12's linker script gives: PT_INTERP first (inside
+ * text), execute-only text, read-only rodata, data, an empty PT_LOAD at 0
+ * (a segment with no sections), .bss as a PT_LOAD with no file bytes,
+ * then three PT_NOTEs after every load.
+ */
+static void hvt_solo5_layout(void)
+{
+    begin();
+    phdr(PT_INTERP, PF_R, TEXT_OFF, TEXT_VA, 0x14, 0x14, 1);
+    phdr(PT_LOAD, PF_X, TEXT_OFF, TEXT_VA, 0x100, 0x100, 0x1000);
+    phdr(PT_LOAD, PF_R, 0x1800, 0x101800, 0x80, 0x80, 0x1000);
+    phdr(PT_LOAD, PF_R | PF_W, DATA_OFF, DATA_VA, 0x80, 0x1000, 0x1000);
+    phdr(PT_LOAD, PF_R, 0, 0, 0, 0, 0x1000);
+    phdr(PT_LOAD, PF_R | PF_W, 0x3000, 0x103000, 0, 0x5000, 0x1000);
+    size_t a = openbsd_note(NOTE_OFF);
+    size_t b2 = solo5_abi_note(NOTE_OFF + a, HVT_TARGET_HVT, 2);
+    size_t c = mft_note(NOTE_OFF + a + b2, two_names, 2);
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, a, a, 4);
+    phdr(PT_NOTE, PF_R, NOTE_OFF + a, 0, b2, b2, 4);
+    phdr(PT_NOTE, PF_R, NOTE_OFF + a + b2, 0, c, c, 4);
+}
+
+static void test_hvt_solo5_layout(void **state)
+{
+    (void)state;
+    hvt_solo5_layout();
+    accept(2 * MIB);
+    assert_int_equal(img.personality, ELF_SOLO5_HVT);
+    assert_two_devices();
+    assert_int_equal(img.segment_count, 4);     /* text, rodata, data, bss */
+    assert_int_equal(img.segments[3].vaddr, 0x103000);
+    assert_int_equal(img.segments[3].filesz, 0);
+    assert_int_equal(img.highest, 0x108000);
+    assert_int_equal(img.kernel_end, 0x108000);
+    /* .bss counts: the partition must hold it. */
+    put64(phdr_at(5) + 40, 2 * MIB - MF_STACK_RESERVE - 0x103000 + 1);
+    reject(2 * MIB, "segment 5 [0x103000-0x1f0001) ends beyond the partition (2 MiB");
+    accept(4 * MIB);
+    assert_int_equal(elf_memory_needed(&img), 4 * MIB);
+}
+
+/* The same notes before the loads, the PT_INTERP last: same result. */
+static void test_hvt_header_order(void **state)
+{
+    (void)state;
+    begin();
+    size_t len = hvt_notes(NOTE_OFF, 2);
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, len, len, 4);
+    phdr(PT_LOAD, PF_R | PF_W, DATA_OFF, DATA_VA, 0x80, 0x1000, 0x1000);
+    phdr(PT_LOAD, PF_R | PF_X, TEXT_OFF, TEXT_VA, 0x100, 0x100, 0x1000);
+    phdr(PT_INTERP, PF_R, TEXT_OFF, TEXT_VA, 0x14, 0x14, 1);
+    accept(2 * MIB);
+    assert_int_equal(img.personality, ELF_SOLO5_HVT);
+    assert_int_equal(img.segment_count, 2);
+    assert_int_equal(img.segments[0].vaddr, TEXT_VA);
+    /* A Mayfly image is refused for PT_INTERP wherever it stands. */
+    begin();
+    phdr(PT_INTERP, PF_R, TEXT_OFF, TEXT_VA, 0x14, 0x14, 1);
+    phdr(PT_LOAD, PF_R | PF_X, TEXT_OFF, TEXT_VA, 0x100, 0x100, 0x1000);
+    len = abi_note(NOTE_OFF, MF_ABI_VERSION);
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, len, len, 4);
+    reject(2 * MIB, "dynamic executables are not supported: link statically");
+}
+
+/* An empty PT_LOAD is not read: its file fields may be anything. */
+static void test_hvt_ignores_empty_load(void **state)
+{
+    (void)state;
+    hvt_base(2);
+    phdr(PT_LOAD, PF_R | PF_W | PF_X, 0xffffffff0ULL, 0, 0, 0, 3);
+    accept(2 * MIB);
+    assert_int_equal(img.segment_count, 2);
+    base();
+    phdr(PT_LOAD, PF_R | PF_W | PF_X, 0xffffffff0ULL, 0, 0, 0, 3);
+    reject(2 * MIB, "segment 3 (offset 0xffffffff0, 0x0 bytes) lies outside the file");
+}
+
+static void test_hvt_accepts_interp(void **state)
+{
+    (void)state;
+    hvt_base(2);
+    phdr(PT_INTERP, PF_R, TEXT_OFF, TEXT_VA, 0x14, 0x14, 1);
+    accept(2 * MIB);
+    base();
+    phdr(PT_INTERP, PF_R, TEXT_OFF, TEXT_VA, 0x14, 0x14, 1);
+    reject(2 * MIB, "dynamic executables are not supported: link statically");
+}
+
+static void test_hvt_rejects_dynamic(void **state)
+{
+    (void)state;
+    hvt_base(2);
+    phdr(PT_DYNAMIC, PF_R, 0x300, 0x100300, 0x10, 0x10, 8);
+    reject(2 * MIB, "dynamic executables are not supported: link statically");
+}
+
+static void test_hvt_rejects_wx(void **state)
+{
+    (void)state;
+    hvt_base(2);
+    put32(phdr_at(1) + 4, PF_R | PF_W | PF_X);
+    reject(2 * MIB, "segment 1 is both writable and executable");
+    put32(phdr_at(1) + 4, PF_W | PF_X);
+    reject(2 * MIB, "segment 1 is both writable and executable");
+    /* A segment of zeroes is loaded too. */
+    hvt_solo5_layout();
+    put32(phdr_at(5) + 4, PF_R | PF_W | PF_X);
+    reject(2 * MIB, "segment 5 is both writable and executable");
+    /* Mayfly images keep today's rule. */
+    base();
+    put32(phdr_at(1) + 4, PF_R | PF_W | PF_X);
+    accept(2 * MIB);
+}
+
+static void test_hvt_rejects_placement(void **state)
+{
+    (void)state;
+    hvt_base(2);
+    put64(phdr_at(0) + 16, 0xff000);
+    reject(2 * MIB, "segment 0 at 0xff000 is below 0x100000");
+    hvt_base(2);
+    put64(phdr_at(1) + 40, 2 * MIB - DATA_VA);
+    reject(2 * MIB, "segment 1 [0x102000-0x200000) ends beyond the partition (2 MiB");
+    hvt_solo5_layout();
+    put64(phdr_at(5) + 16, 0x1000);     /* .bss below the image base */
+    reject(2 * MIB, "segment 5 at 0x1000 is below 0x100000");
+    hvt_solo5_layout();
+    put64(phdr_at(5) + 16, DATA_VA + 0x800);    /* .bss over data */
+    reject(2 * MIB, "segments 3 and 5 overlap");
+}
+
+static void test_rejects_both_notes(void **state)
+{
+    (void)state;
+    hvt_base(2);
+    size_t len = abi_note(0x700, MF_ABI_VERSION);
+    phdr(PT_NOTE, PF_R, 0x700, 0, len, len, 4);
+    reject(2 * MIB, "carries both a Mayfly and a Solo5 ABI note");
+    base();
+    len = hvt_notes(0x900, 2);
+    phdr(PT_NOTE, PF_R, 0x900, 0, len, len, 4);
+    reject(2 * MIB, "carries both a Mayfly and a Solo5 ABI note");
+    /* Both in one segment, the Mayfly note last. */
+    base_loads();
+    len = hvt_notes(NOTE_OFF, 2);
+    len += abi_note(NOTE_OFF + len, MF_ABI_VERSION);
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, len, len, 4);
+    reject(2 * MIB, "carries both a Mayfly and a Solo5 ABI note");
+}
+
+static void test_hvt_rejects_two_notes_of_a_kind(void **state)
+{
+    (void)state;
+    hvt_base(2);
+    size_t len = solo5_abi_note(0x700, HVT_TARGET_HVT, 2);
+    phdr(PT_NOTE, PF_R, 0x700, 0, len, len, 4);
+    reject(2 * MIB, "more than one Solo5 ABI note");
+    hvt_base(2);
+    len = mft_note(0x700, two_names, 1);
+    phdr(PT_NOTE, PF_R, 0x700, 0, len, len, 4);
+    reject(2 * MIB, "more than one Solo5 manifest (MFT1 note)");
+}
+
+static void test_hvt_rejects_target(void **state)
+{
+    (void)state;
+    static const char *const want[] = {
+        "Solo5 ABI target 0 (unknown) is not hvt",
+        NULL,
+        "Solo5 ABI target 2 (spt) is not hvt: build the unikernel for the hvt target",
+        "Solo5 ABI target 3 (virtio) is not hvt",
+        "Solo5 ABI target 4 (muen) is not hvt",
+        "Solo5 ABI target 5 (genode) is not hvt",
+        "Solo5 ABI target 6 (xen) is not hvt",
+        "Solo5 ABI target 7 (unknown) is not hvt",
+    };
+
+    for (uint32_t t = 0; t < sizeof(want) / sizeof(want[0]); t++) {
+        hvt_with(t, 2, 1);
+        if (want[t])
+            reject(2 * MIB, want[t]);
+        else
+            accept(2 * MIB);
+    }
+}
+
+static void test_hvt_rejects_version(void **state)
+{
+    (void)state;
+    hvt_with(HVT_TARGET_HVT, 0, 1);
+    reject(2 * MIB, "Solo5 hvt ABI version 0 is not supported: this hypervisor runs hvt ABI versions 1 to 2");
+    hvt_with(HVT_TARGET_HVT, 3, 1);
+    reject(2 * MIB, "Solo5 hvt ABI version 3 is not supported");
+    hvt_with(HVT_TARGET_HVT, HVT_ABI_VERSION_MIN, 1);
+    accept(2 * MIB);
+    hvt_with(HVT_TARGET_HVT, HVT_ABI_VERSION_MAX, 1);
+    accept(2 * MIB);
+}
+
+static void test_hvt_rejects_no_manifest(void **state)
+{
+    (void)state;
+    hvt_with(HVT_TARGET_HVT, 2, 0);
+    reject(2 * MIB, "no Solo5 manifest (MFT1 note)");
+}
+
+static void test_hvt_abi_descriptor_size(void **state)
+{
+    (void)state;
+    static const uint8_t desc[8] = { HVT_TARGET_HVT, 0, 0, 0, 2 };
+
+    base_loads();
+    size_t len = note(NOTE_OFF, HVT_NOTE_NAME, 6, HVT_NOTE_TYPE_ABI, desc, 7);
+    len += mft_note(NOTE_OFF + len, two_names, 2);
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, len, len, 4);
+    reject(2 * MIB, "Solo5 ABI note in segment 2 has a 7-byte descriptor, expected at least 8");
+    base_loads();
+    len = note(NOTE_OFF, HVT_NOTE_NAME, 6, HVT_NOTE_TYPE_ABI, desc, 8);     /* target and version only */
+    len += mft_note(NOTE_OFF + len, two_names, 2);
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, len, len, 4);
+    accept(2 * MIB);
+    assert_int_equal(img.abi_version, 2);
+}
+
+/* Manifest errors come through with mft_parse's reason. */
+static void test_hvt_rejects_bad_manifest(void **state)
+{
+    (void)state;
+    static uint8_t desc[MFT_DESC_MAX];
+    uint32_t len = mft_desc(desc, two_names, 2);
+
+    base_loads();
+    size_t n = solo5_abi_note(NOTE_OFF, HVT_TARGET_HVT, 2);
+    n += note(NOTE_OFF + n, HVT_NOTE_NAME, 6, HVT_NOTE_TYPE_MFT, desc, len - 104);  /* too small */
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, n, n, 4);
+    reject(2 * MIB, "Solo5 manifest: the descriptor is 220 bytes, expected 324 for 3 entries");
+    desc[HVT_MFT_NOTE_PAD] = 2;
+    base_loads();
+    n = solo5_abi_note(NOTE_OFF, HVT_TARGET_HVT, 2);
+    n += note(NOTE_OFF + n, HVT_NOTE_NAME, 6, HVT_NOTE_TYPE_MFT, desc, len);
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, n, n, 4);
+    reject(2 * MIB, "Solo5 manifest: version 2, expected 1");
+    /* A broken manifest refuses the image whatever its ABI note says. */
+    base_loads();
+    n = note(NOTE_OFF, HVT_NOTE_NAME, 6, HVT_NOTE_TYPE_MFT, desc, 3);
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, n, n, 4);
+    reject(2 * MIB, "Solo5 manifest: the descriptor is 3 bytes, shorter than its 12-byte header");
+}
+
+static void test_manifest_without_abi_note(void **state)
+{
+    (void)state;
+    base_loads();
+    size_t len = mft_note(NOTE_OFF, two_names, 2);
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, len, len, 4);
+    reject(2 * MIB, "not a Mayfly or Solo5 hvt image");
+    base();
+    len = mft_note(0x900, two_names, 2);
+    phdr(PT_NOTE, PF_R, 0x900, 0, len, len, 4);
+    reject(2 * MIB, "a Mayfly image (Mayfly ABI note) carries a Solo5 manifest (MFT1 note)");
+}
+
+static void test_hvt_note_names(void **state)
+{
+    (void)state;
+    static const struct hvt_abi_info abi = { .target = HVT_TARGET_HVT, .version = 2 };
+    static const uint8_t desc[16] = { 1 };
+
+    /* Other Solo5 note types, and other names, are ignored. */
+    base_loads();
+    size_t len = hvt_notes(NOTE_OFF, 2);
+    len += note(NOTE_OFF + len, HVT_NOTE_NAME, 6, 0x4c4c4f50u, desc, sizeof(desc));
+    len += note(NOTE_OFF + len, "Solo5", 5, HVT_NOTE_TYPE_ABI, desc, sizeof(desc));
+    len += note(NOTE_OFF + len, "Solo5\0x", 7, HVT_NOTE_TYPE_ABI, desc, sizeof(desc));
+    len += note(NOTE_OFF + len, "GNU", 4, 3, desc, 5);
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, len, len, 4);
+    accept(2 * MIB);
+    assert_int_equal(img.personality, ELF_SOLO5_HVT);
+    /* "Solo5" without its NUL does not claim the image. */
+    base_loads();
+    len = note(NOTE_OFF, "Solo5", 5, HVT_NOTE_TYPE_ABI, &abi, sizeof(abi));
+    len += mft_note(NOTE_OFF + len, two_names, 2);
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, len, len, 4);
+    reject(2 * MIB, "not a Mayfly or Solo5 hvt image");
+}
+
+static void test_hvt_manifest_64_entries(void **state)
+{
+    (void)state;
+    static char names[HVT_MFT_ENTRIES_MAX - 1][8];
+    const char *list[HVT_MFT_ENTRIES_MAX - 1];
+
+    for (uint32_t i = 0; i < HVT_MFT_ENTRIES_MAX - 1; i++) {
+        snprintf(names[i], sizeof(names[i]), "dev%u", i + 1);
+        list[i] = names[i];
+    }
+    base_loads();
+    size_t a = solo5_abi_note(NOTE_OFF, HVT_TARGET_HVT, 2);
+    size_t m = mft_note(BIG_NOTE_OFF, list, HVT_MFT_ENTRIES_MAX - 1);
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, a, a, 4);
+    phdr(PT_NOTE, PF_R, BIG_NOTE_OFF, 0, m, m, 8);
+    b.size = BIG_NOTE_OFF + m;
+    accept(2 * MIB);
+    assert_int_equal(img.mft.entries, HVT_MFT_ENTRIES_MAX);
+    assert_string_equal(img.mft.e[63].name, "dev63");
+    assert_int_equal(mft_find(&img.mft, "dev42"), 42);
+    b.size--;                       /* the manifest's last byte cut off */
+    reject(2 * MIB, "note segment 3 (offset 0x2100");
+}
+
+static void test_hvt_load(void **state)
+{
+    (void)state;
+    hvt_solo5_layout();
+    put64(phdr_at(5) + 8, UINT64_MAX - 0x10);   /* .bss: an offset never used */
+    accept(2 * MIB);
+    assert_int_equal(img.segments[3].offset, 0);
+    uint8_t *mem = malloc(2 * MIB);
+    assert_non_null(mem);
+    memset(mem, 0xaa, 2 * MIB);
+    elf_load(&img, b.buf, mem);
+    assert_memory_equal(mem + TEXT_VA, b.buf + TEXT_OFF, 0x100);
+    assert_memory_equal(mem + 0x101800, b.buf + 0x1800, 0x80);
+    assert_memory_equal(mem + DATA_VA, b.buf + DATA_OFF, 0x80);
+    for (uint64_t a = DATA_VA + 0x80; a < 0x108000; a++)
+        assert_int_equal(mem[a], 0);            /* data's tail and .bss */
+    assert_int_equal(mem[0], 0xaa);             /* the empty PT_LOAD at 0 */
+    assert_int_equal(mem[0x108000], 0xaa);
+    free(mem);
+}
+
+static void test_rejected_image_zeroed(void **state)
+{
+    (void)state;
+    static struct elf_image zero;
+
+    hvt_base(2);
+    put64(24, 0);                   /* entry outside: the last check */
+    reject(2 * MIB, "entry point 0x0");
+    assert_memory_equal(&img, &zero, sizeof(img));
+}
+
 /* ---- loading ---- */
 
 static void test_load(void **state)
@@ -633,7 +1124,9 @@ static int same_image(const struct elf_image *x1, const struct elf_image *x2)
     if (x1->entry != x2->entry || x1->segment_count != x2->segment_count ||
         x1->lowest != x2->lowest || x1->highest != x2->highest ||
         x1->abi_version != x2->abi_version || x1->phoff != x2->phoff ||
-        x1->phnum != x2->phnum || x1->file_size != x2->file_size)
+        x1->phnum != x2->phnum || x1->file_size != x2->file_size ||
+        x1->personality != x2->personality || x1->kernel_end != x2->kernel_end ||
+        memcmp(&x1->mft, &x2->mft, sizeof(x1->mft)) != 0)
         return 0;
     for (uint32_t i = 0; i < x1->segment_count; i++) {
         const struct elf_segment *x = &x1->segments[i], *y = &x2->segments[i];
@@ -801,8 +1294,37 @@ static void test_header_fields_read_once(void **state)
     assert_true(w.reads[start + 32] == 1 && w.reads[start + 56] == 1);
     assert_true(same_image(&img, &approved));
 }
+
+/* The same for an hvt image: its notes (the manifest among them) lie in
+ * the watched pages too. */
+static void test_hvt_fields_read_once(void **state)
+{
+    (void)state;
+    hvt_base(2);
+    accept(2 * MIB);
+    struct elf_image approved = img;
+    int rc = validate_watched(2 * MIB);
+    size_t start = (size_t)(w.data - w.map);
+
+    if (w.stray)
+        fail_msg("elf_validate read outside the image (image at %p, read at 0x%lx)",
+                 (void *)w.data, (unsigned long)w.stray);
+    if (rc != 0)
+        fail_msg("rejected under a writer that changes fields already read: %s", err);
+    for (size_t i = start; i < WATCH_LEN; i++)
+        if (w.reads[i] > 1)
+            fail_msg("image byte 0x%zx read %u times", i - start, w.reads[i]);
+    assert_true(w.reads[start + NOTE_OFF] == 1);    /* the notes were read */
+    assert_true(same_image(&img, &approved));
+}
 #else
 static void test_header_fields_read_once(void **state)
+{
+    (void)state;
+    skip();
+}
+
+static void test_hvt_fields_read_once(void **state)
 {
     (void)state;
     skip();
@@ -879,7 +1401,13 @@ static void r_note_past(void)
     phdr(PT_NOTE, 0, 0x900, 0, 12, 12, 4);
 }
 static void r_dynamic(void) { base(); phdr(PT_INTERP, PF_R, 0x300, 0x100300, 0x10, 0x10, 1); }
-static void r_no_load(void) { begin(); phdr(PT_LOAD, 0, 0, 0, 0, 0, 0); }
+static void r_no_load(void)
+{
+    begin();
+    size_t len = abi_note(NOTE_OFF, MF_ABI_VERSION);
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, len, len, 4);
+    phdr(PT_LOAD, 0, 0, 0, 0, 0, 0);
+}
 static void r_overlap(void)
 {
     base();
@@ -896,14 +1424,73 @@ static void r_abi(void)
     phdr(PT_NOTE, PF_R, NOTE_OFF, 0, len, len, 4);
 }
 
+static void r_pt_dynamic(void) { base(); phdr(PT_DYNAMIC, PF_R, 0x300, 0x100300, 0x10, 0x10, 8); }
+static void r_both(void)
+{
+    base();
+    size_t len = solo5_abi_note(0x900, HVT_TARGET_HVT, 2);
+    phdr(PT_NOTE, PF_R, 0x900, 0, len, len, 4);
+}
+static void r_mayfly_mft(void)
+{
+    base();
+    size_t len = mft_note(0x900, two_names, 2);
+    phdr(PT_NOTE, PF_R, 0x900, 0, len, len, 4);
+}
+static void r_solo5_descriptor(void)
+{
+    static const uint8_t desc[7] = { HVT_TARGET_HVT };
+    base_loads();
+    null_phdrs(ELF_MAX_PHNUM - 1 - 2);
+    size_t len = note(NOTE_OFF, HVT_NOTE_NAME, 6, HVT_NOTE_TYPE_ABI, desc, sizeof(desc));
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, len, len, 4);
+}
+static void r_two_solo5(void) { hvt_base(2); phdr(PT_NOTE, PF_R, NOTE_OFF + 24, 0, 36, 36, 4); }
+static void r_two_mft(void)
+{
+    hvt_base(2);
+    size_t at = NOTE_OFF + 24 + 36;     /* after the OpenBSD and ABI notes */
+    phdr(PT_NOTE, PF_R, at, 0, 20 + 324, 20 + 324, 4);
+}
+static void r_target(void) { hvt_with(UINT32_MAX, 2, 1); }
+static void r_hvt_version(void) { hvt_with(HVT_TARGET_HVT, UINT32_MAX, 1); }
+static void r_no_mft(void) { hvt_with(HVT_TARGET_HVT, 2, 0); }
+static void r_manifest(void)
+{
+    static char names[HVT_MFT_ENTRIES_MAX - 1][HVT_MFT_NAME_SIZE];
+    static uint8_t desc[MFT_DESC_MAX];
+    const char *list[HVT_MFT_ENTRIES_MAX - 1];
+
+    for (uint32_t i = 0; i < HVT_MFT_ENTRIES_MAX - 1; i++) {
+        snprintf(names[i], sizeof(names[i]), "d%u", i + 1);
+        list[i] = names[i];
+    }
+    memset(names[62], 'W', HVT_MFT_NAME_SIZE - 1);
+    uint32_t len = mft_desc(desc, list, HVT_MFT_ENTRIES_MAX - 1);
+    memset(desc + len - 104 + 68, 0xff, 4);     /* entry 63's type */
+    base_loads();
+    size_t a = solo5_abi_note(NOTE_OFF, HVT_TARGET_HVT, 2);
+    phdr(PT_NOTE, PF_R, NOTE_OFF, 0, a, a, 4);
+    size_t m = note(BIG_NOTE_OFF, HVT_NOTE_NAME, 6, HVT_NOTE_TYPE_MFT, desc, len);
+    phdr(PT_NOTE, PF_R, BIG_NOTE_OFF, 0, m, m, 4);
+    b.size = BIG_NOTE_OFF + m;
+}
+static void r_wx(void)
+{
+    hvt_base(2);
+    null_phdrs(ELF_MAX_PHNUM - 1 - 3);
+    phdr(PT_LOAD, PF_W | PF_X, 0, 0x1e0000, 1, 1, 0);
+}
+
 struct reason_case {
     void (*make)(void);
     uint64_t mem_limit;
     const char *ends_with;          /* the reason's last words */
 };
 
-/* One image per rejection path of hv/elf.c (29 fail() calls), each with
- * the longest values that path can print. */
+/* One image per rejection path of hv/elf.c (39 fail() calls, and a
+ * manifest's reason from mft_parse), each with the longest values that
+ * path can print. */
 static const struct reason_case reasons[] = {
     { r_short, 2 * MIB, "shorter than an ELF header)" },
     { r_magic, 2 * MIB, "(bad magic)" },
@@ -932,8 +1519,19 @@ static const struct reason_case reasons[] = {
     { r_no_load, 2 * MIB, "no loadable segment" },
     { r_overlap, 2 * MIB, "segments 30 and 31 overlap" },
     { r_entry, 2 * MIB, "entry point 0xffffffffffffffff is not inside an executable segment" },
-    { r_no_note, 2 * MIB, "no Mayfly ABI note: link the guest with guests/lib" },
+    { r_no_note, 2 * MIB, "no Solo5 ABI note (link Mayfly guests with guests/lib; build Solo5 unikernels for the hvt target)" },
     { r_abi, 2 * MIB, "ABI note version 4294967295, this hypervisor speaks version 1; rebuild the guest against this include/mayfly/abi.h" },
+    { r_pt_dynamic, 2 * MIB, "dynamic executables are not supported: link statically" },
+    { r_both, 2 * MIB, "carries both a Mayfly and a Solo5 ABI note: an image is built for one personality" },
+    { r_mayfly_mft, 2 * MIB, "a Mayfly image (Mayfly ABI note) carries a Solo5 manifest (MFT1 note): an image is built for one personality" },
+    { r_solo5_descriptor, 2 * MIB, "Solo5 ABI note in segment 31 has a 7-byte descriptor, expected at least 8" },
+    { r_two_solo5, 2 * MIB, "more than one Solo5 ABI note" },
+    { r_two_mft, 2 * MIB, "more than one Solo5 manifest (MFT1 note)" },
+    { r_target, 2 * MIB, "Solo5 ABI target 4294967295 (unknown) is not hvt: build the unikernel for the hvt target" },
+    { r_hvt_version, 2 * MIB, "Solo5 hvt ABI version 4294967295 is not supported: this hypervisor runs hvt ABI versions 1 to 2 (Solo5 up to 0.12)" },
+    { r_no_mft, 2 * MIB, "no Solo5 manifest (MFT1 note): an hvt unikernel declares its devices in one; build it with Solo5's toolchain" },
+    { r_manifest, 2 * MIB, "Solo5 manifest entry 63 (\"WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW\"): type 4294967295 is not BLOCK_BASIC (1) or NET_BASIC (2)" },
+    { r_wx, 2 * MIB, "segment 31 is both writable and executable" },
 };
 
 static void test_reasons_fit(void **state)
@@ -1001,11 +1599,34 @@ int main(void)
         cmocka_unit_test(test_ignores_short_note_tail),
         cmocka_unit_test(test_rejects_note_segment_outside_file),
         cmocka_unit_test(test_rejects_abi_version),
+        cmocka_unit_test(test_hvt_accepts_v2),
+        cmocka_unit_test(test_hvt_accepts_v1),
+        cmocka_unit_test(test_mayfly_personality_fields),
+        cmocka_unit_test(test_hvt_solo5_layout),
+        cmocka_unit_test(test_hvt_header_order),
+        cmocka_unit_test(test_hvt_ignores_empty_load),
+        cmocka_unit_test(test_hvt_accepts_interp),
+        cmocka_unit_test(test_hvt_rejects_dynamic),
+        cmocka_unit_test(test_hvt_rejects_wx),
+        cmocka_unit_test(test_hvt_rejects_placement),
+        cmocka_unit_test(test_rejects_both_notes),
+        cmocka_unit_test(test_hvt_rejects_two_notes_of_a_kind),
+        cmocka_unit_test(test_hvt_rejects_target),
+        cmocka_unit_test(test_hvt_rejects_version),
+        cmocka_unit_test(test_hvt_rejects_no_manifest),
+        cmocka_unit_test(test_hvt_abi_descriptor_size),
+        cmocka_unit_test(test_hvt_rejects_bad_manifest),
+        cmocka_unit_test(test_manifest_without_abi_note),
+        cmocka_unit_test(test_hvt_note_names),
+        cmocka_unit_test(test_hvt_manifest_64_entries),
+        cmocka_unit_test(test_hvt_load),
+        cmocka_unit_test(test_rejected_image_zeroed),
         cmocka_unit_test(test_load),
         cmocka_unit_test(test_memory_needed),
         cmocka_unit_test(test_validated_table_recorded),
         cmocka_unit_test(test_load_uses_validated_values),
         cmocka_unit_test(test_header_fields_read_once),
+        cmocka_unit_test(test_hvt_fields_read_once),
         cmocka_unit_test(test_reasons_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
