@@ -201,12 +201,16 @@ static uint64_t write_manifest(const struct guest *g, const struct mft_info *m, 
     return sizeof(head) + (uint64_t)m->entries * sizeof(e);
 }
 
-/* struct hvt_boot_info, then the manifest, then the command line. */
+/* struct hvt_boot_info, Mayfly's struct hvt_mayfly, the manifest, the
+ * command line. */
 static void write_boot_info(const struct guest *g, const struct guest_line *l)
 {
     struct hvt_boot_info bi;
+    struct hvt_mayfly ext = { HVT_MAYFLY_MAGIC, g->start_tsc, g->id, 0 };
     uint64_t pos = HVT_BOOT_INFO_GPA + sizeof(bi);
 
+    memcpy(g->mem + pos, &ext, sizeof(ext));
+    pos += sizeof(ext);
     memset(&bi, 0, sizeof(bi));
     bi.mem_size = g->hvt.mem_size;
     bi.kernel_end = l->elf.kernel_end;

@@ -124,6 +124,23 @@ struct hvt_boot_info {
 };
 _Static_assert(sizeof(struct hvt_boot_info) == 56, "hvt_boot_info layout");
 
+/*
+ * Mayfly's one addition, invisible to Solo5 guests (they find the
+ * manifest and command line through the pointers above): right after
+ * struct hvt_boot_info, before the manifest copy, a struct hvt_mayfly
+ * that a guest may recognise by its magic. Benchmarks read the launch
+ * TSC from it.
+ */
+#define HVT_MAYFLY_MAGIC        0x3174766879614d00ULL   /* "\0Mayhvt1" */
+
+struct hvt_mayfly {
+    uint64_t magic;             /* HVT_MAYFLY_MAGIC */
+    uint64_t start_tsc;         /* TSC when the hypervisor began launching the guest */
+    uint32_t guest_id;
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct hvt_mayfly) == 24, "hvt_mayfly layout");
+
 /* Hypercalls: `outl %eax, %dx` with DX = HVT_PIO_BASE + number. */
 #define HVT_PIO_BASE            0x500
 #define HVT_HC_WALLTIME         1
