@@ -1,6 +1,7 @@
 # The control channel: mfctl's live commands against the hypervisor in
 # Bochs, over COM2 as the Unix socket of `mfctl run --control`. One boot
-# without a key: uploads, 20 starts one request at a time, ps, stop,
+# without a key: uploads (images and a disk), 20 starts one request at a
+# time, ps (with the personality), stop,
 # stats, logs, then malformed and refused requests, each answered with an
 # error reply and no change of state. A second boot with a key: requests
 # without a MAC, with a wrong MAC or replayed are refused; with the key
@@ -43,6 +44,16 @@ control_load_images() {
     expect_err '^mfctl: udp-echo\.elf: [0-9]+ bytes uploaded and stored$'
 }
 
+# A disk for a block device: stored as it is, not validated as an image.
+control_load_disk() {
+    need_boot || return 1
+    head -c 4096 /dev/zero >"$CASE_DIR/site.img"
+    ctl load "$CASE_DIR/site.img"
+    expect_ctl_rc 0 "load site.img" &&
+    expect_out '^loaded site\.img \(disk, 4096 bytes, crc32 [0-9a-f]{8}\)$' &&
+    expect_line '^mayfly: control: stored disk site\.img \(4096 bytes\)'
+}
+
 # 10 hello (count 1 each, with args) and 10 udp-echo on lan0 (idle=0: they
 # stay), one START each.
 control_start_twenty() {
@@ -74,10 +85,10 @@ control_ps_lists_guests() {
     [ ${#ECHO_IDS[@]} = 10 ] || { CASE_WHY="the starts did not happen"; return 1; }
     ctl ps
     expect_ctl_rc 0 ps &&
-    expect_out '^ID +NAME +IMAGE +CLASS +STATE +MEM +UPTIME\(ms\) +HYPERCALLS$' || return 1
+    expect_out '^ID +NAME +IMAGE +PERSONALITY +CLASS +STATE +MEM +UPTIME\(ms\) +HYPERCALLS$' || return 1
     local i
     for i in $(seq 1 10); do
-        expect_out "^${ECHO_IDS[$((i - 1))]} +echo$i\\.0 +udp-echo\\.elf +small +(running|waiting) +2M +[0-9]+ +[0-9]+$" ||
+        expect_out "^${ECHO_IDS[$((i - 1))]} +echo$i\\.0 +udp-echo\\.elf +mayfly +small +(running|waiting) +2M +[0-9]+ +[0-9]+$" ||
             return 1
     done
     ctl ps --json
@@ -86,7 +97,8 @@ control_ps_lists_guests() {
 g = json.load(open(sys.argv[1]))
 e = [x for x in g if x["image"] == "udp-echo.elf"]
 assert len(e) == 10, e
-assert all(x["state"] in ("running", "waiting") and x["mem_size"] == 2 << 20 for x in e), e' \
+assert all(x["state"] in ("running", "waiting") and x["mem_size"] == 2 << 20 for x in e), e
+assert all(x["personality"] == "mayfly" for x in e), e' \
         "$CASE_DIR/out" 2>"$CASE_DIR/py.err" ||
         { CASE_WHY="ps --json: $(tail -1 "$CASE_DIR/py.err")"; return 1; }
 }
@@ -272,6 +284,16 @@ control_start_unknown_port() {
     expect_ctl_rc 1 "start --net nosuchswitch" &&
     expect_err "^mfctl: start hello\.elf: .*no switch 'nosuchswitch'" &&
     expect_same_state "start with an unknown port"
+}
+
+# A device mapping over START obeys the config's rules (config_check_guest).
+control_start_unknown_device_switch() {
+    need_boot || return 1
+    snap_before
+    ctl start hello.elf --net:service=nosuchswitch
+    expect_ctl_rc 1 "start --net:service=nosuchswitch" &&
+    expect_err "^mfctl: start hello\.elf: .*no switch 'nosuchswitch'" &&
+    expect_same_state "start with a device on an unknown switch"
 }
 
 control_stop_unknown_id() {
@@ -463,12 +485,13 @@ control_flood_after() {
 
 # ---- main ------------------------------------------------------------------
 
-CHECKS_OPEN="control_server_answers control_load_images control_start_twenty
+CHECKS_OPEN="control_server_answers control_load_images control_load_disk control_start_twenty
 control_ps_lists_guests control_stop_one control_stats_match control_logs_of_guest
 control_bad_checksum control_truncated_frame control_unknown_version control_unknown_type
 control_length_over_frame_max control_upload_larger_than_store control_chunk_out_of_order
 control_unfinished_upload_then_new control_image_fails_validation control_start_unknown_image
-control_start_unknown_class control_start_unknown_port control_stop_unknown_id control_refusals_counted"
+control_start_unknown_class control_start_unknown_port control_start_unknown_device_switch
+control_stop_unknown_id control_refusals_counted"
 CHECKS_KEY="control_key_required control_wrong_mac control_replay_refused control_with_key_works
 control_flood control_flood_session_survives control_flood_refusals_bounded
 control_flood_sleeper_on_time control_flood_after"

@@ -112,9 +112,17 @@ devices_load_disk() {
     ctl load --disk "$MAYFLY_BUILD/guests/hello.elf"
     expect_rc 0 && expect_in out '^loaded hello\.elf \(disk, ' || { fake_stop; return 1; }
     grep -q 'no ELF header' "$CASE_DIR/err" && { CASE_WHY="--disk still noted"; fake_stop; return 1; }
+    # A file named as an image without the ELF magic is a broken image,
+    # refused here, not a disk.
+    cp "$CASE_DIR/site.img" "$CASE_DIR/broken.hvt"
+    ctl load "$CASE_DIR/broken.hvt"
+    expect_rc 1 && expect_in err 'broken\.hvt rejected: .*nothing uploaded' ||
+        { fake_stop; return 1; }
     # An image: kind 0 (and checked here first).
     ctl load "$MAYFLY_BUILD/guests/hello.elf"
     fake_stop
+    ! grep -q 'name=broken' "$CASE_DIR/fake.log" ||
+        { CASE_WHY="broken.hvt was uploaded"; return 1; }
     expect_rc 0 && expect_in out '^loaded hello\.elf \([0-9]+ bytes' &&
     expect_in fake.log '^UPLOAD_BEGIN 48 name=site\.img size=4096 kind=1$' &&
     expect_in fake.log '^UPLOAD_BEGIN 48 name=hello\.elf size=[0-9]+ kind=1$' &&

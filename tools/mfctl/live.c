@@ -202,17 +202,37 @@ static int upload_one(const struct upload *u, const struct live_options *o, int 
     return 0;
 }
 
-/* What a file is: a disk when --disk says so or when it has no ELF
- * magic (a block device's backing), else an image (checked unless
- * no_check, as the hypervisor will check it). 0, or -1 with a message. */
+/* Whether name ends in suffix. */
+static int name_ends(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), k = strlen(suffix);
+
+    return n >= k && !strcmp(name + n - k, suffix);
+}
+
+/* Whether a file is taken for a disk without --disk: it lacks the ELF
+ * magic and its name does not say it is an image (.elf, .hvt: such a
+ * file without the magic is a broken image, and refused as one). */
+static int looks_like_disk(const struct upload *u)
+{
+    if (u->size >= 4 && !memcmp(u->data, "\177ELF", 4))
+        return 0;
+    return !name_ends(u->name, ".elf") && !name_ends(u->name, ".hvt");
+}
+
+/* What a file is: a disk when --disk says so or, unless --no-check, when
+ * it looks like one (a block device's backing); else an image, checked
+ * unless --no-check as the hypervisor will check it (--no-check uploads
+ * every file as an image, for the hypervisor to refuse a broken one).
+ * 0, or -1 with a message. */
 static int load_classify(struct upload *u, const struct load_args *a)
 {
     struct elf_image *img;
     char err[ELF_REASON_MAX];
     int rc = 0;
 
-    u->kind = a->disk || u->size < 4 || memcmp(u->data, "\177ELF", 4) != 0
-              ? MF_CTL_UPLOAD_DISK : MF_CTL_UPLOAD_IMAGE;
+    u->kind = a->disk || (!a->no_check && looks_like_disk(u)) ? MF_CTL_UPLOAD_DISK
+                                                              : MF_CTL_UPLOAD_IMAGE;
     if (u->kind == MF_CTL_UPLOAD_DISK) {
         if (!a->disk)
             note_say("%s has no ELF header: uploading it as a disk for a block device "

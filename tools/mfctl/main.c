@@ -75,14 +75,15 @@ static const char usage_load[] =
     "Uploads guest images (ELF files: Mayfly or Solo5 hvt) and disks (the backing\n"
     "of a Solo5 block device, block:<device>=NAME) to the running hypervisor's\n"
     "store, each under its base name, for 'mfctl start'. A file without the ELF\n"
-    "magic is a disk. Each image is first checked with the hypervisor's own ELF\n"
-    "validator; nothing is uploaded if one fails. The hypervisor checks it again,\n"
-    "and stores a file only when it arrived whole (CRC-32) and, for an image,\n"
-    "passes. A progress bar goes to stderr when it is a terminal.\n"
+    "magic is a disk, unless its name ends in .elf or .hvt. Each image is first\n"
+    "checked with the hypervisor's own ELF validator; nothing is uploaded if one\n"
+    "fails. The hypervisor checks it again, and stores a file only when it\n"
+    "arrived whole (CRC-32) and, for an image, passes. A progress bar goes to\n"
+    "stderr when it is a terminal.\n"
     "\n"
     LIVE_OPTIONS_HELP
-    "      --no-check      upload without the local check (the hypervisor still\n"
-    "                      refuses a bad image; for tests)\n"
+    "      --no-check      upload every FILE as an image without the local check\n"
+    "                      (the hypervisor still refuses a bad image; for tests)\n"
     "      --disk          upload every FILE as a disk, even one with the ELF magic\n"
     LIVE_EXIT_HELP;
 
