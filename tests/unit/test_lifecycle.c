@@ -192,6 +192,24 @@ static void exit_then_retire(void **state)
     assert_int_equal(g->state, GUEST_FREE);
 }
 
+/* A kill from inside a run: EXITED, killed, the reason kept for the log;
+ * only a RUNNING guest can be killed. */
+static void kill_from_running_only(void **state)
+{
+    struct guest *g = &guests[2];
+
+    (void)state;
+    to_running(g);
+    lifecycle_kill(g, "port 0x%x denied", 0x5ff);
+    assert_int_equal(g->state, GUEST_EXITED);
+    assert_true(g->killed);
+    assert_string_equal(g->kill_why, "port 0x5ff denied");
+    lifecycle_retire(g);
+    lifecycle_admit(g);                         /* READY: not killable */
+    expect_assert_failure(lifecycle_kill(g, "again"));
+    assert_int_equal(g->state, GUEST_READY);
+}
+
 /* Every transition from every state: accepted ones give the expected
  * state, the others panic and change nothing. */
 enum transition { T_ADMIT, T_DISPATCH, T_PREEMPT, T_BLOCK, T_EXIT, T_WAKE, T_NOTIFY, T_RETIRE,
@@ -348,6 +366,7 @@ int main(void)
         cmocka_unit_test_setup(stop_during_wait_then_reuse, setup),
         cmocka_unit_test_setup(stop_while_queued_keeps_the_others, setup),
         cmocka_unit_test_setup(exit_then_retire, setup),
+        cmocka_unit_test_setup(kill_from_running_only, setup),
         cmocka_unit_test_setup(every_transition_pair, setup),
         cmocka_unit_test_setup(random_walk_matches_model, setup),
     };
