@@ -1,6 +1,9 @@
 /* libFuzzer target: config_parse on raw bytes. Besides the sanitizers'
  * checks, a parse that succeeds must have produced a config that keeps
- * every rule of the grammar (nothing declared twice among them), and a
+ * every rule of the grammar (nothing declared twice among them, device
+ * mappings as docs/config.md says), whose every guest line
+ * config_check_guest (the rules for START's lines) accepts, args aside;
+ * and a
  * failure must carry a message. */
 #include <stddef.h>
 #include <stdint.h>
@@ -26,6 +29,30 @@ static int valid_name(const char *s, size_t max)
         if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.", s[i]))
             return 0;
     return 1;
+}
+
+/* A line's devices: names [A-Za-z0-9]{1,67}, unique; net: on a switch
+ * of the config, block: a file name and a sector size 0 or a power of
+ * two 512..32768; never beside net=. */
+static void check_devices(const struct config *cfg, const struct config_guest *g)
+{
+    check(g->device_count <= CONFIG_DEVICES_MAX);
+    check(!g->device_count || !g->net_count);
+    for (uint32_t i = 0; i < g->device_count; i++) {
+        const struct config_device *d = &g->devices[i];
+        size_t n = strnlen(d->name, sizeof(d->name));
+        check(n > 0 && n < sizeof(d->name) && strspn(d->name, "abcdefghijklmnopqrstuvwxyz"
+              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == n);
+        if (d->kind == CONFIG_DEVICE_NET) {
+            check(d->sector_size == 0 && config_find_switch(cfg, d->target) >= 0);
+        } else {
+            check(d->kind == CONFIG_DEVICE_BLOCK && valid_name(d->target, sizeof(d->target)));
+            check(d->sector_size == 0 || (d->sector_size >= 512 && d->sector_size <= 32768 &&
+                                          !(d->sector_size & (d->sector_size - 1))));
+        }
+        for (uint32_t j = 0; j < i; j++)
+            check(strcmp(g->devices[j].name, d->name) != 0);
+    }
 }
 
 static uint32_t count_lines(const uint8_t *data, size_t size)
@@ -63,6 +90,16 @@ static void check_config(const struct config *cfg, uint32_t lines)
         check(g->timeout_ms <= 1000ULL * 3600 * 24 * 365);
         for (uint32_t j = 0; j < i; j++)
             check(strcmp(cfg->guests[j].name, g->name) != 0);
+        check_devices(cfg, g);
+        {
+            /* args aside: the config takes any byte in them but a
+             * START's must be printable (checked there, not here). */
+            static struct config_guest copy;
+            char why[192];
+            copy = *g;
+            copy.args[0] = '\0';
+            check(config_check_guest(cfg, &copy, why, sizeof(why)) == 0);
+        }
     }
     check(cfg->poweroff_when_idle == 0 || cfg->poweroff_when_idle == 1);
     /* Each singular line was seen at most once, on a line that exists. */
