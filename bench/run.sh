@@ -56,6 +56,36 @@ read -r B1_T B1_S B1_C B1_R <<<"$(launch_line launch-big big.1)"
 read -r H0_T H0_S H0_C H0_R <<<"$(launch_line launch-huge huge.0)"
 SCRUB_PER_MIB=$(( H0_S / 64 ))
 
+echo "bench: Solo5 hvt beside native (launch, POLL, datagram round trip)"
+# The same as the small launch above, for an hvt image (hvt-bench, about
+# the size of bench.elf): start -> first instruction and -> first PUTS,
+# and the native guest's start -> first console write from launch-small.
+boot hvt-launch 256 'partition only 2M x 1
+guest hvt image=hvt-bench.hvt count=2
+poweroff when-idle' "$G/hvt-bench.hvt"
+hvt_launch() {   # hvt_launch INSTANCE -> "first_instruction first_puts"
+    field hvt-launch "^\[hvt\.$1\] hvt-bench launch" \
+        's/.*: ([0-9]+) ticks from start to first instruction, ([0-9]+) to first PUTS.*/\1 \2/'
+}
+read -r HVT_I HVT_P <<<"$(hvt_launch 1)"
+NATIVE_W=$(field launch-small '^\[small\.1\] bench first write' 's/.*: ([0-9]+) ticks from start.*/\1/')
+HVT_SIZE=$(stat -c %s "$G/hvt-bench.hvt"); NATIVE_SIZE=$(stat -c %s "$G/bench.elf")
+boot hvt-poll 256 'partition small 2M x 1
+guest poll image=hvt-bench.hvt args="poll 2000"
+poweroff when-idle' "$G/hvt-bench.hvt"
+HVT_POLL=$(field hvt-poll 'hvt-bench poll:' 's/.* ([0-9]+) ticks per round trip.*/\1/')
+# Round trip: udp-ping (native) against hvt-net (Solo5), as net-ping below
+# does against udp-echo.
+boot hvt-ping 256 'partition small 2M x 2
+guest echo image=hvt-net.hvt net:service=lan0 args="ip=10.0.0.1 idle=3"
+guest ping image=udp-ping.elf net=lan0 args="ip=10.0.0.2 peer=10.0.0.1 count=200 window=1"
+poweroff when-idle' "$G/hvt-net.hvt" "$G/udp-ping.elf"
+read -r HRTT_OK HRTT_MIN HRTT_AVG HRTT_MAX <<<"$(field hvt-ping '^\[ping\.0\] udp-ping: [0-9]+/200 replies intact' \
+    's/.*: ([0-9]+)\/200 replies intact, rtt min\/avg\/max ([0-9]+)\/([0-9]+)\/([0-9]+) ticks.*/\1 \2 \3 \4/')"
+for v in HVT_I HVT_P NATIVE_W HVT_POLL HRTT_MIN HRTT_AVG; do
+    if [ -z "${!v}" ]; then echo "bench: no figure for $v; see $OUT/hvt-*/serial.log"; exit 1; fi
+done
+
 echo "bench: concurrency (2 GiB, 2 MiB partitions)"
 N=${BENCH_GUESTS:-1000}
 boot fleet 2048 "partition small 2M x $N
@@ -262,6 +292,27 @@ do not include preemption-timer exits, about one per 10 ms quantum
 (about $F64_QUANTA over the sustained 64-byte flood, $(ratio "$F64_QUANTA" "$F64_N" 4) per frame), nor the
 receiver's: it never kicks its RX queue (the device keeps RX avail_event
 out of its reach) and exits only to wait once it has emptied its ring.
+
+## Solo5 hvt guests
+
+| measurement | Solo5 hvt guest | native Mayfly guest |
+|---|---|---|
+| launch, clean partition: start → first guest instruction | $HVT_I ticks (hvt-bench, $HVT_SIZE bytes) | $S1_T ticks (bench.elf, $NATIVE_SIZE bytes) |
+| launch, clean partition: start → first console output (PUTS / console write issued) | $HVT_P ticks | $NATIVE_W ticks |
+| hypercall round trip: POLL with a zero timeout / null hypercall | $HVT_POLL ticks | $NULL ticks |
+| datagram round trip with udp-ping (native, window 1, 200 datagrams of 1..1472 bytes) | min $HRTT_MIN, avg $HRTT_AVG ticks (max $HRTT_MAX; $HRTT_OK/200 intact) against hvt-net | min $RTT_MIN, avg $RTT_AVG ticks against udp-echo |
+
+The hvt launch measures from the hypervisor's launch TSC (Mayfly's
+\`struct hvt_mayfly\` after the boot info) to the image's first
+instruction (its \`_start\` reads the TSC first thing) and to the moment
+its \`main\` issues its first PUTS, after the runtime set up its GDT, IDT,
+TSS and TLS. Beyond the native launch it builds Solo5's page tables
+(4 KiB pages below 2 MiB) and writes the hvt boot info and manifest copy.
+A POLL is a port-I/O exit (decoded from the exit qualification), the
+argument struct copied in and out through the checked translation, and
+RIP advanced by hand; the null hypercall is a VMCALL with its result in
+RAX. The hvt round trip pays NET_WRITE/NET_READ copies per frame (one
+hypercall each, no rings) and the responder's POLL wake-up.
 
 ## Control channel
 

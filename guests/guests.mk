@@ -109,7 +109,8 @@ HVT_LIB_OBJ   := $(patsubst %,$(HVT_BUILD)/lib/%.o,start cpu hypercall runtime a
                  $(GUEST_BUILD)/lib/fmt.o
 HVT_SSE_OBJ   := $(HVT_BUILD)/test/sse.o
 HVT_TEST_OBJ  := $(patsubst %,$(HVT_BUILD)/test/%.o,main modes hostile sse)
-HVT_IMAGES    := $(patsubst %,$(GUEST_BUILD)/%.hvt,hvt-test hvt-test-v1 hvt-block hvt-net hvt-hello)
+HVT_IMAGES    := $(patsubst %,$(GUEST_BUILD)/%.hvt,hvt-test hvt-test-v1 hvt-block hvt-net hvt-hello \
+                                                    hvt-bench)
 HVT_BAD       := $(patsubst %,$(GUEST_BUILD)/bad-hvt-%.hvt,mftsmall target version mftfirst \
                    mftname both nomft)
 HVT_DISKS     := $(GUEST_BUILD)/hvt-disk.img $(GUEST_BUILD)/hvt-disk-odd.img
@@ -161,6 +162,11 @@ $(HVT_BUILD)/hello/%.o: guests/hvt-hello/%.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(HVT_CFLAGS) -MMD -MP -c $< -o $@
 
+$(HVT_BUILD)/bench/%.o: guests/hvt-bench/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(HVT_CFLAGS) -MMD -MP -c $< -o $@
+
 # hvt_image(name, objects, ABI version, linker script)
 define hvt_image
 $(GUEST_BUILD)/$(1).hvt: $(2) $(HVT_BUILD)/lib/note-v$(3).o $(HVT_LIB_OBJ) $(4)
@@ -172,6 +178,7 @@ $(eval $(call hvt_image,hvt-test-v1,$(HVT_TEST_OBJ),1,guests/hvt/lib/hvt-v1.ld))
 $(eval $(call hvt_image,hvt-block,$(HVT_BUILD)/block/main.o,2,guests/hvt/lib/hvt.ld))
 $(eval $(call hvt_image,hvt-net,$(HVT_BUILD)/net/main.o $(GUEST_BUILD)/lib/net/proto.o,2,guests/hvt/lib/hvt.ld))
 $(eval $(call hvt_image,hvt-hello,$(HVT_BUILD)/hello/main.o,2,guests/hvt/lib/hvt.ld))
+$(eval $(call hvt_image,hvt-bench,$(HVT_BUILD)/bench/main.o,2,guests/hvt/lib/hvt.ld))
 
 $(HVT_BAD) &: $(GUEST_BUILD)/hvt-test.hvt $(GUEST_BUILD)/hvt-block.hvt tests/guests/mkbad_hvt.py \
               include/mayfly/hvt.h include/mayfly/abi.h

@@ -105,7 +105,6 @@ int guest_launch(struct guest *g, const struct guest_line *l, uint32_t line_inde
     g->kill_tsc = l->cfg->timeout_ms
                       ? g->start_tsc + l->cfg->timeout_ms * (time_arch_tsc_hz() / 1000) : 0;
     g->woken = g->killed = 0;
-    g->kill_why[0] = 0;
     g->notify_pending = 0;
     g->pers = l->pers;
     costs.scrub_tsc = t_scrubbed - g->start_tsc;

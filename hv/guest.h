@@ -36,21 +36,29 @@ enum guest_state {
 /* A Solo5 guest's device (hv/solo5.c): a NET_BASIC port or a BLOCK_BASIC
  * disk, its private copy in the partition above the guest's memory. */
 struct hvt_device {
-    uint32_t type;              /* HVT_MFT_NET_BASIC or HVT_MFT_BLOCK_BASIC */
+    uint16_t type;              /* HVT_MFT_NET_BASIC or HVT_MFT_BLOCK_BASIC */
+    uint16_t handle;            /* its manifest index */
     uint32_t sector;            /* BLOCK: bytes per sector */
-    struct qport *port;         /* NET */
-    uint64_t disk_gpa;          /* BLOCK: where its copy starts (>= mem_size) */
+    union {
+        struct qport *port;     /* NET */
+        uint64_t disk_gpa;      /* BLOCK: where its copy starts (>= mem_size) */
+    };
     uint64_t capacity;          /* BLOCK: bytes */
 };
 
 /* What the Solo5 personality keeps per guest. */
 struct hvt_state {
     uint64_t mem_size;          /* guest-physical memory it sees: [0, mem_size) */
-    uint8_t device_of[HVT_MFT_ENTRIES_MAX];    /* manifest handle -> device index + 1; 0: none */
-    uint32_t device_count;
-    struct hvt_device devices[CONFIG_DEVICES_MAX];
     uint64_t poll_gpa;          /* the POLL it waits in */
+    uint32_t device_count;
     uint8_t polling;
+    struct hvt_device devices[CONFIG_DEVICES_MAX];
+};
+
+/* What the Mayfly personality keeps per guest. */
+struct mayfly_state {
+    struct cap_space caps;
+    struct vport *ports[CONFIG_NETS_MAX];
 };
 
 struct guest {
@@ -75,13 +83,13 @@ struct guest {
     char line_buf[GUEST_LINE_MAX];
     uint64_t notify_pending;    /* notification bits not yet returned by a wait */
     uint8_t woken;              /* a wait ended: wake_result is for the guest */
-    uint8_t killed;             /* EXITED by the hypervisor: kill_why says why */
+    uint8_t killed;             /* EXITED by the hypervisor (lifecycle_kill) */
     int64_t wake_result;
     const struct personality *pers;
-    char kill_why[VM_KILL_WHY_MAX];
-    struct hvt_state hvt;
-    struct cap_space caps;
-    struct vport *ports[CONFIG_NETS_MAX];
+    union {                     /* its personality's */
+        struct mayfly_state mf;
+        struct hvt_state hvt;
+    };
 };
 
 /* Per config guest line: the validated image and instances left to start. */

@@ -28,7 +28,7 @@ static int64_t hc_console_write(struct guest *g, const uint64_t *args)
     uint64_t gpa = args[1], len = args[2];
     const char *buf;
     void *console;
-    int r = cap_lookup(&g->caps, args[0], MF_OBJ_CONSOLE, MF_RIGHT_WRITE, &console);
+    int r = cap_lookup(&g->mf.caps, args[0], MF_OBJ_CONSOLE, MF_RIGHT_WRITE, &console);
 
     if (r < 0)
         return r;
@@ -56,7 +56,7 @@ static int64_t hc_exit(struct guest *g, const uint64_t *args)
 static int64_t hc_wait(struct guest *g, const uint64_t *args)
 {
     void *self;
-    int r = cap_lookup(&g->caps, args[0], MF_OBJ_NOTIFICATION, MF_RIGHT_READ, &self);
+    int r = cap_lookup(&g->mf.caps, args[0], MF_OBJ_NOTIFICATION, MF_RIGHT_READ, &self);
     int64_t bits;
 
     if (r < 0)
@@ -73,7 +73,7 @@ static int64_t hc_wait(struct guest *g, const uint64_t *args)
 static int64_t hc_notify(struct guest *g, const uint64_t *args)
 {
     void *target;
-    int r = cap_lookup(&g->caps, args[0], MF_OBJ_NOTIFICATION, MF_RIGHT_WRITE, &target);
+    int r = cap_lookup(&g->mf.caps, args[0], MF_OBJ_NOTIFICATION, MF_RIGHT_WRITE, &target);
 
     if (r < 0)
         return r;
@@ -89,7 +89,7 @@ static int64_t hc_net_setup(struct guest *g, const uint64_t *args)
 {
     struct mf_net_setup setup, *shared;
     struct vport *p;
-    int r = cap_lookup(&g->caps, args[0], MF_OBJ_NET_PORT, MF_RIGHT_WRITE, (void **)&p);
+    int r = cap_lookup(&g->mf.caps, args[0], MF_OBJ_NET_PORT, MF_RIGHT_WRITE, (void **)&p);
 
     if (r < 0)
         return r;
@@ -112,7 +112,7 @@ static int64_t hc_net_setup(struct guest *g, const uint64_t *args)
 static int64_t hc_net_kick(struct guest *g, const uint64_t *args)
 {
     struct vport *p;
-    int r = cap_lookup(&g->caps, args[0], MF_OBJ_NET_PORT, MF_RIGHT_WRITE, (void **)&p);
+    int r = cap_lookup(&g->mf.caps, args[0], MF_OBJ_NET_PORT, MF_RIGHT_WRITE, (void **)&p);
 
     if (r < 0)
         return r;
@@ -123,7 +123,7 @@ static int64_t hc_net_status(struct guest *g, const uint64_t *args)
 {
     struct mf_net_status status, *out;
     struct vport *p;
-    int r = cap_lookup(&g->caps, args[0], MF_OBJ_NET_PORT, MF_RIGHT_READ, (void **)&p);
+    int r = cap_lookup(&g->mf.caps, args[0], MF_OBJ_NET_PORT, MF_RIGHT_READ, (void **)&p);
 
     if (r < 0)
         return r;

@@ -99,17 +99,25 @@ void lifecycle_exit(struct guest *g, int64_t status)
     g->state = GUEST_EXITED;
 }
 
+/* One reason at a time: a killed guest is finished before the next runs. */
+static char kill_why[VM_KILL_WHY_MAX];
+
 void lifecycle_kill(struct guest *g, const char *fmt, ...)
 {
     va_list ap;
 
     leave(g, FROM(GUEST_RUNNING), "kill");
     va_start(ap, fmt);
-    fmt_vsnprintf(g->kill_why, sizeof(g->kill_why), fmt, ap);
+    fmt_vsnprintf(kill_why, sizeof(kill_why), fmt, ap);
     va_end(ap);
     g->killed = 1;
     g->exit_status = -1;
     g->state = GUEST_EXITED;
+}
+
+const char *lifecycle_kill_reason(void)
+{
+    return kill_why;
 }
 
 /* WAITING -> READY with the wait's result, which the guest's personality

@@ -49,9 +49,13 @@ void lifecycle_block(struct guest *g, uint64_t deadline);
 void lifecycle_exit(struct guest *g, int64_t status);
 
 /* RUNNING -> EXITED by the hypervisor from inside g's run (a denied
- * exit, a hostile hypercall): killed, the reason formatted into
- * g->kill_why; the run loop finishes it once the run is over. */
+ * exit, a hostile hypercall): killed, the reason formatted for
+ * lifecycle_kill_reason; the run loop finishes it once the run is over,
+ * before any other guest runs on this CPU. */
 void lifecycle_kill(struct guest *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The reason of the last lifecycle_kill on this CPU. */
+const char *lifecycle_kill_reason(void);
 
 /* WAITING -> READY for every guest whose deadline is <= now; its wait
  * returns 0. Returns how many woke. */

@@ -167,8 +167,9 @@ uint32_t manage_list(uint32_t first, uint32_t max, uint32_t *total,
 int manage_guest_stats(uint32_t id, struct manage_guest_stats *out, char *why, size_t why_size)
 {
     const struct guest *g = fleet_find(id);
+    const struct port *ports[CONFIG_DEVICES_MAX];
     struct guest_line *l;
-    uint32_t k;
+    uint32_t k, n;
 
     memset(out, 0, sizeof(*out));
     if (!g) {
@@ -183,13 +184,11 @@ int manage_guest_stats(uint32_t id, struct manage_guest_stats *out, char *why, s
     out->uptime_tsc = time_arch_tsc() - g->start_tsc;
     out->hypercalls = g->hypercalls;
     out->preemptions = g->preemptions;
-    for (uint32_t i = 0; i < CONFIG_NETS_MAX; i++) {
-        const struct vport *p = g->ports[i];
-        if (!p)
-            continue;
-        out->rx_frames += p->port.stats.rx_frames;
-        out->tx_frames += p->port.stats.tx_frames;
-        out->drops += p->port.stats.drops_no_buffer + p->port.stats.drops_malformed;
+    n = g->pers->ports(g, ports, CONFIG_DEVICES_MAX);
+    for (uint32_t i = 0; i < n; i++) {
+        out->rx_frames += ports[i]->stats.rx_frames;
+        out->tx_frames += ports[i]->stats.tx_frames;
+        out->drops += ports[i]->stats.drops_no_buffer + ports[i]->stats.drops_malformed;
     }
     return 0;
 }

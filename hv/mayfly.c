@@ -22,7 +22,7 @@ static void port_event(struct port *p, enum port_event event)
     struct guest *g = p->owner;
 
     for (uint32_t k = 0; k < CONFIG_NETS_MAX; k++) {
-        if (!g->ports[k] || &g->ports[k]->port != p)
+        if (!g->mf.ports[k] || &g->mf.ports[k]->port != p)
             continue;
         if (event == PORT_EVENT_FAILED)
             kprintf("mayfly: guest %u %s: port %u on %s failed: %s\n", g->id, g->name,
@@ -39,23 +39,23 @@ static int grant_caps(struct guest *g, const struct guest_line *l, const struct 
 {
     struct guest_mem mem = { g->mem, g->mem_size };
 
-    cap_space_clear(&g->caps);
-    cap_install(&g->caps, MF_CAP_CONSOLE, MF_OBJ_CONSOLE, MF_RIGHT_WRITE, g);
-    cap_install(&g->caps, MF_CAP_NOTIFICATION, MF_OBJ_NOTIFICATION, MF_RIGHT_READ, g);
+    cap_space_clear(&g->mf.caps);
+    cap_install(&g->mf.caps, MF_CAP_CONSOLE, MF_OBJ_CONSOLE, MF_RIGHT_WRITE, g);
+    cap_install(&g->mf.caps, MF_CAP_NOTIFICATION, MF_OBJ_NOTIFICATION, MF_RIGHT_READ, g);
     g->notify_pending = 0;
     for (uint32_t i = 0; i < l->cfg->net_count; i++) {
         int sw = config_find_switch(cfg, l->cfg->nets[i]);
         uint8_t mac[6] = { 0x02, 0x4d, 0x46, (uint8_t)(g->id >> 16), (uint8_t)(g->id >> 8),
                            (uint8_t)g->id };
         struct vport *p = sw >= 0 ? net_port_take((uint32_t)sw, mac, &mem, port_event, g) : NULL;
-        g->ports[i] = p;
+        g->mf.ports[i] = p;
         if (!p) {
             kprintf("mayfly: guest %u %s not started: no free network port for switch %s "
                     "(every port is in use; stop a guest on a switch first)\n", g->id, g->name,
                     l->cfg->nets[i]);
             return -1;
         }
-        cap_install(&g->caps, MF_CAP_FIRST_PORT + i, MF_OBJ_NET_PORT,
+        cap_install(&g->mf.caps, MF_CAP_FIRST_PORT + i, MF_OBJ_NET_PORT,
                     MF_RIGHT_READ | MF_RIGHT_WRITE, p);
     }
     return 0;
@@ -64,7 +64,7 @@ static int grant_caps(struct guest *g, const struct guest_line *l, const struct 
 static void list_caps(struct mf_boot_info *bi, const struct guest *g)
 {
     for (uint32_t slot = 0; slot < MF_CAP_SLOTS; slot++) {
-        const struct cap *c = &g->caps.slots[slot];
+        const struct cap *c = &g->mf.caps.slots[slot];
         struct mf_cap_info *ci = &bi->caps[bi->cap_count];
         if (c->type == MF_OBJ_NONE)
             continue;
@@ -120,6 +120,7 @@ static int mayfly_launch(struct guest *g, const struct guest_line *l, const stru
                               .entry = l->elf.entry, .rsp = g->mem_size,
                               .arg = MF_BOOT_INFO_GPA };
 
+    memset(&g->mf, 0, sizeof(g->mf));       /* the last tenant may have been hvt */
     if (grant_caps(g, l, cfg) < 0)
         return -1;
     write_boot_info(g, l, costs);
@@ -156,11 +157,21 @@ static void mayfly_wake(struct guest *g, int64_t result)
 static void mayfly_release(struct guest *g)
 {
     for (uint32_t i = 0; i < CONFIG_NETS_MAX; i++) {
-        if (g->ports[i])
-            net_port_give(g->ports[i]);
-        g->ports[i] = NULL;
+        if (g->mf.ports[i])
+            net_port_give(g->mf.ports[i]);
+        g->mf.ports[i] = NULL;
     }
-    cap_space_clear(&g->caps);
+    cap_space_clear(&g->mf.caps);
+}
+
+static uint32_t mayfly_ports(const struct guest *g, const struct port **out, uint32_t max)
+{
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < CONFIG_NETS_MAX && n < max; i++)
+        if (g->mf.ports[i])
+            out[n++] = &g->mf.ports[i]->port;
+    return n;
 }
 
 const struct personality personality_mayfly = {
@@ -170,4 +181,5 @@ const struct personality personality_mayfly = {
     .on_exit = mayfly_on_exit,
     .wake = mayfly_wake,
     .release = mayfly_release,
+    .ports = mayfly_ports,
 };

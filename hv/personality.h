@@ -22,6 +22,7 @@ struct config;
 struct fleet_files;
 struct guest;
 struct guest_line;
+struct port;
 struct vm_exit;
 
 /* What the run loop does after an exit the personality served, when the
@@ -59,6 +60,8 @@ struct personality {
     void (*wake)(struct guest *g, int64_t result);
     /* Gives back what launch granted (ports); safe on a partial launch. */
     void (*release)(struct guest *g);
+    /* Lists g's network ports (at most max) into out; returns how many. */
+    uint32_t (*ports)(const struct guest *g, const struct port **out, uint32_t max);
 };
 
 extern const struct personality personality_mayfly;

@@ -83,7 +83,7 @@ static int on_call(void *ctx, const struct vm_exit *exit)
 static int after_call(struct guest *g, const struct run_call *call, uint64_t *until)
 {
     if (g->state == GUEST_EXITED) {
-        fleet_finish(g, g->killed, g->killed ? g->kill_why : NULL);
+        fleet_finish(g, g->killed, g->killed ? lifecycle_kill_reason() : NULL);
         return 0;
     }
     if (g->state == GUEST_WAITING) {

@@ -152,7 +152,8 @@ static int attach(struct guest *g, const struct guest_line *l, const struct conf
     struct hvt_device *hd = &g->hvt.devices[g->hvt.device_count];
 
     memset(hd, 0, sizeof(*hd));
-    hd->type = kind_type(dev->kind);
+    hd->type = (uint16_t)kind_type(dev->kind);
+    hd->handle = (uint16_t)i;
     if (hd->type == HVT_MFT_NET_BASIC) {
         int sw = config_find_switch(cfg, dev->target);
         uint8_t mac[6] = { 0x02, 0x4d, 0x46, (uint8_t)(g->id >> 16), (uint8_t)(g->id >> 8),
@@ -171,8 +172,23 @@ static int attach(struct guest *g, const struct guest_line *l, const struct conf
         memcpy(g->mem + hd->disk_gpa, l->disk[d], hd->capacity);
         *disk_gpa += ALIGN_UP(hd->capacity, PAGE_SIZE);
     }
-    g->hvt.device_of[i] = (uint8_t)(++g->hvt.device_count);
+    g->hvt.device_count++;
     return 0;
+}
+
+/* The index of the device behind handle, if it is of type; -1 otherwise. */
+static int device_index(const struct guest *g, uint64_t handle, uint32_t type)
+{
+    for (uint32_t d = 0; d < g->hvt.device_count; d++)
+        if (g->hvt.devices[d].handle == handle)
+            return g->hvt.devices[d].type == type ? (int)d : -1;
+    return -1;
+}
+
+static struct hvt_device *device(struct guest *g, uint64_t handle, uint32_t type)
+{
+    int d = device_index(g, handle, type);
+    return d < 0 ? NULL : &g->hvt.devices[d];
 }
 
 /* The manifest copy the guest reads: every device attached. */
@@ -183,8 +199,8 @@ static uint64_t write_manifest(const struct guest *g, const struct mft_info *m, 
 
     memcpy(dst, &head, sizeof(head));
     for (uint32_t i = 0; i < m->entries; i++) {
-        const struct hvt_device *hd = g->hvt.device_of[i]
-                                          ? &g->hvt.devices[g->hvt.device_of[i] - 1] : NULL;
+        int d = i ? device_index(g, i, m->e[i].type) : -1;
+        const struct hvt_device *hd = d < 0 ? NULL : &g->hvt.devices[d];
         memset(&e, 0, sizeof(e));
         memcpy(e.name, m->e[i].name, sizeof(e.name));
         e.type = i ? m->e[i].type : HVT_MFT_RESERVED_FIRST;
@@ -253,24 +269,12 @@ static int solo5_launch(struct guest *g, const struct guest_line *l, const struc
 static void solo5_release(struct guest *g)
 {
     for (uint32_t d = 0; d < g->hvt.device_count; d++)
-        if (g->hvt.devices[d].port)
+        if (g->hvt.devices[d].type == HVT_MFT_NET_BASIC && g->hvt.devices[d].port)
             net_queue_port_give(g->hvt.devices[d].port);
     g->hvt.device_count = 0;
-    memset(g->hvt.device_of, 0, sizeof(g->hvt.device_of));
 }
 
 /* ---- hypercalls ---- */
-
-/* The device behind handle, if it is of type; NULL otherwise. */
-static struct hvt_device *device(struct guest *g, uint64_t handle, uint32_t type)
-{
-    struct hvt_device *hd;
-
-    if (handle >= HVT_MFT_ENTRIES_MAX || !g->hvt.device_of[handle])
-        return NULL;
-    hd = &g->hvt.devices[g->hvt.device_of[handle] - 1];
-    return hd->type == type ? hd : NULL;
-}
 
 /* Copies the argument struct of call nr in; NULL (and g ended) when it
  * is not inside the guest's memory. */
@@ -345,28 +349,26 @@ static uint64_t ready_set(const struct guest *g)
 {
     uint64_t set = 0;
 
-    for (uint32_t h = 0; h < HVT_MFT_ENTRIES_MAX; h++) {
-        uint8_t d = g->hvt.device_of[h];
-        if (d && g->hvt.devices[d - 1].port && qport_waiting(g->hvt.devices[d - 1].port))
-            set |= 1ULL << h;
+    for (uint32_t d = 0; d < g->hvt.device_count; d++) {
+        const struct hvt_device *hd = &g->hvt.devices[d];
+        if (hd->type == HVT_MFT_NET_BASIC && qport_waiting(hd->port))
+            set |= 1ULL << hd->handle;
     }
     return set;
 }
 
-/* Writes POLL's results into the struct at gpa. */
-static void poll_result(struct guest *g, uint64_t gpa)
+/* Writes POLL's results (ready set) into the struct a, copied from gpa. */
+static void poll_result(struct guest *g, uint64_t gpa, struct hvt_hc_poll *a, uint64_t set)
 {
-    struct hvt_hc_poll a;
-    void *p = hvt_memory(g, gpa, sizeof(a));
+    void *p = hvt_memory(g, gpa, sizeof(*a));
 
     if (!p)
         return;             /* checked when the POLL was made; the layout is fixed */
-    memcpy(&a, p, sizeof(a));
-    a.ready_set = ready_set(g);
-    a.ret = 0;
-    for (uint64_t set = a.ready_set; set; set &= set - 1)
-        a.ret++;
-    memcpy(p, &a, sizeof(a));
+    a->ready_set = set;
+    a->ret = 0;
+    for (; set; set &= set - 1)
+        a->ret++;
+    memcpy(p, a, sizeof(*a));
 }
 
 /* Ready now or a zero timeout: answered at once. Otherwise g waits (as
@@ -375,13 +377,14 @@ static void poll_result(struct guest *g, uint64_t gpa)
 static enum pers_next hc_poll(struct guest *g, uint32_t nr, uint64_t gpa)
 {
     struct hvt_hc_poll a;
-    uint64_t deadline;
+    uint64_t deadline, set;
 
     if (!args_in(g, nr, gpa, &a, sizeof(a)))
         return PERS_RUN_ON;
     g->notify_pending = 0;
-    if (ready_set(g) || !a.timeout_nsecs) {
-        poll_result(g, gpa);
+    set = ready_set(g);
+    if (set || !a.timeout_nsecs) {
+        poll_result(g, gpa, &a, set);
         return PERS_RUN_ON;
     }
     deadline = time_arch_tsc() + ns_to_tsc(a.timeout_nsecs);
@@ -395,10 +398,16 @@ static enum pers_next hc_poll(struct guest *g, uint32_t nr, uint64_t gpa)
 
 static void solo5_wake(struct guest *g, int64_t result)
 {
+    struct hvt_hc_poll a;
+    void *p;
+
     (void)result;           /* the ready set is read from the queues themselves */
-    if (g->hvt.polling) {
-        g->hvt.polling = 0;
-        poll_result(g, g->hvt.poll_gpa);
+    if (!g->hvt.polling)
+        return;
+    g->hvt.polling = 0;
+    if ((p = hvt_memory(g, g->hvt.poll_gpa, sizeof(a)))) {
+        memcpy(&a, p, sizeof(a));
+        poll_result(g, g->hvt.poll_gpa, &a, ready_set(g));
     }
 }
 
@@ -536,6 +545,16 @@ static enum pers_next solo5_on_exit(struct guest *g, const struct vm_exit *exit)
     return calls[nr](g, nr, exit->io.value);
 }
 
+static uint32_t solo5_ports(const struct guest *g, const struct port **out, uint32_t max)
+{
+    uint32_t n = 0;
+
+    for (uint32_t d = 0; d < g->hvt.device_count && n < max; d++)
+        if (g->hvt.devices[d].type == HVT_MFT_NET_BASIC)
+            out[n++] = &g->hvt.devices[d].port->port;
+    return n;
+}
+
 const struct personality personality_solo5 = {
     .name = "solo5-hvt",
     .check_line = solo5_check_line,
@@ -543,4 +562,5 @@ const struct personality personality_solo5 = {
     .on_exit = solo5_on_exit,
     .wake = solo5_wake,
     .release = solo5_release,
+    .ports = solo5_ports,
 };

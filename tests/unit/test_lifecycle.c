@@ -203,7 +203,7 @@ static void kill_from_running_only(void **state)
     lifecycle_kill(g, "port 0x%x denied", 0x5ff);
     assert_int_equal(g->state, GUEST_EXITED);
     assert_true(g->killed);
-    assert_string_equal(g->kill_why, "port 0x5ff denied");
+    assert_string_equal(lifecycle_kill_reason(), "port 0x5ff denied");
     lifecycle_retire(g);
     lifecycle_admit(g);                         /* READY: not killable */
     expect_assert_failure(lifecycle_kill(g, "again"));

@@ -89,6 +89,8 @@ int hvt_net_read(uint64_t handle, void *buf, uint64_t *len);
  * then HALT with main's status. */
 __attribute__((noreturn)) void hvt_start(const struct hvt_boot_info *bi);
 extern const struct hvt_boot_info *hvt_boot_info;
+/* The TSC at the image's first instruction (start.S). */
+extern uint64_t hvt_entry_tsc;
 const char *hvt_cmdline(void);
 /* The manifest copy's entry for name with that type (attached or not),
  * its handle in *handle; NULL when absent or the copy looks broken. */

@@ -8,6 +8,8 @@
 
 const struct hvt_boot_info *hvt_boot_info;
 
+uint64_t hvt_entry_tsc;
+
 void hvt_start(const struct hvt_boot_info *bi)
 {
     hvt_boot_info = bi;

@@ -11,9 +11,10 @@
 _start:
     /* The guard first: every C function may check it on return. Its low
      * byte is 0 so that a string overrun cannot write it back intact. */
-    rdtsc
+    rdtsc                           /* also the first instruction's TSC, for benchmarks */
     shlq $32, %rdx
     orq %rdx, %rax
+    movq %rax, hvt_entry_tsc(%rip)
     shlq $8, %rax
     movq %rax, __stack_chk_guard(%rip)
     xorl %ebp, %ebp                 /* end of the frame-pointer chain */
