@@ -105,8 +105,8 @@ HVT_CFLAGS    := $(filter-out -fno-stack-protector -Iguests/lib,$(GUEST_CFLAGS))
                  -fstack-protector-strong -mstack-protector-guard=global -Iguests/hvt/lib
 HVT_LDFLAGS   := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 \
                  -Wl,-z,noexecstack
-HVT_LIB_OBJ   := $(patsubst %,$(HVT_BUILD)/lib/%.o,start cpu hypercall runtime args tls ssp string) \
-                 $(GUEST_BUILD)/lib/fmt.o
+HVT_LIB_OBJ   := $(patsubst %,$(HVT_BUILD)/lib/%.o,start cpu hypercall runtime args tls ssp) \
+                 $(GUEST_BUILD)/lib/fmt.o $(GUEST_BUILD)/lib/string.o
 HVT_SSE_OBJ   := $(HVT_BUILD)/test/sse.o
 HVT_TEST_OBJ  := $(patsubst %,$(HVT_BUILD)/test/%.o,main modes hostile sse)
 HVT_IMAGES    := $(patsubst %,$(GUEST_BUILD)/%.hvt,hvt-test hvt-test-v1 hvt-block hvt-net hvt-hello \
@@ -126,8 +126,6 @@ $(HVT_BUILD)/lib/%.o: guests/hvt/lib/%.S
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(HVT_CFLAGS) -MMD -MP -c $< -o $@
-
-$(HVT_BUILD)/lib/string.o: HVT_CFLAGS += -fno-tree-loop-distribute-patterns
 
 $(HVT_BUILD)/lib/note-v%.o: guests/hvt/lib/note.c
 	@mkdir -p $(dir $@)

@@ -3,7 +3,9 @@
  * checked against the entry count before any entry is read, every field
  * is copied out (memcpy, no unaligned casts) exactly once, and a name is
  * checked in the copy, so bytes that change under the parser cannot make
- * it accept what it did not check.
+ * it accept what it did not check. Only as many entries as Mayfly can
+ * attach are kept (hv/mft.h): a longer manifest is refused before any
+ * entry is copied, so nothing is written beyond out->e[].
  */
 #include "mft.h"
 #include "fmt.h"
@@ -17,6 +19,7 @@
 
 _Static_assert(MFT_HEADER == 12, "manifest header layout");
 _Static_assert(ENTRY_TYPE == HVT_MFT_NAME_SIZE, "the type follows the name");
+_Static_assert(1 + MFT_DEVICES_MAX <= HVT_MFT_ENTRIES_MAX, "a kept manifest fits a Solo5 one");
 
 /* One mft_parse() call: where its reason goes. */
 struct mft_check {
@@ -25,19 +28,8 @@ struct mft_check {
     size_t err_size;
 };
 
-static int mft_fail(struct mft_check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int mft_fail(struct mft_check *c, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (c->err && c->err_size > 0) {
-        va_start(ap, fmt);
-        fmt_vsnprintf(c->err, c->err_size, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
+/* The reason into c's buffer; -1. */
+#define mft_fail(c, ...) fmt_error((c)->err, (c)->err_size, -1, __VA_ARGS__)
 
 static int name_char_ok(char ch)
 {
@@ -140,6 +132,10 @@ int mft_parse(const uint8_t *desc, size_t descsz, struct mft_info *out, char *er
     if (descsz != MFT_HEADER + (size_t)entries * ENTRY_SIZE)
         return mft_fail(&c, "Solo5 manifest: the descriptor is %zu bytes, expected %zu for %u entries",
                         descsz, MFT_HEADER + (size_t)entries * ENTRY_SIZE, entries);
+    /* Before any entry is read: e[] holds no more than this. */
+    if (entries > 1 + MFT_DEVICES_MAX)
+        return mft_fail(&c, "Solo5 manifest: %u devices, Mayfly attaches at most %u to one guest",
+                        entries - 1, (unsigned)MFT_DEVICES_MAX);
     out->entries = entries;
     for (uint32_t i = 0; i < entries; i++)
         if (parse_entry(&c, i, desc + MFT_HEADER + (size_t)i * ENTRY_SIZE) != 0)
@@ -154,7 +150,7 @@ refused:
 
 int mft_find(const struct mft_info *m, const char *name)
 {
-    for (uint32_t i = 1; i < m->entries && i < HVT_MFT_ENTRIES_MAX; i++)
+    for (uint32_t i = 1; i < m->entries && i < 1 + MFT_DEVICES_MAX; i++)
         if (strcmp(m->e[i].name, name) == 0)
             return (int)i;
     return -1;

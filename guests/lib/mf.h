@@ -90,14 +90,7 @@ int mf_parse_u64(const char *s, uint64_t *out);
 int mf_parse_hex(const char *s, uint64_t *out);
 
 /* --- strings (guests/lib/string.c) --- */
-void *memcpy(void *dst, const void *src, size_t n);
-void *memmove(void *dst, const void *src, size_t n);
-void *memset(void *dst, int c, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-size_t strlen(const char *s);
-size_t strnlen(const char *s, size_t max);
-int strcmp(const char *a, const char *b);
-int strncmp(const char *a, const char *b, size_t n);
+#include "cstring.h"
 
 /* --- formatting: hv/fmt.c, compiled into the guest library --- */
 size_t fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);

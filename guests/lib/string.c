@@ -3,7 +3,7 @@
  * -fno-tree-loop-distribute-patterns (guests.mk) so that these loops are
  * not turned back into calls to themselves.
  */
-#include "mf.h"
+#include "cstring.h"
 
 void *memcpy(void *dst, const void *src, size_t n)
 {

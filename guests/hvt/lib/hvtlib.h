@@ -128,14 +128,8 @@ size_t hvt_tls_align(void);
  * thread pointer to load into FS base. */
 uint64_t hvt_tls_init(void *block);
 
-/* --- strings (string.c) --- */
-void *memcpy(void *dst, const void *src, size_t n);
-void *memmove(void *dst, const void *src, size_t n);
-void *memset(void *dst, int c, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-size_t strlen(const char *s);
-int strcmp(const char *a, const char *b);
-int strncmp(const char *a, const char *b, size_t n);
+/* --- strings (guests/lib/string.c, shared with the Mayfly runtime) --- */
+#include "../../lib/cstring.h"
 
 /* hv/fmt.c, compiled into the runtime */
 size_t fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
