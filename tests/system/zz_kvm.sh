@@ -1,4 +1,4 @@
-# The guest and adversarial system tests again, under QEMU/KVM instead of
+# The guest, adversarial and Solo5 system tests again, under QEMU/KVM instead of
 # Bochs, where the host offers VT-x to KVM guests (nested). Elsewhere (as
 # on every machine here: AMD CPUs, no VT-x) the variant reports itself
 # skipped. MAYFLY_KVM=0 skips it even where it could run.
@@ -13,6 +13,6 @@ if ! kvm_vtx_available; then
     echo "SKIP: kvm variant: no VT-x capable KVM here (needs /dev/kvm on an Intel host with nested=1)"
     exit 0
 fi
-for script in guests.sh adversarial.sh; do
+for script in guests.sh adversarial.sh solo5.sh; do
     MAYFLY_EMULATOR=kvm SYSTEST_OUT=$SYSTEST_OUT/kvm bash "$dir/$script" | sed -E 's/^(PASS|FAIL): /\1: kvm_/'
 done
