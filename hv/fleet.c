@@ -57,6 +57,18 @@ static void create_vcpus(void)
     lifecycle_init(guests, count, queues);
 }
 
+/* Whether what the line needs (its image, and the disks a personality
+ * adds) fits the largest partition it may get: a class named with
+ * class= is taken whatever the need, so this is the only check. */
+static int fits(const struct guest_line *l, uint64_t limit, char *why, size_t n)
+{
+    if (l->need <= limit)
+        return 0;
+    return fmt_error(why, n, -1, "it needs %llu KiB (image, stack and disks) and the largest "
+                     "partition it may get has %llu KiB: use a larger class",
+                     (unsigned long long)(l->need / 1024), (unsigned long long)(limit / 1024));
+}
+
 /* Validates a line's image (size bytes at image, NULL when it was not
  * loaded) once, for the memory of the partitions it may get. 0, or -1
  * with the reason logged (and in why when why is not NULL). */
@@ -81,7 +93,8 @@ static int check_line(struct guest_line *l, const uint8_t *image, uint64_t size,
         l->image = image;
         l->image_size = size;
         l->pers = l->elf.personality == ELF_SOLO5_HVT ? &personality_solo5 : &personality_mayfly;
-        if (l->pers->check_line(l, files, reason, sizeof(reason)) == 0)
+        if (l->pers->check_line(l, files, reason, sizeof(reason)) == 0 &&
+            fits(l, limit, reason, sizeof(reason)) == 0)
             return 0;
     } else {
         char tmp[sizeof(reason)];

@@ -247,6 +247,12 @@ static int solo5_launch(struct guest *g, const struct guest_line *l, const struc
 
     (void)costs;
     memset(&g->hvt, 0, sizeof(g->hvt));
+    if (l->need > g->mem_size) {      /* fleet.c checks lines; a partition never shrinks */
+        kprintf("mayfly: guest %u %s not started: it needs %llu KiB, its partition has %llu "
+                "KiB\n", g->id, g->name, (unsigned long long)(l->need / 1024),
+                (unsigned long long)(g->mem_size / 1024));
+        return -1;
+    }
     g->hvt.mem_size = mem < HVT_MEM_MAX ? mem : HVT_MEM_MAX;
     disk_gpa = mem;
     for (uint32_t i = 1; i < m->entries; i++)

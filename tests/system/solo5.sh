@@ -108,6 +108,8 @@ guest unmapped image=hvt-block.hvt
 guest odd image=hvt-block.hvt block:storage=hvt-disk-odd.img
 guest wrongkind image=hvt-block.hvt net:storage=lan0
 guest stray image=hvt-test.hvt block:extra=hvt-disk.img
+guest huge image=hvt-block.hvt block:storage=hvt-huge.img
+guest hugeblk image=hvt-block.hvt class=blk block:storage=hvt-huge.img
 guest oldnet image=hvt-test.hvt net=lan0
 guest mfsmall image=bad-hvt-mftsmall.hvt
 guest target image=bad-hvt-target.hvt
@@ -125,6 +127,9 @@ block_boots() {
              bad-hvt-nomft.hvt bad-hvt-both.hvt; do
         files+=("$G/$f")
     done
+    # 6 MiB of disk: with the image it needs 8 MiB, more than any partition.
+    head -c $((6 << 20)) /dev/zero > "$CASE_DIR/hvt-huge.img"
+    files+=("$CASE_DIR/hvt-huge.img")
     BOCHS_SECONDS=300 boot_bochs tigerlake 128 "$BLOCK_CONF" "${files[@]}" &&
     expect_line '^mayfly: all guests have ended: 4 started, 4 exited 0, 0 failed, 0 killed' &&
     expect_no_line 'panic' &&
@@ -151,6 +156,8 @@ unmapped_devices_are_refused() {
     expect_line '^mayfly: guest odd: block:storage=hvt-disk-odd.img: the disk image is [0-9]+ bytes, not a whole number of 512-byte sectors' &&
     expect_line '^mayfly: guest wrongkind: device storage of hvt-block.hvt.s manifest is BLOCK_BASIC, but the guest line maps it with net:' &&
     expect_line '^mayfly: guest stray: block:extra: hvt-test.hvt.s manifest declares no device extra' &&
+    expect_line '^mayfly: guest huge: it needs 8192 KiB \(image, stack and disks\) and the largest partition it may get has 4096 KiB: use a larger class; not started$' &&
+    expect_line '^mayfly: guest hugeblk: it needs 8192 KiB .* has 4096 KiB' &&
     expect_line '^mayfly: guest oldnet: hvt-test.hvt is a Solo5 hvt image: map its network devices with net:<device>=<switch>, not net='
 }
 
