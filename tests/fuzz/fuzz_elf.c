@@ -39,7 +39,7 @@ static void check_personality(const struct elf_image *img)
     if (img->kernel_end < img->highest || img->kernel_end % 4096 != 0 ||
         img->kernel_end - img->highest >= 4096)
         abort();
-    if (img->mft.entries < 1 || img->mft.entries > HVT_MFT_ENTRIES_MAX ||
+    if (img->mft.entries < 1 || img->mft.entries > 1 + MFT_DEVICES_MAX ||
         img->mft.e[0].type != HVT_MFT_RESERVED_FIRST)
         abort();
     for (uint32_t i = 1; i < img->mft.entries; i++)

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for hv/mft.c: mft_parse() on arbitrary bytes as an
  * MFT1 descriptor. An accepted manifest must hold only what the contract
- * promises: 1 to 64 entries, entry 0 reserved with an empty name, every
+ * promises: 1 to 1 + MFT_DEVICES_MAX entries (a longer manifest is
+ * refused, never half-kept), entry 0 reserved with an empty name, every
  * other name 1 to 67 of [A-Za-z0-9] NUL-terminated (zero after the NUL),
  * a known type, no name twice, each found at its own index, and a guest
  * copy exactly the descriptor less its padding. A refusal must be one
@@ -35,7 +36,7 @@ static int name_ok(const char *name)
 
 static void check_manifest(const struct mft_info *m, size_t size)
 {
-    if (m->entries < 1 || m->entries > HVT_MFT_ENTRIES_MAX)
+    if (m->entries < 1 || m->entries > 1 + MFT_DEVICES_MAX)
         abort();
     if (m->e[0].type != HVT_MFT_RESERVED_FIRST || m->e[0].name[0] != 0)
         abort();

@@ -192,6 +192,10 @@ ELF = {
 MFT = {
     'two_devices.bin': mft_desc([(b'service', MFT_NET), (b'storage', MFT_BLOCK)]),
     'reserved_only.bin': mft_desc([]),
+    # The most devices Mayfly keeps (MFT_DEVICES_MAX, accepted) and a full
+    # 64-entry manifest (refused: more than one guest line maps).
+    'devices_8.bin': mft_desc([(b'dev%d' % i, MFT_NET if i % 2 else MFT_BLOCK)
+                               for i in range(1, 9)]),
     'entries_64.bin': mft_desc([(b'dev%d' % i, MFT_NET if i % 2 else MFT_BLOCK)
                                 for i in range(1, 64)]),
 }

@@ -1021,27 +1021,40 @@ static void test_hvt_note_names(void **state)
     reject(2 * MIB, "not a Mayfly or Solo5 hvt image");
 }
 
-static void test_hvt_manifest_64_entries(void **state)
+/* An hvt image whose manifest declares `devices` devices dev1, dev2, ...
+ * in its own PT_NOTE at BIG_NOTE_OFF (header 3). */
+static void hvt_devices(uint32_t devices)
 {
-    (void)state;
-    static char names[HVT_MFT_ENTRIES_MAX - 1][8];
+    static char names[HVT_MFT_ENTRIES_MAX - 1][16];
     const char *list[HVT_MFT_ENTRIES_MAX - 1];
 
-    for (uint32_t i = 0; i < HVT_MFT_ENTRIES_MAX - 1; i++) {
+    for (uint32_t i = 0; i < devices; i++) {
         snprintf(names[i], sizeof(names[i]), "dev%u", i + 1);
         list[i] = names[i];
     }
     base_loads();
     size_t a = solo5_abi_note(NOTE_OFF, HVT_TARGET_HVT, 2);
-    size_t m = mft_note(BIG_NOTE_OFF, list, HVT_MFT_ENTRIES_MAX - 1);
+    size_t m = mft_note(BIG_NOTE_OFF, list, devices);
     phdr(PT_NOTE, PF_R, NOTE_OFF, 0, a, a, 4);
     phdr(PT_NOTE, PF_R, BIG_NOTE_OFF, 0, m, m, 8);
     b.size = BIG_NOTE_OFF + m;
+}
+
+/* As many devices as a guest line maps are kept; one more, or a full
+ * 64-entry manifest, is refused: such an image could never start. */
+static void test_hvt_manifest_most_devices(void **state)
+{
+    (void)state;
+    hvt_devices(MFT_DEVICES_MAX);
     accept(2 * MIB);
-    assert_int_equal(img.mft.entries, HVT_MFT_ENTRIES_MAX);
-    assert_string_equal(img.mft.e[63].name, "dev63");
-    assert_int_equal(mft_find(&img.mft, "dev42"), 42);
-    b.size--;                       /* the manifest's last byte cut off */
+    assert_int_equal(img.mft.entries, 1 + MFT_DEVICES_MAX);
+    assert_string_equal(img.mft.e[8].name, "dev8");
+    assert_int_equal(mft_find(&img.mft, "dev5"), 5);
+    hvt_devices(MFT_DEVICES_MAX + 1);
+    reject(2 * MIB, "Solo5 manifest: 9 devices, Mayfly attaches at most 8 to one guest");
+    hvt_devices(HVT_MFT_ENTRIES_MAX - 1);
+    reject(2 * MIB, "Solo5 manifest: 63 devices, Mayfly attaches at most 8 to one guest");
+    b.size--;                       /* the manifest's last byte cut off: the note's reason */
     reject(2 * MIB, "note segment 3 (offset 0x2100");
 }
 
@@ -1457,17 +1470,17 @@ static void r_hvt_version(void) { hvt_with(HVT_TARGET_HVT, UINT32_MAX, 1); }
 static void r_no_mft(void) { hvt_with(HVT_TARGET_HVT, 2, 0); }
 static void r_manifest(void)
 {
-    static char names[HVT_MFT_ENTRIES_MAX - 1][HVT_MFT_NAME_SIZE];
+    static char names[MFT_DEVICES_MAX][HVT_MFT_NAME_SIZE];
     static uint8_t desc[MFT_DESC_MAX];
-    const char *list[HVT_MFT_ENTRIES_MAX - 1];
+    const char *list[MFT_DEVICES_MAX];
 
-    for (uint32_t i = 0; i < HVT_MFT_ENTRIES_MAX - 1; i++) {
+    for (uint32_t i = 0; i < MFT_DEVICES_MAX; i++) {
         snprintf(names[i], sizeof(names[i]), "d%u", i + 1);
         list[i] = names[i];
     }
-    memset(names[62], 'W', HVT_MFT_NAME_SIZE - 1);
-    uint32_t len = mft_desc(desc, list, HVT_MFT_ENTRIES_MAX - 1);
-    memset(desc + len - 104 + 68, 0xff, 4);     /* entry 63's type */
+    memset(names[MFT_DEVICES_MAX - 1], 'W', HVT_MFT_NAME_SIZE - 1);
+    uint32_t len = mft_desc(desc, list, MFT_DEVICES_MAX);
+    memset(desc + len - 104 + 68, 0xff, 4);     /* the last entry's type */
     base_loads();
     size_t a = solo5_abi_note(NOTE_OFF, HVT_TARGET_HVT, 2);
     phdr(PT_NOTE, PF_R, NOTE_OFF, 0, a, a, 4);
@@ -1475,6 +1488,7 @@ static void r_manifest(void)
     phdr(PT_NOTE, PF_R, BIG_NOTE_OFF, 0, m, m, 4);
     b.size = BIG_NOTE_OFF + m;
 }
+static void r_devices(void) { hvt_devices(HVT_MFT_ENTRIES_MAX - 1); }
 static void r_wx(void)
 {
     hvt_base(2);
@@ -1530,7 +1544,8 @@ static const struct reason_case reasons[] = {
     { r_target, 2 * MIB, "Solo5 ABI target 4294967295 (unknown) is not hvt: build the unikernel for the hvt target" },
     { r_hvt_version, 2 * MIB, "Solo5 hvt ABI version 4294967295 is not supported: this hypervisor runs hvt ABI versions 1 to 2 (Solo5 up to 0.12)" },
     { r_no_mft, 2 * MIB, "no Solo5 manifest (MFT1 note): an hvt unikernel declares its devices in one; build it with Solo5's toolchain" },
-    { r_manifest, 2 * MIB, "Solo5 manifest entry 63 (\"WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW\"): type 4294967295 is not BLOCK_BASIC (1) or NET_BASIC (2)" },
+    { r_manifest, 2 * MIB, "Solo5 manifest entry 8 (\"WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW\"): type 4294967295 is not BLOCK_BASIC (1) or NET_BASIC (2)" },
+    { r_devices, 2 * MIB, "Solo5 manifest: 63 devices, Mayfly attaches at most 8 to one guest" },
     { r_wx, 2 * MIB, "segment 31 is both writable and executable" },
 };
 
@@ -1618,7 +1633,7 @@ int main(void)
         cmocka_unit_test(test_hvt_rejects_bad_manifest),
         cmocka_unit_test(test_manifest_without_abi_note),
         cmocka_unit_test(test_hvt_note_names),
-        cmocka_unit_test(test_hvt_manifest_64_entries),
+        cmocka_unit_test(test_hvt_manifest_most_devices),
         cmocka_unit_test(test_hvt_load),
         cmocka_unit_test(test_rejected_image_zeroed),
         cmocka_unit_test(test_load),

@@ -4,12 +4,16 @@
  * 104-byte entries) byte by byte with the builder below, breaks exactly
  * one rule of mft_parse(), and checks the reason. The descriptor sits at
  * an odd address, so an unaligned cast in the parser is an UBSan report.
+ * A kept manifest holds KEPT entries (entry 0 and MFT_DEVICES_MAX
+ * devices); the rules of entries are tested with at most that many, the
+ * refusals that come first (count, size) with up to 65.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -20,6 +24,7 @@
 #define TYPE_AT     offsetof(struct hvt_mft_entry, type)
 #define ATTACHED_AT offsetof(struct hvt_mft_entry, attached)
 #define DESC_MAX    (HEADER + (HVT_MFT_ENTRIES_MAX + 1) * ENTRY)
+#define KEPT        (1 + MFT_DEVICES_MAX)
 
 static uint8_t raw[DESC_MAX + 1];
 static uint8_t *const d = raw + 1;  /* deliberately misaligned */
@@ -47,6 +52,19 @@ static void device(uint32_t i, const char *name, uint32_t type)
     memset(d + at(i), 0, HVT_MFT_NAME_SIZE);
     memcpy(d + at(i), name, strlen(name));
     put32(at(i) + TYPE_AT, type);
+}
+
+/* A valid descriptor of `entries` entries, devices prefix1, prefix2, ...
+ * alternately network (odd) and block (even). */
+static void numbered(uint32_t entries, const char *prefix)
+{
+    char name[16];
+
+    begin(entries);
+    for (uint32_t i = 1; i < entries; i++) {
+        snprintf(name, sizeof(name), "%s%u", prefix, i);
+        device(i, name, i % 2 ? HVT_MFT_NET_BASIC : HVT_MFT_BLOCK_BASIC);
+    }
 }
 
 /* A manifest with a network device "service" and a block device "storage". */
@@ -121,21 +139,18 @@ static void test_accepts_one_device(void **state)
     assert_string_equal(m.e[1].name, "net0");
 }
 
-static void test_accepts_64_entries(void **state)
+/* As many devices as one guest line can map: all kept. */
+static void test_accepts_most_devices(void **state)
 {
     (void)state;
-    char name[16];
-
-    begin(HVT_MFT_ENTRIES_MAX);
-    for (uint32_t i = 1; i < HVT_MFT_ENTRIES_MAX; i++) {
-        snprintf(name, sizeof(name), "dev%u", i);
-        device(i, name, i % 2 ? HVT_MFT_NET_BASIC : HVT_MFT_BLOCK_BASIC);
-    }
+    _Static_assert(KEPT == 9, "CONFIG_DEVICES_MAX is 8: the reasons below say so");
+    assert_int_equal(sizeof(m.e) / sizeof(m.e[0]), KEPT);
+    numbered(KEPT, "dev");
     accept();
-    assert_int_equal(m.entries, HVT_MFT_ENTRIES_MAX);
-    assert_string_equal(m.e[63].name, "dev63");
-    assert_int_equal(m.e[63].type, HVT_MFT_NET_BASIC);
-    assert_int_equal(m.e[62].type, HVT_MFT_BLOCK_BASIC);
+    assert_int_equal(m.entries, KEPT);
+    assert_string_equal(m.e[8].name, "dev8");
+    assert_int_equal(m.e[8].type, HVT_MFT_BLOCK_BASIC);
+    assert_int_equal(m.e[7].type, HVT_MFT_NET_BASIC);
 }
 
 static void test_accepts_longest_name(void **state)
@@ -223,6 +238,33 @@ static void test_rejects_entry_count(void **state)
     begin(1);
     put32(HVT_MFT_NOTE_PAD + 4, UINT32_MAX);
     reject("4294967295 entries");
+}
+
+/* One device more than a guest line maps is refused after the count and
+ * size checks and before any entry is read (or written to *out: the
+ * result lives in a heap block of exactly its size, so ASan sees a write
+ * past e[]). */
+static void test_rejects_too_many_devices(void **state)
+{
+    (void)state;
+    struct mft_info *exact = malloc(sizeof(*exact));
+
+    assert_non_null(exact);
+    numbered(KEPT + 1, "dev");
+    reject("Solo5 manifest: 9 devices, Mayfly attaches at most 8 to one guest");
+    numbered(HVT_MFT_ENTRIES_MAX, "dev");
+    reject("Solo5 manifest: 63 devices, Mayfly attaches at most 8 to one guest");
+    assert_int_equal(mft_parse(d, dsz, exact, err, sizeof(err)), -1);
+    numbered(HVT_MFT_ENTRIES_MAX, "dev");
+    put32(at(0) + TYPE_AT, 0);      /* malformed as well: the count is reported */
+    memset(d + at(40), 0, HVT_MFT_NAME_SIZE);
+    reject("63 devices, Mayfly attaches at most 8");
+    numbered(KEPT + 1, "dev");      /* the size is checked first */
+    dsz--;
+    reject("Solo5 manifest: the descriptor is 1051 bytes, expected 1052 for 10 entries");
+    begin(HVT_MFT_ENTRIES_MAX + 1); /* and the count before that */
+    reject("65 entries, expected 1 to 64");
+    free(exact);
 }
 
 static void test_rejects_size_mismatch(void **state)
@@ -323,13 +365,13 @@ static void test_rejects_duplicate_name(void **state)
     device(1, "disk", HVT_MFT_BLOCK_BASIC);
     device(2, "disk", HVT_MFT_NET_BASIC);       /* other type, same name */
     reject("Solo5 manifest entries 1 and 2 are both called \"disk\"");
-    begin(HVT_MFT_ENTRIES_MAX);
-    for (uint32_t i = 1; i < HVT_MFT_ENTRIES_MAX; i++) {
+    begin(KEPT);
+    for (uint32_t i = 1; i < KEPT; i++) {
         snprintf(name, sizeof(name), "d%u", i);
         device(i, name, HVT_MFT_NET_BASIC);
     }
-    device(63, "d5", HVT_MFT_NET_BASIC);
-    reject("entries 5 and 63 are both called \"d5\"");
+    device(8, "d5", HVT_MFT_NET_BASIC);
+    reject("entries 5 and 8 are both called \"d5\"");
 }
 
 /* The longest values each reason can print fit MFT_REASON_MAX. */
@@ -341,20 +383,24 @@ static void test_reasons_fit(void **state)
 
     memset(longest, 'W', sizeof(longest) - 1);
     longest[sizeof(longest) - 1] = '\0';
-    for (int k = 0; k < 4; k++) {
-        begin(HVT_MFT_ENTRIES_MAX);
-        for (uint32_t i = 1; i < HVT_MFT_ENTRIES_MAX; i++) {
+    for (int k = 0; k < 6; k++) {
+        uint32_t n = k >= 3 ? HVT_MFT_ENTRIES_MAX : KEPT;
+        begin(n);
+        for (uint32_t i = 1; i < n; i++) {
             char name[16];
             snprintf(name, sizeof(name), "d%u", i);
             device(i, name, HVT_MFT_NET_BASIC);
         }
-        device(63, longest, k == 0 ? UINT32_MAX : HVT_MFT_NET_BASIC);
+        device(KEPT - 1, longest, k == 0 ? UINT32_MAX : HVT_MFT_NET_BASIC);
         if (k == 1)
-            d[at(63) + ATTACHED_AT] = 0xff;
+            d[at(KEPT - 1) + ATTACHED_AT] = 0xff;
         if (k == 2)
-            device(62, longest, HVT_MFT_NET_BASIC);
+            device(KEPT - 2, longest, HVT_MFT_NET_BASIC);
         if (k == 3)
             dsz = SIZE_MAX;         /* only the header is read before this reason */
+        /* k == 4: the most devices the next reason can name */
+        if (k == 5)
+            put32(HVT_MFT_NOTE_PAD + 4, UINT32_MAX);
         assert_int_equal(parse(), -1);
         if (strlen(err) >= MFT_REASON_MAX)
             fail_msg("%zu characters, more than MFT_REASON_MAX - 1: \"%s\"", strlen(err), err);
@@ -384,19 +430,33 @@ static void test_find(void **state)
     assert_int_equal(mft_find(&m, "service"), -1);
 }
 
-static void test_find_last_of_64(void **state)
+static void test_find_last(void **state)
 {
     (void)state;
-    char name[16];
-
-    begin(HVT_MFT_ENTRIES_MAX);
-    for (uint32_t i = 1; i < HVT_MFT_ENTRIES_MAX; i++) {
-        snprintf(name, sizeof(name), "dev%u", i);
-        device(i, name, HVT_MFT_BLOCK_BASIC);
-    }
+    numbered(KEPT, "dev");
     accept();
-    assert_int_equal(mft_find(&m, "dev63"), 63);
+    assert_int_equal(mft_find(&m, "dev8"), 8);
     assert_int_equal(mft_find(&m, "dev1"), 1);
+    assert_int_equal(mft_find(&m, "dev9"), -1);
+}
+
+/* mft_find reads no entry at or beyond entries, and never past e[] even
+ * when entries says more (the result in an exact heap block: ASan). */
+static void test_find_stays_inside(void **state)
+{
+    (void)state;
+    struct mft_info *exact = malloc(sizeof(*exact));
+
+    assert_non_null(exact);
+    numbered(KEPT, "dev");
+    assert_int_equal(mft_parse(d, dsz, exact, err, sizeof(err)), 0);
+    exact->entries = 3;                     /* dev3.. are beyond entries */
+    assert_int_equal(mft_find(exact, "dev2"), 2);
+    assert_int_equal(mft_find(exact, "dev3"), -1);
+    exact->entries = UINT32_MAX;            /* not a parsed value */
+    assert_int_equal(mft_find(exact, "dev8"), 8);
+    assert_int_equal(mft_find(exact, "dev9"), -1);
+    free(exact);
 }
 
 static void test_copy_size(void **state)
@@ -408,14 +468,9 @@ static void test_copy_size(void **state)
     two_devices();
     accept();
     assert_int_equal(mft_copy_size(&m), 8 + 3 * 104);
-    begin(HVT_MFT_ENTRIES_MAX);
-    for (uint32_t i = 1; i < HVT_MFT_ENTRIES_MAX; i++) {
-        char name[16];
-        snprintf(name, sizeof(name), "b%u", i);
-        device(i, name, HVT_MFT_BLOCK_BASIC);
-    }
+    numbered(KEPT, "b");
     accept();
-    assert_int_equal(mft_copy_size(&m), 8 + 64 * 104);
+    assert_int_equal(mft_copy_size(&m), 8 + 9 * 104);
     /* The guest's copy is the descriptor less its padding. */
     assert_int_equal(mft_copy_size(&m), dsz - HVT_MFT_NOTE_PAD);
 }
@@ -426,7 +481,7 @@ int main(void)
         cmocka_unit_test(test_accepts_reserved_only),
         cmocka_unit_test(test_accepts_two_devices),
         cmocka_unit_test(test_accepts_one_device),
-        cmocka_unit_test(test_accepts_64_entries),
+        cmocka_unit_test(test_accepts_most_devices),
         cmocka_unit_test(test_accepts_longest_name),
         cmocka_unit_test(test_ignores_host_fields_and_name_tail),
         cmocka_unit_test(test_same_name_other_case),
@@ -434,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_rejects_short_descriptor),
         cmocka_unit_test(test_rejects_version),
         cmocka_unit_test(test_rejects_entry_count),
+        cmocka_unit_test(test_rejects_too_many_devices),
         cmocka_unit_test(test_rejects_size_mismatch),
         cmocka_unit_test(test_rejects_first_type),
         cmocka_unit_test(test_rejects_first_name),
@@ -445,7 +501,8 @@ int main(void)
         cmocka_unit_test(test_rejects_duplicate_name),
         cmocka_unit_test(test_reasons_fit),
         cmocka_unit_test(test_find),
-        cmocka_unit_test(test_find_last_of_64),
+        cmocka_unit_test(test_find_last),
+        cmocka_unit_test(test_find_stays_inside),
         cmocka_unit_test(test_copy_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
