@@ -7,9 +7,10 @@ source "$(dirname "$0")/lib.sh"
 G=$MAYFLY_BUILD/guests
 ADV=$SYSTEST_OUT/adversarial_boot
 
-# Layout (deterministic for this config and 512 MiB): the pool takes
-# 0x200000-0x800000, big/0 and big/1 take 0x800000-0x2800000 and small/0
-# starts at 0x2800000. adversarial_boot checks these addresses so the
+# Layout (deterministic for this config and 512 MiB): the hypervisor
+# image and the GRUB modules end below 0x400000, the pool takes
+# 0x400000-0xa00000, big/0 and big/1 take 0xa00000-0x2a00000 and small/0
+# starts at 0x2a00000. adversarial_boot checks these addresses so the
 # "host address" attacks below stay meaningful if the layout changes.
 ADV_CONF='partition small 2M x 29
 partition big 16M x 2
@@ -17,8 +18,8 @@ guest victim image=count.elf class=small count=2
 guest sleeper image=sleep.elf class=small args="20 3"
 guest pastend image=evil.elf class=small args="past-end"
 guest hvimage image=evil.elf class=big args="write 0x100000"
-guest otherpart image=evil.elf class=big args="write 0x2800000"
-guest hvpool image=evil.elf class=small args="write 0x200000"
+guest otherpart image=evil.elf class=big args="write 0x2a00000"
+guest hvpool image=evil.elf class=small args="write 0x400000"
 guest topmem image=evil.elf class=small args="write 0x7ffffff000"
 guest msr image=evil.elf class=small args="wrmsr 0x1b"
 guest efer image=evil.elf class=small args="wrmsr 0xc0000080"
@@ -45,9 +46,9 @@ poweroff when-idle'
 
 adversarial_boot() {
     boot_bochs tigerlake 512 "$ADV_CONF" "$G/count.elf" "$G/sleep.elf" "$G/evil.elf" &&
-    expect_line '^mayfly: pool 200000-800000' &&
-    expect_line '^mayfly: partition class big: 16 MiB x 2 at 800000-2800000' &&
-    expect_line '^mayfly: partition class small: 2 MiB x 29 at 2800000-' &&
+    expect_line '^mayfly: pool 400000-a00000' &&
+    expect_line '^mayfly: partition class big: 16 MiB x 2 at a00000-2a00000' &&
+    expect_line '^mayfly: partition class small: 2 MiB x 29 at 2a00000-' &&
     expect_no_line 'panic' &&
     expect_poweroff 1
 }
@@ -68,10 +69,10 @@ write_to_hypervisor_image_address() {
     expect_guest hvimage.0 'exited with status 2$'
 }
 write_to_other_partition_address() {
-    expect_guest otherpart.0 'killed: memory access outside its partition: write at guest-physical 0x2800000 '
+    expect_guest otherpart.0 'killed: memory access outside its partition: write at guest-physical 0x2a00000 '
 }
 write_to_hypervisor_pool_address() {
-    expect_guest hvpool.0 'killed: memory access outside its partition: write at guest-physical 0x200000 '
+    expect_guest hvpool.0 'killed: memory access outside its partition: write at guest-physical 0x400000 '
 }
 write_to_top_of_physical_space() {
     expect_guest topmem.0 'killed: memory access outside its partition: write at guest-physical 0x7ffffff000 '
