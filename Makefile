@@ -19,7 +19,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototyp
 # their unit tests: tests/unit.mk); hv joins once its restructure lands.
 STRICT_WARN := -Wconversion -Wsign-conversion -Wcast-qual -Wswitch-default \
            -Wmissing-declarations
-STRICT_DIRS := vmx x86 efi hv
+STRICT_DIRS := vmx svm x86 efi hv
 # Freestanding flags shared by the hypervisor's C and assembly. -fpic and
 # hidden visibility let the same objects link into the relocatable UEFI
 # application and the fixed-address Multiboot2 ELF.
@@ -36,7 +36,8 @@ EFI_CFLAGS := $(HV_CFLAGS) -fshort-wchar -maccumulate-outgoing-args -DGNU_EFI_US
 HV_SRC   := $(wildcard hv/*.c)
 X86_SRC  := $(wildcard x86/*.c) $(wildcard x86/*.S)
 VMX_SRC  := $(wildcard vmx/*.c) $(wildcard vmx/*.S)
-CORE_OBJ := $(patsubst %,$(BUILD)/%.o,$(HV_SRC) $(X86_SRC) $(VMX_SRC))
+SVM_SRC  := $(wildcard svm/*.c) $(wildcard svm/*.S)
+CORE_OBJ := $(patsubst %,$(BUILD)/%.o,$(HV_SRC) $(X86_SRC) $(VMX_SRC) $(SVM_SRC))
 MB2_OBJ  := $(BUILD)/efi/mb2_entry.S.o $(BUILD)/efi/mb2_main.c.o $(BUILD)/efi/mb2.c.o
 UEFI_OBJ := $(BUILD)/efi/uefi.c.o
 

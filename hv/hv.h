@@ -10,10 +10,10 @@ enum hv_status {
     HV_PANIC = 2,           /* a broken hypervisor invariant or CPU exception */
     HV_BAD_CONFIG = 3,      /* mayfly.conf missing or invalid */
     HV_NO_MEMORY = 4,       /* partitions or hypervisor pool do not fit */
-    HV_NO_VTX = 5,          /* the CPU has no VT-x */
-    HV_VTX_DISABLED = 6,    /* firmware locked VT-x off */
-    HV_NO_EPT = 7,          /* VT-x without EPT */
-    HV_VTX_INCOMPLETE = 8,  /* a VMX feature Mayfly needs is missing */
+    HV_NO_VIRT = 5,         /* the CPU has neither VT-x nor AMD-V (SVM) */
+    HV_VIRT_DISABLED = 6,   /* firmware turned VT-x or SVM off */
+    HV_NO_NESTED_PAGING = 7,    /* VT-x without EPT, or SVM without NPT */
+    HV_VIRT_INCOMPLETE = 8, /* a VT-x or SVM feature Mayfly needs is missing */
     HV_BAD_BOOT = 9,        /* the boot entry handed over nothing usable */
 };
 

@@ -13,6 +13,7 @@
  * NMIs in the host). One console line reports the counts.
  */
 #include "../hv/arch.h"
+#include "vcpu.h"
 #include "../hv/console.h"
 #include "../hv/lib.h"
 #include "irq.h"
@@ -62,7 +63,7 @@ static int has_word(const char *line, const char *word)
     return 0;
 }
 
-void virt_arch_selftest(const char *cmdline)
+void vmx_selftest(const char *cmdline)
 {
     if (!has_word(cmdline, "selftest=irq"))
         return;

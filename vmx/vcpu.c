@@ -12,6 +12,7 @@
 #include "../include/mayfly/hvt.h"
 #include "../x86/cpu.h"
 #include "../x86/guest.h"
+#include "../x86/virt.h"
 #include "ept.h"
 #include "../x86/paging.h"
 #include "exit.h"
@@ -119,14 +120,14 @@ static void write_controls(const struct vcpu_arch *v)
     vmwrite(VMCS_LINK_POINTER, ~0ULL);
 }
 
-uint64_t vcpu_arch_footprint(uint64_t partition_size)
+uint64_t vmx_vcpu_footprint(uint64_t partition_size)
 {
     uint64_t pds = (partition_size + (1ULL << 30) - 1) >> 30;
     /* VMCS, EPT PML4 + PDPT + one PD per GiB, and the vcpu structure. */
     return (1 + 2 + pds) * PAGE_SIZE + sizeof(struct vcpu_arch);
 }
 
-struct vcpu_arch *vcpu_arch_create(uint32_t index, uint64_t base, uint64_t size)
+struct vcpu_arch *vmx_vcpu_create(uint32_t index, uint64_t base, uint64_t size)
 {
     struct vcpu_arch *v = pool_alloc_bytes(sizeof(*v), 64);
     struct pt_ctx ept = { .alloc = paging_pool_page,
@@ -235,7 +236,7 @@ static void reset_cpu_state(struct vcpu_arch *v)
         state_owner = NULL;
 }
 
-int vcpu_arch_reset(struct vcpu_arch *v, uint8_t *mem, const struct vcpu_boot *b)
+int vmx_vcpu_reset(struct vcpu_arch *v, uint8_t *mem, const struct vcpu_boot *b)
 {
     uint64_t cr3;
     int r = b->layout == VCPU_LAYOUT_HVT ? x86_hvt_tables(mem, b->mapped, &cr3)
@@ -281,7 +282,7 @@ static void arm_timer(uint64_t now, uint64_t deadline)
                                                : 1);
 }
 
-void vcpu_arch_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hypercall,
+void vmx_vcpu_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hypercall,
                    void *ctx, struct vm_exit *exit)
 {
     uint64_t now = rdtsc(), armed_at = now - vmx_setup.rearm_slack - 1;
@@ -322,7 +323,7 @@ void vcpu_arch_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hy
     }
 }
 
-void vcpu_arch_complete_io(struct vcpu_arch *v, uint32_t value)
+void vmx_vcpu_complete_io(struct vcpu_arch *v, uint32_t value)
 {
     if (v->io_in) {
         /* IN to AL or AX keeps the rest of RAX; to EAX it zero-extends. */
@@ -334,7 +335,20 @@ void vcpu_arch_complete_io(struct vcpu_arch *v, uint32_t value)
     vmwrite(VMCS_GUEST_RIP, v->io_next_rip);
 }
 
-void vcpu_arch_set_result(struct vcpu_arch *v, int64_t value)
+void vmx_vcpu_set_result(struct vcpu_arch *v, int64_t value)
 {
     v->regs.rax = (uint64_t)value;
 }
+
+const struct virt_backend vmx_backend = {
+    .name = "VT-x",
+    .probe = vmx_probe,
+    .cpu_init = vmx_cpu_init,
+    .selftest = vmx_selftest,
+    .vcpu_create = vmx_vcpu_create,
+    .vcpu_reset = vmx_vcpu_reset,
+    .vcpu_run = vmx_vcpu_run,
+    .vcpu_complete_io = vmx_vcpu_complete_io,
+    .vcpu_set_result = vmx_vcpu_set_result,
+    .vcpu_footprint = vmx_vcpu_footprint,
+};

@@ -26,6 +26,7 @@
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
+#include "../hv/arch.h"
 
 struct vcpu_regs {
     uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
@@ -51,6 +52,20 @@ struct vcpu_arch {
 /* Enters the guest (VMLAUNCH when launched is 0, else VMRESUME) and
  * returns 0 at the next VM exit, or 1 when the entry itself failed. */
 int vmx_enter(struct vcpu_regs *regs, int launched);
+
+/* hv/arch.h's vcpu_arch_* for VT-x (x86/virt.h: vmx_backend). */
+struct vcpu_arch *vmx_vcpu_create(uint32_t index, uint64_t base, uint64_t size);
+int vmx_vcpu_reset(struct vcpu_arch *v, uint8_t *mem, const struct vcpu_boot *b);
+void vmx_vcpu_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hypercall,
+                  void *ctx, struct vm_exit *exit);
+void vmx_vcpu_complete_io(struct vcpu_arch *v, uint32_t value);
+void vmx_vcpu_set_result(struct vcpu_arch *v, int64_t value);
+uint64_t vmx_vcpu_footprint(uint64_t partition_size);
+
+/* hv/arch.h's virt_arch_* for VT-x. */
+int vmx_probe(char *buf, size_t size);
+int vmx_cpu_init(char *buf, size_t size);
+void vmx_selftest(const char *cmdline);
 
 /* Controls and shared bitmaps, set up once by virt_arch_cpu_init. */
 struct vmx_setup {

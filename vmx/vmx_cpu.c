@@ -14,7 +14,7 @@ static uint64_t fixed_bits(uint64_t value, uint32_t msr_fixed0, uint32_t msr_fix
     return (value | rdmsr(msr_fixed0)) & rdmsr(msr_fixed1);
 }
 
-int virt_arch_cpu_init(char *buf, size_t size)
+int vmx_cpu_init(char *buf, size_t size)
 {
     uint8_t failed;
 
@@ -32,7 +32,7 @@ int virt_arch_cpu_init(char *buf, size_t size)
     if (failed) {
         fmt_snprintf(buf, size, "VMXON failed: VT-x could not be turned on "
                      "(another hypervisor running, or firmware left VMX in use)");
-        return HV_VTX_INCOMPLETE;
+        return HV_VIRT_INCOMPLETE;
     }
     vmx_setup_controls();
     if (!vmx_setup.msr_bitmap || !vmx_setup.io_bitmap_b) {

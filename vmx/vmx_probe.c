@@ -2,6 +2,7 @@
  * MSRs. Every missing feature Mayfly relies on is a fatal boot error that
  * names the feature and what to do about it. */
 #include "../hv/arch.h"
+#include "vcpu.h"
 #include "../hv/fmt.h"
 #include "../hv/hv.h"
 #include "vmx.h"
@@ -20,7 +21,7 @@ static int check_feature_control(char *buf, size_t size)
         wrmsr(MSR_IA32_FEATURE_CONTROL, fc);
     }
     if (!(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX))
-        return fmt_error(buf, size, HV_VTX_DISABLED, "VT-x is disabled by the firmware "
+        return fmt_error(buf, size, HV_VIRT_DISABLED, "VT-x is disabled by the firmware "
                          "(IA32_FEATURE_CONTROL locked without VMX): enable Intel Virtualization "
                          "Technology in the firmware setup");
     return HV_OK;
@@ -52,13 +53,13 @@ static const char *yes_no(int v)
     return v ? "yes" : "no";
 }
 
-int virt_arch_probe(char *buf, size_t size)
+int vmx_probe(char *buf, size_t size)
 {
     struct cpuid_regs r = cpuid(1, 0);
     int status;
 
     if (!(r.ecx & CPUID_1_ECX_VMX))
-        return fmt_error(buf, size, HV_NO_VTX, "VT-x not available: this CPU has no Intel VMX (on "
+        return fmt_error(buf, size, HV_NO_VIRT, "VT-x not available: this CPU has no Intel VMX (on "
                          "an emulator, use Bochs with a VMX CPU model or KVM with nested VT-x)");
     status = check_feature_control(buf, size);
     if (status != HV_OK)

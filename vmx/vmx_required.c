@@ -68,7 +68,7 @@ static int check_controls(const struct vmx_caps *c, char *buf, size_t size)
             continue;
         while (!(r->bit & (1u << bit)))
             bit++;
-        return fmt_error(buf, size, HV_VTX_INCOMPLETE, "VT-x lacks the %s control '%s' "
+        return fmt_error(buf, size, HV_VIRT_INCOMPLETE, "VT-x lacks the %s control '%s' "
                          "(bit %u): Mayfly needs it to %s; use a CPU (or emulator model) "
                          "that has it", word_names[r->word], r->name, bit, r->why);
     }
@@ -78,10 +78,10 @@ static int check_controls(const struct vmx_caps *c, char *buf, size_t size)
 int vmx_check_required(const struct vmx_caps *c, char *buf, size_t size)
 {
     if (!vmx_allowed1(c->procbased2, PROC2_ENABLE_EPT))
-        return fmt_error(buf, size, HV_NO_EPT, "VT-x without EPT (extended page tables): Mayfly "
+        return fmt_error(buf, size, HV_NO_NESTED_PAGING, "VT-x without EPT (extended page tables): Mayfly "
                          "needs EPT to isolate guests; use a CPU from Nehalem (2008) on");
     if (!(c->ept_vpid & EPT_CAP_WALK_4) || !(c->ept_vpid & EPT_CAP_WB))
-        return fmt_error(buf, size, HV_NO_EPT, "EPT lacks 4-level walks or write-back memory: "
+        return fmt_error(buf, size, HV_NO_NESTED_PAGING, "EPT lacks 4-level walks or write-back memory: "
                          "Mayfly needs both; use a newer CPU");
     return check_controls(c, buf, size);
 }

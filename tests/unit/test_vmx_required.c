@@ -35,7 +35,7 @@ static void check_refused(const struct vmx_caps *c, const char *name)
 {
     char buf[256];
 
-    assert_int_equal(vmx_check_required(c, buf, sizeof(buf)), HV_VTX_INCOMPLETE);
+    assert_int_equal(vmx_check_required(c, buf, sizeof(buf)), HV_VIRT_INCOMPLETE);
     if (!strstr(buf, name))
         fail_msg("'%s' does not name '%s'", buf, name);
 }
@@ -124,10 +124,10 @@ static void test_no_ept(void **state)
 
     (void)state;
     without(&c.procbased2, PROC2_ENABLE_EPT);
-    assert_int_equal(vmx_check_required(&c, buf, sizeof(buf)), HV_NO_EPT);
+    assert_int_equal(vmx_check_required(&c, buf, sizeof(buf)), HV_NO_NESTED_PAGING);
     c = full_caps();
     c.ept_vpid = EPT_CAP_WALK_4;
-    assert_int_equal(vmx_check_required(&c, buf, sizeof(buf)), HV_NO_EPT);
+    assert_int_equal(vmx_check_required(&c, buf, sizeof(buf)), HV_NO_NESTED_PAGING);
 }
 
 int main(void)
