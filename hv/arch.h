@@ -43,6 +43,10 @@ int virt_arch_probe(char *buf, size_t size);
  * hv_status with the reason in buf. */
 int virt_arch_cpu_init(char *buf, size_t size);
 
+/* Whether guests make hypercalls with VMMCALL (AMD-V) rather than
+ * VMCALL (VT-x): guests are told in their boot info. */
+int virt_arch_hypercall_vmmcall(void);
+
 /* Test hooks named on the boot command line ("selftest=irq": see
  * docs/decisions.md); does nothing for any other command line. */
 void virt_arch_selftest(const char *cmdline);

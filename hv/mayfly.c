@@ -89,7 +89,7 @@ static void write_boot_info(struct guest *g, const struct guest_line *l,
     bi->magic = MF_BOOT_INFO_MAGIC;
     bi->abi_version = MF_ABI_VERSION;
     bi->guest_id = g->id;
-    bi->features = MF_FEATURE_WAIT;
+    bi->features = MF_FEATURE_WAIT | (virt_arch_hypercall_vmmcall() ? MF_FEATURE_VMMCALL : 0);
     bi->mem_size = g->mem_size;
     bi->tsc_hz = time_arch_tsc_hz();
     bi->start_tsc = g->start_tsc;

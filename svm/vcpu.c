@@ -4,4 +4,5 @@
 
 const struct virt_backend svm_backend = {
     .name = "AMD-V",
+    .hypercall_vmmcall = 1,
 };

@@ -40,6 +40,11 @@ int virt_arch_probe(char *buf, size_t size)
     return backend->probe(buf, size);
 }
 
+int virt_arch_hypercall_vmmcall(void)
+{
+    return backend->hypercall_vmmcall;
+}
+
 int virt_arch_cpu_init(char *buf, size_t size)
 {
     return backend->cpu_init(buf, size);

@@ -14,6 +14,7 @@
 
 struct virt_backend {
     const char *name;               /* "VT-x", "AMD-V": for the log */
+    int hypercall_vmmcall;          /* guests' hypercall instruction: 1 VMMCALL, 0 VMCALL */
     /* hv/arch.h's functions of the same names, without the prefix. */
     int (*probe)(char *buf, size_t size);
     int (*cpu_init)(char *buf, size_t size);

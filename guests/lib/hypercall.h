@@ -1,6 +1,8 @@
 /*
- * Raw hypercalls: VMCALL with the number in RAX and arguments in RDI, RSI,
- * RDX, R10, R8; the result comes back in RAX. The hypervisor preserves
+ * Raw hypercalls: VMCALL (VT-x) or VMMCALL (AMD-V), whichever the boot
+ * info's MF_FEATURE_VMMCALL names (mf_start sets mf_use_vmmcall), with the
+ * number in RAX and arguments in RDI, RSI, RDX, R10, R8; the result comes
+ * back in RAX. The hypervisor preserves
  * every other register, so only RAX (and memory, which a hypercall may read
  * or write) is clobbered. Most guests use the wrappers in mf.h instead;
  * these are for code that must issue arbitrary, even invalid, calls.
@@ -10,11 +12,17 @@
 
 #include <stdint.h>
 
+/* 1 when hypercalls are VMMCALL (set by mf_start before any call). */
+extern uint8_t mf_use_vmmcall;
+
+/* The hypercall instruction the boot info chose: one test and a jump. */
+#define MF_HC_INSN "testb $1, mf_use_vmmcall(%%rip)\n\tjnz 1f\n\tvmcall\n\tjmp 2f\n1:\tvmmcall\n2:"
+
 static inline long mf_hypercall0(uint64_t nr)
 {
     long ret;
 
-    __asm__ volatile("vmcall" : "=a"(ret) : "a"(nr) : "memory");
+    __asm__ volatile(MF_HC_INSN : "=a"(ret) : "a"(nr) : "cc", "memory");
     return ret;
 }
 
@@ -22,7 +30,7 @@ static inline long mf_hypercall1(uint64_t nr, uint64_t a0)
 {
     long ret;
 
-    __asm__ volatile("vmcall" : "=a"(ret) : "a"(nr), "D"(a0) : "memory");
+    __asm__ volatile(MF_HC_INSN : "=a"(ret) : "a"(nr), "D"(a0) : "cc", "memory");
     return ret;
 }
 
@@ -30,7 +38,7 @@ static inline long mf_hypercall2(uint64_t nr, uint64_t a0, uint64_t a1)
 {
     long ret;
 
-    __asm__ volatile("vmcall" : "=a"(ret) : "a"(nr), "D"(a0), "S"(a1) : "memory");
+    __asm__ volatile(MF_HC_INSN : "=a"(ret) : "a"(nr), "D"(a0), "S"(a1) : "cc", "memory");
     return ret;
 }
 
@@ -38,10 +46,10 @@ static inline long mf_hypercall3(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t
 {
     long ret;
 
-    __asm__ volatile("vmcall"
+    __asm__ volatile(MF_HC_INSN
                      : "=a"(ret)
                      : "a"(nr), "D"(a0), "S"(a1), "d"(a2)
-                     : "memory");
+                     : "cc", "memory");
     return ret;
 }
 
@@ -52,10 +60,10 @@ static inline long mf_hypercall5(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t
     register uint64_t r8 __asm__("r8") = a4;
     long ret;
 
-    __asm__ volatile("vmcall"
+    __asm__ volatile(MF_HC_INSN
                      : "=a"(ret)
                      : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8)
-                     : "memory");
+                     : "cc", "memory");
     return ret;
 }
 

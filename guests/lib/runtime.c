@@ -26,8 +26,12 @@ static void start_fail(const char *why)
     mf_exit(125);
 }
 
+uint8_t mf_use_vmmcall;
+
 void mf_start(const struct mf_boot_info *bi)
 {
+    /* First: every hypercall, start_fail's too, uses the instruction. */
+    mf_use_vmmcall = bi && bi->magic == MF_BOOT_INFO_MAGIC && (bi->features & MF_FEATURE_VMMCALL);
     boot_info = bi;
     if (bi == NULL || bi->magic != MF_BOOT_INFO_MAGIC)
         start_fail("bad boot-info magic");

@@ -5,7 +5,10 @@
  * struct's size is pinned by a static assertion.
  *
  * Calling convention: VMCALL with the hypercall number in RAX and
- * arguments in RDI, RSI, RDX, R10, R8 (in that order). The result comes
+ * arguments in RDI, RSI, RDX, R10, R8 (in that order); VMMCALL instead
+ * when the boot info's features have MF_FEATURE_VMMCALL (an AMD-V host:
+ * VMCALL is #UD there, and the other way round on VT-x), so one guest
+ * binary runs on both. The result comes
  * back in RAX: 0 or a positive count on success, -MF_E* on failure. Every
  * other register is preserved.
  */
@@ -20,6 +23,7 @@
 
 /* Feature bits in mf_boot_info.features. */
 #define MF_FEATURE_WAIT         (1ULL << 0)     /* MF_HC_WAIT with deadlines */
+#define MF_FEATURE_VMMCALL      (1ULL << 1)     /* hypercalls are VMMCALL (AMD-V), not VMCALL */
 
 /* Error codes (returned negated). A small fixed set, as in seL4. */
 #define MF_EINVAL               1   /* an argument is malformed */

@@ -127,14 +127,18 @@ kvm_vtx_available() {
     [ -r $nested ] && grep -qE '^(Y|1)' $nested
 }
 
-# qemu_iso_run DIR ISO MEM_MB [SECONDS]: the Bochs test ISO under QEMU/KVM
-# (legacy BIOS + GRUB, like Bochs), for the KVM variant of the tests.
+# qemu_iso_run DIR ISO MEM_MB [SECONDS]: the Bochs test ISO under QEMU
+# (legacy BIOS + GRUB, like Bochs): under KVM (the host's CPU) for the KVM
+# variant of the tests, or with QEMU_ACCEL=tcg under QEMU's software CPU
+# (QEMU_CPU, default max: AMD-V with nested paging).
 qemu_iso_run() {
     local dir=$1 iso=$2 mem=$3 secs=${4:-120}
+    local accel=(-enable-kvm -cpu host)
+    [ "${QEMU_ACCEL:-kvm}" = tcg ] && accel=(-accel tcg -cpu "${QEMU_CPU:-max}")
     mkdir -p "$dir"
     rm -f "$dir/serial.log" "$dir/emu.log"
     : > "$dir/serial.log"
-    timeout -k 5 "$secs" qemu-system-x86_64 -machine q35 -enable-kvm -cpu host -m "${mem}M" \
+    timeout -k 5 "$secs" qemu-system-x86_64 -machine q35 "${accel[@]}" -m "${mem}M" \
         -cdrom "$iso" -boot d -nodefaults -nic none -display none -monitor none \
         -serial file:"$dir/serial.log" -no-reboot \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null >"$dir/emu.log" 2>&1

@@ -10,7 +10,8 @@ CASE_WHY=
 
 # boot_bochs MODEL MEM_MB CONFIG_TEXT [FILE...]: boots in a fresh case
 # dir. With MAYFLY_EMULATOR=kvm the same ISO boots under QEMU/KVM instead
-# (the CPU model is then the host's).
+# (the CPU model is then the host's); with MAYFLY_EMULATOR=qemu under
+# QEMU's software CPU (QEMU_CPU, default max: the AMD-V backend).
 boot_bochs() {
     local model=$1 mem=$2 conf=$3; shift 3
     printf '%s\n' "$conf" > "$CASE_DIR/mayfly.conf"
@@ -18,8 +19,9 @@ boot_bochs() {
         CASE_WHY="grub-mkrescue failed: $(tail -3 "$CASE_DIR/boot.iso.log")"
         return 1
     fi
-    if [ "${MAYFLY_EMULATOR:-bochs}" = kvm ]; then
-        qemu_iso_run "$CASE_DIR" "$CASE_DIR/boot.iso" "$mem" "${QEMU_SECONDS:-120}"
+    if [ "${MAYFLY_EMULATOR:-bochs}" = kvm ] || [ "${MAYFLY_EMULATOR:-bochs}" = qemu ]; then
+        QEMU_ACCEL=$([ "$MAYFLY_EMULATOR" = qemu ] && echo tcg || echo kvm) \
+            qemu_iso_run "$CASE_DIR" "$CASE_DIR/boot.iso" "$mem" "${QEMU_SECONDS:-120}"
         return 0
     fi
     bochs_run "$CASE_DIR" "$CASE_DIR/boot.iso" "$model" "$mem" "${BOCHS_BUDGET:-}" "${BOCHS_SECONDS:-}"

@@ -197,7 +197,11 @@ __asm__(".text\n"
         "    movabs $0x00005e7ac0de000f, %r15\n"
         "    movl $" XSTR(MF_HC_EXIT) ", %eax\n"
         "    xorl %edi, %edi\n"
+        "    testb $1, mf_use_vmmcall(%rip)\n"
+        "    jnz 1f\n"
         "    vmcall\n"
+        "    ud2\n"
+        "1:  vmmcall\n"
         "    ud2\n");
 
 /* archset [ms]: loads the values; with ms, sleeps that long (another
