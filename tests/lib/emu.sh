@@ -147,18 +147,19 @@ qemu_iso_run() {
     return 0
 }
 
-# qemu_uefi_run DIR IMG [SECONDS]: boots a disk image (plain ESP or GPT)
-# in QEMU with OVMF; KVM is used when QEMU_KVM=1. Stops early on OVMF's
-# shell prompt, which otherwise waits forever.
+# qemu_uefi_run DIR IMG [SECONDS] [MEM_MB]: boots a disk image (plain ESP
+# or GPT) in QEMU with OVMF on QEMU_CPU (default max: AMD-V with nested
+# paging); KVM is used when QEMU_KVM=1. Stops early on OVMF's shell
+# prompt, which otherwise waits forever.
 qemu_uefi_run() {
-    local dir=$1 img=$2 secs=${3:-120}
-    local accel=(-cpu max)
+    local dir=$1 img=$2 secs=${3:-120} mem=${4:-512}
+    local accel=(-cpu "${QEMU_CPU:-max}")
     [ "${QEMU_KVM:-0}" = 1 ] && accel=(-enable-kvm -cpu host)
     mkdir -p "$dir"
     rm -f "$dir/serial.log" "$dir/emu.log"
     : > "$dir/serial.log"
     cp "$OVMF_CODE" "$dir/ovmf.fd"
-    timeout -k 5 "$secs" qemu-system-x86_64 -machine q35 "${accel[@]}" -m 512M \
+    timeout -k 5 "$secs" qemu-system-x86_64 -machine q35 "${accel[@]}" -m "${mem}M" \
         -bios "$dir/ovmf.fd" \
         -drive if=none,id=esp,format=raw,file="$img" -device virtio-blk-pci,drive=esp,bootindex=0 \
         -nodefaults -nic none -display none -monitor none -serial file:"$dir/serial.log" \

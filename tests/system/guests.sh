@@ -7,6 +7,7 @@ hello_prints_args() {
     boot_bochs tigerlake 256 'partition small 2M x 2
 guest hello image=hello.elf args="one two three"
 poweroff when-idle' "$G/hello.elf" &&
+    expect_backend &&
     expect_line '^mayfly: guest 1 hello.0 started in partition small/0 at 0x[0-9a-f]+ \(2 MiB\)' &&
     expect_line '^\[hello.0\] hello from hello.0 \(guest 1\): one two three$' &&
     expect_line '^\[hello.0\] arg\[2\] = three$' &&

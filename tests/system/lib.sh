@@ -11,13 +11,24 @@ CASE_WHY=
 # boot_bochs MODEL MEM_MB CONFIG_TEXT [FILE...]: boots in a fresh case
 # dir. With MAYFLY_EMULATOR=kvm the same ISO boots under QEMU/KVM instead
 # (the CPU model is then the host's); with MAYFLY_EMULATOR=qemu under
-# QEMU's software CPU (QEMU_CPU, default max: the AMD-V backend).
+# QEMU's software CPU (QEMU_CPU, default max: the AMD-V backend); with
+# MAYFLY_EMULATOR=qemu-uefi the UEFI image boots from an ESP with the same
+# files under OVMF on that CPU.
 boot_bochs() {
     local model=$1 mem=$2 conf=$3; shift 3
     printf '%s\n' "$conf" > "$CASE_DIR/mayfly.conf"
     if ! mk_iso "$CASE_DIR/boot.iso" "$CASE_DIR/mayfly.conf" "$@"; then
         CASE_WHY="grub-mkrescue failed: $(tail -3 "$CASE_DIR/boot.iso.log")"
         return 1
+    fi
+    if [ "${MAYFLY_EMULATOR:-bochs}" = qemu-uefi ]; then
+        # The UEFI image on an ESP with the same files, under OVMF.
+        if ! mk_esp "$CASE_DIR/esp.img" "$CASE_DIR/mayfly.conf" "$@"; then
+            CASE_WHY="mk_esp failed"
+            return 1
+        fi
+        qemu_uefi_run "$CASE_DIR" "$CASE_DIR/esp.img" "${QEMU_SECONDS:-120}" "$mem"
+        return 0
     fi
     if [ "${MAYFLY_EMULATOR:-bochs}" = kvm ] || [ "${MAYFLY_EMULATOR:-bochs}" = qemu ]; then
         QEMU_ACCEL=$([ "$MAYFLY_EMULATOR" = qemu ] && echo tcg || echo kvm) \
@@ -33,6 +44,15 @@ boot_uefi() {
     printf '%s\n' "$conf" > "$CASE_DIR/mayfly.conf"
     mk_esp "$CASE_DIR/esp.img" "$CASE_DIR/mayfly.conf" "$@" || { CASE_WHY="mk_esp failed"; return 1; }
     qemu_uefi_run "$CASE_DIR" "$CASE_DIR/esp.img" "${QEMU_SECONDS:-120}"
+}
+
+# expect_backend: the probe's line names the backend this emulator gives:
+# AMD-V under QEMU's software CPU, VT-x in Bochs and under KVM.
+expect_backend() {
+    case "${MAYFLY_EMULATOR:-bochs}" in
+        qemu|qemu-uefi) expect_line '^mayfly: AMD-V: ' && expect_no_line '^mayfly: VT-x: ' ;;
+        *) expect_line '^mayfly: VT-x: ' && expect_no_line '^mayfly: AMD-V: ' ;;
+    esac
 }
 
 # expect_line REGEX: the serial log has a line matching REGEX (grep -E).
