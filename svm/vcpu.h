@@ -1,0 +1,85 @@
+/* The AMD-V vCPU: saved guest registers (offsets used by vmrun.S; RAX
+ * and RSP live in the VMCB), the VMCB and nested page tables of its
+ * partition, its ASID, and the x87/SSE state VMRUN does not switch. */
+#ifndef SVM_VCPU_H
+#define SVM_VCPU_H
+
+#define VCPU_RAX  0
+#define VCPU_RBX  8
+#define VCPU_RCX  16
+#define VCPU_RDX  24
+#define VCPU_RSI  32
+#define VCPU_RDI  40
+#define VCPU_RBP  48
+#define VCPU_R8   56
+#define VCPU_R9   64
+#define VCPU_R10  72
+#define VCPU_R11  80
+#define VCPU_R12  88
+#define VCPU_R13  96
+#define VCPU_R14  104
+#define VCPU_R15  112
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+#include "../hv/arch.h"
+#include "vmcb.h"
+
+struct vcpu_regs {
+    uint64_t rax;                   /* unused: the guest's RAX is in the VMCB */
+    uint64_t rbx, rcx, rdx, rsi, rdi, rbp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+};
+_Static_assert(sizeof(struct vcpu_regs) == VCPU_R15 + 8, "vcpu_regs layout");
+
+struct vcpu_arch {
+    struct vcpu_regs regs;          /* first: vmrun.S indexes from here */
+    struct vmcb *vmcb;              /* its page; physical = virtual */
+    uint64_t deadline;              /* of the run in progress (the INTR exit's) */
+    uint64_t io_next_rip;           /* the last I/O exit: RIP past its instruction */
+    uint32_t asid;
+    uint8_t io_in, io_size;         /* and IN?, bytes */
+    uint8_t new_tenant;             /* reset since the last VMRUN: flush, all dirty */
+    uint8_t fxsave[512] __attribute__((aligned(16)));
+};
+
+/* Enters the guest of guest_vmcb (physical) under CLGI with the host's
+ * VMSAVE/VMLOAD state in host_vmcb, and returns at its #VMEXIT once the
+ * host's interrupts were let in (STGI). */
+void svm_enter(struct vcpu_regs *regs, uint64_t guest_vmcb, uint64_t host_vmcb);
+
+/* What every vCPU shares, set up once by svm_cpu_init. */
+struct svm_setup {
+    uint64_t host_vmcb;             /* VMSAVE/VMLOAD area of the host */
+    uint64_t iopm, msrpm;           /* permission maps: deny all but FS/GS base */
+    uint32_t guest_asids;           /* ASIDs 1..guest_asids for guests */
+    uint32_t cpuid_features;        /* CPUID_GUEST_* the policy may show */
+};
+
+extern struct svm_setup svm_setup;
+
+/* hv/arch.h's virt_arch_* and vcpu_arch_* for AMD-V (x86/virt.h: svm_backend). */
+int svm_probe(char *buf, size_t size);
+int svm_cpu_init(char *buf, size_t size);
+struct vcpu_arch *svm_vcpu_create(uint32_t index, uint64_t base, uint64_t size);
+int svm_vcpu_reset(struct vcpu_arch *v, uint8_t *mem, const struct vcpu_boot *b);
+void svm_vcpu_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hypercall,
+                  void *ctx, struct vm_exit *exit);
+void svm_vcpu_complete_io(struct vcpu_arch *v, uint32_t value);
+void svm_vcpu_set_result(struct vcpu_arch *v, int64_t value);
+uint64_t svm_vcpu_footprint(uint64_t partition_size);
+
+/* Handles the #VMEXIT that just happened (svm/exit.c). Returns 0 to
+ * enter the guest again, 1 when *exit holds something for the core. */
+int svm_exit_dispatch(struct vcpu_arch *v, struct vm_exit *exit);
+
+/* The preemption alarm (svm/alarm.c): the local APIC timer, in
+ * TSC-deadline mode where the CPU has it, else one-shot count mode
+ * calibrated against the TSC. Its interrupt makes the guest exit (INTR
+ * intercept) and is then taken and acknowledged by the host's handler. */
+const char *svm_alarm_init(void);       /* returns its mode, for the log */
+void svm_alarm_arm(uint64_t deadline);
+void svm_alarm_disarm(void);
+#endif
+
+#endif
