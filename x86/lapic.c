@@ -31,7 +31,7 @@ void lapic_write(uint32_t reg, uint32_t value)
         wrmsr(0x800 + reg / 16, value);
 }
 
-static uint32_t lapic_read(uint32_t reg)
+uint32_t lapic_read(uint32_t reg)
 {
     return lapic ? lapic[reg / 4] : (uint32_t)rdmsr(0x800 + reg / 16);
 }

@@ -20,6 +20,7 @@ void lapic_enable(void);
 int lapic_ready(void);
 
 void lapic_write(uint32_t reg, uint32_t value);
+uint32_t lapic_read(uint32_t reg);
 /* Ends the interrupt in service (not for the spurious vector). */
 void lapic_eoi(void);
 
