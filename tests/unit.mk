@@ -37,6 +37,9 @@ SRC_cpuid     := x86/cpuid.c
 SRC_rtc       := x86/rtc.c
 SRC_qport     := hv/qport.c hv/vswitch.c hv/port.c hv/fdb.c hv/fmt.c hv/str.c
 SRC_exit_decode := vmx/exit_decode.c
+SRC_svm_required := svm/svm_required.c hv/fmt.c
+SRC_svm_exit_decode := svm/exit_decode.c
+SRC_svm_npt   := svm/npt.c hv/pagetable.c
 SRC_virtq     := hv/virtq.c hv/fmt.c
 SRC_fdb       := hv/fdb.c
 SRC_vswitch   := hv/vswitch.c hv/port.c hv/vport.c hv/virtq.c hv/fdb.c hv/fmt.c hv/str.c
@@ -48,7 +51,7 @@ SRC_logbuf    := hv/logbuf.c
 SRC_store     := hv/store.c hv/crc32.c hv/fmt.c hv/str.c
 SRC_control   := hv/txring.c hv/ctl_session.c hv/ctl_frame.c hv/store.c hv/logbuf.c hv/elf.c hv/mft.c hv/crc32.c hv/sha256.c hv/fmt.c hv/str.c
 
-UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf mft sched lifecycle cap ept virtq fdb vswitch netstack crypto ctl_frame logbuf store control vmx_required cpuid exit_decode rtc qport
+UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf mft sched lifecycle cap ept virtq fdb vswitch netstack crypto ctl_frame logbuf store control vmx_required cpuid exit_decode rtc qport svm_required svm_exit_decode svm_npt
 FUZZ_TARGETS := config mb2 memmap elf mft virtq frame ctl logbuf control
 
 # The product's warnings (WARN and STRICT_WARN, from the Makefile) for the
