@@ -30,8 +30,9 @@ missing_tools() {
 # ---- the boots -----------------------------------------------------------
 
 # control_boot NAME CONFIG_TEXT: builds an image and starts `mfctl run
-# --bochs --control` in the background; waits for the control server's
-# line. BOOT_WHY says why when it did not come.
+# --bochs --control` in the background (CONTROL_EMU=--qemu: the UEFI image
+# under OVMF, on AMD-V); waits for the control server's line. BOOT_WHY
+# says why when it did not come.
 control_boot() {
     local name=$1 conf=$2
     BOOT_DIR=$SYSTEST_OUT/$name
@@ -47,7 +48,7 @@ control_boot() {
         return 1
     fi
     : > "$BOOT_DIR/serial.log"
-    "$MFCTL" run "$BOOT_DIR/mayfly.img" --bochs --control "$SOCK" --timeout "$RUN_SECONDS" \
+    "$MFCTL" run "$BOOT_DIR/mayfly.img" "${CONTROL_EMU:---bochs}" --control "$SOCK" --timeout "$RUN_SECONDS" \
         >"$BOOT_DIR/serial.log" 2>"$BOOT_DIR/emu.log" &
     RUN_PID=$!
     local i

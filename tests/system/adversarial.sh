@@ -44,11 +44,19 @@ guest movdr image=evil.elf class=small args="mov-dr"
 guest rdpmc image=evil.elf class=small args="rdpmc"
 poweroff when-idle'
 
-adversarial_boot() {
-    boot_bochs tigerlake 512 "$ADV_CONF" "$G/count.elf" "$G/sleep.elf" "$G/evil.elf" &&
+# The layout is Bochs' (its BIOS, GRUB, 512 MiB); under QEMU the firmware's
+# memory map differs, and every attack address still lies outside the
+# attacker's partition, which is what the checks below judge.
+layout_is_the_expected_one() {
+    [ "${MAYFLY_EMULATOR:-bochs}" != bochs ] && return 0
     expect_line '^mayfly: pool 400000-a00000' &&
     expect_line '^mayfly: partition class big: 16 MiB x 2 at a00000-2a00000' &&
-    expect_line '^mayfly: partition class small: 2 MiB x 29 at 2a00000-' &&
+    expect_line '^mayfly: partition class small: 2 MiB x 29 at 2a00000-'
+}
+
+adversarial_boot() {
+    boot_bochs tigerlake 512 "$ADV_CONF" "$G/count.elf" "$G/sleep.elf" "$G/evil.elf" &&
+    layout_is_the_expected_one &&
     expect_no_line 'panic' &&
     expect_poweroff 1
 }
@@ -127,15 +135,21 @@ cpuid_offers_only_usable_features() {
     expect_line '^\[cpuidpol\.0\] evil: cpuid-policy: ok$' &&
     expect_guest cpuidpol.0 'exited with status 0$'
 }
+# QEMU's software CPU reports INVD with WBINVD's exit code (hardware and
+# Bochs do not): under QEMU the name may be WBINVD's, the kill is the same.
 cache_flushes_denied() {
+    local invd=INVD
+    [ "${MAYFLY_EMULATOR:-bochs}" = qemu ] || [ "${MAYFLY_EMULATOR:-bochs}" = qemu-uefi ] &&
+        invd='(INVD|WBINVD)'
     expect_guest wbinvd.0 'killed: WBINVD denied at rip 0x[0-9a-f]+ \(it would flush caches every guest shares\)' &&
-    expect_guest invd.0 'killed: INVD denied at rip 0x[0-9a-f]+ '
+    expect_guest invd.0 "killed: $invd denied at rip 0x[0-9a-f]+ "
 }
 debug_registers_denied() {
     expect_guest movdr.0 'killed: MOV to DR0 denied at rip 0x[0-9a-f]+ \(debug registers are the hypervisor.s\)'
 }
+# The number is the backend's own (VT-x 15, AMD-V 0x6f); the name is the same.
 unhandled_exit_is_named() {
-    expect_guest rdpmc.0 'killed: unexpected VM exit 15 \(RDPMC\) at rip 0x[0-9a-f]+ '
+    expect_guest rdpmc.0 'killed: unexpected VM exit (15|0x6f) \(RDPMC\) at rip 0x[0-9a-f]+ '
 }
 
 run_case adversarial_boot

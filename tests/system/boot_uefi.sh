@@ -21,11 +21,12 @@ missing_tools() {
     [ -f "$MAYFLY_BUILD/BOOTX64.EFI" ] || echo "$MAYFLY_BUILD/BOOTX64.EFI (run make)"
 }
 
-uefi_boots_to_no_vtx() {
+# On a CPU without SVM (and no VT-x) the probe refuses with status 5.
+uefi_refuses_cpu_without_svm() {
     # Sizes that are not page multiples, one image over 64 KiB.
     head -c 5000 /dev/urandom > "$CASE_DIR/alpha.elf"
     head -c 70001 /dev/urandom > "$CASE_DIR/beta.elf"
-    boot_uefi "$CONF_TWO_GUESTS" "$CASE_DIR/alpha.elf" "$CASE_DIR/beta.elf" &&
+    QEMU_CPU=qemu64,-svm boot_uefi "$CONF_TWO_GUESTS" "$CASE_DIR/alpha.elf" "$CASE_DIR/beta.elf" &&
     expect_line '^mayfly: Mayfly microhypervisor, uefi entry' &&
     expect_line '^mayfly: memory: [0-9]+ usable ranges, [0-9]+ MiB usable' &&
     expect_line '^mayfly: image [0-9a-f]+-[0-9a-f]+, 3 files, rsdp [1-9a-f][0-9a-f]*' &&
@@ -35,8 +36,15 @@ uefi_boots_to_no_vtx() {
     expect_line '^mayfly: guest alpha: image alpha\.elf \(5000 bytes\), class small, count 2' &&
     expect_line '^mayfly: guest beta: image beta\.elf \(70001 bytes\), class big, count 1' &&
     expect_no_line 'was not loaded|cannot (open|read)|panic' &&
-    expect_line '^mayfly: fatal: VT-x not available: ' &&
+    expect_line '^mayfly: fatal: AMD-V \(SVM\) not available: ' &&
     expect_poweroff 5
+}
+
+# qemu64 has SVM but no nested paging: refused with status 7.
+uefi_refuses_svm_without_npt() {
+    QEMU_CPU=qemu64 boot_uefi "$CONF_TWO_GUESTS" &&
+    expect_line '^mayfly: fatal: AMD-V without nested paging \(NPT\): ' &&
+    expect_poweroff 7
 }
 
 uefi_missing_config() {
@@ -60,11 +68,12 @@ partition big 16M x 2' &&
 
 missing=$(missing_tools)
 if [ -n "$missing" ]; then
-    for c in uefi_boots_to_no_vtx uefi_missing_config uefi_bad_config; do
+    for c in uefi_refuses_cpu_without_svm uefi_refuses_svm_without_npt uefi_missing_config uefi_bad_config; do
         echo "SKIP: $c: $missing not found"
     done
     exit 0
 fi
-run_case uefi_boots_to_no_vtx
+run_case uefi_refuses_cpu_without_svm
+run_case uefi_refuses_svm_without_npt
 run_case uefi_missing_config
 run_case uefi_bad_config

@@ -110,8 +110,8 @@ static void say_accelerator(int kvm)
         note_say("QEMU with KVM, but kvm_intel has nested=0: the hypervisor will stop with "
                  "'VT-x not available' (status 5); turn nested on to run guests");
     else
-        note_say("QEMU with TCG (no KVM with VT-x here): the hypervisor will stop with "
-                 "'VT-x not available' (status 5); use --bochs to run guests");
+        note_say("QEMU with TCG (no KVM with VT-x here): the hypervisor runs guests with "
+                 "AMD-V on QEMU's emulated CPU (-cpu max)");
 }
 
 /* Where COM2 goes under QEMU: a Unix socket server; a stale socket is replaced. */
