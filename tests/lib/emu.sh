@@ -130,11 +130,15 @@ kvm_vtx_available() {
 # qemu_iso_run DIR ISO MEM_MB [SECONDS]: the Bochs test ISO under QEMU
 # (legacy BIOS + GRUB, like Bochs): under KVM (the host's CPU) for the KVM
 # variant of the tests, or with QEMU_ACCEL=tcg under QEMU's software CPU
-# (QEMU_CPU, default max: AMD-V with nested paging).
+# (QEMU_CPU, default max: AMD-V with nested paging; QEMU_ICOUNT=1 counts
+# instructions).
 qemu_iso_run() {
     local dir=$1 iso=$2 mem=$3 secs=${4:-120}
     local accel=(-enable-kvm -cpu host)
     [ "${QEMU_ACCEL:-kvm}" = tcg ] && accel=(-accel tcg -cpu "${QEMU_CPU:-max}")
+    # QEMU_ICOUNT=1: one virtual nanosecond (and TSC tick) per instruction,
+    # deterministic, for benchmarks (slow: use it only where counts matter).
+    [ "${QEMU_ICOUNT:-0}" = 1 ] && accel+=(-icount shift=0,sleep=off)
     mkdir -p "$dir"
     rm -f "$dir/serial.log" "$dir/emu.log"
     : > "$dir/serial.log"

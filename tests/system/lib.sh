@@ -12,8 +12,8 @@ CASE_WHY=
 # dir. With MAYFLY_EMULATOR=kvm the same ISO boots under QEMU/KVM instead
 # (the CPU model is then the host's); with MAYFLY_EMULATOR=qemu under
 # QEMU's software CPU (QEMU_CPU, default max: the AMD-V backend); with
-# MAYFLY_EMULATOR=qemu-uefi the UEFI image boots from an ESP with the same
-# files under OVMF on that CPU.
+# MAYFLY_EMULATOR=qemu-uefi the UEFI image boots under OVMF on that CPU
+# from the disk mfctl image makes of the config and files.
 boot_bochs() {
     local model=$1 mem=$2 conf=$3; shift 3
     printf '%s\n' "$conf" > "$CASE_DIR/mayfly.conf"
@@ -22,12 +22,16 @@ boot_bochs() {
         return 1
     fi
     if [ "${MAYFLY_EMULATOR:-bochs}" = qemu-uefi ]; then
-        # The UEFI image on an ESP with the same files, under OVMF.
-        if ! mk_esp "$CASE_DIR/esp.img" "$CASE_DIR/mayfly.conf" "$@"; then
-            CASE_WHY="mk_esp failed"
+        # The UEFI image on the disk `mfctl image` makes of the config and
+        # files, under OVMF; a case whose images mfctl refuses on purpose
+        # (broken images) gets a plain ESP with the same files instead.
+        if ! "$MAYFLY_BUILD/mfctl" image -c "$CASE_DIR/mayfly.conf" -o "$CASE_DIR/disk.img" \
+                "$@" >"$CASE_DIR/mfctl-image.log" 2>&1 &&
+           ! mk_esp "$CASE_DIR/disk.img" "$CASE_DIR/mayfly.conf" "$@"; then
+            CASE_WHY="neither mfctl image nor mk_esp made a disk"
             return 1
         fi
-        qemu_uefi_run "$CASE_DIR" "$CASE_DIR/esp.img" "${QEMU_SECONDS:-120}" "$mem"
+        qemu_uefi_run "$CASE_DIR" "$CASE_DIR/disk.img" "${QEMU_SECONDS:-120}" "$mem"
         return 0
     fi
     if [ "${MAYFLY_EMULATOR:-bochs}" = kvm ] || [ "${MAYFLY_EMULATOR:-bochs}" = qemu ]; then
