@@ -23,6 +23,19 @@ boot() {
         exit 1
     fi
 }
+# qboot NAME MEM_MIB CONFIG FILE...: the same under QEMU's software CPU on
+# AMD-V, counting instructions (-icount: one TSC tick per instruction).
+qboot() {
+    local name=$1 mem=$2 conf=$3; shift 3
+    mkdir -p "$OUT/$name"
+    printf '%s\n' "$conf" > "$OUT/$name/mayfly.conf"
+    mk_iso "$OUT/$name/boot.iso" "$OUT/$name/mayfly.conf" "$@" || { echo "bench: ISO failed"; exit 1; }
+    QEMU_ACCEL=tcg QEMU_ICOUNT=1 qemu_iso_run "$OUT/$name" "$OUT/$name/boot.iso" "$mem" 600
+    if [ "$EMU_RESULT" != poweroff ]; then
+        echo "bench: run $name ended by $EMU_RESULT; see $OUT/$name/serial.log"
+        exit 1
+    fi
+}
 field() {   # field RUN REGEX SED-EXPR: first match, transformed
     grep -E "$2" "$OUT/$1/serial.log" | head -1 | sed -E "$3"
 }
@@ -84,6 +97,20 @@ read -r HRTT_OK HRTT_MIN HRTT_AVG HRTT_MAX <<<"$(field hvt-ping '^\[ping\.0\] ud
     's/.*: ([0-9]+)\/200 replies intact, rtt min\/avg\/max ([0-9]+)\/([0-9]+)\/([0-9]+) ticks.*/\1 \2 \3 \4/')"
 for v in HVT_I HVT_P NATIVE_W HVT_POLL HRTT_MIN HRTT_AVG; do
     if [ -z "${!v}" ]; then echo "bench: no figure for $v; see $OUT/hvt-*/serial.log"; exit 1; fi
+done
+
+echo "bench: AMD-V (QEMU TCG -cpu max, -icount): null hypercall, launches"
+qboot svm-null 256 'partition small 2M x 1
+guest null image=bench.elf args="null 2000"
+poweroff when-idle' "$G/bench.elf"
+SVM_NULL=$(field svm-null 'bench null:' 's/.* ([0-9]+) ticks per round trip.*/\1/')
+qboot svm-launch 256 'partition only 2M x 1
+guest small image=bench.elf count=2
+poweroff when-idle' "$G/bench.elf"
+read -r SVM_T SVM_S SVM_C SVM_R <<<"$(field svm-launch '^\[small\.1\] bench launch' \
+    's/.*: ([0-9]+) ticks from start.*scrub ([0-9]+), copy ([0-9]+), rest ([0-9]+).*/\1 \2 \3 \4/')"
+for v in SVM_NULL SVM_T; do
+    if [ -z "${!v}" ]; then echo "bench: no figure for $v; see $OUT/svm-*/serial.log"; exit 1; fi
 done
 
 echo "bench: concurrency (2 GiB, 2 MiB partitions)"
@@ -292,6 +319,24 @@ do not include preemption-timer exits, about one per 10 ms quantum
 (about $F64_QUANTA over the sustained 64-byte flood, $(ratio "$F64_QUANTA" "$F64_N" 4) per frame), nor the
 receiver's: it never kicks its RX queue (the device keeps RX avail_event
 out of its reach) and exits only to wait once it has emptied its ring.
+
+## AMD-V beside VT-x
+
+| measurement | AMD-V (QEMU TCG, \`-cpu max\`, \`-icount\`) | VT-x (Bochs, tigerlake) |
+|---|---|---|
+| null hypercall round trip, seen from the guest | $SVM_NULL ticks | $NULL ticks |
+| launch, small image, clean partition: start → first guest instruction | $SVM_T ticks (copy $SVM_C, rest $SVM_R) | $S1_T ticks (copy $S1_C, rest $S1_R) |
+
+Both count emulated instructions: Bochs advances the TSC one tick per
+instruction, and QEMU with \`-icount shift=0\` makes one instruction one
+virtual nanosecond, which its TSC follows. The two emulators count
+VMRUN/VMEXIT and VMLAUNCH/VMRESUME each as one instruction and do the
+world switch inside it, so the figures compare the hypervisor's own
+instructions per round trip, not what the switch costs on hardware (an
+SVM round trip on hardware is hundreds of cycles, like VT-x's). The
+AMD-V backend has no preemption timer: each run arms the local APIC
+timer, which adds its own instructions to every run but not to a
+hypercall served in place.
 
 ## Solo5 hvt guests
 
