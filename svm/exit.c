@@ -12,6 +12,7 @@
 #include "../hv/fmt.h"
 #include "../x86/cpu.h"
 #include "../x86/cpuid.h"
+#include "../x86/backend.h"
 #include "../x86/x86.h"
 #include "svm.h"
 #include "vcpu.h"
@@ -20,21 +21,6 @@
 #define LEN_VMMCALL     3
 #define LEN_CPUID       2
 
-/* Makes *exit a kill with code and the formatted reason; returns 1 (to the core). */
-static int kill(struct vm_exit *exit, enum vm_kill_code code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int kill(struct vm_exit *exit, enum vm_kill_code code, const char *fmt, ...)
-{
-    va_list ap;
-
-    exit->kind = VM_EXIT_KILL;
-    exit->kill.code = code;
-    va_start(ap, fmt);
-    fmt_vsnprintf(exit->kill.why, sizeof(exit->kill.why), fmt, ap);
-    va_end(ap);
-    return 1;
-}
 
 static unsigned long long guest_rip(const struct vcpu_arch *v)
 {
@@ -75,11 +61,11 @@ static int on_exception(struct vcpu_arch *v, struct vm_exit *exit, uint32_t vect
     vector = reported_vector(m, vector);
     name = cpu_exception_name(vector, "exception");
     if (vector == 14)
-        return kill(exit, VM_KILL_EXCEPTION,
+        return vm_exit_kill(exit, VM_KILL_EXCEPTION,
                     "guest exception %s at rip 0x%llx (address 0x%llx, error 0x%llx)",
                     name, guest_rip(v), (unsigned long long)m->control.exitinfo2,
                     (unsigned long long)m->control.exitinfo1);
-    return kill(exit, VM_KILL_EXCEPTION, "guest exception %s (vector %u) at rip 0x%llx",
+    return vm_exit_kill(exit, VM_KILL_EXCEPTION, "guest exception %s (vector %u) at rip 0x%llx",
                 name, vector, guest_rip(v));
 }
 
@@ -117,7 +103,7 @@ static int on_cpuid(struct vcpu_arch *v, struct vm_exit *exit)
 
 static int on_hlt(struct vcpu_arch *v, struct vm_exit *exit)
 {
-    return kill(exit, VM_KILL_DENIED_INSN,
+    return vm_exit_kill(exit, VM_KILL_DENIED_INSN,
                 "HLT with interrupts off at rip 0x%llx: it could never wake "
                 "(use the wait hypercall)", guest_rip(v));
 }
@@ -137,7 +123,7 @@ static int on_vmmcall(struct vcpu_arch *v, struct vm_exit *exit)
 
 static int on_cr_access(struct vcpu_arch *v, struct vm_exit *exit, uint64_t code)
 {
-    return kill(exit, VM_KILL_DENIED_INSN,
+    return vm_exit_kill(exit, VM_KILL_DENIED_INSN,
                 "%s CR%u denied at rip 0x%llx (control registers are the hypervisor's)",
                 code >= SVM_EXIT_CR_WRITE ? "write to" : "read from", (unsigned)(code & 15),
                 guest_rip(v));
@@ -145,7 +131,7 @@ static int on_cr_access(struct vcpu_arch *v, struct vm_exit *exit, uint64_t code
 
 static int on_dr_access(struct vcpu_arch *v, struct vm_exit *exit, uint64_t code)
 {
-    return kill(exit, VM_KILL_DENIED_INSN,
+    return vm_exit_kill(exit, VM_KILL_DENIED_INSN,
                 "MOV %s DR%u denied at rip 0x%llx (debug registers are the hypervisor's)",
                 code >= SVM_EXIT_DR_WRITE ? "to" : "from", (unsigned)(code & 15),
                 guest_rip(v));
@@ -154,14 +140,14 @@ static int on_dr_access(struct vcpu_arch *v, struct vm_exit *exit, uint64_t code
 /* Cache flushes reach every guest's cache lines: a noisy neighbour. */
 static int on_cache_flush(struct vcpu_arch *v, struct vm_exit *exit, uint64_t code)
 {
-    return kill(exit, VM_KILL_DENIED_INSN,
+    return vm_exit_kill(exit, VM_KILL_DENIED_INSN,
                 "%s denied at rip 0x%llx (it would flush caches every guest shares)",
                 code == SVM_EXIT_INVD ? "INVD" : "WBINVD", guest_rip(v));
 }
 
 static int on_xsetbv(struct vcpu_arch *v, struct vm_exit *exit)
 {
-    return kill(exit, VM_KILL_DENIED_INSN,
+    return vm_exit_kill(exit, VM_KILL_DENIED_INSN,
                 "XSETBV denied at rip 0x%llx (XSAVE is not offered to guests)", guest_rip(v));
 }
 
@@ -174,7 +160,7 @@ static int on_io(struct vcpu_arch *v, struct vm_exit *exit)
     uint64_t info = m->control.exitinfo1;
 
     if (svm_decode_io(info, m->save.rax, m->save.rip, exit))
-        return kill(exit, VM_KILL_UNKNOWN_EXIT, "I/O exit with an access size the APM does "
+        return vm_exit_kill(exit, VM_KILL_UNKNOWN_EXIT, "I/O exit with an access size the APM does "
                     "not define at rip 0x%llx (EXITINFO1 0x%llx)", guest_rip(v),
                     (unsigned long long)info);
     v->io_in = exit->io.is_in;
@@ -185,7 +171,7 @@ static int on_io(struct vcpu_arch *v, struct vm_exit *exit)
 
 static int on_msr(struct vcpu_arch *v, struct vm_exit *exit)
 {
-    return kill(exit, VM_KILL_DENIED_MSR,
+    return vm_exit_kill(exit, VM_KILL_DENIED_MSR,
                 "%s of MSR 0x%llx denied at rip 0x%llx (only FS and GS base are allowed)",
                 v->vmcb->control.exitinfo1 ? "WRMSR" : "RDMSR",
                 (unsigned long long)(uint32_t)v->regs.rcx, guest_rip(v));
@@ -195,7 +181,7 @@ static int on_npf(struct vcpu_arch *v, struct vm_exit *exit)
 {
     const struct vmcb *m = v->vmcb;
 
-    return kill(exit, VM_KILL_EPT_VIOLATION,
+    return vm_exit_kill(exit, VM_KILL_EPT_VIOLATION,
                 "memory access outside its partition: %s at guest-physical 0x%llx "
                 "(rip 0x%llx)", svm_npf_access(m->control.exitinfo1),
                 (unsigned long long)m->control.exitinfo2, guest_rip(v));
@@ -203,12 +189,12 @@ static int on_npf(struct vcpu_arch *v, struct vm_exit *exit)
 
 static int on_shutdown(struct vcpu_arch *v, struct vm_exit *exit)
 {
-    return kill(exit, VM_KILL_TRIPLE_FAULT, "triple fault at rip 0x%llx", guest_rip(v));
+    return vm_exit_kill(exit, VM_KILL_TRIPLE_FAULT, "triple fault at rip 0x%llx", guest_rip(v));
 }
 
 static int on_invalid(struct vcpu_arch *v, struct vm_exit *exit)
 {
-    return kill(exit, VM_KILL_BAD_ENTRY, "VM entry failed: VMRUN found the guest state "
+    return vm_exit_kill(exit, VM_KILL_BAD_ENTRY, "VM entry failed: VMRUN found the guest state "
                 "invalid (VMEXIT_INVALID, EXITCODE 0x%llx) at rip 0x%llx",
                 (unsigned long long)v->vmcb->control.exitcode, guest_rip(v));
 }
@@ -254,7 +240,7 @@ int svm_exit_dispatch(struct vcpu_arch *v, struct vm_exit *exit)
     }
     if ((uint32_t)code == SVM_EXIT_INVALID)
         return on_invalid(v, exit);
-    return kill(exit, VM_KILL_UNKNOWN_EXIT,
+    return vm_exit_kill(exit, VM_KILL_UNKNOWN_EXIT,
                 "unexpected VM exit 0x%llx (%s) at rip 0x%llx (EXITINFO1 0x%llx)",
                 (unsigned long long)code, svm_exit_name(code), guest_rip(v),
                 (unsigned long long)v->vmcb->control.exitinfo1);

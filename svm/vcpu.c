@@ -14,6 +14,7 @@
 #include "../x86/cpu.h"
 #include "../x86/guest.h"
 #include "../x86/paging.h"
+#include "../x86/backend.h"
 #include "../x86/virt.h"
 #include "../x86/x86.h"
 #include "npt.h"
@@ -145,12 +146,7 @@ static void write_guest_state(struct vmcb_save *s, uint64_t cr3, const struct vc
  * when this vCPU ran last. */
 static void reset_fpu_state(struct vcpu_arch *v)
 {
-    uint16_t fcw = 0x037f;
-    uint32_t mxcsr = 0x1f80;
-
-    memset(v->fxsave, 0, sizeof(v->fxsave));
-    memcpy(&v->fxsave[0], &fcw, sizeof(fcw));
-    memcpy(&v->fxsave[24], &mxcsr, sizeof(mxcsr));
+    fxsave_init(v->fxsave);
     if (state_owner == v)
         state_owner = NULL;
 }

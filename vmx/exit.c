@@ -17,6 +17,7 @@
 #include "irq.h"
 #include "vmcs.h"
 #include "vmx.h"
+#include "../x86/backend.h"
 #include "../x86/x86.h"
 
 typedef int (*exit_handler)(struct vcpu_arch *v, struct vm_exit *exit);
@@ -49,21 +50,6 @@ static const char *exit_name(uint32_t reason)
                                                             : "not in the SDM";
 }
 
-/* Makes *exit a kill with code and the formatted reason; returns 1 (to the core). */
-static int kill(struct vm_exit *exit, enum vm_kill_code code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int kill(struct vm_exit *exit, enum vm_kill_code code, const char *fmt, ...)
-{
-    va_list ap;
-
-    exit->kind = VM_EXIT_KILL;
-    exit->kill.code = code;
-    va_start(ap, fmt);
-    fmt_vsnprintf(exit->kill.why, sizeof(exit->kill.why), fmt, ap);
-    va_end(ap);
-    return 1;
-}
 
 static uint64_t guest_rip(void)
 {
@@ -86,12 +72,12 @@ static int on_exception(struct vcpu_arch *v, struct vm_exit *exit)
         return 0;
     }
     if (vector == 14)
-        return kill(exit, VM_KILL_EXCEPTION,
+        return vm_exit_kill(exit, VM_KILL_EXCEPTION,
                     "guest exception %s at rip 0x%llx (address 0x%llx, error 0x%llx)",
                     name, (unsigned long long)guest_rip(),
                     (unsigned long long)vmread(VMCS_EXIT_QUALIFICATION),
                     (unsigned long long)vmread(VMCS_EXIT_INTERRUPTION_ERROR));
-    return kill(exit, VM_KILL_EXCEPTION,
+    return vm_exit_kill(exit, VM_KILL_EXCEPTION,
                 "guest exception %s (vector %u) at rip 0x%llx", name, vector,
                 (unsigned long long)guest_rip());
 }
@@ -112,7 +98,7 @@ static int on_external_interrupt(struct vcpu_arch *v, struct vm_exit *exit)
 static int on_triple_fault(struct vcpu_arch *v, struct vm_exit *exit)
 {
     (void)v;
-    return kill(exit, VM_KILL_TRIPLE_FAULT,
+    return vm_exit_kill(exit, VM_KILL_TRIPLE_FAULT,
                 "triple fault at rip 0x%llx", (unsigned long long)guest_rip());
 }
 
@@ -137,7 +123,7 @@ static int on_cpuid(struct vcpu_arch *v, struct vm_exit *exit)
 static int on_hlt(struct vcpu_arch *v, struct vm_exit *exit)
 {
     (void)v;
-    return kill(exit, VM_KILL_DENIED_INSN,
+    return vm_exit_kill(exit, VM_KILL_DENIED_INSN,
                 "HLT with interrupts off at rip 0x%llx: it could never wake "
                 "(use the wait hypercall)", (unsigned long long)guest_rip());
 }
@@ -161,7 +147,7 @@ static int on_cr_access(struct vcpu_arch *v, struct vm_exit *exit)
     static const char *const access[4] = { "write to", "read from", "CLTS on", "LMSW on" };
 
     (void)v;
-    return kill(exit, VM_KILL_DENIED_INSN,
+    return vm_exit_kill(exit, VM_KILL_DENIED_INSN,
                 "%s CR%llu denied at rip 0x%llx (control registers are the "
                 "hypervisor's)", access[(q >> 4) & 3], (unsigned long long)(q & 15),
                 (unsigned long long)guest_rip());
@@ -172,7 +158,7 @@ static int on_dr_access(struct vcpu_arch *v, struct vm_exit *exit)
     uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
 
     (void)v;
-    return kill(exit, VM_KILL_DENIED_INSN,
+    return vm_exit_kill(exit, VM_KILL_DENIED_INSN,
                 "MOV %s DR%llu denied at rip 0x%llx (debug registers are the "
                 "hypervisor's)", (q & 16) ? "from" : "to", (unsigned long long)(q & 7),
                 (unsigned long long)guest_rip());
@@ -184,7 +170,7 @@ static int on_cache_flush(struct vcpu_arch *v, struct vm_exit *exit)
     uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON) & 0xffff;
 
     (void)v;
-    return kill(exit, VM_KILL_DENIED_INSN,
+    return vm_exit_kill(exit, VM_KILL_DENIED_INSN,
                 "%s denied at rip 0x%llx (it would flush caches every guest shares)",
                 reason == EXIT_REASON_INVD ? "INVD" : "WBINVD",
                 (unsigned long long)guest_rip());
@@ -193,7 +179,7 @@ static int on_cache_flush(struct vcpu_arch *v, struct vm_exit *exit)
 static int on_xsetbv(struct vcpu_arch *v, struct vm_exit *exit)
 {
     (void)v;
-    return kill(exit, VM_KILL_DENIED_INSN,
+    return vm_exit_kill(exit, VM_KILL_DENIED_INSN,
                 "XSETBV denied at rip 0x%llx (XSAVE is not offered to guests)",
                 (unsigned long long)guest_rip());
 }
@@ -205,7 +191,7 @@ static int on_io(struct vcpu_arch *v, struct vm_exit *exit)
     uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
 
     if (exit_decode_io(q, v->regs.rax, guest_rip(), exit))
-        return kill(exit, VM_KILL_UNKNOWN_EXIT, "I/O exit with an access size the SDM does "
+        return vm_exit_kill(exit, VM_KILL_UNKNOWN_EXIT, "I/O exit with an access size the SDM does "
                     "not define at rip 0x%llx (qualification 0x%llx)",
                     (unsigned long long)guest_rip(), (unsigned long long)q);
     v->io_in = exit->io.is_in;
@@ -218,7 +204,7 @@ static int on_msr(struct vcpu_arch *v, struct vm_exit *exit)
 {
     int write = (vmread(VMCS_EXIT_REASON) & 0xffff) == EXIT_REASON_WRMSR;
 
-    return kill(exit, VM_KILL_DENIED_MSR,
+    return vm_exit_kill(exit, VM_KILL_DENIED_MSR,
                 "%s of MSR 0x%llx denied at rip 0x%llx (only FS and GS base are "
                 "allowed)", write ? "WRMSR" : "RDMSR", (unsigned long long)(uint32_t)v->regs.rcx,
                 (unsigned long long)guest_rip());
@@ -230,7 +216,7 @@ static int on_ept_violation(struct vcpu_arch *v, struct vm_exit *exit)
     const char *what = (q & 2) ? "write" : (q & 4) ? "instruction fetch" : "read";
 
     (void)v;
-    return kill(exit, VM_KILL_EPT_VIOLATION,
+    return vm_exit_kill(exit, VM_KILL_EPT_VIOLATION,
                 "memory access outside its partition: %s at guest-physical 0x%llx "
                 "(rip 0x%llx)", what, (unsigned long long)vmread(VMCS_GUEST_PHYSICAL_ADDRESS),
                 (unsigned long long)guest_rip());
@@ -248,7 +234,7 @@ static int on_invalid_state(struct vcpu_arch *v, struct vm_exit *exit)
     uint64_t reason = vmread(VMCS_EXIT_REASON);
 
     (void)v;
-    return kill(exit, VM_KILL_BAD_ENTRY, "%s (exit reason 0x%llx, qualification 0x%llx)",
+    return vm_exit_kill(exit, VM_KILL_BAD_ENTRY, "%s (exit reason 0x%llx, qualification 0x%llx)",
                 exit_name((uint32_t)reason & 0xffff), (unsigned long long)reason,
                 (unsigned long long)vmread(VMCS_EXIT_QUALIFICATION));
 }
@@ -280,7 +266,7 @@ int exit_dispatch(struct vcpu_arch *v, struct vm_exit *exit)
 
     if (reason < EXIT_REASON_COUNT && handlers[reason])
         return handlers[reason](v, exit);
-    return kill(exit, VM_KILL_UNKNOWN_EXIT,
+    return vm_exit_kill(exit, VM_KILL_UNKNOWN_EXIT,
                 "unexpected VM exit %u (%s) at rip 0x%llx (qualification 0x%llx)",
                 reason, exit_name(reason), (unsigned long long)guest_rip(),
                 (unsigned long long)vmread(VMCS_EXIT_QUALIFICATION));
@@ -289,6 +275,6 @@ int exit_dispatch(struct vcpu_arch *v, struct vm_exit *exit)
 void exit_entry_failed(struct vcpu_arch *v, struct vm_exit *exit)
 {
     (void)v;
-    kill(exit, VM_KILL_BAD_ENTRY, "VM entry failed: VM-instruction error %llu",
+    vm_exit_kill(exit, VM_KILL_BAD_ENTRY, "VM entry failed: VM-instruction error %llu",
          (unsigned long long)vmread(VMCS_VM_INSTRUCTION_ERROR));
 }

@@ -12,6 +12,7 @@
 #include "../include/mayfly/hvt.h"
 #include "../x86/cpu.h"
 #include "../x86/guest.h"
+#include "../x86/backend.h"
 #include "../x86/virt.h"
 #include "ept.h"
 #include "../x86/paging.h"
@@ -224,12 +225,7 @@ static void flush_vpid(const struct vcpu_arch *v)
  * makes the next run load these values even when this vCPU ran last. */
 static void reset_cpu_state(struct vcpu_arch *v)
 {
-    uint16_t fcw = 0x037f;
-    uint32_t mxcsr = 0x1f80;
-
-    memset(v->fxsave, 0, sizeof(v->fxsave));
-    memcpy(&v->fxsave[0], &fcw, sizeof(fcw));
-    memcpy(&v->fxsave[24], &mxcsr, sizeof(mxcsr));
+    fxsave_init(v->fxsave);
     v->cr2 = 0;
     v->kernel_gs_base = 0;
     if (state_owner == v)

@@ -4,21 +4,7 @@
 #ifndef VMX_VCPU_H
 #define VMX_VCPU_H
 
-#define VCPU_RAX  0
-#define VCPU_RBX  8
-#define VCPU_RCX  16
-#define VCPU_RDX  24
-#define VCPU_RSI  32
-#define VCPU_RDI  40
-#define VCPU_RBP  48
-#define VCPU_R8   56
-#define VCPU_R9   64
-#define VCPU_R10  72
-#define VCPU_R11  80
-#define VCPU_R12  88
-#define VCPU_R13  96
-#define VCPU_R14  104
-#define VCPU_R15  112
+#include "../x86/vcpu_regs.h"
 
 /* How long the preemption timer may go without being armed again while
  * hypercalls are served in place (vcpu_arch_run). */
@@ -28,11 +14,6 @@
 #include <stdint.h>
 #include "../hv/arch.h"
 
-struct vcpu_regs {
-    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
-    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-};
-_Static_assert(sizeof(struct vcpu_regs) == VCPU_R15 + 8, "vcpu_regs layout");
 
 struct vcpu_arch {
     struct vcpu_regs regs;          /* first: vmentry.S indexes from here */
