@@ -499,6 +499,27 @@ static int parse_poweroff(const struct line *ln, struct config *cfg, struct conf
     return 0;
 }
 
+/* cpus <N|all>: the most CPUs to bring up, the boot CPU included. */
+static int parse_cpus(const struct line *ln, struct config *cfg, struct config_error *err)
+{
+    uint64_t v;
+
+    if (cfg->cpus_line)
+        return fail(err, ln->number, "a second cpus line (the first is line %u): keep one",
+                    cfg->cpus_line);
+    cfg->cpus_line = ln->number;
+    if (ln->word_count == 2 && !strcmp(ln->words[1], "all")) {
+        cfg->max_cpus = 0;
+        return 0;
+    }
+    if (ln->word_count != 2 || !all_digits(ln->words[1]) ||
+        config_parse_size(ln->words[1], &v) < 0 || v == 0 || v > CONFIG_CPUS_MAX)
+        return fail(err, ln->number, "expected 'cpus all' or 'cpus <N>' with N from 1 to %d",
+                    CONFIG_CPUS_MAX);
+    cfg->max_cpus = (uint32_t)v;
+    return 0;
+}
+
 static int hex_value(char c)
 {
     if (c >= '0' && c <= '9')
@@ -582,8 +603,10 @@ static int parse_line(struct line *ln, struct config *cfg, struct config_error *
         return parse_control(ln, cfg, err);
     if (!strcmp(kw, "switch"))
         return parse_switch(ln, cfg, err);
+    if (!strcmp(kw, "cpus"))
+        return parse_cpus(ln, cfg, err);
     return fail(err, ln->number, "unknown keyword '%s' (expected partition, guest, switch, "
-                "poweroff or control)", kw);
+                "poweroff, control or cpus)", kw);
 }
 
 /* Checks what needs the whole file: classes exist, something to carve. */

@@ -8,6 +8,7 @@
  *   poweroff <when-idle|never>
  *   control com2 [store=<size>] [key=<hex>]
  *   switch <name>
+ *   cpus <N|all>
  *
  * Sizes are decimal with an optional K, M or G suffix (powers of 1024).
  * Nothing may be said twice: a second poweroff or control line, a class,
@@ -21,6 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "param.h"
+
+/* The largest N a 'cpus N' line takes (an xAPIC names at most 255). */
+#define CONFIG_CPUS_MAX     1024
 
 struct config_class {
     char name[CONFIG_NAME_MAX];
@@ -72,6 +76,8 @@ struct config {
     uint32_t switch_count;         /* distinct switches named by net=, in order */
     char switches[CONFIG_SWITCHES_MAX][SWITCH_NAME_MAX];
     uint32_t switch_lines[CONFIG_SWITCHES_MAX];  /* its switch line; 0: named by net= only */
+    uint32_t max_cpus;             /* the most CPUs to bring up, BSP included; 0: all */
+    uint32_t cpus_line;            /* the cpus line; 0: none */
 };
 
 struct config_error {

@@ -161,6 +161,35 @@ static void test_poweroff(void **state)
     check_error("poweroff never now\n", 1, "poweroff", NULL);
 }
 
+/* cpus <N|all>: the most CPUs to bring up; none given means all. */
+static void test_cpus(void **state)
+{
+    (void)state;
+    check_ok("partition a 2M x 1\n");
+    assert_int_equal(cfg.max_cpus, 0);
+    assert_int_equal(cfg.cpus_line, 0);
+    check_ok("partition a 2M x 1\ncpus 2\n");
+    assert_int_equal(cfg.max_cpus, 2);
+    assert_int_equal(cfg.cpus_line, 2);
+    check_ok("cpus all\npartition a 2M x 1\n");
+    assert_int_equal(cfg.max_cpus, 0);
+    assert_int_equal(cfg.cpus_line, 1);
+    check_ok("cpus 1 # the boot CPU only\npartition a 2M x 1\n");
+    assert_int_equal(cfg.max_cpus, 1);
+    check_ok("cpus 1024\npartition a 2M x 1\n");
+    assert_int_equal(cfg.max_cpus, CONFIG_CPUS_MAX);
+    check_error("partition a 2M x 1\ncpus 0\n", 2, "cpus all", "1 to 1024");
+    check_error("partition a 2M x 1\ncpus 1025\n", 2, "cpus <N>", NULL);
+    check_error("cpus\npartition a 2M x 1\n", 1, "cpus all", NULL);
+    check_error("cpus 2 4\npartition a 2M x 1\n", 1, "cpus all", NULL);
+    check_error("cpus 2K\npartition a 2M x 1\n", 1, "cpus <N>", NULL);
+    check_error("cpus -1\npartition a 2M x 1\n", 1, "cpus <N>", NULL);
+    check_error("cpus ALL\npartition a 2M x 1\n", 1, "cpus all", NULL);
+    check_error("cpus 99999999999999999999999\npartition a 2M x 1\n", 1, "cpus <N>", NULL);
+    check_error("cpus 2\npartition a 2M x 1\ncpus all\n", 3, "a second cpus line",
+                "the first is line 1");
+}
+
 static void test_guest_values(void **state)
 {
     (void)state;
@@ -682,6 +711,7 @@ int main(void)
         cmocka_unit_test(test_size_largest_values),
         cmocka_unit_test(test_layout_comments_crlf_tabs),
         cmocka_unit_test(test_poweroff),
+        cmocka_unit_test(test_cpus),
         cmocka_unit_test(test_guest_values),
         cmocka_unit_test(test_guest_timeout),
         cmocka_unit_test(test_unknown_keyword),
