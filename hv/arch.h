@@ -43,6 +43,17 @@ int virt_arch_probe(char *buf, size_t size);
  * hv_status with the reason in buf. */
 int virt_arch_cpu_init(char *buf, size_t size);
 
+/* Application processors (after virt_arch_cpu_init on the boot CPU):
+ * finds the CPUs in the ACPI MADT from info's RSDP, starts up to
+ * max_cpus of them in all (0: every one; the boot CPU counts), and
+ * leaves each AP parked with interrupts off: guests still run on the
+ * boot CPU only. Writes one line for the log to log (what the MADT
+ * lists, how many came up, which did not and why) and returns the
+ * number of CPUs up, at least 1. Never fatal: an AP or MADT that fails
+ * leaves the hypervisor with the CPUs it has. */
+struct boot_info;
+uint32_t smp_arch_start(const struct boot_info *info, uint32_t max_cpus, char *log, size_t n);
+
 /* Whether guests make hypercalls with VMMCALL (AMD-V) rather than
  * VMCALL (VT-x): guests are told in their boot info. */
 int virt_arch_hypercall_vmmcall(void);

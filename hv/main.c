@@ -179,6 +179,15 @@ static void start_virtualisation(void)
     kprintf("mayfly: %s\n", buf);
 }
 
+/* The other CPUs (issue 12): started and parked, one line for the log. */
+static void start_cpus(const struct boot_info *info)
+{
+    char line[512];
+
+    smp_arch_start(info, config.max_cpus, line, sizeof(line));
+    kprintf("mayfly: %s\n", line);
+}
+
 static void console_poller_poll(void)
 {
     console_poll();
@@ -224,6 +233,7 @@ void hv_main(const struct boot_info *info)
     carve_partitions();
     list_guests(info);
     start_virtualisation();
+    start_cpus(info);
     virt_arch_selftest(info->cmdline);
     start_services(info, store);
     run_loop();

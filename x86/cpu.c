@@ -58,24 +58,27 @@ const char *cpu_exception_name(uint32_t vector, const char *otherwise)
     return vector < 32 && exception_names[vector] ? exception_names[vector] : otherwise;
 }
 
-static void gdt_init(void)
+/* Fills a GDT (code, data, TSS) for the TSS t, whose NMI, double fault
+ * and machine check stack ends at ist_top. */
+static void gdt_init(uint64_t *g, struct tss64 *t, uint64_t ist_top)
 {
-    uint64_t base = (uint64_t)(uintptr_t)&tss, limit = sizeof(tss) - 1;
+    uint64_t base = (uint64_t)(uintptr_t)t, limit = sizeof(*t) - 1;
 
-    gdt[0] = 0;
-    gdt[GDT_CODE / 8] = 0x00af9a000000ffffULL;  /* 64-bit code, DPL 0 */
-    gdt[GDT_DATA / 8] = 0x00cf92000000ffffULL;  /* data, DPL 0 */
+    g[0] = 0;
+    g[GDT_CODE / 8] = 0x00af9a000000ffffULL;    /* 64-bit code, DPL 0 */
+    g[GDT_DATA / 8] = 0x00cf92000000ffffULL;    /* data, DPL 0 */
     /* 64-bit available TSS: a 16-byte descriptor in two slots. */
-    gdt[GDT_TSS / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
-                       ((limit >> 16) << 48) | (((base >> 24) & 0xff) << 56);
-    gdt[GDT_TSS / 8 + 1] = base >> 32;
-    tss.ist[0] = (uint64_t)(uintptr_t)(ist_stack + IST_STACK_SIZE);
-    tss.iomap_base = sizeof(tss);
+    g[GDT_TSS / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
+                     ((limit >> 16) << 48) | (((base >> 24) & 0xff) << 56);
+    g[GDT_TSS / 8 + 1] = base >> 32;
+    t->ist[0] = ist_top;
+    t->iomap_base = sizeof(*t);
 }
 
-static void gdt_load(void)
+/* Loads the 5-entry GDT at g, reloads every segment register and TR. */
+static void gdt_load(const uint64_t *g)
 {
-    struct table_register r = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
+    struct table_register r = { 5 * 8 - 1, (uint64_t)(uintptr_t)g };
 
     __asm__ volatile(
         "lgdt %0\n\t"
@@ -109,10 +112,16 @@ static void idt_set(unsigned vector, uint64_t handler, uint8_t ist)
     e->reserved = 0;
 }
 
+static void idt_load(void)
+{
+    struct table_register r = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+
+    __asm__ volatile("lidt %0" ::"m"(r));
+}
+
 static void idt_init(void)
 {
     uint64_t stubs = (uint64_t)(uintptr_t)isr_stubs;
-    struct table_register r = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
 
     for (unsigned v = 0; v < 32; v++) {
         /* Double fault, NMI and machine check run on their own stack. */
@@ -122,14 +131,32 @@ static void idt_init(void)
     for (unsigned v = 32; v < 255; v++)
         idt_set(v, (uint64_t)(uintptr_t)isr_irq, 0);
     idt_set(255, (uint64_t)(uintptr_t)isr_spurious, 0);
-    __asm__ volatile("lidt %0" ::"m"(r));
+    idt_load();
 }
 
 void cpu_arch_init(void)
 {
-    gdt_init();
-    gdt_load();
+    gdt_init(gdt, &tss, (uint64_t)(uintptr_t)(ist_stack + IST_STACK_SIZE));
+    gdt_load(gdt);
     idt_init();
+}
+
+/* An application processor's own GDT and TSS (a busy TSS cannot be
+ * shared), and the boot CPU's IDT: the IDT is never written after boot,
+ * and its handlers only use the stack and IST the CPU's own TSS names. */
+struct cpu_tables {
+    uint64_t gdt[6];                    /* 5 used; 6 keeps the TSS 16-byte aligned */
+    struct tss64 tss;
+};
+_Static_assert(sizeof(struct cpu_tables) <= CPU_TABLES_BYTES, "CPU_TABLES_BYTES");
+
+void cpu_ap_tables_load(void *mem, uint64_t ist_top)
+{
+    struct cpu_tables *t = mem;
+
+    gdt_init(t->gdt, &t->tss, ist_top);
+    gdt_load(t->gdt);
+    idt_load();
 }
 
 /* Called from isr.S with the saved registers; never returns. */

@@ -6,6 +6,7 @@
 #define GDT_DATA        0x10
 #define GDT_TSS         0x18
 #define ISR_STUB_SIZE   16
+#define CPU_TABLES_BYTES 160    /* one application processor's GDT and TSS */
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -26,6 +27,12 @@ struct exception_frame {
 };
 
 void cpu_exception(const struct exception_frame *f) __attribute__((noreturn));
+
+/* On an application processor: builds its GDT and TSS in the
+ * CPU_TABLES_BYTES at mem (16-byte aligned, never freed) with ist_top as
+ * the top of its NMI, double fault and machine check stack, loads them,
+ * and loads the boot CPU's IDT. */
+void cpu_ap_tables_load(void *mem, uint64_t ist_top);
 
 /* "#PF page fault" and so on for an architectural exception vector;
  * otherwise for vectors without a name. */

@@ -11,6 +11,9 @@
 #define APIC_ICR_HIGH           0x310
 #define APIC_SVR_ENABLE         (1u << 8)
 #define ICR_DELIVERY_NMI        (4u << 8)
+#define ICR_DELIVERY_INIT       (5u << 8)
+#define ICR_DELIVERY_STARTUP    (6u << 8)
+#define ICR_LEVEL_TRIGGER       (1u << 15)
 #define ICR_PENDING             (1u << 12)
 #define ICR_ASSERT              (1u << 14)
 #define ICR_TO_SELF             (1u << 18)
@@ -77,11 +80,41 @@ void lapic_send_self(uint32_t vector)
     send_ipi(0, ICR_TO_SELF | ICR_ASSERT | (vector & 0xff));
 }
 
+uint32_t lapic_id(void)
+{
+    return lapic ? lapic_read(APIC_ID) >> 24 : lapic_read(APIC_ID);
+}
+
 /* The "self" shorthand is for fixed interrupts only: an NMI names this
  * CPU's own APIC ID instead. */
 void lapic_send_self_nmi(void)
 {
-    uint32_t id = lapic ? lapic_read(APIC_ID) >> 24 : lapic_read(APIC_ID);
+    send_ipi(lapic_id(), ICR_DELIVERY_NMI | ICR_ASSERT);
+}
 
-    send_ipi(id, ICR_DELIVERY_NMI | ICR_ASSERT);
+/* INIT assert, then INIT de-assert (level-triggered, as the MP spec's
+ * start sequence has it; newer CPUs ignore the de-assert). */
+void lapic_send_init(uint32_t apic_id)
+{
+    send_ipi(apic_id, ICR_DELIVERY_INIT | ICR_LEVEL_TRIGGER | ICR_ASSERT);
+    send_ipi(apic_id, ICR_DELIVERY_INIT | ICR_LEVEL_TRIGGER);
+}
+
+void lapic_send_startup(uint32_t apic_id, uint8_t page)
+{
+    send_ipi(apic_id, ICR_DELIVERY_STARTUP | ICR_ASSERT | page);
+}
+
+/* Runs on an application processor after lapic_enable ran on the boot
+ * CPU: the same mode (xAPIC at the same address, or x2APIC), software
+ * enabled with the spurious vector. Touches no shared state. */
+void lapic_ap_enable(void)
+{
+    uint64_t base = rdmsr(MSR_IA32_APIC_BASE), want = base | APIC_BASE_ENABLE;
+
+    if (!lapic)
+        want |= APIC_BASE_X2APIC;
+    if (want != base)
+        wrmsr(MSR_IA32_APIC_BASE, want);
+    lapic_write(APIC_SVR, APIC_SVR_ENABLE | LAPIC_SPURIOUS_VECTOR);
 }

@@ -29,4 +29,17 @@ void lapic_eoi(void);
 void lapic_send_self(uint32_t vector);
 void lapic_send_self_nmi(void);
 
+/* This CPU's local APIC id (8 bits in xAPIC mode, 32 in x2APIC). */
+uint32_t lapic_id(void);
+
+/* Starting an application processor (after lapic_enable): INIT (assert
+ * and de-assert) to apic_id, and a start-up IPI that runs it in real
+ * mode at page * 4 KiB. */
+void lapic_send_init(uint32_t apic_id);
+void lapic_send_startup(uint32_t apic_id, uint8_t page);
+
+/* On an application processor: enables its local APIC in the boot CPU's
+ * mode (lapic_enable must have run there first). */
+void lapic_ap_enable(void);
+
 #endif

@@ -69,7 +69,7 @@ emu_classify() {
     fi
 }
 
-# bochs_run DIR ISO MODEL MEM_MB [INSNS] [SECONDS]
+# bochs_run DIR ISO MODEL MEM_MB [INSNS] [SECONDS]; BOCHS_CPUS=N: N CPUs (SMP cases only)
 bochs_run() {
     local dir=$1 iso=$2 model=$3 mem=$4 budget=${5:-$BOCHS_BUDGET_DEFAULT} secs=${6:-300}
     mkdir -p "$dir"
@@ -77,7 +77,7 @@ bochs_run() {
     : > "$dir/serial.log"       # truncated, not replaced: a follower keeps reading it
     cat > "$dir/bochsrc" <<RC
 memory: guest=$mem, host=$mem
-cpu: model=$model, count=1, ips=50000000, reset_on_triple_fault=0
+cpu: model=$model, count=${BOCHS_CPUS:-1}, ips=50000000, reset_on_triple_fault=0
 romimage: file=/usr/share/bochs/BIOS-bochs-latest, options=fastboot
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
 ata0-master: type=cdrom, path=$iso, status=inserted
@@ -131,7 +131,7 @@ kvm_vtx_available() {
 # (legacy BIOS + GRUB, like Bochs): under KVM (the host's CPU) for the KVM
 # variant of the tests, or with QEMU_ACCEL=tcg under QEMU's software CPU
 # (QEMU_CPU, default max: AMD-V with nested paging; QEMU_ICOUNT=1 counts
-# instructions).
+# instructions; QEMU_SMP=N: N CPUs).
 qemu_iso_run() {
     local dir=$1 iso=$2 mem=$3 secs=${4:-120}
     local accel=(-enable-kvm -cpu host)
@@ -143,7 +143,7 @@ qemu_iso_run() {
     rm -f "$dir/serial.log" "$dir/emu.log"
     : > "$dir/serial.log"
     timeout -k 5 "$secs" qemu-system-x86_64 -machine q35 "${accel[@]}" -m "${mem}M" \
-        -cdrom "$iso" -boot d -nodefaults -nic none -display none -monitor none \
+        -smp "${QEMU_SMP:-1}" -cdrom "$iso" -boot d -nodefaults -nic none -display none -monitor none \
         -serial file:"$dir/serial.log" -no-reboot \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null >"$dir/emu.log" 2>&1
     QEMU_RC=$?

@@ -1,0 +1,350 @@
+/*
+ * Application processor bring-up (issue 12, first step). The boot CPU
+ * reads the MADT, then starts each enabled AP in turn with the Intel MP
+ * start sequence (INIT, 10 ms, SIPI, a second SIPI when the AP has not
+ * checked in after 200 us), gives it up to SMP_AP_TIMEOUT_MS to check in,
+ * and carries on with the CPUs that did. An AP loads its own GDT and TSS
+ * and stack, enables its local APIC, checks in and parks in HLT with
+ * interrupts off: it runs no guests and does no VMXON yet.
+ */
+#include "../hv/arch.h"
+#include "../hv/boot_info.h"
+#include "../hv/fmt.h"
+#include "../hv/lib.h"
+#include "../hv/madt.h"
+#include "../hv/pool.h"
+#include "cpu.h"
+#include "lapic.h"
+#include "smp.h"
+#include "x86.h"
+
+#define SMP_STACK_PAGES         4       /* 16 KiB: the AP's own stack */
+#define SMP_IST_PAGES           2       /* its NMI, #DF and #MC stack */
+#define SMP_INIT_DELAY_US       10000   /* INIT to SIPI, MP spec B.4 */
+#define SMP_SIPI_RETRY_US       200     /* before the second SIPI */
+#define SMP_AP_TIMEOUT_MS       100     /* an AP not up by then is skipped */
+#define SMP_LOG_IDS_MAX         64      /* APIC ids listed in the log line */
+#define SMP_UP_OK               1       /* parked with its own tables, as named */
+#define SMP_UP_WRONG            2       /* up, but its GDT, TR or APIC id is not its own */
+
+/* One application processor, in the pool. */
+struct smp_cpu {
+    uint32_t apic_id;                   /* the MADT's */
+    uint32_t seen_apic_id;              /* what the AP read from its own APIC */
+    volatile uint32_t up;               /* set (release) by the AP: SMP_UP_* */
+    uint64_t stack_top, ist_top;
+    uint8_t tables[CPU_TABLES_BYTES] __attribute__((aligned(16)));
+    /* Next step (issue 12): this CPU's VMXON region / host save area. */
+};
+
+/* The boot CPU's control registers, for the APs to copy (minus the
+ * virtualisation enable bits: each CPU turns those on for itself). */
+static uint64_t bsp_cr0, bsp_cr4, bsp_efer_nxe;
+
+static volatile uint32_t smp_cpus_up = 1;
+
+/* madt_read_fn over the identity map: RAM and everything below 4 GiB is
+ * mapped (paging_arch_init maps [0, max(4 GiB, end of RAM))). */
+struct phys_window {
+    uint64_t top;
+};
+
+static int read_phys(void *arg, uint64_t addr, void *dst, size_t len)
+{
+    const struct phys_window *w = arg;
+
+    if (addr > w->top || len > w->top - addr)
+        return -1;
+    memcpy(dst, (const void *)(uintptr_t)addr, len);
+    return 0;
+}
+
+/* The end of the identity map hv_main built: as its highest_address. */
+static uint64_t mapped_top(const struct boot_info *info)
+{
+    uint64_t top = 4ULL << 30;
+
+    for (uint32_t i = 0; i < info->range_count; i++) {
+        uint64_t e = info->ranges[i].base + info->ranges[i].size;
+        if (e > top)
+            top = e;
+    }
+    return top;
+}
+
+static void delay_us(uint64_t us)
+{
+    uint64_t end = rdtsc() + time_arch_tsc_hz() / 1000000 * us;
+
+    while ((int64_t)(rdtsc() - end) < 0)
+        __asm__ volatile("pause");
+}
+
+/* Waits up to us microseconds for c to check in. 1 when it did. */
+static int wait_up(const struct smp_cpu *c, uint64_t us)
+{
+    uint64_t end = rdtsc() + time_arch_tsc_hz() / 1000000 * us;
+
+    for (;;) {
+        if (__atomic_load_n(&c->up, __ATOMIC_ACQUIRE))
+            return 1;
+        if ((int64_t)(rdtsc() - end) >= 0)
+            return 0;
+        __asm__ volatile("pause");
+    }
+}
+
+/* Whether this AP runs on the GDT and TSS built for it and answers to
+ * the APIC id the MADT gave it: what a check-in promises. */
+static int ap_state_is_own(const struct smp_cpu *c)
+{
+    struct table_register gdtr;
+    uint16_t tr;
+
+    __asm__ volatile("sgdt %0; str %1" : "=m"(gdtr), "=r"(tr));
+    return gdtr.base == (uint64_t)(uintptr_t)c->tables && tr == GDT_TSS &&
+           c->seen_apic_id == c->apic_id;
+}
+
+/* The AP's first C code, on its own stack; never returns. */
+static void __attribute__((noreturn, used)) smp_ap_main(struct smp_cpu *c)
+{
+    write_cr0(bsp_cr0);
+    write_cr4(bsp_cr4);
+    if (bsp_efer_nxe)
+        wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | EFER_NXE);
+    cpu_ap_tables_load(c->tables, c->ist_top);
+    lapic_ap_enable();
+    c->seen_apic_id = lapic_id();
+    /* Next step (issue 12): virt_arch_cpu_init for this CPU (its own
+     * VMXON region, or AMD-V host save area) goes here, before check-in,
+     * so that a CPU that cannot virtualise is reported as not up. */
+    if (!ap_state_is_own(c)) {
+        __atomic_store_n(&c->up, SMP_UP_WRONG, __ATOMIC_RELEASE);
+        cpu_halt_forever();
+    }
+    __atomic_add_fetch(&smp_cpus_up, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->up, SMP_UP_OK, __ATOMIC_RELEASE);
+    cpu_halt_forever();
+    __builtin_unreachable();
+}
+
+/* Whether [SMP_TRAMPOLINE_BASE, + SMP_TRAMPOLINE_PAGES pages) is RAM the
+ * firmware called usable: it must not be firmware's own memory. */
+static int trampoline_area_usable(const struct boot_info *info)
+{
+    uint64_t lo = SMP_TRAMPOLINE_BASE, hi = lo + SMP_TRAMPOLINE_PAGES * PAGE_SIZE;
+
+    for (uint32_t i = 0; i < info->range_count; i++)
+        if (info->ranges[i].base <= lo && hi <= info->ranges[i].base + info->ranges[i].size)
+            return 1;
+    return 0;
+}
+
+static struct smp_trampoline_data *trampoline_slot(void)
+{
+    return (struct smp_trampoline_data *)(uintptr_t)(SMP_TRAMPOLINE_BASE +
+                                                     (uintptr_t)(trampoline_data -
+                                                                 trampoline_start));
+}
+
+/* Copies the trampoline to low memory and builds its page tables:
+ * PML4[0] -> PDPT[0] -> PD[0], one 2 MiB page at 0. */
+static void trampoline_install(void)
+{
+    uint8_t *base = (uint8_t *)(uintptr_t)SMP_TRAMPOLINE_BASE;
+    uint64_t *pml4 = (uint64_t *)(uintptr_t)(SMP_TRAMPOLINE_BASE + PAGE_SIZE);
+    uint64_t *pdpt = pml4 + 512, *pd = pdpt + 512;
+
+    memset(base, 0, SMP_TRAMPOLINE_PAGES * PAGE_SIZE);
+    memcpy(base, trampoline_start, (size_t)(trampoline_end - trampoline_start));
+    pml4[0] = (uint64_t)(uintptr_t)pdpt | 0x3;
+    pdpt[0] = (uint64_t)(uintptr_t)pd | 0x3;
+    pd[0] = 0x83;                               /* present, writable, 2 MiB */
+    trampoline_slot()->pml4 = (uint32_t)(uintptr_t)pml4;
+}
+
+/* A struct smp_cpu with its stacks, from the pool; NULL when it is full. */
+static struct smp_cpu *cpu_alloc(uint32_t apic_id)
+{
+    struct smp_cpu *c = pool_alloc_bytes(sizeof(*c), 16);
+    uint64_t stack = pool_alloc_pages(SMP_STACK_PAGES), ist = pool_alloc_pages(SMP_IST_PAGES);
+
+    if (!c || !stack || !ist)
+        return NULL;
+    c->apic_id = apic_id;
+    c->stack_top = stack + SMP_STACK_PAGES * PAGE_SIZE;
+    c->ist_top = ist + SMP_IST_PAGES * PAGE_SIZE;
+    return c;
+}
+
+/* Starts one AP: INIT, 10 ms, SIPI, and a second SIPI if it has not
+ * checked in after 200 us. 1 when it checked in in time with its own
+ * tables and APIC id. silent (the
+ * test hook selftest=ap-silent) sends the INIT but no SIPI, so that the
+ * AP never checks in. */
+static int start_ap(struct smp_cpu *c, int silent)
+{
+    struct smp_trampoline_data *td = trampoline_slot();
+
+    td->cr3 = read_cr3();
+    td->stack = c->stack_top;
+    td->entry = (uint64_t)(uintptr_t)smp_ap_main;
+    __atomic_store_n(&td->arg, (uint64_t)(uintptr_t)c, __ATOMIC_RELEASE);
+    lapic_send_init(c->apic_id);
+    delay_us(SMP_INIT_DELAY_US);
+    if (!silent)
+        lapic_send_startup(c->apic_id, SMP_TRAMPOLINE_VECTOR);
+    if (!wait_up(c, SMP_SIPI_RETRY_US)) {
+        if (!silent)
+            lapic_send_startup(c->apic_id, SMP_TRAMPOLINE_VECTOR);
+        if (!wait_up(c, SMP_AP_TIMEOUT_MS * 1000ULL)) {
+            /* Withdraw the fill if the AP never took it. */
+            __atomic_store_n(&td->arg, 0, __ATOMIC_RELEASE);
+            return 0;
+        }
+    }
+    return __atomic_load_n(&c->up, __ATOMIC_ACQUIRE) == SMP_UP_OK;
+}
+
+/* Appends to the log line. */
+static void say(char *log, size_t n, size_t *len, const char *s)
+{
+    if (*len < n)
+        *len += str_copy(log + *len, s, n - *len);
+}
+
+static void say_ids(char *log, size_t n, size_t *len, const struct madt_info *m)
+{
+    char buf[16];
+    uint32_t listed = 0;
+
+    for (uint32_t i = 0; i < m->cpu_count; i++) {
+        if (!m->cpus[i].enabled)
+            continue;
+        if (listed++ == SMP_LOG_IDS_MAX) {
+            say(log, n, len, " ...");
+            break;
+        }
+        fmt_snprintf(buf, sizeof(buf), listed == 1 ? "%u" : " %u", m->cpus[i].apic_id);
+        say(log, n, len, buf);
+    }
+}
+
+static uint32_t enabled_cpus(const struct madt_info *m)
+{
+    uint32_t count = m->cpus_dropped;
+
+    for (uint32_t i = 0; i < m->cpu_count; i++)
+        count += m->cpus[i].enabled;
+    return count;
+}
+
+/* The boot CPU's APIC id and control registers, once, before any start. */
+static uint32_t bsp_prepare(void)
+{
+    if (!lapic_ready())
+        lapic_enable();
+    bsp_cr0 = read_cr0();
+    bsp_cr4 = read_cr4() & ~CR4_VMXE;
+    bsp_efer_nxe = rdmsr(MSR_IA32_EFER) & EFER_NXE;
+    (void)time_arch_tsc_hz();           /* calibrated before the first delay */
+    return lapic_id();
+}
+
+/* Whether the command line has word among its space-separated words. */
+static int has_word(const char *line, const char *word)
+{
+    size_t n = strlen(word);
+
+    for (const char *p = line; *p; p++)
+        if ((p == line || p[-1] == ' ') && !strncmp(p, word, n) && (p[n] == ' ' || !p[n]))
+            return 1;
+    return 0;
+}
+
+/* Starts the enabled APs of m, in MADT order, until want CPUs are up;
+ * the APIC ids of those that did not start go to fails ("2, 5"), and
+ * *no_room is set when the pool ran out. With silent, the first AP gets
+ * no start-up IPI (the test of an AP that does not start). */
+static void bring_up(const struct madt_info *m, uint32_t want, int silent, char *fails,
+                     size_t fn, uint32_t *failed, int *no_room)
+{
+    uint32_t bsp_id = bsp_prepare();
+    size_t len = 0;
+    char buf[16];
+
+    trampoline_install();
+    for (uint32_t i = 0; i < m->cpu_count && smp_cpus_up < want; i++) {
+        const struct madt_cpu *mc = &m->cpus[i];
+        struct smp_cpu *c;
+        if (!mc->enabled || mc->apic_id == bsp_id)
+            continue;
+        c = cpu_alloc(mc->apic_id);
+        if (!c) {
+            *no_room = 1;
+            return;
+        }
+        if (!start_ap(c, silent)) {
+            fmt_snprintf(buf, sizeof(buf), *failed ? ", %u" : "%u", mc->apic_id);
+            say(fails, fn, &len, buf);
+            ++*failed;
+        }
+        silent = 0;
+    }
+}
+
+uint32_t smp_arch_start(const struct boot_info *info, uint32_t max_cpus, char *log, size_t n)
+{
+    static struct madt_info madt;        /* 1.6 KiB: not on the boot stack */
+    struct phys_window w = { mapped_top(info) };
+    char err[MADT_REASON_MAX], buf[96], fails[128] = "";
+    const uint8_t *copy = info->rsdp == (uint64_t)(uintptr_t)info->rsdp_copy ?
+                          info->rsdp_copy : NULL;
+    uint32_t want, total, failed = 0;
+    int no_room = 0;
+    size_t len = 0;
+
+    if (!info->rsdp) {
+        fmt_snprintf(log, n, "CPUs: no ACPI RSDP from the boot loader: only the boot CPU "
+                     "runs");
+        return 1;
+    }
+    if (madt_discover(read_phys, &w, info->rsdp, copy, copy ? sizeof(info->rsdp_copy) : 0,
+                      &madt, err, sizeof(err)) < 0) {
+        fmt_snprintf(log, n, "CPUs: the MADT cannot be read (%s): only the boot CPU runs", err);
+        return 1;
+    }
+    total = enabled_cpus(&madt);
+    want = max_cpus && max_cpus < total ? max_cpus : total;
+    if (want > 1 && trampoline_area_usable(info))
+        bring_up(&madt, want, has_word(info->cmdline, "selftest=ap-silent"), fails,
+                 sizeof(fails), &failed, &no_room);
+    fmt_snprintf(buf, sizeof(buf), "CPUs: %u in the MADT (APIC id%s ", total,
+                 total == 1 ? "" : "s");
+    say(log, n, &len, buf);
+    say_ids(log, n, &len, &madt);
+    fmt_snprintf(buf, sizeof(buf), "), %u up", smp_cpus_up);
+    say(log, n, &len, buf);
+    if (want < total) {
+        fmt_snprintf(buf, sizeof(buf), " (cpus %u in mayfly.conf)", max_cpus);
+        say(log, n, &len, buf);
+    } else if (max_cpus > total) {
+        fmt_snprintf(buf, sizeof(buf), " (cpus %u in mayfly.conf, but the MADT lists %u)",
+                     max_cpus, total);
+        say(log, n, &len, buf);
+    }
+    if (want > 1 && !trampoline_area_usable(info)) {
+        fmt_snprintf(buf, sizeof(buf), "; not started: the AP trampoline page 0x%x is not "
+                     "usable RAM", SMP_TRAMPOLINE_BASE);
+        say(log, n, &len, buf);
+    }
+    if (failed) {
+        say(log, n, &len, failed == 1 ? "; APIC id " : "; APIC ids ");
+        say(log, n, &len, fails);
+        say(log, n, &len, " did not start");
+    }
+    if (no_room)
+        say(log, n, &len, "; the hypervisor pool has no room for more CPUs' stacks");
+    return smp_cpus_up;
+}
