@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the binary seed inputs under corpus/mb2, corpus/memmap,
-corpus/mft and the Solo5 hvt images corpus/elf/hvt_*.elf (the other
-corpus/elf seeds are older and checked in as they are).
+corpus/mft, corpus/madt and the Solo5 hvt images corpus/elf/hvt_*.elf
+(the other corpus/elf seeds are older and checked in as they are).
 
 Run from anywhere: python3 tests/fuzz/make_corpus.py. The files are
 committed; rerun this only to change them.
@@ -201,6 +201,90 @@ MFT = {
 }
 
 
+# ACPI tables for fuzz_madt: the first byte is the harness's mode (bit 0
+# discover over memory, bit 1 fix checksums, bit 2 RSDP as a copy); the
+# memory images put the RSDP at 16, as tests/fuzz/fuzz_madt.c expects.
+def acpi_sum(data, at):
+    data = bytearray(data)
+    data[at] = 0
+    data[at] = -sum(data) & 0xff
+    return bytes(data)
+
+
+def sdt(sig, body):
+    head = sig + struct.pack('<IBB6s8sI4sI', 36 + len(body), 1, 0, b'BOCHS ',
+                             b'BXPCAPIC', 1, b'BXPC', 1)
+    return acpi_sum(head + body, 9)
+
+
+def madt(entries, lapic=0xfee00000, flags=1):
+    return sdt(b'APIC', struct.pack('<II', lapic, flags) + b''.join(entries))
+
+
+def lapic(uid, id_, flags=1):
+    return struct.pack('<BBBBI', 0, 8, uid, id_, flags)
+
+
+def ioapic(id_, addr, gsi):
+    return struct.pack('<BBBBII', 1, 12, id_, 0, addr, gsi)
+
+
+def x2apic(id_, flags, uid):
+    return struct.pack('<BBHIII', 9, 16, 0, id_, flags, uid)
+
+
+ISO = struct.pack('<BBBBIH', 2, 10, 0, 0, 2, 0)
+NMI = struct.pack('<BBBHB', 4, 6, 0xff, 0, 1)
+BOCHS_MADT = madt([lapic(i, i) for i in range(4)] + [ioapic(4, 0xfec00000, 0), ISO, NMI])
+QEMU_MADT = madt([lapic(0, 0), lapic(1, 1), x2apic(256, 1, 2), x2apic(257, 3, 3),
+                  ioapic(0, 0xfec00000, 0), struct.pack('<BBHIB3x', 0xa, 12, 0, 0xffffffff, 1),
+                  struct.pack('<BBHQ', 5, 12, 0, 0xfee00000)])
+
+
+def rsdp(rsdt, xsdt=None):
+    v1 = acpi_sum(b'RSD PTR \0BOCHS ' + bytes([0 if xsdt is None else 2]) +
+                  struct.pack('<I', rsdt), 8)
+    if xsdt is None:
+        return v1 + b'\0' * 16
+    return acpi_sum(v1 + struct.pack('<IQB3x', 36, xsdt, 0), 32)
+
+
+def acpi_memory(root_sig, tables, rsdp_of):
+    """Memory from 0: 16 bytes, the RSDP, the root table, then tables."""
+    at = 16 + 36
+    body = b''
+    addrs = []
+    for t in tables:
+        addrs.append(at + 64 + len(body))
+        body += t + b'\0' * (-len(t) % 4)
+    fmt = '<I' if root_sig == b'RSDT' else '<Q'
+    root = sdt(root_sig, b''.join(struct.pack(fmt, a) for a in addrs))
+    mem = b'\0' * 16 + rsdp_of(at) + root
+    mem += b'\0' * (at + 64 - len(mem))
+    assert len(mem) == at + 64, 'root table too long for the layout'
+    return mem + body
+
+
+FACP = sdt(b'FACP', b'\0' * 80)
+MADT = {
+    'parse_bochs.bin': b'\x00' + BOCHS_MADT,
+    'parse_qemu.bin': b'\x00' + QEMU_MADT,
+    'parse_fixup_many.bin': b'\x02' + madt([x2apic(i, 1 if i % 5 else 0, i) for i in range(90)]),
+    # Refused: a duplicate id, a second override; accepted: placeholders,
+    # more I/O APICs than are kept.
+    'parse_duplicate.bin': b'\x02' + madt([lapic(0, 0), x2apic(0, 1, 1)]),
+    'parse_two_overrides.bin': b'\x02' + madt([lapic(0, 0)] + [QEMU_MADT[-12:]] * 2),
+    'parse_placeholders.bin': b'\x02' + madt([lapic(0, 0), lapic(1, 0xff, 0), lapic(2, 0xff, 0),
+                                               x2apic(0xffffffff, 0, 3)]),
+    'parse_ioapics.bin': b'\x02' + madt([lapic(0, 0)] + [ioapic(i, 0xfec00000 + i * 0x1000, 24 * i)
+                                                        for i in range(10)]),
+    'discover_bochs.bin': b'\x01' + acpi_memory(b'RSDT', [FACP, BOCHS_MADT], rsdp),
+    'discover_qemu.bin': b'\x03' + acpi_memory(b'XSDT', [FACP, QEMU_MADT],
+                                               lambda at: rsdp(0, at)),
+    'discover_copy.bin': b'\x05' + acpi_memory(b'RSDT', [BOCHS_MADT, FACP], rsdp),
+}
+
+
 def write(sub, files):
     d = os.path.join(HERE, 'corpus', sub)
     os.makedirs(d, exist_ok=True)
@@ -213,3 +297,4 @@ write('mb2', MB2)
 write('memmap', MEMMAP)
 write('elf', ELF)
 write('mft', MFT)
+write('madt', MADT)
