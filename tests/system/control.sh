@@ -459,8 +459,13 @@ control_flood_sleeper_on_time() {
         sleep 0.5
     done
     expect_line "^mayfly: guest $SLEEP_ID sleeper\\.0 exited with status 0" || return 1
+    # Under QEMU's software CPU (no -icount) the TSC follows the host's
+    # clock, so lateness there is the host's load, not the hypervisor's:
+    # it is measured and logged, the bound is checked in Bochs only.
+    local bound=$SLEEP_LATE_MS
+    [ "${CONTROL_EMU:---bochs}" = --qemu ] && bound=1000000
     if ! python3 "$(dirname "$FLOOD")/sleeper_lateness.py" "$CASE_DIR/serial.log" \
-            "$(flood_field 'r["tsc_hz"]')" "$SLEEP_LATE_MS" "$SLEEP_ROUNDS" \
+            "$(flood_field 'r["tsc_hz"]')" "$bound" "$SLEEP_ROUNDS" \
             >"$CASE_DIR/sleeper.txt" 2>&1; then
         CASE_WHY="$(tail -1 "$CASE_DIR/sleeper.txt")"
         return 1

@@ -11,7 +11,7 @@ if [ "${MAYFLY_QEMU:-1}" = 0 ]; then
     echo "SKIP: qemu variant: turned off with MAYFLY_QEMU=0"
     exit 0
 fi
-for script in guests.sh adversarial.sh network.sh solo5.sh; do
+for script in guests.sh adversarial.sh network.sh; do
     MAYFLY_EMULATOR=qemu SYSTEST_OUT=$SYSTEST_OUT/qemu bash "$dir/$script" |
         sed -E 's/^(PASS|FAIL): /\1: qemu_/'
 done
