@@ -178,13 +178,13 @@ $(eval $(call hvt_image,hvt-net,$(HVT_BUILD)/net/main.o $(GUEST_BUILD)/lib/net/p
 $(eval $(call hvt_image,hvt-hello,$(HVT_BUILD)/hello/main.o,2,guests/hvt/lib/hvt.ld))
 $(eval $(call hvt_image,hvt-bench,$(HVT_BUILD)/bench/main.o,2,guests/hvt/lib/hvt.ld))
 
-$(HVT_BAD) &: $(GUEST_BUILD)/hvt-test.hvt $(GUEST_BUILD)/hvt-block.hvt tests/guests/mkbad_hvt.py \
+$(HVT_BAD) &: $(GUEST_BUILD)/hvt-test.hvt $(GUEST_BUILD)/hvt-block.hvt tests/guests/mkbad_hvt.py tests/guests/mkbad.py \
               include/mayfly/hvt.h include/mayfly/abi.h
 	@echo "  MKBAD   $(GUEST_BUILD)/bad-hvt-*.hvt"
 	$(Q)python3 tests/guests/mkbad_hvt.py $(GUEST_BUILD)/hvt-test.hvt $(GUEST_BUILD)/hvt-block.hvt \
 	    $(GUEST_BUILD)
 
-$(HVT_DISKS) &: tests/guests/hvt/mkdisk.py
+$(HVT_DISKS) &: tests/guests/hvt/mkdisk.py tests/guests/mkbad.py
 	@mkdir -p $(GUEST_BUILD)
 	@echo "  MKDISK  $(HVT_DISKS)"
 	$(Q)python3 tests/guests/hvt/mkdisk.py $(GUEST_BUILD)

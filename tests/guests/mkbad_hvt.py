@@ -28,9 +28,9 @@ import re
 import struct
 import sys
 
-PT_NULL, PT_NOTE = 0, 4
-EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
-PHDR = struct.Struct("<IIQQQQQQ")
+import mkbad
+from mkbad import PHDR, PT_NOTE, PT_NULL, write
+
 NOTE_HDR = struct.Struct("<III")
 ENTRY_SIZE = 104
 NAME_SIZE = 68
@@ -62,24 +62,8 @@ SOLO5 = b"Solo5\0"
 MAYFLY = b"Mayfly\0"
 
 
-class Elf:
-    def __init__(self, data):
-        self.data = bytearray(data)
-        if self.data[:4] != b"\x7fELF" or self.data[4] != 2:
-            fail("input is not an ELF64 file")
-        fields = EHDR.unpack_from(self.data, 0)
-        self.phoff, self.phentsize, self.phnum = fields[5], fields[9], fields[10]
-        if self.phentsize != PHDR.size:
-            fail("unexpected program header size")
-
-    def phdr_offset(self, i):
-        return self.phoff + i * self.phentsize
-
-    def phdr(self, i):
-        return list(PHDR.unpack_from(self.data, self.phdr_offset(i)))
-
-    def set_phdr(self, i, ph):
-        PHDR.pack_into(self.data, self.phdr_offset(i), *ph)
+class Elf(mkbad.Elf):
+    """mkbad.py's ELF editor with the notes an hvt image carries."""
 
     def note(self, name, ntype):
         """(program header index, note offset, descriptor offset, descsz)."""
@@ -167,13 +151,6 @@ DEFECTS = [
     ("bad-hvt-both.hvt", 0, bad_both),
     ("bad-hvt-nomft.hvt", 0, bad_nomft),
 ]
-
-
-def write(path, data):
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
 
 
 def main():

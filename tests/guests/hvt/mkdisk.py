@@ -12,6 +12,9 @@ Python 3 standard library only.
 import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from mkbad import write  # noqa: E402
+
 SECTOR = 512
 SECTORS = 64
 ODD_TAIL = 100
@@ -23,13 +26,6 @@ def disk(sectors):
         text = b"sector %d\n" % n
         out += text + bytes(SECTOR - len(text))
     return out
-
-
-def write(path, data):
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
 
 
 def main():
