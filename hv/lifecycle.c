@@ -106,13 +106,11 @@ void lifecycle_kill(struct guest *g, const char *fmt, ...)
 {
     va_list ap;
 
-    leave(g, FROM(GUEST_RUNNING), "kill");
     va_start(ap, fmt);
     fmt_vsnprintf(kill_why, sizeof(kill_why), fmt, ap);
     va_end(ap);
+    lifecycle_exit(g, -1);
     g->killed = 1;
-    g->exit_status = -1;
-    g->state = GUEST_EXITED;
 }
 
 const char *lifecycle_kill_reason(void)

@@ -14,21 +14,13 @@ void manage_init(void)
     boot_tsc = time_arch_tsc();
 }
 
-/* The queue ports an instance of l takes (its net: devices). */
-static uint32_t queue_ports(const struct guest_line *l)
-{
-    uint32_t n = 0;
-    for (uint32_t d = 0; d < l->cfg->device_count; d++)
-        n += l->cfg->devices[d].kind == CONFIG_DEVICE_NET;
-    return n;
-}
-
 /* Refuses a START that would leave more instances waiting than allowed,
  * or start instances without the ports they need. Nothing has changed. */
 static int check_capacity(const struct guest_line *l, char *why, size_t n)
 {
     uint32_t now = fleet_partitions_for(l), count = l->cfg->count;
     uint32_t starting = now < count ? now : count, waiting = count - starting;
+    uint32_t queue = net_queue_ports_of(l->cfg);
 
     if (waiting > RUN_PENDING_PER_START)
         return fmt_error(why, n, -MF_ERANGE, "%u of %u instances would wait for a partition "
@@ -42,9 +34,9 @@ static int check_capacity(const struct guest_line *l, char *why, size_t n)
         return fmt_error(why, n, -MF_ENOMEM, "%u instances need %u network ports and %u are "
                          "free; lower --count", starting, starting * l->cfg->net_count,
                          net_ports_free());
-    if ((uint64_t)starting * queue_ports(l) > net_queue_ports_free())
+    if ((uint64_t)starting * queue > net_queue_ports_free())
         return fmt_error(why, n, -MF_ENOMEM, "%u instances need %u Solo5 network ports and "
-                         "%u are free; lower --count", starting, starting * queue_ports(l),
+                         "%u are free; lower --count", starting, starting * queue,
                          net_queue_ports_free());
     return 0;
 }

@@ -11,8 +11,7 @@ static struct qport *qports;
 static struct qport **free_qports;
 static uint32_t free_qcount, qport_count;
 
-/* net: mappings of one guest line (Solo5 NET_BASIC devices). */
-static uint32_t queue_ports_of(const struct config_guest *g)
+uint32_t net_queue_ports_of(const struct config_guest *g)
 {
     uint32_t n = 0;
     for (uint32_t d = 0; d < g->device_count; d++)
@@ -27,7 +26,7 @@ void net_ports_needed(const struct config *cfg, uint32_t partitions, struct net_
 
     for (uint32_t i = 0; i < cfg->guest_count; i++) {
         v += (uint64_t)cfg->guests[i].count * cfg->guests[i].net_count;
-        q += (uint64_t)cfg->guests[i].count * queue_ports_of(&cfg->guests[i]);
+        q += (uint64_t)cfg->guests[i].count * net_queue_ports_of(&cfg->guests[i]);
     }
     if (v > (uint64_t)partitions * CONFIG_NETS_MAX)
         v = (uint64_t)partitions * CONFIG_NETS_MAX;

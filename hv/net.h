@@ -28,6 +28,10 @@ int net_init(const struct config *cfg, const struct net_ports *n);
 /* Bytes of pool net_init will need. */
 uint64_t net_footprint(const struct config *cfg, const struct net_ports *n);
 
+/* Queue ports one instance of guest line g takes: its net: mappings
+ * (Solo5 NET_BASIC devices). */
+uint32_t net_queue_ports_of(const struct config_guest *g);
+
 /* Ports the config's guest lines can use at once (bounded by partitions). */
 void net_ports_needed(const struct config *cfg, uint32_t partitions, struct net_ports *out);
 

@@ -21,23 +21,30 @@ enum virt_kind virt_pick(const char vendor[12], uint32_t leaf1_ecx, uint32_t ext
 
 static const struct virt_backend *backend;
 
+/* CPUID once: the pool is sized (vcpu_arch_footprint) before the probe. */
 static const struct virt_backend *pick(void)
 {
-    struct cpuid_regs r0 = cpuid(0, 0), r1 = cpuid(1, 0), e0 = cpuid(0x80000000u, 0);
-    uint32_t ext1_ecx = e0.eax >= 0x80000001u ? cpuid(0x80000001u, 0).ecx : 0;
+    struct cpuid_regs r0, r1, e0;
+    uint32_t ext1_ecx;
     char vendor[12];
 
+    if (backend)
+        return backend;
+    r0 = cpuid(0, 0);
+    r1 = cpuid(1, 0);
+    e0 = cpuid(0x80000000u, 0);
+    ext1_ecx = e0.eax >= 0x80000001u ? cpuid(0x80000001u, 0).ecx : 0;
     memcpy(vendor, &r0.ebx, 4);
     memcpy(vendor + 4, &r0.edx, 4);
     memcpy(vendor + 8, &r0.ecx, 4);
-    return virt_pick(vendor, r1.ecx, ext1_ecx) == VIRT_SVM && svm_backend.probe ? &svm_backend
-                                                                                : &vmx_backend;
+    backend = virt_pick(vendor, r1.ecx, ext1_ecx) == VIRT_SVM && svm_backend.probe ? &svm_backend
+                                                                                   : &vmx_backend;
+    return backend;
 }
 
 int virt_arch_probe(char *buf, size_t size)
 {
-    backend = pick();
-    return backend->probe(buf, size);
+    return pick()->probe(buf, size);
 }
 
 int virt_arch_hypercall_vmmcall(void)
@@ -83,5 +90,5 @@ void vcpu_arch_set_result(struct vcpu_arch *v, int64_t value)
 
 uint64_t vcpu_arch_footprint(uint64_t partition_size)
 {
-    return (backend ? backend : pick())->vcpu_footprint(partition_size);
+    return pick()->vcpu_footprint(partition_size);
 }

@@ -139,8 +139,7 @@ cpuid_offers_only_usable_features() {
 # Bochs do not): under QEMU the name may be WBINVD's, the kill is the same.
 cache_flushes_denied() {
     local invd=INVD
-    [ "${MAYFLY_EMULATOR:-bochs}" = qemu ] || [ "${MAYFLY_EMULATOR:-bochs}" = qemu-uefi ] &&
-        invd='(INVD|WBINVD)'
+    on_qemu_tcg && invd='(INVD|WBINVD)'
     expect_guest wbinvd.0 'killed: WBINVD denied at rip 0x[0-9a-f]+ \(it would flush caches every guest shares\)' &&
     expect_guest invd.0 "killed: $invd denied at rip 0x[0-9a-f]+ "
 }
