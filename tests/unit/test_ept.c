@@ -30,11 +30,7 @@ static int setup(void **state)
 {
     (void)state;
     memset(&pages, 0, sizeof(pages));
-    pages.limit = 64;
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.alloc = host_alloc;
-    ctx.table_ptr = host_table;
-    ctx.arg = &pages;
+    host_pages_ctx(&pages, &ctx, NULL, 64);
     return 0;
 }
 
@@ -45,18 +41,10 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The directory entry (level 2) for gpa, walked by hand from the root. */
+/* The directory entry (level 2) for gpa, walked by hand (table entries: RWX, nothing else) from the root. */
 static uint64_t pde_of(uint64_t gpa)
 {
-    uint64_t addr = ctx.root;
-
-    for (int level = 4;; level--) {
-        uint64_t e = ((uint64_t *)(uintptr_t)addr)[(gpa >> (12 + 9 * (level - 1))) & 511];
-        if (level == 2)
-            return e;
-        assert_int_equal(e & ~PT_ADDR_MASK, RWX);      /* table entries: RWX, nothing else */
-        addr = e & PT_ADDR_MASK;
-    }
+    return host_pde_of(ctx.root, gpa, RWX);
 }
 
 /* Builds [0, size) -> [base, base + size) and checks everything about it. */

@@ -32,12 +32,7 @@ static struct pt_ctx ctx;
 
 static void ctx_init(const struct pt_format *fmt, unsigned limit)
 {
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.fmt = fmt;
-    ctx.alloc = host_alloc;
-    ctx.table_ptr = host_table;
-    ctx.arg = &pages;
-    pages.limit = limit;
+    host_pages_ctx(&pages, &ctx, fmt, limit);
 }
 
 static int setup(void **state)

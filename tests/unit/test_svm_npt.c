@@ -28,11 +28,7 @@ static int setup(void **state)
 {
     (void)state;
     memset(&pages, 0, sizeof(pages));
-    pages.limit = 64;
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.alloc = host_alloc;
-    ctx.table_ptr = host_table;
-    ctx.arg = &pages;
+    host_pages_ctx(&pages, &ctx, NULL, 64);
     return 0;
 }
 
@@ -43,18 +39,10 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The directory entry for gpa, walked by hand; upper levels checked. */
+/* The directory entry for gpa, walked by hand (table entries: P|RW|US); upper levels checked. */
 static uint64_t pde_of(uint64_t gpa)
 {
-    uint64_t addr = ctx.root;
-
-    for (int level = 4;; level--) {
-        uint64_t e = ((uint64_t *)(uintptr_t)addr)[(gpa >> (12 + 9 * (level - 1))) & 511];
-        if (level == 2)
-            return e;
-        assert_int_equal(e & ~PT_ADDR_MASK, PRWU);
-        addr = e & PT_ADDR_MASK;
-    }
+    return host_pde_of(ctx.root, gpa, PRWU);
 }
 
 static void build_and_check(uint64_t base, uint64_t size, uint64_t tables)
