@@ -41,7 +41,8 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The directory entry (level 2) for gpa, walked by hand (table entries: RWX, nothing else) from the root. */
+/* The directory entry (level 2) for gpa, walked by hand from the root
+ * (table entries: RWX, nothing else). */
 static uint64_t pde_of(uint64_t gpa)
 {
     return host_pde_of(ctx.root, gpa, RWX);
