@@ -214,7 +214,7 @@ static uint64_t write_manifest(const struct guest *g, const struct mft_info *m, 
         e.attached = hd != NULL;
         memcpy(dst + sizeof(head) + (uint64_t)i * sizeof(e), &e, sizeof(e));
     }
-    return sizeof(head) + (uint64_t)m->entries * sizeof(e);
+    return mft_copy_size(m);
 }
 
 /* struct hvt_boot_info, Mayfly's struct hvt_mayfly, the manifest, the

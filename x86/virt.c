@@ -37,8 +37,7 @@ static const struct virt_backend *pick(void)
     memcpy(vendor, &r0.ebx, 4);
     memcpy(vendor + 4, &r0.edx, 4);
     memcpy(vendor + 8, &r0.ecx, 4);
-    backend = virt_pick(vendor, r1.ecx, ext1_ecx) == VIRT_SVM && svm_backend.probe ? &svm_backend
-                                                                                   : &vmx_backend;
+    backend = virt_pick(vendor, r1.ecx, ext1_ecx) == VIRT_SVM ? &svm_backend : &vmx_backend;
     return backend;
 }
 
