@@ -43,16 +43,32 @@ int virt_arch_probe(char *buf, size_t size);
  * hv_status with the reason in buf. */
 int virt_arch_cpu_init(char *buf, size_t size);
 
-/* Application processors (after virt_arch_cpu_init on the boot CPU):
- * finds the CPUs in the ACPI MADT from info's RSDP, starts up to
- * max_cpus of them in all (0: every one; the boot CPU counts), and
- * leaves each AP parked with interrupts off: guests still run on the
- * boot CPU only. Writes one line for the log to log (what the MADT
- * lists, how many came up, which did not and why) and returns the
- * number of CPUs up, at least 1. Never fatal: an AP or MADT that fails
- * leaves the hypervisor with the CPUs it has. */
+/* Application processors (after virt_arch_cpu_init on the boot CPU).
+ * smp_arch_plan reads the ACPI MADT from info's RSDP and says how many
+ * CPUs smp_arch_start will try to bring up (max_cpus of them at most,
+ * 0: every one; the boot CPU counts; at least 1), so that the pool can
+ * be sized for their queues. smp_arch_start starts them: each turns
+ * virtualisation on for itself (virt_arch_cpu_init's work) and waits.
+ * It writes one line for the log to log (what the MADT lists, how many
+ * came up, which did not and why) and returns the number of CPUs up,
+ * at least 1; their indexes are 0 (the boot CPU) to that number - 1.
+ * Never fatal: an AP or MADT that fails leaves the hypervisor with the
+ * CPUs it has. smp_arch_release then lets every AP run: each calls
+ * hv_ap_main with its index and never comes back. */
 struct boot_info;
+uint32_t smp_arch_plan(const struct boot_info *info, uint32_t max_cpus);
 uint32_t smp_arch_start(const struct boot_info *info, uint32_t max_cpus, char *log, size_t n);
+void smp_arch_release(void);
+void hv_ap_main(uint32_t cpu) __attribute__((noreturn));       /* the core's */
+
+/* This CPU's index (0 on the boot CPU, also before the APs start), the
+ * number of CPUs up, and a kick: an interrupt that wakes cpu from its
+ * idle HLT or makes the guest it runs exit (vcpu_arch_run then ends with
+ * VM_EXIT_PREEMPTED), so that it looks at its queues again. A kick of a
+ * CPU that is not up does nothing. */
+uint32_t cpu_arch_self(void);
+uint32_t cpu_arch_count(void);
+void cpu_arch_kick(uint32_t cpu);
 
 /* Whether guests make hypercalls with VMMCALL (AMD-V) rather than
  * VMCALL (VT-x): guests are told in their boot info. */
@@ -63,7 +79,9 @@ int virt_arch_hypercall_vmmcall(void);
 void virt_arch_selftest(const char *cmdline);
 
 /* Time-stamp counter, its frequency (measured once at boot), and idling:
- * stops the CPU until the TSC reaches deadline (or an interrupt). */
+ * stops the CPU until the TSC reaches deadline or a kick
+ * (cpu_arch_kick) arrives, whichever is first; it may also return
+ * early for no reason, so callers look at their queues again. */
 uint64_t time_arch_tsc(void);
 uint64_t time_arch_tsc_hz(void);
 
@@ -183,6 +201,11 @@ void vcpu_arch_complete_io(struct vcpu_arch *v, uint32_t value);
  * returns VM_EXIT_PREEMPTED without entering the guest. */
 void vcpu_arch_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hypercall,
                    void *ctx, struct vm_exit *exit);
+
+/* The guest of v has ended on this CPU, the one that ran it: whatever
+ * this CPU caches of v (a current VMCS, its x87/SSE registers) is
+ * dropped, so that the partition's next tenant may run on any CPU. */
+void vcpu_arch_release(struct vcpu_arch *v);
 
 /* Sets the hypercall result the guest sees in its result register. */
 void vcpu_arch_set_result(struct vcpu_arch *v, int64_t value);

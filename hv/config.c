@@ -268,7 +268,8 @@ static int parse_nets(const struct line *ln, struct config *cfg, struct config_g
 }
 
 /* The options of a guest line, in the order of the "unknown option" message. */
-static const char *const guest_options[] = { "image", "class", "count", "args", "timeout", "net" };
+static const char *const guest_options[] = { "image", "class", "count", "args", "timeout", "net",
+                                             "cpu" };
 
 /* Index of option key in guest_options, or -1. */
 static int guest_option_index(const char *key)
@@ -432,6 +433,14 @@ static int guest_option(const struct line *ln, struct config *cfg, struct config
                         eq + 1);
         return 0;
     }
+    if (!strcmp(word, "cpu")) {
+        uint64_t v;
+        if (!all_digits(eq + 1) || config_parse_size(eq + 1, &v) < 0 || v >= CPU_MAX)
+            return fail(err, ln->number, "bad cpu '%s' (a CPU index from 0 to %d: cpu=0 is "
+                        "the boot CPU)", eq + 1, CPU_MAX - 1);
+        g->cpu = (uint32_t)v + 1;
+        return 0;
+    }
     if (!strcmp(word, "count")) {
         if (parse_count(eq + 1, &g->count) < 0)
             return fail(err, ln->number, "bad count '%s' (a number from 1 to %d)",
@@ -439,7 +448,7 @@ static int guest_option(const struct line *ln, struct config *cfg, struct config
         return 0;
     }
     return fail(err, ln->number, "unknown guest option '%s' (expected image, class, "
-                "count, args, timeout, net, net:<device>, block:<device> or "
+                "count, args, timeout, net, cpu, net:<device>, block:<device> or "
                 "block-sector-size:<device>)", word);
 }
 
@@ -454,7 +463,7 @@ static int parse_guest(const struct line *ln, struct config *cfg, struct config_
 
     if (ln->word_count < 3)
         return fail(err, ln->number, "expected 'guest <name> image=<file> [class=<class>] "
-                    "[count=N] [args=\"...\"] [timeout=<ms>] [net=<switch>,...]'");
+                    "[count=N] [args=\"...\"] [timeout=<ms>] [net=<switch>,...] [cpu=N]'");
     if (!valid_name(ln->words[1], CONFIG_NAME_MAX))
         return fail(err, ln->number, "bad guest name '%s'", ln->words[1]);
     if (cfg->guest_count == CONFIG_MAX_GUESTS)

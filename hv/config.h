@@ -54,6 +54,7 @@ struct config_guest {
     uint32_t count;
     char args[CONFIG_ARGS_MAX];
     uint64_t timeout_ms;                /* 0: no time limit */
+    uint32_t cpu;                       /* cpu=N pins it to CPU N: N + 1; 0 least loaded */
     uint32_t net_count;                 /* ports, one per switch named by net= */
     char nets[CONFIG_NETS_MAX][SWITCH_NAME_MAX];
     uint32_t device_count;              /* net:/block: mappings, in line order */

@@ -3,6 +3,7 @@
 #include "fmt.h"
 #include "hv.h"
 #include "lib.h"
+#include "lock.h"
 #include "log.h"
 #include "param.h"
 #include "txring.h"
@@ -22,6 +23,42 @@ struct chunk {
 };
 static struct chunk chunks[CONSOLE_CHUNKS];
 static uint32_t chunk_head, chunk_count;
+
+/* With several CPUs: one lock over the ring, the chunks and the UART,
+ * and each CPU's hypervisor output gathered into whole lines before it
+ * takes the lock, so that lines never interleave mid-line. The lock
+ * knows its holder: a panic inside the console on the CPU that holds it
+ * writes on rather than waiting for itself. */
+static struct lock lock;
+static volatile uint32_t lock_holder;   /* 1 + the holding CPU; 0 free */
+
+struct cpu_line {
+    char text[CONSOLE_LINE_MAX];
+    uint32_t len;
+};
+static struct cpu_line cpu_lines[CPU_MAX];
+
+static int poll_locked(void);
+
+/* 1 when taken (give it back), 0 when this CPU holds it already. */
+static int console_lock(void)
+{
+    uint32_t self = cpu_arch_self() + 1;
+
+    if (__atomic_load_n(&lock_holder, __ATOMIC_RELAXED) == self)
+        return 0;
+    lock_take(&lock);
+    lock_holder = self;
+    return 1;
+}
+
+static void console_unlock(int taken)
+{
+    if (!taken)
+        return;
+    lock_holder = 0;
+    lock_give(&lock);
+}
 
 void console_init(void)
 {
@@ -56,11 +93,27 @@ int console_pending(void)
     return txring_pending(&tx) != 0;
 }
 
-int console_poll(void)
+/* Under the console lock. */
+static int poll_locked(void)
 {
     int left = buffering && txring_pump(&tx, console_arch_write_some);
 
     retire_chunks();
+    return left;
+}
+
+/* Another CPU pumping already is as good as this one doing it. */
+int console_poll(void)
+{
+    int left;
+
+    if (__atomic_load_n(&lock_holder, __ATOMIC_RELAXED) == cpu_arch_self() + 1)
+        return poll_locked();
+    if (!lock_try(&lock))
+        return 1;
+    lock_holder = cpu_arch_self() + 1;
+    left = poll_locked();
+    console_unlock(1);
     return left;
 }
 
@@ -76,24 +129,38 @@ static void put_hypervisor(const char *s, uint32_t n)
     while (txring_room(&tx) < n)
         send_one_waiting();
     txring_put(&tx, s, n);
-    console_poll();
+    poll_locked();
 }
 
+/* One whole hypervisor line (no newline) to the console and the log. */
+static void emit_line(const char *text, uint32_t len)
+{
+    int taken = console_lock();
+
+    put_hypervisor(text, len);
+    put_hypervisor("\r\n", 2);
+    console_unlock(taken);
+    log_line(0, text, len);
+}
+
+/* Output is gathered per CPU until its newline (a line longer than
+ * CONSOLE_LINE_MAX is cut there). */
 void kvprintf(const char *fmt, va_list ap)
 {
-    char buf[256], out[2 * sizeof(buf)];
+    char buf[256];
     size_t n = fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
-    uint32_t k = 0;
+    struct cpu_line *l = &cpu_lines[cpu_arch_self()];
 
     if (n >= sizeof(buf))
         n = sizeof(buf) - 1;
     for (size_t i = 0; i < n; i++) {
-        if (buf[i] == '\n')
-            out[k++] = '\r';
-        out[k++] = buf[i];
-        log_hypervisor_char(buf[i]);
+        if (buf[i] != '\n')
+            l->text[l->len++] = buf[i];
+        if (buf[i] == '\n' || l->len == sizeof(l->text)) {
+            emit_line(l->text, l->len);
+            l->len = 0;
+        }
     }
-    put_hypervisor(out, k);
 }
 
 void kprintf(const char *fmt, ...)
@@ -119,7 +186,7 @@ static int guest_fits(const struct console_quota *q, uint32_t total)
                      chunk_count + CONSOLE_CHUNKS_RESERVE < CONSOLE_CHUNKS);
 }
 
-void console_guest_line(struct console_quota *q, const char *prefix, const char *text,
+static void guest_line_locked(struct console_quota *q, const char *prefix, const char *text,
                         uint32_t len)
 {
     const char *piece[5] = { "[", prefix, "] ", text, "\r\n" };
@@ -144,15 +211,37 @@ void console_guest_line(struct console_quota *q, const char *prefix, const char 
     c->owner = q->owner;
     c->len = total;
     c->end = tx.written;
-    console_poll();
+    poll_locked();
+}
+
+void console_guest_line(struct console_quota *q, const char *prefix, const char *text,
+                        uint32_t len)
+{
+    int taken = console_lock();
+
+    guest_line_locked(q, prefix, text, len);
+    console_unlock(taken);
+}
+
+void console_quota_reset(struct console_quota *q, uint32_t owner)
+{
+    int taken = console_lock();
+
+    q->owner = owner;
+    q->queued = 0;
+    q->dropped_lines = 0;
+    console_unlock(taken);
 }
 
 void console_flush(void)
 {
+    int taken = console_lock();
+
     while (buffering && txring_pending(&tx))
         send_one_waiting();
     retire_chunks();
     console_arch_flush();
+    console_unlock(taken);
 }
 
 void hv_power_off(int status)

@@ -5,7 +5,8 @@
  * run. Before that (boot) and at power-off it is written out at once.
  *
  * Hypervisor lines always get in: if the ring is full they wait for
- * room. A guest's lines are held to a share of the ring (its quota):
+ * room. Safe from any CPU: each CPU's output is gathered into whole
+ * lines, which go out under one lock, never interleaved mid-line. A guest's lines are held to a share of the ring (its quota):
  * what does not fit is dropped and counted, never waited for.
  */
 #ifndef HV_CONSOLE_H
@@ -34,6 +35,10 @@ void console_start_buffering(void);
  * caller logs it under its own id. */
 void console_guest_line(struct console_quota *q, const char *prefix, const char *text,
                         uint32_t len);
+
+/* A new tenant's share: nothing queued, nothing dropped, owned by owner
+ * (under the console lock: another CPU may be retiring old lines). */
+void console_quota_reset(struct console_quota *q, uint32_t owner);
 
 /* Sends what the UART takes now. Whether bytes are still waiting. */
 int console_poll(void);

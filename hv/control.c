@@ -83,7 +83,7 @@ static int control_wanted(void)
     return 1;                       /* bytes may arrive at any time */
 }
 
-static const struct run_poller control_poller = { control_poll, control_wanted, 1 };
+static const struct run_poller control_poller = { control_poll, control_wanted, 1, 0 };
 
 void control_init(const struct config *cfg, const struct boot_info *info, uint8_t *store_base,
                   uint64_t store_size)

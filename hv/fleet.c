@@ -6,8 +6,10 @@
 #include "hv.h"
 #include "lib.h"
 #include "lifecycle.h"
+#include "lock.h"
 #include "net.h"
 #include "pool.h"
+#include "run.h"
 
 static struct guest *guests;
 static struct guest_line lines[FLEET_LINES_MAX];
@@ -17,6 +19,17 @@ static struct partition_table *parts;
 static const struct config *config;
 static uint32_t next_guest_id = 1;
 static struct fleet_counts counts;
+static struct lock lock;
+
+void fleet_lock(void)
+{
+    lock_take(&lock);
+}
+
+void fleet_unlock(void)
+{
+    lock_give(&lock);
+}
 
 uint64_t fleet_footprint(uint64_t partition_size)
 {
@@ -34,8 +47,8 @@ uint64_t fleet_pool_extra(const struct config *cfg, uint32_t partitions)
 
 static void create_vcpus(void)
 {
-    uint32_t count = parts->count;
-    void *queues = pool_alloc_bytes(LIFECYCLE_STORAGE(count), 8);
+    uint32_t count = parts->count, cpus = cpu_arch_count();
+    void *queues = pool_alloc_bytes(cpus * LIFECYCLE_STORAGE(count), 8);
 
     guests = pool_alloc_bytes(count * sizeof(*guests), 64);
     /* Only the control channel cancels pending instances. */
@@ -54,7 +67,7 @@ static void create_vcpus(void)
         if (!g->vcpu)
             fatal(HV_NO_MEMORY, "hypervisor pool too small for the vCPU of partition %u", i);
     }
-    lifecycle_init(guests, count, queues);
+    lifecycle_init(guests, count, cpus, queues, run_kick);
 }
 
 /* Whether what the line needs (its image, and the disks a personality
@@ -67,6 +80,17 @@ static int fits(const struct guest_line *l, uint64_t limit, char *why, size_t n)
     return fmt_error(why, n, -1, "it needs %llu KiB (image, stack and disks) and the largest "
                      "partition it may get has %llu KiB: use a larger class",
                      (unsigned long long)(l->need / 1024), (unsigned long long)(limit / 1024));
+}
+
+/* A line pinned with cpu= to a CPU that does not run guests here. */
+static int pinned_off(const struct guest_line *l, char *why, size_t n)
+{
+    if (!l->cfg->cpu || l->cfg->cpu <= lifecycle_cpus())
+        return 0;
+    return fmt_error(why, n, -1, "cpu=%u, but only %u CPU%s run%s guests here (cpu=0 to "
+                     "cpu=%u): pin it to one of those or drop cpu=", l->cfg->cpu - 1,
+                     lifecycle_cpus(), lifecycle_cpus() == 1 ? "" : "s",
+                     lifecycle_cpus() == 1 ? "s" : "", lifecycle_cpus() - 1);
 }
 
 /* Validates a line's image (size bytes at image, NULL when it was not
@@ -94,7 +118,8 @@ static int check_line(struct guest_line *l, const uint8_t *image, uint64_t size,
         l->image_size = size;
         l->pers = l->elf.personality == ELF_SOLO5_HVT ? &personality_solo5 : &personality_mayfly;
         if (l->pers->check_line(l, files, reason, sizeof(reason)) == 0 &&
-            fits(l, limit, reason, sizeof(reason)) == 0)
+            fits(l, limit, reason, sizeof(reason)) == 0 &&
+            pinned_off(l, reason, sizeof(reason)) == 0)
             return 0;
     } else {
         char tmp[sizeof(reason)];
@@ -141,13 +166,16 @@ void fleet_cancel(struct guest_line *l, uint32_t k)
     l->pending--;
 }
 
+/* On the CPU the line pins, or the least loaded one. */
 static void launch(struct guest *g, struct guest_line *l, uint32_t line_index, uint32_t k)
 {
-    if (guest_launch(g, l, line_index, k, parts, config) < 0) {
+    uint32_t cpu = l->cfg->cpu ? l->cfg->cpu - 1 : lifecycle_place();
+
+    if (guest_launch(g, l, line_index, k, cpu, parts, config) < 0) {
         counts.launch_failures++;
         return;
     }
-    lifecycle_admit(g);
+    lifecycle_admit(g, cpu);
     counts.started++;
     counts.running++;
     l->alive++;
@@ -175,8 +203,15 @@ void fleet_start_pending(void)
     }
 }
 
+/* The teardown (ports, scrub) runs without the lock: the partition is
+ * still g's until partition_free. When nothing is left anywhere, the
+ * boot CPU is kicked so that it reports at once. */
 void fleet_finish(struct guest *g, int was_killed, const char *why)
 {
+    int all_done;
+
+    guest_teardown(g, was_killed, why);
+    fleet_lock();
     if (was_killed)
         counts.killed++;
     else if (g->exit_status)
@@ -186,8 +221,13 @@ void fleet_finish(struct guest *g, int was_killed, const char *why)
     lifecycle_retire(g);
     lines[g->line].alive--;
     counts.running--;
-    guest_teardown(g, parts, was_killed, why);
+    partition_free(parts, g->partition);
+    __atomic_add_fetch(&g->ends, 1, __ATOMIC_RELEASE);
     fleet_start_pending();
+    all_done = !counts.running && !fleet_pending(0);
+    fleet_unlock();
+    if (all_done)
+        run_kick(0);
 }
 
 struct guest *fleet_find(uint32_t id)
@@ -373,5 +413,7 @@ void fleet_init(const struct config *cfg, struct partition_table *table,
         if (check_line(&lines[i], image, size, &boot_files, NULL, 0) == 0)
             fleet_accept(&lines[i]);
     }
+    fleet_lock();
     fleet_start_pending();
+    fleet_unlock();
 }

@@ -9,6 +9,12 @@
  * a line is its first_id + k, reserved when the line is accepted). When
  * a guest ends, its partition is scrubbed and the next instance waiting
  * for one starts in it.
+ *
+ * With several CPUs (issue 12) the fleet lock guards the table's slots,
+ * the lines, the partitions and the counts: fleet_finish takes it
+ * itself; every other caller outside boot (hv/manage.c, for the control
+ * channel) holds it around its calls. A new instance goes to the CPU
+ * its line pins (cpu=) or the least loaded one.
  */
 #ifndef HV_FLEET_H
 #define HV_FLEET_H
@@ -41,12 +47,16 @@ uint64_t fleet_pool_extra(const struct config *cfg, uint32_t partitions);
 void fleet_init(const struct config *cfg, struct partition_table *parts,
                 const struct boot_info *info);
 
+/* The fleet lock (see above). */
+void fleet_lock(void);
+void fleet_unlock(void);
+
 /* Starts as many instances waiting for a partition as free partitions
  * allow, in line order. */
 void fleet_start_pending(void);
 
 /* Ends g (in any live state) as exited or killed (why), then starts what
- * waited for its partition. */
+ * waited for its partition. On g's own CPU, without the fleet lock. */
 void fleet_finish(struct guest *g, int killed, const char *why);
 
 /* The live guest with this id, or NULL; a pending (not started, not

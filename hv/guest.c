@@ -62,18 +62,24 @@ void guest_console(struct guest *g, const char *text, uint64_t len)
     }
 }
 
-void guest_release(struct guest *g, struct partition_table *parts)
+/* Its ports and capabilities given back, its memory scrubbed. */
+static void release_and_scrub(struct guest *g)
 {
     if (g->pers)
         g->pers->release(g);
     mem_arch_zero(g->mem, g->mem_size);
     g->dirty = 0;
+}
+
+void guest_release(struct guest *g, struct partition_table *parts)
+{
+    release_and_scrub(g);
     partition_free(parts, g->partition);
 }
 
 /* The log line comes first so that launch costs exclude console time. */
 int guest_launch(struct guest *g, const struct guest_line *l, uint32_t line_index, uint32_t k,
-                 struct partition_table *parts, const struct config *cfg)
+                 uint32_t cpu, struct partition_table *parts, const struct config *cfg)
 {
     const struct partition *p = &parts->parts[g->partition];
     const struct partition_class *c = &parts->classes[p->class_index];
@@ -83,10 +89,11 @@ int guest_launch(struct guest *g, const struct guest_line *l, uint32_t line_inde
     g->id = l->first_id + k;
     g->line = line_index;
     fmt_snprintf(g->name, sizeof(g->name), "%s.%u", l->cfg->name, k);
-    kprintf("mayfly: guest %u %s started in partition %s/%u at 0x%llx (%llu MiB)\n", g->id,
-            g->name, c->name, g->partition - c->first, (unsigned long long)p->base,
-            (unsigned long long)(c->size / MIB));
-    log_printf(g->id, "started in partition %s/%u", c->name, g->partition - c->first);
+    kprintf("mayfly: guest %u %s started in partition %s/%u at 0x%llx (%llu MiB) on CPU %u\n",
+            g->id, g->name, c->name, g->partition - c->first, (unsigned long long)p->base,
+            (unsigned long long)(c->size / MIB), cpu);
+    log_printf(g->id, "started in partition %s/%u on CPU %u", c->name, g->partition - c->first,
+               cpu);
     g->start_tsc = time_arch_tsc();
     if (g->dirty)
         mem_arch_zero(g->mem, g->mem_size);
@@ -99,9 +106,7 @@ int guest_launch(struct guest *g, const struct guest_line *l, uint32_t line_inde
     g->line_len = 0;
     g->hypercalls = g->preemptions = 0;
     g->slice_end = 0;
-    g->console.owner = g->id;
-    g->console.queued = 0;
-    g->console.dropped_lines = 0;
+    console_quota_reset(&g->console, g->id);
     g->kill_tsc = l->cfg->timeout_ms
                       ? g->start_tsc + l->cfg->timeout_ms * (time_arch_tsc_hz() / 1000) : 0;
     g->woken = g->killed = 0;
@@ -116,7 +121,7 @@ int guest_launch(struct guest *g, const struct guest_line *l, uint32_t line_inde
     return 0;
 }
 
-void guest_teardown(struct guest *g, struct partition_table *parts, int killed, const char *why)
+void guest_teardown(struct guest *g, int killed, const char *why)
 {
     if (g->line_len)
         console_flush_line(g);
@@ -132,5 +137,6 @@ void guest_teardown(struct guest *g, struct partition_table *parts, int killed, 
                 (long long)g->exit_status);
         log_printf(g->id, "exited with status %lld", (long long)g->exit_status);
     }
-    guest_release(g, parts);
+    vcpu_arch_release(g->vcpu);
+    release_and_scrub(g);
 }

@@ -84,6 +84,9 @@ struct guest {
     uint64_t notify_pending;    /* notification bits not yet returned by a wait */
     uint8_t woken;              /* a wait ended: wake_result is for the guest */
     uint8_t killed;             /* EXITED by the hypervisor (lifecycle_kill) */
+    volatile uint8_t stop_requested;    /* lifecycle_request_stop: end it when dispatched */
+    uint32_t cpu;               /* the CPU it was admitted to (lifecycle_admit) */
+    volatile uint32_t ends;     /* tenants that have ended in this slot (fleet_finish) */
     int64_t wake_result;
     const struct personality *pers;
     union {                     /* its personality's */
@@ -129,17 +132,18 @@ void guest_log_error(struct guest *g, const char *fmt, ...)
 void guest_console(struct guest *g, const char *text, uint64_t len);
 
 /* Launches instance k of line l (index line_index) into g, whose
- * partition the caller has just taken: scrubbed if it may hold old bytes,
- * image copied, capabilities and ports granted, boot-info page written,
- * vCPU reset; the caller then admits g (lifecycle_admit). 0, or -1
- * (logged) with everything given back, the partition included. */
+ * partition the caller has just taken, for CPU cpu (named in the log):
+ * scrubbed if it may hold old bytes, image copied, capabilities and
+ * ports granted, boot-info page written, vCPU reset; the caller then
+ * admits g (lifecycle_admit). 0, or -1 (logged) with everything given
+ * back, the partition included. */
 int guest_launch(struct guest *g, const struct guest_line *l, uint32_t line_index, uint32_t k,
-                 struct partition_table *parts, const struct config *cfg);
+                 uint32_t cpu, struct partition_table *parts, const struct config *cfg);
 
-
-/* Ends g, already retired from the lifecycle (FREE): logs how it ended,
- * gives back its ports and capabilities and its partition, scrubbed. */
-void guest_teardown(struct guest *g, struct partition_table *parts, int killed, const char *why);
+/* Ends g on the CPU that ran it: logs how it ended, drops what that CPU
+ * caches of its vCPU, gives back its ports and capabilities and scrubs
+ * its memory. The caller then frees its partition. */
+void guest_teardown(struct guest *g, int killed, const char *why);
 
 /* Gives back what a guest held (ports, capabilities, its partition,
  * scrubbed), whatever its state; for guest_launch and guest_teardown. */

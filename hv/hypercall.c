@@ -61,12 +61,14 @@ static int64_t hc_wait(struct guest *g, const uint64_t *args)
 
     if (r < 0)
         return r;
-    bits = (int64_t)g->notify_pending;
-    g->notify_pending = 0;
     /* Unsigned: a deadline that has passed returns at once, any later one
-     * is kept, MF_WAIT_FOREVER included. The time limit caps it. */
-    if (!bits && args[1] > time_arch_tsc())
-        lifecycle_block(g, g->kill_tsc && g->kill_tsc < args[1] ? g->kill_tsc : args[1]);
+     * is kept, MF_WAIT_FOREVER included. The time limit caps it. Pending
+     * bits are taken in the same step as the wait begins: a notification
+     * from another CPU cannot fall between them. */
+    if (args[1] <= time_arch_tsc())
+        return (int64_t)lifecycle_take_pending(g);
+    bits = (int64_t)lifecycle_wait(g, g->kill_tsc && g->kill_tsc < args[1] ? g->kill_tsc
+                                                                           : args[1]);
     return bits;
 }
 

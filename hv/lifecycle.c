@@ -5,10 +5,25 @@
 #include "../include/mayfly/abi.h"
 #include "arch.h"
 #include "console.h"
+#include "lock.h"
+#include "param.h"
 
-static struct sched sched;
+/* One CPU's part: its queues under its lock, whether it idles, how many
+ * guests it holds, and the reason of its last kill (a killed guest is
+ * finished before the next one runs there). */
+struct lc_cpu {
+    struct lock lock;
+    struct sched sched;
+    uint32_t load;
+    volatile uint32_t idle;
+    char kill_why[VM_KILL_WHY_MAX];
+};
+
+static struct lc_cpu cpus[CPU_MAX];
+static uint32_t cpu_count;
 static struct guest *table;
 static uint32_t table_count;
+static void (*kick_fn)(uint32_t cpu);
 
 const char *lifecycle_state_name(enum guest_state s)
 {
@@ -29,15 +44,31 @@ static void leave(struct guest *g, unsigned accepted, const char *transition)
 
 #define FROM(s) (1u << (s))
 
-void lifecycle_init(struct guest *guests, uint32_t count, void *storage)
+void lifecycle_init(struct guest *guests, uint32_t count, uint32_t ncpus, void *storage,
+                    void (*kick)(uint32_t cpu))
 {
-    uint32_t *ring = storage;
-    uint32_t *pos = ring + count;
-    struct sched_waiter *heap = (struct sched_waiter *)(void *)(pos + count);
+    uint8_t *p = storage;
 
+    if (ncpus == 0 || ncpus > CPU_MAX)
+        panic("lifecycle_init: %u CPUs (1 to %d)", ncpus, CPU_MAX);
     table = guests;
     table_count = count;
-    sched_init(&sched, count, ring, heap, pos);
+    cpu_count = ncpus;
+    kick_fn = kick;
+    for (uint32_t c = 0; c < ncpus; c++, p += LIFECYCLE_STORAGE(count)) {
+        uint32_t *ring = (uint32_t *)(void *)p;
+        uint32_t *pos = ring + count;
+        struct sched_waiter *heap = (struct sched_waiter *)(void *)(pos + count);
+        cpus[c].load = 0;
+        cpus[c].idle = 0;
+        cpus[c].lock.held = 0;
+        sched_init(&cpus[c].sched, count, ring, heap, pos);
+    }
+}
+
+uint32_t lifecycle_cpus(void)
+{
+    return cpu_count;
 }
 
 static uint32_t index_of(const struct guest *g)
@@ -48,48 +79,151 @@ static uint32_t index_of(const struct guest *g)
     return i;
 }
 
-static void enqueue(struct guest *g, int to_front)
+/* The CPU g belongs to. */
+static struct lc_cpu *cpu_of(const struct guest *g)
+{
+    if (g->cpu >= cpu_count)
+        panic("lifecycle: guest %u is on CPU %u of %u", g->id, g->cpu, cpu_count);
+    return &cpus[g->cpu];
+}
+
+/* From another CPU: takes the lock of the CPU g belongs to. g->cpu may
+ * change under the caller (g retired there and admitted elsewhere), so
+ * it is looked at again once the lock is held. */
+static struct lc_cpu *lock_guest_cpu(const struct guest *g)
+{
+    for (;;) {
+        struct lc_cpu *c = cpu_of(g);
+        lock_take(&c->lock);
+        if (&cpus[g->cpu] == c)
+            return c;
+        lock_give(&c->lock);
+    }
+}
+
+/* Under c's lock. */
+static void enqueue(struct lc_cpu *c, struct guest *g, int to_front)
 {
     uint32_t i = index_of(g);
-    int r = to_front ? sched_push_front(&sched, i) : sched_push(&sched, i);
+    int r = to_front ? sched_push_front(&c->sched, i) : sched_push(&c->sched, i);
 
     if (r < 0)
         panic("lifecycle: run queue full with guest %u", g->id);
     g->state = GUEST_READY;
 }
 
-void lifecycle_admit(struct guest *g)
+/* After something was queued on c (its lock given back): an idle CPU
+ * is woken. Pairs with lifecycle_idle_begin, which marks idle before it
+ * looks at the queue: either it sees the guest or this sees idle. */
+static void wake_if_idle(struct lc_cpu *c)
 {
-    leave(g, FROM(GUEST_FREE), "admit");
-    g->notify_pending = 0;
-    enqueue(g, 0);
+    if (__atomic_load_n(&c->idle, __ATOMIC_SEQ_CST) && kick_fn)
+        kick_fn((uint32_t)(c - cpus));
 }
 
-struct guest *lifecycle_dispatch(void)
+uint32_t lifecycle_place(void)
 {
-    uint32_t who = sched_pop(&sched);
-    struct guest *g;
+    uint32_t best = 0;
 
-    if (who == SCHED_NONE)
-        return NULL;
-    g = &table[who];
-    leave(g, FROM(GUEST_READY), "dispatch");
-    g->state = GUEST_RUNNING;
+    for (uint32_t c = 1; c < cpu_count; c++)
+        if (__atomic_load_n(&cpus[c].load, __ATOMIC_RELAXED) <
+            __atomic_load_n(&cpus[best].load, __ATOMIC_RELAXED))
+            best = c;
+    return best;
+}
+
+uint32_t lifecycle_load(uint32_t cpu)
+{
+    return cpu < cpu_count ? __atomic_load_n(&cpus[cpu].load, __ATOMIC_RELAXED) : 0;
+}
+
+void lifecycle_admit(struct guest *g, uint32_t cpu)
+{
+    struct lc_cpu *c;
+
+    if (cpu >= cpu_count)
+        panic("lifecycle_admit: guest %u to CPU %u of %u", g->id, cpu, cpu_count);
+    c = &cpus[cpu];
+    lock_take(&c->lock);
+    leave(g, FROM(GUEST_FREE), "admit");
+    g->cpu = cpu;
+    g->notify_pending = 0;
+    g->stop_requested = 0;
+    __atomic_add_fetch(&c->load, 1, __ATOMIC_RELAXED);
+    enqueue(c, g, 0);
+    lock_give(&c->lock);
+    wake_if_idle(c);
+}
+
+struct guest *lifecycle_dispatch(uint32_t cpu)
+{
+    struct lc_cpu *c = &cpus[cpu];
+    struct guest *g = NULL;
+    uint32_t who;
+
+    lock_take(&c->lock);
+    who = sched_pop(&c->sched);
+    if (who != SCHED_NONE) {
+        g = &table[who];
+        leave(g, FROM(GUEST_READY), "dispatch");
+        g->state = GUEST_RUNNING;
+    }
+    lock_give(&c->lock);
     return g;
 }
 
 void lifecycle_preempt(struct guest *g, int to_front)
 {
+    struct lc_cpu *c = cpu_of(g);
+
+    lock_take(&c->lock);
     leave(g, FROM(GUEST_RUNNING), "preempt");
-    enqueue(g, to_front);
+    enqueue(c, g, to_front);
+    lock_give(&c->lock);
+}
+
+/* Under c's lock. */
+static void block(struct lc_cpu *c, struct guest *g, uint64_t deadline)
+{
+    leave(g, FROM(GUEST_RUNNING), "block");
+    if (sched_wait(&c->sched, index_of(g), deadline) < 0)
+        panic("lifecycle_block: guest %u is on the wait heap already", g->id);
+    g->state = GUEST_WAITING;
 }
 
 void lifecycle_block(struct guest *g, uint64_t deadline)
 {
-    leave(g, FROM(GUEST_RUNNING), "block");
-    if (sched_wait(&sched, index_of(g), deadline) < 0)
-        panic("lifecycle_block: guest %u is on the wait heap already", g->id);
-    g->state = GUEST_WAITING;
+    struct lc_cpu *c = cpu_of(g);
+
+    lock_take(&c->lock);
+    block(c, g, deadline);
+    lock_give(&c->lock);
+}
+
+uint64_t lifecycle_wait(struct guest *g, uint64_t deadline)
+{
+    struct lc_cpu *c = cpu_of(g);
+    uint64_t bits;
+
+    lock_take(&c->lock);
+    bits = g->notify_pending;
+    g->notify_pending = 0;
+    if (!bits)
+        block(c, g, deadline);
+    lock_give(&c->lock);
+    return bits;
+}
+
+uint64_t lifecycle_take_pending(struct guest *g)
+{
+    struct lc_cpu *c = cpu_of(g);
+    uint64_t bits;
+
+    lock_take(&c->lock);
+    bits = g->notify_pending;
+    g->notify_pending = 0;
+    lock_give(&c->lock);
+    return bits;
 }
 
 void lifecycle_exit(struct guest *g, int64_t status)
@@ -99,74 +233,137 @@ void lifecycle_exit(struct guest *g, int64_t status)
     g->state = GUEST_EXITED;
 }
 
-/* One reason at a time: a killed guest is finished before the next runs. */
-static char kill_why[VM_KILL_WHY_MAX];
-
 void lifecycle_kill(struct guest *g, const char *fmt, ...)
 {
+    struct lc_cpu *c = cpu_of(g);
     va_list ap;
 
     va_start(ap, fmt);
-    fmt_vsnprintf(kill_why, sizeof(kill_why), fmt, ap);
+    fmt_vsnprintf(c->kill_why, sizeof(c->kill_why), fmt, ap);
     va_end(ap);
     lifecycle_exit(g, -1);
     g->killed = 1;
 }
 
-const char *lifecycle_kill_reason(void)
+const char *lifecycle_kill_reason(const struct guest *g)
 {
-    return kill_why;
+    return cpu_of(g)->kill_why;
 }
 
 /* WAITING -> READY with the wait's result, which the guest's personality
- * hands over before it runs (hv/personality.h, wake). */
-static void wake(struct guest *g, int64_t result)
+ * hands over before it runs (hv/personality.h, wake). Under c's lock. */
+static void wake(struct lc_cpu *c, struct guest *g, int64_t result)
 {
     leave(g, FROM(GUEST_WAITING), "wake");
     g->wake_result = result;
     g->woken = 1;
-    enqueue(g, 0);
+    enqueue(c, g, 0);
 }
 
-uint32_t lifecycle_wake_due(uint64_t now)
+uint32_t lifecycle_wake_due(uint32_t cpu, uint64_t now)
 {
+    struct lc_cpu *c = &cpus[cpu];
     uint32_t woken = 0, who;
 
-    while ((who = sched_pop_due(&sched, now)) != SCHED_NONE) {
-        wake(&table[who], 0);
+    lock_take(&c->lock);
+    while ((who = sched_pop_due(&c->sched, now)) != SCHED_NONE) {
+        wake(c, &table[who], 0);
         woken++;
     }
+    lock_give(&c->lock);
     return woken;
 }
 
 void lifecycle_notify(struct guest *g, uint64_t bits)
 {
+    struct lc_cpu *c;
+    int woke = 0;
+
     if (g->state == GUEST_FREE)
         return;
-    g->notify_pending |= bits;
-    if (g->state != GUEST_WAITING)
-        return;
-    sched_unwait(&sched, index_of(g));
-    bits = g->notify_pending;
-    g->notify_pending = 0;
-    wake(g, (int64_t)bits);
+    c = lock_guest_cpu(g);
+    if (g->state != GUEST_FREE) {
+        g->notify_pending |= bits;
+        if (g->state == GUEST_WAITING) {
+            sched_unwait(&c->sched, index_of(g));
+            bits = g->notify_pending;
+            g->notify_pending = 0;
+            wake(c, g, (int64_t)bits);
+            woke = 1;
+        }
+    }
+    lock_give(&c->lock);
+    if (woke)
+        wake_if_idle(c);
+}
+
+int lifecycle_request_stop(struct guest *g, uint32_t self)
+{
+    struct lc_cpu *c;
+    int r = -1;
+
+    if (g->state == GUEST_FREE)
+        return -1;
+    c = lock_guest_cpu(g);
+    if (g->state != GUEST_FREE) {
+        g->stop_requested = 1;
+        if (g->state == GUEST_WAITING) {
+            sched_unwait(&c->sched, index_of(g));
+            wake(c, g, 0);
+        }
+        r = 0;
+    }
+    lock_give(&c->lock);
+    /* Always: g may be on that CPU now, and only an exit gets it off. */
+    if (r == 0 && (uint32_t)(c - cpus) != self && kick_fn)
+        kick_fn((uint32_t)(c - cpus));
+    return r;
 }
 
 void lifecycle_retire(struct guest *g)
 {
+    struct lc_cpu *c = cpu_of(g);
     uint32_t i = index_of(g);
 
+    lock_take(&c->lock);
     leave(g, FROM(GUEST_READY) | FROM(GUEST_RUNNING) | FROM(GUEST_WAITING) | FROM(GUEST_EXITED),
           "retire");
-    if (g->state == GUEST_READY && sched_dequeue(&sched, i) < 0)
+    if (g->state == GUEST_READY && sched_dequeue(&c->sched, i) < 0)
         panic("lifecycle_retire: ready guest %u is not on the run queue", g->id);
     if (g->state == GUEST_WAITING)
-        sched_unwait(&sched, i);
+        sched_unwait(&c->sched, i);
     g->notify_pending = 0;
     g->state = GUEST_FREE;
+    __atomic_sub_fetch(&c->load, 1, __ATOMIC_RELAXED);
+    lock_give(&c->lock);
 }
 
-int lifecycle_next_deadline(uint64_t *deadline)
+int lifecycle_next_deadline(uint32_t cpu, uint64_t *deadline)
 {
-    return sched_next_deadline(&sched, deadline);
+    struct lc_cpu *c = &cpus[cpu];
+    int r;
+
+    lock_take(&c->lock);
+    r = sched_next_deadline(&c->sched, deadline);
+    lock_give(&c->lock);
+    return r;
+}
+
+int lifecycle_idle_begin(uint32_t cpu)
+{
+    struct lc_cpu *c = &cpus[cpu];
+    uint32_t queued;
+
+    __atomic_store_n(&c->idle, 1, __ATOMIC_SEQ_CST);
+    lock_take(&c->lock);
+    queued = c->sched.count;
+    lock_give(&c->lock);
+    if (queued)
+        __atomic_store_n(&c->idle, 0, __ATOMIC_SEQ_CST);
+    return !queued;
+}
+
+void lifecycle_idle_end(uint32_t cpu)
+{
+    __atomic_store_n(&cpus[cpu].idle, 0, __ATOMIC_SEQ_CST);
 }

@@ -2,13 +2,14 @@
 
 #include "log.h"
 #include "fmt.h"
+#include "lock.h"
 #include "logbuf.h"
 #include "param.h"
 
+/* One lock over the ring: any CPU appends, the control channel reads. */
 static struct logbuf ring;
+static struct lock lock;
 static int ready;
-static char hv_line[LOGBUF_LINE_MAX];
-static uint32_t hv_line_len;
 
 void log_init(void *storage)
 {
@@ -19,8 +20,11 @@ void log_init(void *storage)
 
 void log_line(uint32_t id, const char *text, uint32_t len)
 {
-    if (ready)
-        logbuf_append(&ring, id, text, len);
+    if (!ready)
+        return;
+    lock_take(&lock);
+    logbuf_append(&ring, id, text, len);
+    lock_give(&lock);
 }
 
 void log_printf(uint32_t id, const char *fmt, ...)
@@ -34,21 +38,18 @@ void log_printf(uint32_t id, const char *fmt, ...)
     va_start(ap, fmt);
     n = fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    logbuf_append(&ring, id, buf, (uint32_t)(n < sizeof(buf) ? n : sizeof(buf) - 1));
-}
-
-void log_hypervisor_char(char c)
-{
-    if (c == '\n') {
-        log_line(0, hv_line, hv_line_len);
-        hv_line_len = 0;
-    } else if (hv_line_len < sizeof(hv_line)) {
-        hv_line[hv_line_len++] = c;
-    }
+    log_line(id, buf, (uint32_t)(n < sizeof(buf) ? n : sizeof(buf) - 1));
 }
 
 uint32_t log_read(uint32_t id, char *out, uint32_t max, int *truncated)
 {
+    uint32_t n;
+
     *truncated = 0;
-    return ready ? logbuf_read(&ring, id, out, max, truncated) : 0;
+    if (!ready)
+        return 0;
+    lock_take(&lock);
+    n = logbuf_read(&ring, id, out, max, truncated);
+    lock_give(&lock);
+    return n;
 }

@@ -11,6 +11,7 @@
 #include "fleet.h"
 #include "hv.h"
 #include "lib.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "manage.h"
 #include "memmap.h"
@@ -91,13 +92,18 @@ static uint64_t highest_address(const struct boot_info *info)
     return top;
 }
 
+/* Sized for the CPUs smp_arch_plan says will be tried: each beyond the
+ * boot CPU takes its stacks and tables and its own scheduler queues. */
 static void setup_pool(const struct boot_info *info)
 {
     uint64_t size = POOL_FIXED_BYTES, base;
+    uint32_t nparts = (uint32_t)config_partition_total(&config);
+    uint32_t cpus = smp_arch_plan(info, config.max_cpus);
 
     for (uint32_t i = 0; i < config.class_count; i++)
         size += config.classes[i].count * fleet_footprint(config.classes[i].size);
-    size += fleet_pool_extra(&config, (uint32_t)config_partition_total(&config));
+    size += fleet_pool_extra(&config, nparts);
+    size += (uint64_t)(cpus - 1) * (CPU_POOL_BYTES + LIFECYCLE_STORAGE(nparts));
     size = ALIGN_UP(size, PAGE_2M);
     if (memmap_take(free_ranges, &free_count, BOOT_MAX_RANGES, size, PAGE_2M, &base) < 0)
         fatal(HV_NO_MEMORY, "no room for the %llu MiB hypervisor pool: give the machine more "
@@ -179,7 +185,8 @@ static void start_virtualisation(void)
     kprintf("mayfly: %s\n", buf);
 }
 
-/* The other CPUs (issue 12): started and parked, one line for the log. */
+/* The other CPUs (issue 12): started, with virtualisation on, waiting
+ * for smp_arch_release; one line for the log. */
 static void start_cpus(const struct boot_info *info)
 {
     char line[512];
@@ -193,7 +200,9 @@ static void console_poller_poll(void)
     console_poll();
 }
 
-static const struct run_poller console_poller = { console_poller_poll, console_pending, 0 };
+/* Every CPU drains the console, so that a line an AP writes leaves even
+ * while the boot CPU sleeps. */
+static const struct run_poller console_poller = { console_poller_poll, console_pending, 0, 1 };
 
 /* The log (with a control channel: only LOGS reads it), console
  * buffering (so that launches do not wait for the serial line), the
@@ -210,6 +219,7 @@ static void start_services(const struct boot_info *info, uint8_t *store)
     kprintf("mayfly: TSC %llu kHz, quantum %u ms\n",
             (unsigned long long)(time_arch_tsc_hz() / 1000), RUN_QUANTUM_MS);
     manage_init();
+    run_init();
     console_start_buffering();
     run_add_poller(&console_poller);
     fleet_init(&config, &partitions, info);
@@ -236,5 +246,11 @@ void hv_main(const struct boot_info *info)
     start_cpus(info);
     virt_arch_selftest(info->cmdline);
     start_services(info, store);
-    run_loop();
+    smp_arch_release();
+    run_loop(0);
+}
+
+void hv_ap_main(uint32_t cpu)
+{
+    run_loop(cpu);
 }

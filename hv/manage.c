@@ -5,7 +5,11 @@
 #include "fmt.h"
 #include "lib.h"
 #include "log.h"
+#include "lifecycle.h"
 #include "net.h"
+
+/* How long a STOP waits for a guest on another CPU to end. */
+#define MANAGE_STOP_WAIT_MS 1000
 
 static uint64_t boot_tsc;
 
@@ -52,42 +56,71 @@ int manage_start(const struct config_guest *c, const uint8_t *image, uint64_t si
     if (config_check_guest(cfg, c, why, why_size) < 0)
         return c->class_name[0] && config_find_class(cfg, c->class_name) < 0 ? -MF_ENOENT
                                                                               : -MF_EINVAL;
+    fleet_lock();
     l = fleet_new_line(c, image, size, files, request_tsc, &r, why, why_size);
-    if (!l)
-        return r;
-    r = check_capacity(l, why, why_size);
-    if (r < 0) {
+    if (l && (r = check_capacity(l, why, why_size)) < 0)
         fleet_abandon(l);
-        return r;
+    if (l && r == 0) {
+        fleet_accept(l);
+        fleet_start_pending();
+        out->started = l->next_instance;
+        out->pending = l->pending;
+        out->first_id = l->first_id;
     }
-    fleet_accept(l);
-    fleet_start_pending();
-    out->started = l->next_instance;
-    out->pending = l->pending;
-    out->first_id = l->first_id;
+    fleet_unlock();
+    return r;
+}
+
+/* Waits (with no lock held) until the tenant of slot g that ended
+ * ends times has ended, at most MANAGE_STOP_WAIT_MS. 0 when it did. */
+static int wait_ended(const struct guest *g, uint32_t ends)
+{
+    uint64_t until = time_arch_tsc() + time_arch_tsc_hz() / 1000 * MANAGE_STOP_WAIT_MS;
+
+    while (__atomic_load_n(&g->ends, __ATOMIC_ACQUIRE) == ends)
+        if (time_arch_tsc() >= until)
+            return -1;
     return 0;
 }
 
+/* A guest on this CPU is READY or WAITING (requests are served between
+ * guests) and is finished here; one on another CPU is asked to stop
+ * there (kicked out of the guest if it runs) and waited for. Either way
+ * it is gone (partition scrubbed and free) before the reply. */
 int manage_stop(uint32_t id, char *why, size_t why_size)
 {
-    struct guest *g = fleet_find(id);
     struct guest_line *l;
-    uint32_t k;
+    struct guest *g;
+    uint32_t k, ends, self = cpu_arch_self();
+    int r = 0;
 
+    fleet_lock();
+    g = fleet_find(id);
     if (g) {
-        /* Requests are served between guests: g is READY or WAITING, and
-         * it is gone (partition scrubbed and free) before the reply. */
-        fleet_finish(g, 1, "stopped over the control channel");
+        ends = g->ends;
+        if (g->cpu == self) {
+            fleet_unlock();
+            fleet_finish(g, 1, "stopped over the control channel");
+            return 0;
+        }
+        lifecycle_request_stop(g, self);
+        fleet_unlock();
+        if (wait_ended(g, ends) < 0)
+            return fmt_error(why, why_size, -MF_EAGAIN, "guest %u on CPU %u did not end within "
+                             "%d ms of the stop: it is stopped when its CPU next schedules",
+                             id, g->cpu, MANAGE_STOP_WAIT_MS);
         return 0;
     }
     if (fleet_find_pending(id, &l, &k) == 0) {
         fleet_cancel(l, k);
         kprintf("mayfly: guest %u %s.%u cancelled before it started\n", id, l->cfg->name, k);
         log_printf(id, "cancelled before it started");
-        return 0;
+    } else {
+        r = fmt_error(why, why_size, -MF_ENOENT, "no guest %u is running or waiting for a "
+                      "partition (see mfctl ps)", id);
     }
-    return fmt_error(why, why_size, -MF_ENOENT, "no guest %u is running or waiting for a "
-                     "partition (see mfctl ps)", id);
+    fleet_unlock();
+    return r;
 }
 
 static enum manage_state state_of(const struct guest *g)
@@ -134,6 +167,7 @@ uint32_t manage_list(uint32_t first, uint32_t max, uint32_t *total,
     uint64_t now = time_arch_tsc();
     struct manage_entry e;
 
+    fleet_lock();
     for (uint32_t i = 0; i < fleet_slots(); i++) {
         const struct guest *g = fleet_slot(i);
         if (g->state == GUEST_FREE || index++ < first || n == max)
@@ -152,11 +186,12 @@ uint32_t manage_list(uint32_t first, uint32_t max, uint32_t *total,
             n++;
         }
     }
+    fleet_unlock();
     *total = index;
     return n;
 }
 
-int manage_guest_stats(uint32_t id, struct manage_guest_stats *out, char *why, size_t why_size)
+static int guest_stats(uint32_t id, struct manage_guest_stats *out, char *why, size_t why_size)
 {
     const struct guest *g = fleet_find(id);
     const struct port *ports[CONFIG_DEVICES_MAX];
@@ -185,11 +220,22 @@ int manage_guest_stats(uint32_t id, struct manage_guest_stats *out, char *why, s
     return 0;
 }
 
+int manage_guest_stats(uint32_t id, struct manage_guest_stats *out, char *why, size_t why_size)
+{
+    int r;
+
+    fleet_lock();
+    r = guest_stats(id, out, why, why_size);
+    fleet_unlock();
+    return r;
+}
+
 void manage_stats(struct manage_stats *out)
 {
     const struct partition_table *parts = fleet_partitions();
 
     memset(out, 0, sizeof(*out));
+    fleet_lock();
     fleet_counts(&out->counts);
     out->uptime_tsc = time_arch_tsc() - boot_tsc;
     for (uint32_t i = 0; i < parts->class_count; i++)
@@ -198,11 +244,17 @@ void manage_stats(struct manage_stats *out)
         out->frames += net_switch(i)->frames;
         out->drops += net_switch(i)->drops;
     }
+    fleet_unlock();
 }
 
 int manage_image_in_use(const uint8_t *image)
 {
-    return fleet_image_in_use(image);
+    int r;
+
+    fleet_lock();
+    r = fleet_image_in_use(image);
+    fleet_unlock();
+    return r;
 }
 
 int manage_boot_image(const struct boot_info *info, const char *name, const uint8_t **data,

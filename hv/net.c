@@ -1,3 +1,4 @@
+#include "lock.h"
 #include "net.h"
 #include "lib.h"
 #include "pool.h"
@@ -97,17 +98,62 @@ int net_init(const struct config *cfg, const struct net_ports *n)
     return 0;
 }
 
+/* The free lists, from any CPU (launches and teardowns). */
+static struct lock pool_lock;
+
+/* Attaches p to switch sw under the switch's lock. 0, or -1 (full). */
+static int attach(struct vswitch *sw, struct port *p, int start)
+{
+    int r;
+
+    lock_take(&sw->lock);
+    r = vswitch_attach(sw, p);
+    if (r == 0 && start)
+        port_set_running(p);
+    lock_give(&sw->lock);
+    return r;
+}
+
+static void detach(struct port *p)
+{
+    struct vswitch *sw = p->sw;
+
+    if (!sw)
+        return;
+    lock_take(&sw->lock);
+    vswitch_detach(p);
+    lock_give(&sw->lock);
+}
+
+/* Takes the last of n entries of list (NULL when empty), or puts p back. */
+static void *pool_pop(void **list, uint32_t *n)
+{
+    void *p = NULL;
+
+    lock_take(&pool_lock);
+    if (*n)
+        p = list[--*n];
+    lock_give(&pool_lock);
+    return p;
+}
+
+static void pool_push(void **list, uint32_t *n, void *p)
+{
+    lock_take(&pool_lock);
+    list[(*n)++] = p;
+    lock_give(&pool_lock);
+}
+
 struct vport *net_port_take(uint32_t sw, const uint8_t mac[6], const struct guest_mem *mem,
                             void (*notify)(struct port *p, enum port_event event), void *owner)
 {
     struct vport *p;
 
-    if (sw >= switch_count || !free_count)
+    if (sw >= switch_count || !(p = pool_pop((void **)free_ports, &free_count)))
         return NULL;
-    p = free_ports[--free_count];
     vport_init(p, mac, mem, notify, owner);
-    if (vswitch_attach(&switches[sw], &p->port) < 0) {
-        free_ports[free_count++] = p;
+    if (attach(&switches[sw], &p->port, 0) < 0) {
+        pool_push((void **)free_ports, &free_count, p);
         return NULL;
     }
     return p;
@@ -115,8 +161,8 @@ struct vport *net_port_take(uint32_t sw, const uint8_t mac[6], const struct gues
 
 void net_port_give(struct vport *p)
 {
-    vswitch_detach(&p->port);
-    free_ports[free_count++] = p;
+    detach(&p->port);
+    pool_push((void **)free_ports, &free_count, p);
 }
 
 struct qport *net_queue_port_take(uint32_t sw, const uint8_t mac[6],
@@ -125,22 +171,20 @@ struct qport *net_queue_port_take(uint32_t sw, const uint8_t mac[6],
 {
     struct qport *q;
 
-    if (sw >= switch_count || !free_qcount)
+    if (sw >= switch_count || !(q = pool_pop((void **)free_qports, &free_qcount)))
         return NULL;
-    q = free_qports[--free_qcount];
     qport_init(q, mac, notify, owner);
-    if (vswitch_attach(&switches[sw], &q->port) < 0) {
-        free_qports[free_qcount++] = q;
+    if (attach(&switches[sw], &q->port, 1) < 0) {
+        pool_push((void **)free_qports, &free_qcount, q);
         return NULL;
     }
-    qport_start(q);
     return q;
 }
 
 void net_queue_port_give(struct qport *q)
 {
-    vswitch_detach(&q->port);
-    free_qports[free_qcount++] = q;
+    detach(&q->port);
+    pool_push((void **)free_qports, &free_qcount, q);
 }
 
 uint32_t net_queue_ports_free(void)

@@ -46,6 +46,8 @@
 #define CONSOLE_RESERVE         (8 * 1024)
 #define CONSOLE_CHUNKS_RESERVE  128
 #define CONSOLE_QUIET_BYTES     1024
+/* A hypervisor line is gathered per CPU up to this long (then cut). */
+#define CONSOLE_LINE_MAX        512
 
 /* The log ring behind the control channel's LOGS. */
 #define LOG_RING_BYTES      (64 * 1024)
@@ -59,5 +61,12 @@
  * request, and in all over requests from the control channel. */
 #define RUN_PENDING_PER_START 64
 #define RUN_PENDING_MAX       256
+
+/* CPUs that run guests (issue 12): per-CPU tables are this long; a
+ * machine with more brings up this many. */
+#define CPU_MAX             64
+/* Pool bytes each CPU beyond the boot CPU takes besides its scheduler
+ * queues: stacks, descriptor tables, VMXON region or AMD-V host areas. */
+#define CPU_POOL_BYTES      (24 * PAGE_SIZE)
 
 #endif

@@ -45,10 +45,19 @@ static int qport_deliver(struct port *p, const uint8_t *frame, uint32_t len)
 
 int qport_send(struct qport *q, const uint8_t *frame, uint32_t len)
 {
-    return vswitch_forward(&q->port, frame, len) ? 0 : -1;
+    struct vswitch *sw = q->port.sw;
+    int r;
+
+    if (!sw)
+        return -1;
+    lock_take(&sw->lock);
+    r = vswitch_forward(&q->port, frame, len) ? 0 : -1;
+    lock_give(&sw->lock);
+    return r;
 }
 
-int32_t qport_take(struct qport *q, uint8_t *dst, uint32_t room)
+/* Under the switch's lock: frames from other CPUs may be arriving. */
+static int32_t take(struct qport *q, uint8_t *dst, uint32_t room)
 {
     uint32_t len;
 
@@ -65,7 +74,21 @@ int32_t qport_take(struct qport *q, uint8_t *dst, uint32_t room)
     return (int32_t)len;
 }
 
+int32_t qport_take(struct qport *q, uint8_t *dst, uint32_t room)
+{
+    struct vswitch *sw = q->port.sw;
+    int32_t r;
+
+    if (sw)
+        lock_take(&sw->lock);
+    r = take(q, dst, room);
+    if (sw)
+        lock_give(&sw->lock);
+    return r;
+}
+
+/* One word read: no lock. */
 uint32_t qport_waiting(const struct qport *q)
 {
-    return q->count;
+    return __atomic_load_n(&q->count, __ATOMIC_ACQUIRE);
 }

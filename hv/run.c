@@ -1,9 +1,13 @@
 /*
- * The run loop: every guest on the boot CPU, round robin, each for a
- * quantum of wall time that covers its hypercalls; waiting guests leave
- * the run queue until their deadline or a notification; the pollers run
- * between guests; the CPU idles when nothing can run. It only runs:
- * which guests exist is hv/fleet.c's, their states hv/lifecycle.c's.
+ * The run loop, one per CPU: the guests admitted to this CPU, round
+ * robin, each for a quantum of wall time that covers its hypercalls;
+ * waiting guests leave the run queue until their deadline or a
+ * notification; the pollers run between guests; the CPU idles when
+ * nothing can run here, until its next deadline or a kick. It only
+ * runs: which guests exist is hv/fleet.c's, their states
+ * hv/lifecycle.c's. The boot CPU runs every poller and reports (and
+ * powers off) once no CPU has anything left; the others run only the
+ * pollers marked every_cpu.
  */
 #include "console.h"
 #include "fleet.h"
@@ -15,7 +19,14 @@
 
 static const struct run_poller *pollers[RUN_POLLERS_MAX];
 static uint32_t poller_count;
-static uint64_t quantum_tsc, poll_tsc, next_poll;
+static uint64_t quantum_tsc, poll_tsc;
+
+/* One CPU's loop: its index and when its pollers are due. */
+struct run_cpu {
+    uint32_t index;
+    uint64_t next_poll;
+    uint64_t reported;          /* 1 + guests started when it last reported; 0 never */
+};
 
 void run_add_poller(const struct run_poller *p)
 {
@@ -24,11 +35,23 @@ void run_add_poller(const struct run_poller *p)
     pollers[poller_count++] = p;
 }
 
-/* Whether any poller has work now (or always wants to look). */
-static int pollers_wanted(void)
+void run_kick(uint32_t cpu)
+{
+    if (cpu != cpu_arch_self())
+        cpu_arch_kick(cpu);
+}
+
+/* Whether p runs on this CPU. */
+static int mine(const struct run_cpu *rc, const struct run_poller *p)
+{
+    return rc->index == 0 || p->every_cpu;
+}
+
+/* Whether any poller of this CPU has work now (or always wants to look). */
+static int pollers_wanted(const struct run_cpu *rc)
 {
     for (uint32_t i = 0; i < poller_count; i++)
-        if (pollers[i]->wanted())
+        if (mine(rc, pollers[i]) && pollers[i]->wanted())
             return 1;
     return 0;
 }
@@ -43,14 +66,15 @@ static int pollers_keep_alive(void)
     return 0;
 }
 
-/* The pollers run only between guests, never while one is on the CPU,
- * at most every RUN_POLL_US: a request sees every guest READY, WAITING
- * or FREE. */
-static void run_pollers(uint64_t now)
+/* The pollers run only between guests, never while one is on this CPU,
+ * at most every RUN_POLL_US: a request sees every guest of the boot CPU
+ * READY, WAITING or FREE (those of other CPUs may be running). */
+static void run_pollers(struct run_cpu *rc, uint64_t now)
 {
-    next_poll = now + poll_tsc;
+    rc->next_poll = now + poll_tsc;
     for (uint32_t i = 0; i < poller_count; i++)
-        pollers[i]->poll();
+        if (mine(rc, pollers[i]))
+            pollers[i]->poll();
 }
 
 static void finish_time_limit(struct guest *g)
@@ -80,10 +104,11 @@ static int on_call(void *ctx, const struct vm_exit *exit)
 }
 
 /* What a call that ended the run asks of the loop: 1 to run on. */
-static int after_call(struct guest *g, const struct run_call *call, uint64_t *until)
+static int after_call(struct run_cpu *rc, struct guest *g, const struct run_call *call,
+                      uint64_t *until)
 {
     if (g->state == GUEST_EXITED) {
-        fleet_finish(g, g->killed, g->killed ? lifecycle_kill_reason() : NULL);
+        fleet_finish(g, g->killed, g->killed ? lifecycle_kill_reason(g) : NULL);
         return 0;
     }
     if (g->state == GUEST_WAITING) {
@@ -96,21 +121,25 @@ static int after_call(struct guest *g, const struct run_call *call, uint64_t *un
         return 0;
     }
     /* Console output may make the pollers due earlier: look again. */
-    if (next_poll < *until && console_pending())
-        *until = next_poll;
+    if (rc->next_poll < *until && console_pending())
+        *until = rc->next_poll;
     return 1;
 }
 
 /* Runs g until its quantum (which covers the hypercalls it makes) ends,
- * it waits, yields or ends. When the pollers fall due first it goes back
- * to the head of the run queue and runs on after them, in the same
- * quantum. */
-static void run_guest(struct guest *g)
+ * it waits, yields or ends. When the pollers fall due first, or another
+ * CPU kicks this one, it goes back to the head of the run queue and
+ * runs on after them, in the same quantum. */
+static void run_guest(struct run_cpu *rc, struct guest *g)
 {
     uint64_t now = time_arch_tsc(), until;
     struct run_call call = { g, PERS_RUN_ON };
     struct vm_exit exit;
 
+    if (g->stop_requested) {
+        fleet_finish(g, 1, "stopped over the control channel");
+        return;
+    }
     if (g->kill_tsc && now >= g->kill_tsc) {
         finish_time_limit(g);
         return;
@@ -124,11 +153,11 @@ static void run_guest(struct guest *g)
                                                                        : now + quantum_tsc;
     /* Decided once here, not on every exit: only console output a
      * hypercall adds can make the pollers due earlier. */
-    until = next_poll < g->slice_end && pollers_wanted() ? next_poll : g->slice_end;
+    until = rc->next_poll < g->slice_end && pollers_wanted(rc) ? rc->next_poll : g->slice_end;
     for (;;) {
         vcpu_arch_run(g->vcpu, until, on_call, &call, &exit);
         if (exit.kind == VM_EXIT_HYPERCALL || exit.kind == VM_EXIT_IO) {
-            if (!after_call(g, &call, &until))
+            if (!after_call(rc, g, &call, &until))
                 return;
         } else if (exit.kind == VM_EXIT_PREEMPTED) {
             break;
@@ -137,9 +166,9 @@ static void run_guest(struct guest *g)
             return;
         }
     }
-    /* Cut short for the pollers, or by the preemption timer (it counts in
-     * 2^shift ticks) just before its quantum's end: it runs on at the
-     * head of the queue. */
+    /* Cut short for the pollers or a kick, or by the preemption timer (it
+     * counts in 2^shift ticks) just before its quantum's end: it runs on
+     * at the head of the queue. */
     now = time_arch_tsc();
     if (g->kill_tsc && now >= g->kill_tsc) {
         finish_time_limit(g);
@@ -152,25 +181,28 @@ static void run_guest(struct guest *g)
     }
 }
 
-/* Idles until deadline, or until the pollers fall due when they are wanted. */
-static void idle_until(uint64_t deadline)
+/* Idles until deadline, or until the pollers fall due when they are
+ * wanted, or a kick. */
+static void idle_until(const struct run_cpu *rc, uint64_t deadline)
 {
-    if (pollers_wanted() && next_poll < deadline)
-        deadline = next_poll;
+    if (pollers_wanted(rc) && rc->next_poll < deadline)
+        deadline = rc->next_poll;
     time_arch_idle_until(deadline);
 }
 
-/* Nothing runs and nothing waits. Without a poller that can bring guests
- * that is the end: power off (poweroff when-idle) or idle for good. With
- * one, more guests may come: keep serving it. */
-static void nothing_left(int *reported)
+/* Nothing runs or waits on this CPU. On the boot CPU, when no CPU has a
+ * guest left and nothing is pending, without a poller that can bring
+ * guests that is the end: power off (poweroff when-idle) or idle for
+ * good. With one, more guests may come: keep serving it. Elsewhere
+ * (and while other CPUs still run guests) idle until kicked. */
+static void nothing_left(struct run_cpu *rc)
 {
     struct fleet_counts c;
 
-    if (!*reported) {
+    fleet_counts(&c);
+    if (rc->index == 0 && !c.running && !c.pending && rc->reported != c.started + 1ULL) {
         fleet_report();
-        *reported = 1;
-        fleet_counts(&c);
+        rc->reported = c.started + 1ULL;
         if (!pollers_keep_alive()) {
             if (fleet_config()->poweroff_when_idle)
                 hv_power_off((c.failed || c.killed || c.launch_failures) ? HV_GUEST_FAILED
@@ -179,33 +211,38 @@ static void nothing_left(int *reported)
             console_flush();
         }
     }
-    idle_until(time_arch_tsc() + time_arch_tsc_hz());
+    idle_until(rc, time_arch_tsc() + time_arch_tsc_hz());
 }
 
-void run_loop(void)
+void run_init(void)
 {
-    int reported = 0;
-
     quantum_tsc = time_arch_tsc_hz() / 1000 * RUN_QUANTUM_MS;
     poll_tsc = time_arch_tsc_hz() / 1000000 * RUN_POLL_US;
-    next_poll = time_arch_tsc() + poll_tsc;     /* the guests first: they were just started */
+}
+
+void run_loop(uint32_t cpu)
+{
+    struct run_cpu rc = { cpu, 0, 0 };
+
+    rc.next_poll = time_arch_tsc() + poll_tsc;  /* the guests first: they were just started */
     for (;;) {
         uint64_t deadline, now = time_arch_tsc();
         struct guest *g;
 
-        if (now >= next_poll)
-            run_pollers(now);
-        lifecycle_wake_due(now);
-        g = lifecycle_dispatch();
+        if (now >= rc.next_poll)
+            run_pollers(&rc, now);
+        lifecycle_wake_due(cpu, now);
+        g = lifecycle_dispatch(cpu);
         if (g) {
-            reported = 0;
-            run_guest(g);
+            run_guest(&rc, g);
             continue;
         }
-        if (lifecycle_next_deadline(&deadline) == 0) {
-            idle_until(deadline);
+        if (!lifecycle_idle_begin(cpu))
             continue;
-        }
-        nothing_left(&reported);
+        if (lifecycle_next_deadline(cpu, &deadline) == 0)
+            idle_until(&rc, deadline);
+        else
+            nothing_left(&rc);
+        lifecycle_idle_end(cpu);
     }
 }

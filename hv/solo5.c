@@ -387,7 +387,10 @@ static enum pers_next hc_poll(struct guest *g, uint32_t nr, uint64_t gpa)
 
     if (!args_in(g, nr, gpa, &a, sizeof(a)))
         return PERS_RUN_ON;
-    g->notify_pending = 0;
+    /* Cleared before the queues are looked at: a frame that comes after
+     * the look leaves a notification, and lifecycle_wait then does not
+     * wait. */
+    lifecycle_take_pending(g);
     set = ready_set(g);
     if (set || !a.timeout_nsecs) {
         poll_result(g, gpa, &a, set);
@@ -398,7 +401,10 @@ static enum pers_next hc_poll(struct guest *g, uint32_t nr, uint64_t gpa)
         deadline = g->kill_tsc;
     g->hvt.poll_gpa = gpa;
     g->hvt.polling = 1;
-    lifecycle_block(g, deadline);
+    if (lifecycle_wait(g, deadline)) {
+        g->hvt.polling = 0;
+        poll_result(g, gpa, &a, ready_set(g));
+    }
     return PERS_RUN_ON;
 }
 

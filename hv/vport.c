@@ -77,7 +77,7 @@ static void commit_setup(struct vport *v, struct mf_net_setup *s, uint64_t featu
     port_set_running(&v->port);
 }
 
-int vport_setup(struct vport *v, struct mf_net_setup *s)
+static int setup(struct vport *v, struct mf_net_setup *s)
 {
     struct port *p = &v->port;
     struct virtq rx, tx;
@@ -111,6 +111,20 @@ int vport_setup(struct vport *v, struct mf_net_setup *s)
     return 0;
 }
 
+/* Under the switch's lock: frames from other CPUs may be arriving. */
+int vport_setup(struct vport *v, struct mf_net_setup *s)
+{
+    struct vswitch *sw = v->port.sw;
+    int r;
+
+    if (sw)
+        lock_take(&sw->lock);
+    r = setup(v, s);
+    if (sw)
+        lock_give(&sw->lock);
+    return r;
+}
+
 static int kick(struct vport *v, uint64_t queue)
 {
     if (queue != MF_NET_QUEUE_RX && queue != MF_NET_QUEUE_TX)
@@ -130,9 +144,11 @@ int vport_kick(struct vport *v, uint64_t queue)
 
     if (!sw)
         return -MF_EIO;
+    lock_take(&sw->lock);
     t0 = time_arch_tsc();
     r = kick(v, queue);
     vswitch_account(sw, time_arch_tsc() - t0);
+    lock_give(&sw->lock);
     return r;
 }
 

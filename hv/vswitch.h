@@ -8,13 +8,17 @@
  * is behind a port (virtio rings, a copy queue, a NIC).
  *
  * The caller allocates every structure at boot and serialises all calls
- * on one switch (no locking here).
+ * on one switch, and every operation on a port attached to it, with the
+ * switch's lock (issue 12: one lock per switch; a frame's whole path,
+ * the sender's ring to every receiver's, runs under it). Nothing here
+ * takes it.
  */
 #ifndef HV_VSWITCH_H
 #define HV_VSWITCH_H
 
 #include <stdint.h>
 #include "fdb.h"
+#include "lock.h"
 #include "param.h"
 #include "port.h"
 
@@ -28,6 +32,7 @@ struct vswitch {
     uint64_t drops;                 /* frames (or flood copies) not delivered, any reason */
     uint64_t busy_tsc;              /* TSC ticks spent serving sends (vswitch_account) */
     uint64_t kicks;                 /* sends served: one per batch, e.g. a virtio TX kick */
+    struct lock lock;
 };
 
 void vswitch_init(struct vswitch *sw, const char *name, struct port **port_storage,

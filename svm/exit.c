@@ -15,6 +15,7 @@
 #include "../x86/backend.h"
 #include "../x86/x86.h"
 #include "svm.h"
+#include "../x86/percpu.h"
 #include "vcpu.h"
 
 /* Instruction lengths for CPUs without NRIP save (QEMU's software CPU). */
@@ -75,7 +76,8 @@ static int on_exception(struct vcpu_arch *v, struct vm_exit *exit, uint32_t vect
  * this was another interrupt) and the guest goes on. */
 static int on_interrupt(struct vcpu_arch *v, struct vm_exit *exit)
 {
-    if (rdtsc() >= v->deadline) {
+    /* A kick from another CPU (cpu_arch_kick) ends the run as well. */
+    if (x86_cpu_take_kick() || rdtsc() >= v->deadline) {
         exit->kind = VM_EXIT_PREEMPTED;
         return 1;
     }

@@ -8,6 +8,7 @@
 #include "../hv/param.h"
 #include "../hv/pool.h"
 #include "../x86/cpuid.h"
+#include "../x86/percpu.h"
 #include "../x86/x86.h"
 #include "svm.h"
 #include "vcpu.h"
@@ -72,27 +73,48 @@ static uint32_t cpuid_features(void)
                ? CPUID_GUEST_RDTSCP : 0;
 }
 
+/* The host save area, host VMCB and ASID table of one CPU. */
+int svm_cpu_prepare(struct x86_cpu *c)
+{
+    c->hsave = pool_alloc_pages(1);
+    c->host_vmcb = pool_alloc_pages(1);
+    c->asid_user = pool_alloc_bytes((svm_setup.guest_asids + 1) * sizeof(*c->asid_user), 8);
+    return c->hsave && c->host_vmcb && c->asid_user ? 0 : -1;
+}
+
+/* AMD-V on for this CPU, with the areas svm_cpu_prepare gave it. */
+static void svm_on_here(void)
+{
+    /* OSFXSR: FXSAVE/FXRSTOR must carry the guests' SSE registers. */
+    write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+    wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | EFER_SVME);
+    wrmsr(MSR_VM_HSAVE_PA, x86_cpu_self()->hsave);
+}
+
+int svm_cpu_init_ap(char *buf, size_t size)
+{
+    (void)buf;
+    (void)size;
+    svm_on_here();
+    return HV_OK;
+}
+
 int svm_cpu_init(char *buf, size_t size)
 {
     struct svm_setup *s = &svm_setup;
-    uint64_t hsave = pool_alloc_pages(1);
 
-    s->host_vmcb = pool_alloc_pages(1);
+    /* ASID 0 is the host's; a CPU with more than there can be vCPUs
+     * gives each its own. */
+    s->guest_asids = svm_caps.asids - 1 < PARTITION_MAX ? svm_caps.asids - 1 : PARTITION_MAX;
     s->iopm = filled_pages(IOPM_PAGES);
     s->msrpm = filled_pages(MSRPM_PAGES);
-    if (!hsave || !s->host_vmcb || !s->iopm || !s->msrpm)
+    if (svm_cpu_prepare(x86_cpu_self()) < 0 || !s->iopm || !s->msrpm)
         return fmt_error(buf, size, HV_NO_MEMORY, "no pool pages for the AMD-V host save "
                          "area, host VMCB and permission maps");
     allow_msr((uint8_t *)(uintptr_t)s->msrpm, MSR_IA32_FS_BASE);
     allow_msr((uint8_t *)(uintptr_t)s->msrpm, MSR_IA32_GS_BASE);
-    /* ASID 0 is the host's; a CPU with more than there can be vCPUs
-     * gives each its own. */
-    s->guest_asids = svm_caps.asids - 1 < PARTITION_MAX ? svm_caps.asids - 1 : PARTITION_MAX;
     s->cpuid_features = cpuid_features();
-    /* OSFXSR: FXSAVE/FXRSTOR must carry the guests' SSE registers. */
-    write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
-    wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | EFER_SVME);
-    wrmsr(MSR_VM_HSAVE_PA, hsave);
+    svm_on_here();
     fmt_snprintf(buf, size, "AMD-V enabled on the boot CPU (EFER.SVME); %u guest ASIDs, "
                  "TLB flush %s, preemption by the local APIC timer (%s)",
                  (unsigned)s->guest_asids,

@@ -19,6 +19,7 @@
 #include "../x86/x86.h"
 #include "npt.h"
 #include "svm.h"
+#include "../x86/percpu.h"
 #include "vcpu.h"
 
 /* Segment attributes: descriptor bits 47:40 in 7:0, bits 55:52 in 11:8. */
@@ -27,13 +28,12 @@
 #define ATTR_TSS_BUSY   0x008b      /* present, 64-bit busy TSS */
 #define PAT_POWER_ON    0x0007040600070406ULL
 
-/* The vCPU whose x87/SSE state is in the CPU now. */
-static struct vcpu_arch *state_owner;
-/* Per ASID, the vCPU that last ran with it: another one's TLB entries
- * may still be tagged with it (fewer ASIDs than vCPUs). */
-static struct vcpu_arch *asid_user[PARTITION_MAX + 1];
-/* The VMCB this CPU ran last: only its cached state may be kept (clean bits). */
-static struct vmcb *last_vmcb;
+/* Per CPU (x86/percpu.h): the vCPU whose x87/SSE state is in its
+ * registers (state_owner); per ASID, the vCPU that last ran with it
+ * there, since another one's TLB entries may still be tagged with it
+ * (fewer ASIDs than vCPUs; asid_user); the VMCB it ran last, the only
+ * one whose cached state it may keep (clean bits; last_vmcb). A vCPU
+ * runs on one CPU from its reset until svm_vcpu_release. */
 
 static uint64_t pa(const void *p)
 {
@@ -147,8 +147,18 @@ static void write_guest_state(struct vmcb_save *s, uint64_t cr3, const struct vc
 static void reset_fpu_state(struct vcpu_arch *v)
 {
     fxsave_init(v->fxsave);
-    if (state_owner == v)
-        state_owner = NULL;
+}
+
+/* Memory only: svm_vcpu_reset may run on any CPU, and the tenant's
+ * first VMRUN flushes its ASID on the CPU it runs on (new_tenant). */
+void svm_vcpu_release(struct vcpu_arch *v)
+{
+    struct x86_cpu *c = x86_cpu_self();
+
+    if (c->state_owner == v)
+        c->state_owner = NULL;
+    if (c->last_vmcb == v->vmcb)
+        c->last_vmcb = NULL;
 }
 
 int svm_vcpu_reset(struct vcpu_arch *v, uint8_t *mem, const struct vcpu_boot *b)
@@ -175,12 +185,14 @@ int svm_vcpu_reset(struct vcpu_arch *v, uint8_t *mem, const struct vcpu_boot *b)
  * vCPU runs. (CR2 and KERNEL_GS_BASE are in the VMCB.) */
 static void switch_fpu_state(struct vcpu_arch *v)
 {
-    if (state_owner == v)
+    struct x86_cpu *c = x86_cpu_self();
+
+    if (c->state_owner == v)
         return;
-    if (state_owner)
-        __asm__ volatile("fxsave64 %0" : "=m"(state_owner->fxsave));
+    if (c->state_owner)
+        __asm__ volatile("fxsave64 %0" : "=m"(c->state_owner->fxsave));
     __asm__ volatile("fxrstor64 %0" ::"m"(v->fxsave));
-    state_owner = v;
+    c->state_owner = v;
 }
 
 /* TLB and VMCB caching before a VMRUN. The TLB is flushed when the
@@ -189,16 +201,17 @@ static void switch_fpu_state(struct vcpu_arch *v)
  * this VMCB ran last on this CPU and nothing changed since. */
 static void prepare_entry(struct vcpu_arch *v)
 {
+    struct x86_cpu *cpu = x86_cpu_self();
     struct vmcb_control *c = &v->vmcb->control;
-    int flush = v->new_tenant || asid_user[v->asid] != v;
-    int cached = !v->new_tenant && last_vmcb == v->vmcb;
+    int flush = v->new_tenant || cpu->asid_user[v->asid] != v;
+    int cached = !v->new_tenant && cpu->last_vmcb == v->vmcb;
 
     c->tlb_control = !flush ? TLB_CONTROL_NOTHING
                      : (svm_caps.features & SVM_FEATURE_FLUSH_ASID) ? TLB_CONTROL_FLUSH_ASID
                                                                     : TLB_CONTROL_FLUSH_ALL;
     c->clean = cached && (svm_caps.features & SVM_FEATURE_VMCB_CLEAN) ? VMCB_CLEAN_ALL : 0;
-    asid_user[v->asid] = v;
-    last_vmcb = v->vmcb;
+    cpu->asid_user[v->asid] = v;
+    cpu->last_vmcb = v->vmcb;
     v->new_tenant = 0;
 }
 
@@ -224,7 +237,7 @@ void svm_vcpu_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hyp
         switch_fpu_state(v);
         do {
             prepare_entry(v);
-            svm_enter(&v->regs, pa(v->vmcb), svm_setup.host_vmcb);
+            svm_enter(&v->regs, pa(v->vmcb), x86_cpu_self()->host_vmcb);
         } while (!svm_exit_dispatch(v, exit));
         if ((exit->kind != VM_EXIT_HYPERCALL && exit->kind != VM_EXIT_IO) ||
             !on_hypercall(ctx, exit))
@@ -272,5 +285,8 @@ const struct virt_backend svm_backend = {
     .vcpu_run = svm_vcpu_run,
     .vcpu_complete_io = svm_vcpu_complete_io,
     .vcpu_set_result = svm_vcpu_set_result,
+    .vcpu_release = svm_vcpu_release,
+    .cpu_prepare = svm_cpu_prepare,
+    .cpu_init_ap = svm_cpu_init_ap,
     .vcpu_footprint = svm_vcpu_footprint,
 };

@@ -30,7 +30,6 @@ void svm_enter(struct vcpu_regs *regs, uint64_t guest_vmcb, uint64_t host_vmcb);
 
 /* What every vCPU shares, set up once by svm_cpu_init. */
 struct svm_setup {
-    uint64_t host_vmcb;             /* VMSAVE/VMLOAD area of the host */
     uint64_t iopm, msrpm;           /* permission maps: deny all but FS/GS base */
     uint32_t guest_asids;           /* ASIDs 1..guest_asids for guests */
     uint32_t cpuid_features;        /* CPUID_GUEST_* the policy may show */
@@ -41,6 +40,10 @@ extern struct svm_setup svm_setup;
 /* hv/arch.h's virt_arch_* and vcpu_arch_* for AMD-V (x86/virt.h: svm_backend). */
 int svm_probe(char *buf, size_t size);
 int svm_cpu_init(char *buf, size_t size);
+struct x86_cpu;
+int svm_cpu_prepare(struct x86_cpu *c);
+int svm_cpu_init_ap(char *buf, size_t size);
+void svm_vcpu_release(struct vcpu_arch *v);
 struct vcpu_arch *svm_vcpu_create(uint32_t index, uint64_t base, uint64_t size);
 int svm_vcpu_reset(struct vcpu_arch *v, uint8_t *mem, const struct vcpu_boot *b);
 void svm_vcpu_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hypercall,

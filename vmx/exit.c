@@ -15,6 +15,8 @@
 #include "exit.h"
 #include "exit_decode.h"
 #include "irq.h"
+#include "../x86/lapic.h"
+#include "../x86/percpu.h"
 #include "vmcs.h"
 #include "vmx.h"
 #include "../x86/backend.h"
@@ -83,16 +85,22 @@ static int on_exception(struct vcpu_arch *v, struct vm_exit *exit)
 }
 
 /* The exit acknowledged the interrupt ("acknowledge interrupt on exit"):
- * the host ends it, then the guest resumes. */
+ * the host ends it, then the guest resumes, except after a kick from
+ * another CPU (cpu_arch_kick): then the run ends, as if preempted, so
+ * that the run loop looks at its queues. */
 static int on_external_interrupt(struct vcpu_arch *v, struct vm_exit *exit)
 {
     uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTERRUPTION_INFO);
 
     (void)v;
-    (void)exit;
-    if (info & INTR_INFO_VALID)
-        irq_from_guest(INTR_INFO_VECTOR(info));
-    return 0;
+    if (!(info & INTR_INFO_VALID))
+        return 0;
+    irq_from_guest(INTR_INFO_VECTOR(info));
+    if (INTR_INFO_VECTOR(info) != LAPIC_KICK_VECTOR)
+        return 0;
+    x86_cpu_take_kick();
+    exit->kind = VM_EXIT_PREEMPTED;
+    return 1;
 }
 
 static int on_triple_fault(struct vcpu_arch *v, struct vm_exit *exit)

@@ -16,6 +16,7 @@
 #include "../x86/virt.h"
 #include "ept.h"
 #include "../x86/paging.h"
+#include "../x86/percpu.h"
 #include "exit.h"
 #include "irq.h"
 #include "vcpu.h"
@@ -29,9 +30,11 @@
 #define AR_TSS_BUSY     0x008b
 #define AR_UNUSABLE     0x10000
 
-static struct vcpu_arch *current_vmcs_owner;
-/* The vCPU whose x87/SSE, CR2 and KERNEL_GS_BASE are in the CPU now. */
-static struct vcpu_arch *state_owner;
+/* Per CPU (x86/percpu.h): the VMCS current on it (vmcs_owner) and the
+ * vCPU whose x87/SSE, CR2 and KERNEL_GS_BASE are in its registers
+ * (state_owner). A vCPU runs on one CPU from its reset until
+ * vmx_vcpu_release, which VMCLEARs it there: then it is active on no
+ * CPU and its next tenant may run on any. */
 
 static int vmptrld(uint64_t vmcs)
 {
@@ -49,13 +52,16 @@ static int vmclear(uint64_t vmcs)
 
 static void make_current(struct vcpu_arch *v)
 {
-    if (current_vmcs_owner != v) {
+    struct x86_cpu *c = x86_cpu_self();
+
+    if (c->vmcs_owner != v) {
         vmptrld(v->vmcs);
-        current_vmcs_owner = v;
+        c->vmcs_owner = v;
     }
 }
 
-/* Host state: the same for every VMCS; written once at creation. */
+/* Host state: this CPU's own descriptor tables, TSS and per-CPU GS base;
+ * written when a vCPU first runs on this CPU. */
 static void write_host_state(void)
 {
     struct table_register gdtr, idtr;
@@ -78,7 +84,7 @@ static void write_host_state(void)
     vmwrite(VMCS_HOST_GS_SELECTOR, GDT_DATA);
     vmwrite(VMCS_HOST_TR_SELECTOR, GDT_TSS);
     vmwrite(VMCS_HOST_FS_BASE, 0);
-    vmwrite(VMCS_HOST_GS_BASE, 0);
+    vmwrite(VMCS_HOST_GS_BASE, rdmsr(MSR_IA32_GS_BASE));
     vmwrite(VMCS_HOST_TR_BASE, tr_base);
     vmwrite(VMCS_HOST_GDTR_BASE, gdtr.base);
     vmwrite(VMCS_HOST_IDTR_BASE, idtr.base);
@@ -144,9 +150,10 @@ struct vcpu_arch *vmx_vcpu_create(uint32_t index, uint64_t base, uint64_t size)
     *(uint32_t *)(uintptr_t)v->vmcs = (uint32_t)(vmx_caps.basic & 0x7fffffff);
     if (vmclear(v->vmcs) < 0 || vmptrld(v->vmcs) < 0)
         return NULL;
-    current_vmcs_owner = v;
-    write_host_state();
     write_controls(v);
+    /* Active on no CPU: the first one to run it loads it. */
+    vmclear(v->vmcs);
+    x86_cpu_self()->vmcs_owner = NULL;
     return v;
 }
 
@@ -221,17 +228,17 @@ static void flush_vpid(const struct vcpu_arch *v)
 }
 
 /* A new tenant starts with the x87/SSE state of a CPU after FNINIT and
- * reset MXCSR, and CR2 and KERNEL_GS_BASE zero. Dropping the ownership
- * makes the next run load these values even when this vCPU ran last. */
+ * reset MXCSR, and CR2 and KERNEL_GS_BASE zero. No CPU owns them now
+ * (vmx_vcpu_release dropped it), so the next run loads these values. */
 static void reset_cpu_state(struct vcpu_arch *v)
 {
     fxsave_init(v->fxsave);
     v->cr2 = 0;
     v->kernel_gs_base = 0;
-    if (state_owner == v)
-        state_owner = NULL;
 }
 
+/* Memory only, so that it may run on any CPU: the VMCS is written by
+ * the CPU that runs the new tenant (first_entry). */
 int vmx_vcpu_reset(struct vcpu_arch *v, uint8_t *mem, const struct vcpu_boot *b)
 {
     uint64_t cr3;
@@ -240,13 +247,45 @@ int vmx_vcpu_reset(struct vcpu_arch *v, uint8_t *mem, const struct vcpu_boot *b)
 
     if (r < 0)
         return -1;
-    make_current(v);
-    write_guest_state(cr3, b);
+    v->boot = *b;
+    v->boot_cr3 = cr3;
+    v->fresh = 1;
     memset(&v->regs, 0, sizeof(v->regs));
     v->regs.rdi = b->arg;
     reset_cpu_state(v);
-    flush_vpid(v);
     return 0;
+}
+
+/* Before an entry on this CPU: the VMCS current, this CPU's host state
+ * in it, and for a new tenant its first state (VMLAUNCH, and the TLB
+ * entries of the VPID flushed here: the tenant runs nowhere else). */
+static void prepare_entry(struct vcpu_arch *v)
+{
+    uint32_t host = x86_cpu_self()->index + 1;
+
+    make_current(v);
+    if (v->host_cpu != host) {
+        write_host_state();
+        v->host_cpu = host;
+    }
+    if (v->fresh) {
+        write_guest_state(v->boot_cr3, &v->boot);
+        flush_vpid(v);
+        v->launched = 0;
+        v->fresh = 0;
+    }
+}
+
+void vmx_vcpu_release(struct vcpu_arch *v)
+{
+    struct x86_cpu *c = x86_cpu_self();
+
+    vmclear(v->vmcs);
+    v->launched = 0;
+    if (c->vmcs_owner == v)
+        c->vmcs_owner = NULL;
+    if (c->state_owner == v)
+        c->state_owner = NULL;
 }
 
 /* The guest-visible registers that VM entry and exit do not switch
@@ -256,17 +295,20 @@ int vmx_vcpu_reset(struct vcpu_arch *v, uint8_t *mem, const struct vcpu_boot *b)
  * they are switched only when another vCPU runs. */
 static void switch_cpu_state(struct vcpu_arch *v)
 {
-    if (state_owner == v)
+    struct x86_cpu *c = x86_cpu_self();
+    struct vcpu_arch *owner = c->state_owner;
+
+    if (owner == v)
         return;
-    if (state_owner) {
-        __asm__ volatile("fxsave64 %0" : "=m"(state_owner->fxsave));
-        state_owner->cr2 = read_cr2();
-        state_owner->kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
+    if (owner) {
+        __asm__ volatile("fxsave64 %0" : "=m"(owner->fxsave));
+        owner->cr2 = read_cr2();
+        owner->kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
     }
     __asm__ volatile("fxrstor64 %0" ::"m"(v->fxsave));
     write_cr2(v->cr2);
     wrmsr(MSR_IA32_KERNEL_GS_BASE, v->kernel_gs_base);
-    state_owner = v;
+    c->state_owner = v;
 }
 
 /* Arms the preemption timer for what is left from now until deadline. */
@@ -294,7 +336,7 @@ void vmx_vcpu_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hyp
             exit->kind = VM_EXIT_PREEMPTED;
             return;
         }
-        make_current(v);
+        prepare_entry(v);
         /* The guest's timer counts only its own time: while hypercalls
          * are served in place it is armed again only every rearm_slack
          * ticks, so a run may end up to that long after the deadline. */
@@ -346,5 +388,8 @@ const struct virt_backend vmx_backend = {
     .vcpu_run = vmx_vcpu_run,
     .vcpu_complete_io = vmx_vcpu_complete_io,
     .vcpu_set_result = vmx_vcpu_set_result,
+    .vcpu_release = vmx_vcpu_release,
+    .cpu_prepare = vmx_cpu_prepare,
+    .cpu_init_ap = vmx_cpu_init_ap,
     .vcpu_footprint = vmx_vcpu_footprint,
 };

@@ -21,7 +21,11 @@ struct vcpu_arch {
     uint64_t eptp;                  /* EPT pointer: root, walk length, memory type */
     uint16_t vpid;                  /* 0 when VPIDs are not in use */
     uint8_t launched;
+    uint8_t fresh;                  /* reset: the guest state is written at the next run */
     uint8_t io_in, io_size;         /* the last I/O exit: IN?, bytes */
+    uint32_t host_cpu;              /* 1 + the CPU whose host state the VMCS holds; 0 none */
+    uint64_t boot_cr3;              /* fresh: the first CR3 ... */
+    struct vcpu_boot boot;          /* ... and the rest of the first state */
     uint64_t io_next_rip;           /* and the RIP past its instruction */
     /* Loaded into the CPU only while this vCPU owns it (vcpu.c,
      * switch_cpu_state); zeroed for every new tenant. */
@@ -41,11 +45,15 @@ void vmx_vcpu_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hyp
                   void *ctx, struct vm_exit *exit);
 void vmx_vcpu_complete_io(struct vcpu_arch *v, uint32_t value);
 void vmx_vcpu_set_result(struct vcpu_arch *v, int64_t value);
+void vmx_vcpu_release(struct vcpu_arch *v);
 uint64_t vmx_vcpu_footprint(uint64_t partition_size);
 
 /* hv/arch.h's virt_arch_* for VT-x. */
 int vmx_probe(char *buf, size_t size);
 int vmx_cpu_init(char *buf, size_t size);
+struct x86_cpu;
+int vmx_cpu_prepare(struct x86_cpu *c);
+int vmx_cpu_init_ap(char *buf, size_t size);
 void vmx_selftest(const char *cmdline);
 
 /* Controls and shared bitmaps, set up once by virt_arch_cpu_init. */

@@ -7,6 +7,7 @@
 #include "../hv/hv.h"
 #include "../hv/lib.h"
 #include "cpu.h"
+#include "percpu.h"
 #include "x86.h"
 
 struct tss64 {
@@ -134,11 +135,13 @@ static void idt_init(void)
     idt_load();
 }
 
+/* The GS base last: loading the GDT reloads GS, which clears it. */
 void cpu_arch_init(void)
 {
     gdt_init(gdt, &tss, (uint64_t)(uintptr_t)(ist_stack + IST_STACK_SIZE));
     gdt_load(gdt);
     idt_init();
+    x86_cpu_install_boot();
 }
 
 /* An application processor's own GDT and TSS (a busy TSS cannot be

@@ -80,6 +80,11 @@ void lapic_send_self(uint32_t vector)
     send_ipi(0, ICR_TO_SELF | ICR_ASSERT | (vector & 0xff));
 }
 
+void lapic_send_fixed(uint32_t apic_id, uint32_t vector)
+{
+    send_ipi(apic_id, ICR_ASSERT | (vector & 0xff));
+}
+
 uint32_t lapic_id(void)
 {
     return lapic ? lapic_read(APIC_ID) >> 24 : lapic_read(APIC_ID);

@@ -8,6 +8,7 @@
 
 #define LAPIC_TIMER_VECTOR      0x40
 #define LAPIC_SELFTEST_VECTOR   0x41
+#define LAPIC_KICK_VECTOR       0x42    /* cpu_arch_kick: another CPU has work for this one */
 #define LAPIC_SPURIOUS_VECTOR   0xff
 
 #define APIC_EOI                0x0b0
@@ -28,6 +29,9 @@ void lapic_eoi(void);
  * stay pending while interrupts are off (or until the next VM entry). */
 void lapic_send_self(uint32_t vector);
 void lapic_send_self_nmi(void);
+
+/* A fixed interrupt with vector to the CPU with apic_id. */
+void lapic_send_fixed(uint32_t apic_id, uint32_t vector);
 
 /* This CPU's local APIC id (8 bits in xAPIC mode, 32 in x2APIC). */
 uint32_t lapic_id(void);

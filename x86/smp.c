@@ -1,11 +1,13 @@
 /*
- * Application processor bring-up (issue 12, first step). The boot CPU
- * reads the MADT, then starts each enabled AP in turn with the Intel MP
- * start sequence (INIT, 10 ms, SIPI, a second SIPI when the AP has not
- * checked in after 200 us), gives it up to SMP_AP_TIMEOUT_MS to check in,
- * and carries on with the CPUs that did. An AP loads its own GDT and TSS
- * and stack, enables its local APIC, checks in and parks in HLT with
- * interrupts off: it runs no guests and does no VMXON yet.
+ * Application processor bring-up (issue 12). The boot CPU reads the
+ * MADT, then starts each enabled AP in turn with the Intel MP start
+ * sequence (INIT, 10 ms, SIPI, a second SIPI when the AP has not checked
+ * in after 200 us), gives it up to SMP_AP_TIMEOUT_MS to check in, and
+ * carries on with the CPUs that did. An AP loads its own GDT, TSS, stack
+ * and per-CPU state (x86/percpu.h), enables its local APIC and timer,
+ * turns virtualisation on for itself (its own VMXON region, or AMD-V
+ * host save area), checks in, and sleeps until smp_arch_release; then
+ * it runs guests (hv_ap_main).
  */
 #include "../hv/arch.h"
 #include "../hv/boot_info.h"
@@ -15,6 +17,8 @@
 #include "../hv/pool.h"
 #include "cpu.h"
 #include "lapic.h"
+#include "percpu.h"
+#include "virt.h"
 #include "smp.h"
 #include "x86.h"
 
@@ -26,15 +30,19 @@
 #define SMP_LOG_IDS_MAX         64      /* APIC ids listed in the log line */
 #define SMP_UP_OK               1       /* parked with its own tables, as named */
 #define SMP_UP_WRONG            2       /* up, but its GDT, TR or APIC id is not its own */
+#define SMP_UP_NO_VIRT          3       /* up, but virtualisation failed on it */
+#define SMP_UP_ABANDONED        4       /* the boot CPU gave up waiting for it */
+#define SMP_LVT_TIMER           0x320
+#define SMP_TIMER_DIVIDE        0x3e0
 
 /* One application processor, in the pool. */
 struct smp_cpu {
-    uint32_t apic_id;                   /* the MADT's */
+    struct x86_cpu x86;                 /* its per-CPU state; x86.apic_id is the MADT's */
     uint32_t seen_apic_id;              /* what the AP read from its own APIC */
-    volatile uint32_t up;               /* set (release) by the AP: SMP_UP_* */
+    volatile uint32_t up;               /* 0 until the AP or the boot CPU sets SMP_UP_* */
     uint64_t stack_top, ist_top;
     uint8_t tables[CPU_TABLES_BYTES] __attribute__((aligned(16)));
-    /* Next step (issue 12): this CPU's VMXON region / host save area. */
+    char virt_why[128];                 /* SMP_UP_NO_VIRT: what failed */
 };
 
 /* The boot CPU's control registers, for the APs to copy (minus the
@@ -42,6 +50,9 @@ struct smp_cpu {
 static uint64_t bsp_cr0, bsp_cr4, bsp_efer_nxe;
 
 static volatile uint32_t smp_cpus_up = 1;
+static volatile uint32_t released;      /* smp_arch_release has run */
+/* The boot CPU's local APIC timer set-up, copied to each AP. */
+static uint32_t bsp_lvt_timer, bsp_timer_divide;
 
 /* madt_read_fn over the identity map: RAM and everything below 4 GiB is
  * mapped (paging_arch_init maps [0, max(4 GiB, end of RAM))). */
@@ -103,7 +114,17 @@ static int ap_state_is_own(const struct smp_cpu *c)
 
     __asm__ volatile("sgdt %0; str %1" : "=m"(gdtr), "=r"(tr));
     return gdtr.base == (uint64_t)(uintptr_t)c->tables && tr == GDT_TSS &&
-           c->seen_apic_id == c->apic_id;
+           c->seen_apic_id == c->x86.apic_id;
+}
+
+/* Checks in with state, unless the boot CPU gave up on it first (then
+ * it is not counted and never runs anything). 1 when it checked in. */
+static int check_in(struct smp_cpu *c, uint32_t state)
+{
+    uint32_t expected = 0;
+
+    return __atomic_compare_exchange_n(&c->up, &expected, state, 0, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE);
 }
 
 /* The AP's first C code, on its own stack; never returns. */
@@ -114,19 +135,26 @@ static void __attribute__((noreturn, used)) smp_ap_main(struct smp_cpu *c)
     if (bsp_efer_nxe)
         wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | EFER_NXE);
     cpu_ap_tables_load(c->tables, c->ist_top);
+    x86_cpu_install(&c->x86);
     lapic_ap_enable();
+    time_ap_init(bsp_lvt_timer, bsp_timer_divide);
     c->seen_apic_id = lapic_id();
-    /* Next step (issue 12): virt_arch_cpu_init for this CPU (its own
-     * VMXON region, or AMD-V host save area) goes here, before check-in,
-     * so that a CPU that cannot virtualise is reported as not up. */
     if (!ap_state_is_own(c)) {
-        __atomic_store_n(&c->up, SMP_UP_WRONG, __ATOMIC_RELEASE);
+        check_in(c, SMP_UP_WRONG);
         cpu_halt_forever();
     }
-    __atomic_add_fetch(&smp_cpus_up, 1, __ATOMIC_RELAXED);
-    __atomic_store_n(&c->up, SMP_UP_OK, __ATOMIC_RELEASE);
-    cpu_halt_forever();
-    __builtin_unreachable();
+    /* Before check-in: a CPU that cannot virtualise is reported as not up. */
+    if (virt_cpu_init_ap(c->virt_why, sizeof(c->virt_why)) != 0) {
+        check_in(c, SMP_UP_NO_VIRT);
+        cpu_halt_forever();
+    }
+    if (!check_in(c, SMP_UP_OK))
+        cpu_halt_forever();
+    /* Asleep until smp_arch_release kicks it. */
+    while (!__atomic_load_n(&released, __ATOMIC_ACQUIRE))
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+    x86_cpu_take_kick();
+    hv_ap_main(c->x86.index);
 }
 
 /* Whether [SMP_TRAMPOLINE_BASE, + SMP_TRAMPOLINE_PAGES pages) is RAM the
@@ -164,18 +192,20 @@ static void trampoline_install(void)
     trampoline_slot()->pml4 = (uint32_t)(uintptr_t)pml4;
 }
 
-/* A struct smp_cpu with its stacks, from the pool; NULL when it is full. */
-static struct smp_cpu *cpu_alloc(uint32_t apic_id)
+/* A struct smp_cpu with its stacks and virtualisation areas, from the
+ * pool; NULL when it is full. */
+static struct smp_cpu *cpu_alloc(uint32_t apic_id, uint32_t index)
 {
-    struct smp_cpu *c = pool_alloc_bytes(sizeof(*c), 16);
+    struct smp_cpu *c = pool_alloc_bytes(sizeof(*c), 64);
     uint64_t stack = pool_alloc_pages(SMP_STACK_PAGES), ist = pool_alloc_pages(SMP_IST_PAGES);
 
     if (!c || !stack || !ist)
         return NULL;
-    c->apic_id = apic_id;
+    c->x86.apic_id = apic_id;
+    c->x86.index = index;
     c->stack_top = stack + SMP_STACK_PAGES * PAGE_SIZE;
     c->ist_top = ist + SMP_IST_PAGES * PAGE_SIZE;
-    return c;
+    return virt_cpu_prepare(&c->x86) == 0 ? c : NULL;
 }
 
 /* Starts one AP: INIT, 10 ms, SIPI, and a second SIPI if it has not
@@ -191,20 +221,26 @@ static int start_ap(struct smp_cpu *c, int silent)
     td->stack = c->stack_top;
     td->entry = (uint64_t)(uintptr_t)smp_ap_main;
     __atomic_store_n(&td->arg, (uint64_t)(uintptr_t)c, __ATOMIC_RELEASE);
-    lapic_send_init(c->apic_id);
+    lapic_send_init(c->x86.apic_id);
     delay_us(SMP_INIT_DELAY_US);
     if (!silent)
-        lapic_send_startup(c->apic_id, SMP_TRAMPOLINE_VECTOR);
+        lapic_send_startup(c->x86.apic_id, SMP_TRAMPOLINE_VECTOR);
     if (!wait_up(c, SMP_SIPI_RETRY_US)) {
         if (!silent)
-            lapic_send_startup(c->apic_id, SMP_TRAMPOLINE_VECTOR);
+            lapic_send_startup(c->x86.apic_id, SMP_TRAMPOLINE_VECTOR);
         if (!wait_up(c, SMP_AP_TIMEOUT_MS * 1000ULL)) {
-            /* Withdraw the fill if the AP never took it. */
+            /* Withdraw the fill if the AP never took it, and the check-in
+             * if it is only slow. */
             __atomic_store_n(&td->arg, 0, __ATOMIC_RELEASE);
-            return 0;
+            if (check_in(c, SMP_UP_ABANDONED))
+                return 0;
         }
     }
-    return __atomic_load_n(&c->up, __ATOMIC_ACQUIRE) == SMP_UP_OK;
+    if (__atomic_load_n(&c->up, __ATOMIC_ACQUIRE) != SMP_UP_OK)
+        return 0;
+    x86_cpus[c->x86.index] = &c->x86;
+    x86_cpu_count = c->x86.index + 1;
+    return 1;
 }
 
 /* Appends to the log line. */
@@ -249,6 +285,9 @@ static uint32_t bsp_prepare(void)
     bsp_cr4 = read_cr4() & ~CR4_VMXE;
     bsp_efer_nxe = rdmsr(MSR_IA32_EFER) & EFER_NXE;
     (void)time_arch_tsc_hz();           /* calibrated before the first delay */
+    bsp_lvt_timer = lapic_read(SMP_LVT_TIMER);
+    bsp_timer_divide = lapic_read(SMP_TIMER_DIVIDE);
+    x86_cpu_self()->apic_id = lapic_id();
     return lapic_id();
 }
 
@@ -264,15 +303,16 @@ static int has_word(const char *line, const char *word)
 }
 
 /* Starts the enabled APs of m, in MADT order, until want CPUs are up;
- * the APIC ids of those that did not start go to fails ("2, 5"), and
- * *no_room is set when the pool ran out. With silent, the first AP gets
- * no start-up IPI (the test of an AP that does not start). */
+ * the APIC ids of those that did not start go to fails ("2, 5"), each
+ * with the reason where the AP gave one, and *no_room is set when the
+ * pool ran out. With silent, the first AP gets no start-up IPI (the test
+ * of an AP that does not start). */
 static void bring_up(const struct madt_info *m, uint32_t want, int silent, char *fails,
                      size_t fn, uint32_t *failed, int *no_room)
 {
     uint32_t bsp_id = bsp_prepare();
     size_t len = 0;
-    char buf[16];
+    char buf[192];
 
     trampoline_install();
     for (uint32_t i = 0; i < m->cpu_count && smp_cpus_up < want; i++) {
@@ -280,13 +320,17 @@ static void bring_up(const struct madt_info *m, uint32_t want, int silent, char 
         struct smp_cpu *c;
         if (!mc->enabled || mc->apic_id == bsp_id)
             continue;
-        c = cpu_alloc(mc->apic_id);
+        c = cpu_alloc(mc->apic_id, smp_cpus_up);
         if (!c) {
             *no_room = 1;
             return;
         }
-        if (!start_ap(c, silent)) {
-            fmt_snprintf(buf, sizeof(buf), *failed ? ", %u" : "%u", mc->apic_id);
+        if (start_ap(c, silent)) {
+            smp_cpus_up++;
+        } else {
+            int no_virt = __atomic_load_n(&c->up, __ATOMIC_ACQUIRE) == SMP_UP_NO_VIRT;
+            fmt_snprintf(buf, sizeof(buf), "%s%u%s%s%s", *failed ? ", " : "", mc->apic_id,
+                         no_virt ? " (" : "", no_virt ? c->virt_why : "", no_virt ? ")" : "");
             say(fails, fn, &len, buf);
             ++*failed;
         }
@@ -294,13 +338,43 @@ static void bring_up(const struct madt_info *m, uint32_t want, int silent, char 
     }
 }
 
-uint32_t smp_arch_start(const struct boot_info *info, uint32_t max_cpus, char *log, size_t n)
+static struct madt_info madt;           /* 1.6 KiB: not on the boot stack */
+static int madt_state;                  /* 0 not read, 1 read, -1 unreadable */
+static char madt_err[MADT_REASON_MAX];
+
+/* The MADT, read once. 0, or -1 (madt_err says why). */
+static int read_madt(const struct boot_info *info)
 {
-    static struct madt_info madt;        /* 1.6 KiB: not on the boot stack */
     struct phys_window w = { mapped_top(info) };
-    char err[MADT_REASON_MAX], buf[96], fails[128] = "";
     const uint8_t *copy = info->rsdp == (uint64_t)(uintptr_t)info->rsdp_copy ?
                           info->rsdp_copy : NULL;
+
+    if (!madt_state)
+        madt_state = madt_discover(read_phys, &w, info->rsdp, copy,
+                                   copy ? sizeof(info->rsdp_copy) : 0, &madt, madt_err,
+                                   sizeof(madt_err)) < 0 ? -1 : 1;
+    return madt_state > 0 ? 0 : -1;
+}
+
+/* How many CPUs to try for: the enabled ones, at most max_cpus (0: no
+ * limit) and CPU_MAX. */
+static uint32_t wanted(uint32_t total, uint32_t max_cpus)
+{
+    uint32_t want = max_cpus && max_cpus < total ? max_cpus : total;
+
+    return want < CPU_MAX ? want : CPU_MAX;
+}
+
+uint32_t smp_arch_plan(const struct boot_info *info, uint32_t max_cpus)
+{
+    if (!info->rsdp || read_madt(info) < 0 || !trampoline_area_usable(info))
+        return 1;
+    return wanted(enabled_cpus(&madt), max_cpus);
+}
+
+uint32_t smp_arch_start(const struct boot_info *info, uint32_t max_cpus, char *log, size_t n)
+{
+    char buf[96], fails[384] = "";
     uint32_t want, total, failed = 0;
     int no_room = 0;
     size_t len = 0;
@@ -310,13 +384,13 @@ uint32_t smp_arch_start(const struct boot_info *info, uint32_t max_cpus, char *l
                      "runs");
         return 1;
     }
-    if (madt_discover(read_phys, &w, info->rsdp, copy, copy ? sizeof(info->rsdp_copy) : 0,
-                      &madt, err, sizeof(err)) < 0) {
-        fmt_snprintf(log, n, "CPUs: the MADT cannot be read (%s): only the boot CPU runs", err);
+    if (read_madt(info) < 0) {
+        fmt_snprintf(log, n, "CPUs: the MADT cannot be read (%s): only the boot CPU runs",
+                     madt_err);
         return 1;
     }
     total = enabled_cpus(&madt);
-    want = max_cpus && max_cpus < total ? max_cpus : total;
+    want = wanted(total, max_cpus);
     if (want > 1 && trampoline_area_usable(info))
         bring_up(&madt, want, has_word(info->cmdline, "selftest=ap-silent"), fails,
                  sizeof(fails), &failed, &no_room);
@@ -326,12 +400,15 @@ uint32_t smp_arch_start(const struct boot_info *info, uint32_t max_cpus, char *l
     say_ids(log, n, &len, &madt);
     fmt_snprintf(buf, sizeof(buf), "), %u up", smp_cpus_up);
     say(log, n, &len, buf);
-    if (want < total) {
+    if (max_cpus && max_cpus < total) {
         fmt_snprintf(buf, sizeof(buf), " (cpus %u in mayfly.conf)", max_cpus);
         say(log, n, &len, buf);
     } else if (max_cpus > total) {
         fmt_snprintf(buf, sizeof(buf), " (cpus %u in mayfly.conf, but the MADT lists %u)",
                      max_cpus, total);
+        say(log, n, &len, buf);
+    } else if (want < total) {
+        fmt_snprintf(buf, sizeof(buf), " (Mayfly runs guests on at most %d)", CPU_MAX);
         say(log, n, &len, buf);
     }
     if (want > 1 && !trampoline_area_usable(info)) {
@@ -347,4 +424,11 @@ uint32_t smp_arch_start(const struct boot_info *info, uint32_t max_cpus, char *l
     if (no_room)
         say(log, n, &len, "; the hypervisor pool has no room for more CPUs' stacks");
     return smp_cpus_up;
+}
+
+void smp_arch_release(void)
+{
+    __atomic_store_n(&released, 1, __ATOMIC_RELEASE);
+    for (uint32_t i = 1; i < x86_cpu_count; i++)
+        cpu_arch_kick(i);
 }

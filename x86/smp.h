@@ -2,8 +2,8 @@
  * Application processors (issue 12, first step): found in the ACPI MADT,
  * started with INIT and start-up IPIs into a real-mode trampoline copied
  * to SMP_TRAMPOLINE_BASE, brought to long mode on the hypervisor's page
- * tables with their own GDT, TSS and stacks, then parked in HLT with
- * interrupts off. They run no guests yet.
+ * tables with their own GDT, TSS, stacks and per-CPU state, with
+ * virtualisation on; they sleep until smp_arch_release, then run guests.
  */
 #ifndef X86_SMP_H
 #define X86_SMP_H
@@ -39,6 +39,9 @@ struct smp_trampoline_data {
     uint32_t pml4;              /* the trampoline's own tables, below 1 MiB */
     uint32_t reserved;
 };
+
+/* x86/timer.c: an AP's local APIC timer set as the boot CPU's is. */
+void time_ap_init(uint32_t lvt_timer, uint32_t divide);
 
 /* The trampoline (x86/trampoline.S) as assembled; copied, never run in
  * place. trampoline_data lies inside it. */

@@ -10,7 +10,9 @@
 #include "../hv/arch.h"
 #include "../hv/lib.h"
 #include "lapic.h"
+#include "percpu.h"
 #include "rtc.h"
+#include "smp.h"
 #include "x86.h"
 
 #define PIT_HZ              1193182ULL
@@ -22,6 +24,7 @@
 #define PIC2_DATA           0xa1
 
 #define MSR_IA32_TSC_DEADLINE   0x6e0
+#define APIC_TIMER_DIVIDE_REG   0x3e0
 #define APIC_TIMER_TSC_DEADLINE (2u << 17)
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 
@@ -67,19 +70,29 @@ uint64_t time_arch_tsc_hz(void)
     return tsc_hz;
 }
 
+/* A kick (another CPU queued work here) ends the wait early. */
 void time_arch_idle_until(uint64_t deadline)
 {
-    while ((int64_t)(rdtsc() - deadline) < 0) {
+    while ((int64_t)(rdtsc() - deadline) < 0 && !x86_cpu_take_kick()) {
         if (!deadline_timer) {
             __asm__ volatile("pause");
             continue;
         }
         wrmsr(MSR_IA32_TSC_DEADLINE, deadline);
         /* STI's one-instruction shadow makes "sti; hlt" atomic: the timer
-         * cannot fire between them and be missed. */
+         * or a kick cannot fire between them and be missed. */
         __asm__ volatile("sti; hlt; cli" ::: "memory");
         wrmsr(MSR_IA32_TSC_DEADLINE, 0);    /* disarmed before any guest runs */
     }
+}
+
+/* An application processor's local APIC timer in the boot CPU's mode,
+ * for its idle loop (and AMD-V's alarm): the LVT and divide values the
+ * boot CPU left, read by x86/smp.c before the APs start. */
+void time_ap_init(uint32_t lvt_timer, uint32_t divide)
+{
+    lapic_write(APIC_TIMER_DIVIDE_REG, divide);
+    lapic_write(APIC_LVT_TIMER, lvt_timer);
 }
 
 void mem_arch_zero(void *p, uint64_t n)

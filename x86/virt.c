@@ -56,6 +56,21 @@ int virt_arch_cpu_init(char *buf, size_t size)
     return backend->cpu_init(buf, size);
 }
 
+int virt_cpu_prepare(struct x86_cpu *c)
+{
+    return backend->cpu_prepare(c);
+}
+
+int virt_cpu_init_ap(char *buf, size_t size)
+{
+    return backend->cpu_init_ap(buf, size);
+}
+
+void vcpu_arch_release(struct vcpu_arch *v)
+{
+    backend->vcpu_release(v);
+}
+
 void virt_arch_selftest(const char *cmdline)
 {
     backend->selftest(cmdline);

@@ -12,12 +12,20 @@
 #include <stdint.h>
 #include "../hv/arch.h"
 
+struct x86_cpu;
+
 struct virt_backend {
     const char *name;               /* "VT-x", "AMD-V": for the log */
     int hypercall_vmmcall;          /* guests' hypercall instruction: 1 VMMCALL, 0 VMCALL */
     /* hv/arch.h's functions of the same names, without the prefix. */
     int (*probe)(char *buf, size_t size);
     int (*cpu_init)(char *buf, size_t size);
+    /* On the boot CPU, for an AP before it starts: the pool memory it
+     * needs (VMXON region, host save area). 0, or -1 when the pool is
+     * out. Then on that AP: virtualisation on, as cpu_init did on the
+     * boot CPU; HV_OK or a status with the reason in buf. */
+    int (*cpu_prepare)(struct x86_cpu *c);
+    int (*cpu_init_ap)(char *buf, size_t size);
     void (*selftest)(const char *cmdline);
     struct vcpu_arch *(*vcpu_create)(uint32_t index, uint64_t base, uint64_t size);
     int (*vcpu_reset)(struct vcpu_arch *v, uint8_t *mem, const struct vcpu_boot *b);
@@ -25,8 +33,13 @@ struct virt_backend {
                      void *ctx, struct vm_exit *exit);
     void (*vcpu_complete_io)(struct vcpu_arch *v, uint32_t value);
     void (*vcpu_set_result)(struct vcpu_arch *v, int64_t value);
+    void (*vcpu_release)(struct vcpu_arch *v);
     uint64_t (*vcpu_footprint)(uint64_t partition_size);
 };
+
+/* The backend's cpu_prepare and cpu_init_ap, for x86/smp.c. */
+int virt_cpu_prepare(struct x86_cpu *c);
+int virt_cpu_init_ap(char *buf, size_t size);
 
 extern const struct virt_backend vmx_backend;
 extern const struct virt_backend svm_backend;
