@@ -87,18 +87,33 @@ static struct lc_cpu *cpu_of(const struct guest *g)
     return &cpus[g->cpu];
 }
 
-/* From another CPU: takes the lock of the CPU g belongs to. g->cpu may
- * change under the caller (g retired there and admitted elsewhere), so
- * it is looked at again once the lock is held. */
+/* From another CPU: takes the lock of the CPU g belongs to, or NULL
+ * (no lock) when g is FREE. g->cpu may change under the caller (g
+ * retired there and admitted elsewhere), so both are looked at again
+ * once the lock is held: a guest that is not FREE under its CPU's lock
+ * stays on that CPU until the lock is given back. The state is read
+ * first: admission writes g->cpu before the state (lifecycle_admit). */
 static struct lc_cpu *lock_guest_cpu(const struct guest *g)
 {
     for (;;) {
         struct lc_cpu *c = cpu_of(g);
         lock_take(&c->lock);
-        if (&cpus[g->cpu] == c)
+        if (__atomic_load_n(&g->state, __ATOMIC_ACQUIRE) == GUEST_FREE) {
+            lock_give(&c->lock);
+            return NULL;
+        }
+        if (&cpus[__atomic_load_n(&g->cpu, __ATOMIC_ACQUIRE)] == c)
             return c;
         lock_give(&c->lock);
     }
+}
+
+/* CPU cpu's part; a CPU that is not there is a broken caller. */
+static struct lc_cpu *cpu_at(uint32_t cpu)
+{
+    if (cpu >= cpu_count)
+        panic("lifecycle: CPU %u of %u", cpu, cpu_count);
+    return &cpus[cpu];
 }
 
 /* Under c's lock. */
@@ -109,7 +124,7 @@ static void enqueue(struct lc_cpu *c, struct guest *g, int to_front)
 
     if (r < 0)
         panic("lifecycle: run queue full with guest %u", g->id);
-    g->state = GUEST_READY;
+    __atomic_store_n(&g->state, GUEST_READY, __ATOMIC_RELEASE);
 }
 
 /* After something was queued on c (its lock given back): an idle CPU
@@ -146,7 +161,7 @@ void lifecycle_admit(struct guest *g, uint32_t cpu)
     c = &cpus[cpu];
     lock_take(&c->lock);
     leave(g, FROM(GUEST_FREE), "admit");
-    g->cpu = cpu;
+    __atomic_store_n(&g->cpu, cpu, __ATOMIC_RELEASE);
     g->notify_pending = 0;
     g->stop_requested = 0;
     __atomic_add_fetch(&c->load, 1, __ATOMIC_RELAXED);
@@ -157,7 +172,7 @@ void lifecycle_admit(struct guest *g, uint32_t cpu)
 
 struct guest *lifecycle_dispatch(uint32_t cpu)
 {
-    struct lc_cpu *c = &cpus[cpu];
+    struct lc_cpu *c = cpu_at(cpu);
     struct guest *g = NULL;
     uint32_t who;
 
@@ -206,6 +221,7 @@ uint64_t lifecycle_wait(struct guest *g, uint64_t deadline)
     uint64_t bits;
 
     lock_take(&c->lock);
+    leave(g, FROM(GUEST_RUNNING), "wait");
     bits = g->notify_pending;
     g->notify_pending = 0;
     if (!bits)
@@ -238,6 +254,7 @@ void lifecycle_kill(struct guest *g, const char *fmt, ...)
     struct lc_cpu *c = cpu_of(g);
     va_list ap;
 
+    leave(g, FROM(GUEST_RUNNING), "kill");
     va_start(ap, fmt);
     fmt_vsnprintf(c->kill_why, sizeof(c->kill_why), fmt, ap);
     va_end(ap);
@@ -262,7 +279,7 @@ static void wake(struct lc_cpu *c, struct guest *g, int64_t result)
 
 uint32_t lifecycle_wake_due(uint32_t cpu, uint64_t now)
 {
-    struct lc_cpu *c = &cpus[cpu];
+    struct lc_cpu *c = cpu_at(cpu);
     uint32_t woken = 0, who;
 
     lock_take(&c->lock);
@@ -282,15 +299,15 @@ void lifecycle_notify(struct guest *g, uint64_t bits)
     if (g->state == GUEST_FREE)
         return;
     c = lock_guest_cpu(g);
-    if (g->state != GUEST_FREE) {
-        g->notify_pending |= bits;
-        if (g->state == GUEST_WAITING) {
-            sched_unwait(&c->sched, index_of(g));
-            bits = g->notify_pending;
-            g->notify_pending = 0;
-            wake(c, g, (int64_t)bits);
-            woke = 1;
-        }
+    if (!c)
+        return;
+    g->notify_pending |= bits;
+    if (g->state == GUEST_WAITING) {
+        sched_unwait(&c->sched, index_of(g));
+        bits = g->notify_pending;
+        g->notify_pending = 0;
+        wake(c, g, (int64_t)bits);
+        woke = 1;
     }
     lock_give(&c->lock);
     if (woke)
@@ -305,14 +322,14 @@ int lifecycle_request_stop(struct guest *g, uint32_t self)
     if (g->state == GUEST_FREE)
         return -1;
     c = lock_guest_cpu(g);
-    if (g->state != GUEST_FREE) {
-        g->stop_requested = 1;
-        if (g->state == GUEST_WAITING) {
-            sched_unwait(&c->sched, index_of(g));
-            wake(c, g, 0);
-        }
-        r = 0;
+    if (!c)
+        return -1;
+    g->stop_requested = 1;
+    if (g->state == GUEST_WAITING) {
+        sched_unwait(&c->sched, index_of(g));
+        wake(c, g, 0);
     }
+    r = 0;
     lock_give(&c->lock);
     /* Always: g may be on that CPU now, and only an exit gets it off. */
     if (r == 0 && (uint32_t)(c - cpus) != self && kick_fn)
@@ -333,14 +350,14 @@ void lifecycle_retire(struct guest *g)
     if (g->state == GUEST_WAITING)
         sched_unwait(&c->sched, i);
     g->notify_pending = 0;
-    g->state = GUEST_FREE;
+    __atomic_store_n(&g->state, GUEST_FREE, __ATOMIC_RELEASE);
     __atomic_sub_fetch(&c->load, 1, __ATOMIC_RELAXED);
     lock_give(&c->lock);
 }
 
 int lifecycle_next_deadline(uint32_t cpu, uint64_t *deadline)
 {
-    struct lc_cpu *c = &cpus[cpu];
+    struct lc_cpu *c = cpu_at(cpu);
     int r;
 
     lock_take(&c->lock);
@@ -351,7 +368,7 @@ int lifecycle_next_deadline(uint32_t cpu, uint64_t *deadline)
 
 int lifecycle_idle_begin(uint32_t cpu)
 {
-    struct lc_cpu *c = &cpus[cpu];
+    struct lc_cpu *c = cpu_at(cpu);
     uint32_t queued;
 
     __atomic_store_n(&c->idle, 1, __ATOMIC_SEQ_CST);
@@ -365,5 +382,5 @@ int lifecycle_idle_begin(uint32_t cpu)
 
 void lifecycle_idle_end(uint32_t cpu)
 {
-    __atomic_store_n(&cpus[cpu].idle, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&cpu_at(cpu)->idle, 0, __ATOMIC_SEQ_CST);
 }

@@ -250,7 +250,9 @@ void hv_main(const struct boot_info *info)
     run_loop(0);
 }
 
+/* An application processor, released: one line, then its own loop. */
 void hv_ap_main(uint32_t cpu)
 {
+    kprintf("mayfly: CPU %u runs guests\n", cpu);
     run_loop(cpu);
 }
