@@ -9,7 +9,6 @@
 #include "lock.h"
 #include "net.h"
 #include "pool.h"
-#include "run.h"
 
 static struct guest *guests;
 static struct guest_line lines[FLEET_LINES_MAX];
@@ -45,6 +44,13 @@ uint64_t fleet_pool_extra(const struct config *cfg, uint32_t partitions)
            (cfg->control ? FLEET_LINES_MAX * sizeof(*cancelled) : 0);
 }
 
+/* The kick hv/lifecycle.h asks for: wakes another CPU (never this one). */
+static void kick(uint32_t cpu)
+{
+    if (cpu != cpu_arch_self())
+        cpu_arch_kick(cpu);
+}
+
 static void create_vcpus(void)
 {
     uint32_t count = parts->count, cpus = cpu_arch_count();
@@ -67,7 +73,7 @@ static void create_vcpus(void)
         if (!g->vcpu)
             fatal(HV_NO_MEMORY, "hypervisor pool too small for the vCPU of partition %u", i);
     }
-    lifecycle_init(guests, count, cpus, queues, run_kick);
+    lifecycle_init(guests, count, cpus, queues, kick);
 }
 
 /* Whether what the line needs (its image, and the disks a personality
@@ -227,7 +233,7 @@ void fleet_finish(struct guest *g, int was_killed, const char *why)
     all_done = !counts.running && !fleet_pending(0);
     fleet_unlock();
     if (all_done)
-        run_kick(0);
+        kick(0);
 }
 
 struct guest *fleet_find(uint32_t id)

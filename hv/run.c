@@ -35,12 +35,6 @@ void run_add_poller(const struct run_poller *p)
     pollers[poller_count++] = p;
 }
 
-void run_kick(uint32_t cpu)
-{
-    if (cpu != cpu_arch_self())
-        cpu_arch_kick(cpu);
-}
-
 /* Whether p runs on this CPU. */
 static int mine(const struct run_cpu *rc, const struct run_poller *p)
 {

@@ -28,8 +28,4 @@ void run_init(void);
 /* Schedules this CPU (cpu: its index) until the machine powers off. */
 void run_loop(uint32_t cpu) __attribute__((noreturn));
 
-/* Wakes cpu (cpu_arch_kick) unless it is the calling CPU: the kick that
- * hv/lifecycle.h and hv/fleet.c use. */
-void run_kick(uint32_t cpu);
-
 #endif
