@@ -220,6 +220,24 @@ static void test_guest_timeout(void **state)
     check_error("guest g image=g.elf timeout=31536000001\n", 1, "bad timeout", NULL);
 }
 
+/* cpu=N pins a line: stored as N + 1 (0 is "least loaded"). */
+static void test_guest_cpu(void **state)
+{
+    (void)state;
+    check_ok("partition a 2M x 1\n"
+             "guest g image=g.elf cpu=0\n"
+             "guest h image=h.elf\n"
+             "guest p image=p.elf cpu=63\n");
+    assert_int_equal(cfg.guests[0].cpu, 1);
+    assert_int_equal(cfg.guests[1].cpu, 0);
+    assert_int_equal(cfg.guests[2].cpu, 64);
+    check_error("guest g image=g.elf cpu=64\n", 1, "bad cpu", "0 to 63");
+    check_error("guest g image=g.elf cpu=1K\n", 1, "bad cpu", "'1K'");
+    check_error("guest g image=g.elf cpu=\n", 1, "bad cpu", NULL);
+    check_error("guest g image=g.elf cpu=-1\n", 1, "bad cpu", NULL);
+    check_error("guest g image=g.elf cpu=1 cpu=2\n", 1, "'cpu' is given twice", NULL);
+}
+
 static void test_unknown_keyword(void **state)
 {
     (void)state;
@@ -714,6 +732,7 @@ int main(void)
         cmocka_unit_test(test_cpus),
         cmocka_unit_test(test_guest_values),
         cmocka_unit_test(test_guest_timeout),
+        cmocka_unit_test(test_guest_cpu),
         cmocka_unit_test(test_unknown_keyword),
         cmocka_unit_test(test_partition_shape),
         cmocka_unit_test(test_class_names),
