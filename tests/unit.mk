@@ -57,6 +57,12 @@ FUZZ_TARGETS := config mb2 memmap elf mft virtq frame ctl logbuf control
 SRC_madt      := hv/madt.c hv/fmt.c
 UNIT_TESTS   += madt
 FUZZ_TARGETS += madt
+# The lifecycle from several host threads at once (issue 12): -pthread
+# for its test only (private: the shared module objects stay as they are).
+SRC_lifecycle_smp := $(SRC_lifecycle)
+UNIT_TESTS   += lifecycle_smp
+$(UNIT_DIR)/obj/tests/unit/test_lifecycle_smp.o $(UNIT_DIR)/test_lifecycle_smp: \
+    private UNIT_CFLAGS += -pthread
 
 # The product's warnings (WARN and STRICT_WARN, from the Makefile) for the
 # sources under STRICT_DIRS, in unit and fuzz builds, and for the unit
