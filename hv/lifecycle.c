@@ -96,7 +96,11 @@ static struct lc_cpu *cpu_of(const struct guest *g)
 static struct lc_cpu *lock_guest_cpu(const struct guest *g)
 {
     for (;;) {
-        struct lc_cpu *c = cpu_of(g);
+        uint32_t cpu = __atomic_load_n(&g->cpu, __ATOMIC_RELAXED);
+        struct lc_cpu *c;
+        if (cpu >= cpu_count)
+            panic("lifecycle: guest %u is on CPU %u of %u", g->id, cpu, cpu_count);
+        c = &cpus[cpu];
         lock_take(&c->lock);
         if (__atomic_load_n(&g->state, __ATOMIC_ACQUIRE) == GUEST_FREE) {
             lock_give(&c->lock);
