@@ -4,7 +4,8 @@
 #   build/guests/<name>.elf     sample guests (guests/<name>/), the network
 #                               guests (linked with guests/lib/net/) and the
 #                               adversarial guests (tests/guests/evil/,
-#                               tests/guests/badring/)
+#                               tests/guests/badring/), the SMP test's
+#                               TSC-stamped job (tests/guests/burn/)
 #   build/guests/bad-*.elf      broken images for loader tests
 
 GUEST_BUILD   := $(BUILD)/guests
@@ -26,7 +27,7 @@ GUEST_NET_OBJ := $(patsubst %,$(GUEST_BUILD)/lib/net/%.o,proto driver stack conf
 
 GUEST_SAMPLES := hello count sleep bench benchbig
 GUEST_NET_SAMPLES := udp-echo udp-ping flood
-GUEST_IMAGES  := $(patsubst %,$(GUEST_BUILD)/%.elf,$(GUEST_SAMPLES) $(GUEST_NET_SAMPLES) evil badring churn)
+GUEST_IMAGES  := $(patsubst %,$(GUEST_BUILD)/%.elf,$(GUEST_SAMPLES) $(GUEST_NET_SAMPLES) evil badring churn burn)
 GUEST_BAD     := $(patsubst %,$(GUEST_BUILD)/bad-%.elf,magic nonote version far overlap truncated long)
 
 guests: $(GUEST_IMAGES) $(GUEST_BAD)
@@ -64,6 +65,11 @@ $(GUEST_BUILD)/churn/%.o: tests/guests/churn/%.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
+$(GUEST_BUILD)/burn/%.o: tests/guests/burn/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
 $(GUEST_BUILD)/badring/%.o: tests/guests/badring/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
@@ -81,6 +87,7 @@ $(foreach g,$(GUEST_SAMPLES),$(eval $(call guest_image,$(g),guests/$(g))))
 $(foreach g,$(GUEST_NET_SAMPLES),$(eval $(call guest_image,$(g),guests/$(g),$(GUEST_NET_OBJ))))
 $(eval $(call guest_image,evil,tests/guests/evil))
 $(eval $(call guest_image,badring,tests/guests/badring))
+$(eval $(call guest_image,burn,tests/guests/burn))
 $(eval $(call guest_image,churn,tests/guests/churn,$(GUEST_NET_OBJ)))
 
 $(GUEST_BAD) &: $(GUEST_BUILD)/hello.elf tests/guests/mkbad.py
