@@ -153,7 +153,7 @@ qemu_iso_run() {
 
 # qemu_uefi_run DIR IMG [SECONDS] [MEM_MB]: boots a disk image (plain ESP
 # or GPT) in QEMU with OVMF on QEMU_CPU (default max: AMD-V with nested
-# paging); KVM is used when QEMU_KVM=1. Stops early on OVMF's shell
+# paging; QEMU_SMP=N: N CPUs); KVM is used when QEMU_KVM=1. Stops early on OVMF's shell
 # prompt, which otherwise waits forever.
 qemu_uefi_run() {
     local dir=$1 img=$2 secs=${3:-120} mem=${4:-512}
@@ -164,7 +164,7 @@ qemu_uefi_run() {
     : > "$dir/serial.log"
     cp "$OVMF_CODE" "$dir/ovmf.fd"
     timeout -k 5 "$secs" qemu-system-x86_64 -machine q35 "${accel[@]}" -m "${mem}M" \
-        -bios "$dir/ovmf.fd" \
+        -smp "${QEMU_SMP:-1}" -bios "$dir/ovmf.fd" \
         -drive if=none,id=esp,format=raw,file="$img" -device virtio-blk-pci,drive=esp,bootindex=0 \
         -nodefaults -nic none -display none -monitor none -serial file:"$dir/serial.log" \
         -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null >"$dir/emu.log" 2>&1 &

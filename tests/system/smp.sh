@@ -84,6 +84,19 @@ smp_qemu_2_cpus() {
     guests_finish
 }
 
+# The UEFI image under OVMF (QEMU's software CPU, AMD-V), -smp 2: the
+# firmware's MADT, the trampoline below 1 MiB in UEFI's memory map, and
+# guests on both CPUs.
+smp_uefi_2_cpus() {
+    MAYFLY_EMULATOR=qemu-uefi QEMU_SMP=2 boot_bochs tigerlake 128 "$SMP_CONF" "$G/hello.elf" \
+        "$G/count.elf" &&
+    expect_line '^mayfly: Mayfly microhypervisor, uefi entry' &&
+    expect_line '^mayfly: CPUs: 2 in the MADT \(APIC ids 0 1\), 2 up$' &&
+    expect_aps 2 &&
+    expect_line '^mayfly: guest 2 count\.0 started in partition small/1 .* on CPU 1$' &&
+    guests_finish
+}
+
 # ---- N CPU-bound guests on N CPUs -----------------------------------------
 
 # Each burn job takes about half a quantum (20000 rounds, some 5 ms at
@@ -351,6 +364,7 @@ run_case smp_bochs_4_cpus
 run_case smp_bochs_cpus_1
 run_case smp_bochs_ap_silent
 run_case smp_qemu_2_cpus
+run_case smp_uefi_2_cpus
 run_case smp_bochs_2_cpus_parallel
 run_case smp_bochs_4_cpus_parallel
 run_case smp_bochs_cross_cpu_udp
