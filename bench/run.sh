@@ -184,6 +184,64 @@ F15_FPM=$(ratio 1000000 "$F15_P" 1)
 TSC_KHZ=$(field net-flood64 'mayfly: TSC [0-9]+ kHz' 's/.*TSC ([0-9]+) kHz.*/\1/')
 F64_QUANTA=$(( F64_T / (TSC_KHZ * 10) ))
 
+echo "bench: several CPUs (Bochs, VT-x, tigerlake x N)"
+# Scaling: four spinners (bench spin: register-only work, no hypercall
+# until it prints) on 1, 2 and 4 CPUs. The CPUs share one TSC, so the
+# span from the first start to the last end is emulated time.
+SPIN_ROUNDS=1500000
+for n in 1 2 4; do
+    BOCHS_CPUS=$n boot "smp-scale$n" 256 "cpus $n
+partition small 2M x 4
+guest spin image=bench.elf count=4 args=\"spin $SPIN_ROUNDS\"
+poweroff when-idle" "$G/bench.elf"
+done
+# spin_span RUN -> "span sum cpus": ticks from the first start to the
+# last end, the sum of the four durations, distinct CPUs they ran on
+spin_span() {
+    local span sum cpus
+    read -r span sum <<<"$(grep 'bench spin:' "$OUT/$1/serial.log" |
+        sed -E 's/.* from ([0-9]+) to ([0-9]+) .*/\1 \2/' |
+        awk 'NR == 1 { lo = $1; hi = $2 } { if ($1 < lo) lo = $1; if ($2 > hi) hi = $2; s += $2 - $1 }
+             END { print hi - lo, s }')"
+    cpus=$(grep -E 'guest [0-9]+ spin\.[0-9]+ started' "$OUT/$1/serial.log" |
+        sed -E 's/.* on CPU ([0-9]+)$/\1/' | sort -u | wc -l)
+    echo "$span $sum $cpus"
+}
+read -r SC1_SPAN SC1_SUM SC1_CPUS <<<"$(spin_span smp-scale1)"
+read -r SC2_SPAN SC2_SUM SC2_CPUS <<<"$(spin_span smp-scale2)"
+read -r SC4_SPAN SC4_SUM SC4_CPUS <<<"$(spin_span smp-scale4)"
+SC2_X=$(ratio "$SC1_SPAN" "$SC2_SPAN" 2); SC4_X=$(ratio "$SC1_SPAN" "$SC4_SPAN" 2)
+# Round trips with ping and echo on one CPU and on two (window 1): each
+# cross-CPU round trip wakes an idle CPU twice (a kick IPI out of HLT).
+rtt_run() {   # rtt_run NAME ECHO_CPU PING_CPU
+    BOCHS_CPUS=2 boot "$1" 256 "partition small 2M x 2
+guest echo image=udp-echo.elf net=lan0 cpu=$2 args=\"ip=10.0.0.1 idle=1000\"
+guest ping image=udp-ping.elf net=lan0 cpu=$3 args=\"ip=10.0.0.2 peer=10.0.0.1 count=200 window=1\"
+poweroff when-idle" "$G/udp-echo.elf" "$G/udp-ping.elf"
+}
+rtt_figures() {
+    field "$1" '^\[ping\.0\] udp-ping: [0-9]+/200 replies intact' \
+        's/.*: ([0-9]+)\/200 replies intact, rtt min\/avg\/max ([0-9]+)\/([0-9]+)\/([0-9]+) ticks.*/\1 \2 \3 \4/'
+}
+rtt_run smp-rtt-same 1 1
+rtt_run smp-rtt-cross 0 1
+read -r RS_OK RS_MIN RS_AVG RS_MAX <<<"$(rtt_figures smp-rtt-same)"
+read -r RX_OK RX_MIN RX_AVG RX_MAX <<<"$(rtt_figures smp-rtt-cross)"
+# Two senders on two CPUs through one switch (its lock), each to its own
+# sink on its own CPU: the switch's ticks per frame beside one sender's.
+BOCHS_CPUS=2 boot smp-flood2 256 'partition small 2M x 4
+guest sinka image=udp-echo.elf net=lan0 cpu=0 args="ip=10.0.0.1 port=7 idle=1500"
+guest sinkb image=udp-echo.elf net=lan0 cpu=1 args="ip=10.0.0.3 port=7 idle=1500"
+guest flooda image=flood.elf net=lan0 cpu=0 args="ip=10.0.0.2 peer=10.0.0.1 count=120 size=22 port=9"
+guest floodb image=flood.elf net=lan0 cpu=1 args="ip=10.0.0.4 peer=10.0.0.3 count=120 size=22 port=9"
+poweroff when-idle' "$G/udp-echo.elf" "$G/flood.elf"
+read -r D2_SW D2_DR D2_HK D2_HT <<<"$(field smp-flood2 '^mayfly: switch lan0: ' \
+    's/.*: ([0-9]+) frames switched, ([0-9]+) dropped; ([0-9]+) kicks took ([0-9]+) TSC.*/\1 \2 \3 \4/')"
+D2_HPF=$(ratio "$D2_HT" 240 0)
+for v in SC1_SPAN SC2_SPAN SC4_SPAN RS_AVG RX_AVG D2_HT; do
+    if [ -z "${!v}" ]; then echo "bench: no figure for $v; see $OUT/smp-*/serial.log"; exit 1; fi
+done
+
 echo "bench: control channel (mfctl start over COM2)"
 MFCTL=$MAYFLY_BUILD/mfctl
 CTL=$OUT/control
@@ -319,6 +377,41 @@ do not include preemption-timer exits, about one per 10 ms quantum
 (about $F64_QUANTA over the sustained 64-byte flood, $(ratio "$F64_QUANTA" "$F64_N" 4) per frame), nor the
 receiver's: it never kicks its RX queue (the device keeps RX avail_event
 out of its reach) and exits only to wait once it has emptied its ring.
+
+## Several CPUs (Bochs, VT-x, tigerlake with 1, 2 or 4 CPUs)
+
+| measurement | result |
+|---|---|
+| 4 CPU-bound guests (\`bench spin $SPIN_ROUNDS\`), first start to last end, 1 CPU | $SC1_SPAN ticks (sum of the four runs $SC1_SUM; on $SC1_CPUS CPU) |
+| the same on 2 CPUs | $SC2_SPAN ticks, $SC2_X x faster (sum $SC2_SUM; on $SC2_CPUS CPUs) |
+| the same on 4 CPUs | $SC4_SPAN ticks, $SC4_X x faster (sum $SC4_SUM; on $SC4_CPUS CPUs) |
+| round trip udp-ping ↔ udp-echo on the same CPU (window 1, 200 datagrams of 1..1472 bytes) | min $RS_MIN, avg $RS_AVG ticks (max $RS_MAX; $RS_OK/200 intact) |
+| the same with ping and echo on two CPUs | min $RX_MIN, avg $RX_AVG ticks (max $RX_MAX; $RX_OK/200 intact) |
+| hypervisor instructions per switched 64-byte frame, two senders on two CPUs through one switch (2 x 120-frame bursts, each to its own receiver) | $D2_HPF ($D2_HT ticks in $D2_HK kicks; one sender: $B64_HPF above) |
+
+The TSC is one clock for all CPUs and, in Bochs, advances with emulated
+time, so a span is the wall time the machine took, not instructions
+executed (with N busy CPUs, N times as many instructions run per tick).
+The speed-up of the spinners is the work spreading over the CPUs
+(least-loaded placement puts one or two per CPU); the sum of the four
+durations grows on one CPU because each also waits out the others'
+quanta there.
+
+Cross-CPU round trip: each datagram wakes the other guest on the other
+CPU, which idles in HLT while its guest waits: the switch's delivery
+queues the guest there and sends a kick (a fixed IPI) because that CPU
+is idle (Bochs takes an IPI to a halted CPU in about 60 ticks). On one
+CPU the same wake-up is a guest switch instead: the other VMCS loaded
+(VMPTRLD) and the x87/SSE, CR2 and KERNEL_GS_BASE of the two guests
+swapped on every datagram, which the two-CPU case never does (each CPU
+keeps its own guest's). The difference between the two rows is the
+price of one against the other; there is no separate figure for the
+wake-up alone.
+
+Two senders: the switch's own count of ticks inside the kicks it served,
+from both CPUs, over the 240 frames sent. Both senders take the one lock
+of the switch for each kick, so a kick that finds the other CPU's send in
+progress spins until it ends, and that wait is counted here.
 
 ## AMD-V beside VT-x
 

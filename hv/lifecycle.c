@@ -226,24 +226,19 @@ uint64_t lifecycle_wait(struct guest *g, uint64_t deadline)
 
     lock_take(&c->lock);
     leave(g, FROM(GUEST_RUNNING), "wait");
-    bits = g->notify_pending;
-    g->notify_pending = 0;
+    bits = __atomic_exchange_n(&g->notify_pending, 0, __ATOMIC_ACQ_REL);
     if (!bits)
         block(c, g, deadline);
     lock_give(&c->lock);
     return bits;
 }
 
+/* No lock: notifiers raise bits with an atomic OR (under the CPU's
+ * lock, which orders them against lifecycle_wait), so one exchange takes
+ * exactly what was raised. */
 uint64_t lifecycle_take_pending(struct guest *g)
 {
-    struct lc_cpu *c = cpu_of(g);
-    uint64_t bits;
-
-    lock_take(&c->lock);
-    bits = g->notify_pending;
-    g->notify_pending = 0;
-    lock_give(&c->lock);
-    return bits;
+    return __atomic_exchange_n(&g->notify_pending, 0, __ATOMIC_ACQ_REL);
 }
 
 void lifecycle_exit(struct guest *g, int64_t status)
@@ -305,11 +300,10 @@ void lifecycle_notify(struct guest *g, uint64_t bits)
     c = lock_guest_cpu(g);
     if (!c)
         return;
-    g->notify_pending |= bits;
+    __atomic_fetch_or(&g->notify_pending, bits, __ATOMIC_ACQ_REL);
     if (g->state == GUEST_WAITING) {
         sched_unwait(&c->sched, index_of(g));
-        bits = g->notify_pending;
-        g->notify_pending = 0;
+        bits = __atomic_exchange_n(&g->notify_pending, 0, __ATOMIC_ACQ_REL);
         wake(c, g, (int64_t)bits);
         woke = 1;
     }

@@ -183,10 +183,8 @@ int svm_vcpu_reset(struct vcpu_arch *v, uint8_t *mem, const struct vcpu_boot *b)
 /* x87/SSE belongs to whichever guest ran last: VMRUN does not switch it
  * and the host uses none of it, so it is switched only when another
  * vCPU runs. (CR2 and KERNEL_GS_BASE are in the VMCB.) */
-static void switch_fpu_state(struct vcpu_arch *v)
+static void switch_fpu_state(struct x86_cpu *c, struct vcpu_arch *v)
 {
-    struct x86_cpu *c = x86_cpu_self();
-
     if (c->state_owner == v)
         return;
     if (c->state_owner)
@@ -199,9 +197,8 @@ static void switch_fpu_state(struct vcpu_arch *v)
  * vCPU has a new tenant or its ASID was last used by another vCPU (by
  * ASID where the CPU can, else all of it); clean bits are set only when
  * this VMCB ran last on this CPU and nothing changed since. */
-static void prepare_entry(struct vcpu_arch *v)
+static void prepare_entry(struct x86_cpu *cpu, struct vcpu_arch *v)
 {
-    struct x86_cpu *cpu = x86_cpu_self();
     struct vmcb_control *c = &v->vmcb->control;
     int flush = v->new_tenant || cpu->asid_user[v->asid] != v;
     int cached = !v->new_tenant && cpu->last_vmcb == v->vmcb;
@@ -219,6 +216,7 @@ void svm_vcpu_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hyp
                   void *ctx, struct vm_exit *exit)
 {
     uint64_t now = rdtsc();
+    struct x86_cpu *cpu = x86_cpu_self();
 
     v->deadline = deadline;
     /* The alarm is absolute: armed once, it also counts the time spent
@@ -234,10 +232,10 @@ void svm_vcpu_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hyp
         }
         /* The hypercall may have touched other vCPUs (results of woken
          * guests): the FPU owner is looked at again. */
-        switch_fpu_state(v);
+        switch_fpu_state(cpu, v);
         do {
-            prepare_entry(v);
-            svm_enter(&v->regs, pa(v->vmcb), x86_cpu_self()->host_vmcb);
+            prepare_entry(cpu, v);
+            svm_enter(&v->regs, pa(v->vmcb), cpu->host_vmcb);
         } while (!svm_exit_dispatch(v, exit));
         if ((exit->kind != VM_EXIT_HYPERCALL && exit->kind != VM_EXIT_IO) ||
             !on_hypercall(ctx, exit))

@@ -256,17 +256,15 @@ int vmx_vcpu_reset(struct vcpu_arch *v, uint8_t *mem, const struct vcpu_boot *b)
     return 0;
 }
 
-/* Before an entry on this CPU: the VMCS current, this CPU's host state
- * in it, and for a new tenant its first state (VMLAUNCH, and the TLB
- * entries of the VPID flushed here: the tenant runs nowhere else). */
-static void prepare_entry(struct vcpu_arch *v)
+/* The first entry of v on this CPU since its reset or since it last ran
+ * elsewhere: this CPU's host state in the VMCS, and for a new tenant its
+ * first state (VMLAUNCH, and the TLB entries of the VPID flushed here:
+ * the tenant runs nowhere else). */
+static void first_entry_here(struct x86_cpu *c, struct vcpu_arch *v)
 {
-    uint32_t host = x86_cpu_self()->index + 1;
-
-    make_current(v);
-    if (v->host_cpu != host) {
+    if (v->host_cpu != c->index + 1) {
         write_host_state();
-        v->host_cpu = host;
+        v->host_cpu = c->index + 1;
     }
     if (v->fresh) {
         write_guest_state(v->boot_cr3, &v->boot);
@@ -274,6 +272,17 @@ static void prepare_entry(struct vcpu_arch *v)
         v->launched = 0;
         v->fresh = 0;
     }
+}
+
+/* Before an entry on CPU c: the VMCS current, and the rest on its first. */
+static inline void prepare_entry(struct x86_cpu *c, struct vcpu_arch *v)
+{
+    if (c->vmcs_owner != v) {
+        vmptrld(v->vmcs);
+        c->vmcs_owner = v;
+    }
+    if (__builtin_expect(v->fresh || v->host_cpu != c->index + 1, 0))
+        first_entry_here(c, v);
 }
 
 void vmx_vcpu_release(struct vcpu_arch *v)
@@ -293,9 +302,8 @@ void vmx_vcpu_release(struct vcpu_arch *v)
  * write it; VT-x never loads it) and KERNEL_GS_BASE (a guest reaches it
  * with SWAPGS after writing its GS base). The host uses none of them, so
  * they are switched only when another vCPU runs. */
-static void switch_cpu_state(struct vcpu_arch *v)
+static void switch_cpu_state(struct x86_cpu *c, struct vcpu_arch *v)
 {
-    struct x86_cpu *c = x86_cpu_self();
     struct vcpu_arch *owner = c->state_owner;
 
     if (owner == v)
@@ -324,6 +332,7 @@ void vmx_vcpu_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hyp
                    void *ctx, struct vm_exit *exit)
 {
     uint64_t now = rdtsc(), armed_at = now - vmx_setup.rearm_slack - 1;
+    struct x86_cpu *c = x86_cpu_self();
 
     /* The interrupt self-test (off unless asked for) sends before the
      * first entry of a run, never on the path that serves hypercalls. */
@@ -336,7 +345,7 @@ void vmx_vcpu_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hyp
             exit->kind = VM_EXIT_PREEMPTED;
             return;
         }
-        prepare_entry(v);
+        prepare_entry(c, v);
         /* The guest's timer counts only its own time: while hypercalls
          * are served in place it is armed again only every rearm_slack
          * ticks, so a run may end up to that long after the deadline. */
@@ -344,7 +353,7 @@ void vmx_vcpu_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hyp
             arm_timer(now, deadline);
             armed_at = now;
         }
-        switch_cpu_state(v);
+        switch_cpu_state(c, v);
         do {
             if (vmx_enter(&v->regs, v->launched)) {
                 exit_entry_failed(v, exit);

@@ -5,6 +5,9 @@
  *                       start -> first console write
  *   bench null N        N null hypercalls: ticks per round trip
  *   bench hold MS       stays alive MS milliseconds (concurrency tests)
+ *   bench spin N        N rounds of register-only work: the TSC at its
+ *                       start and end (the CPUs share one TSC), for the
+ *                       SMP scaling figure
  * Each mode prints one "bench <mode>: ..." line that bench/run.sh reads.
  */
 #include <mf.h>
@@ -56,6 +59,23 @@ static int bench_hold(uint64_t ms)
     return 0;
 }
 
+static int bench_spin(uint64_t n)
+{
+    uint64_t x = 88172645463325252ULL, t0 = mf_tsc(), t1;
+
+    for (uint64_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        __asm__ volatile("" : "+r"(x));
+    }
+    t1 = mf_tsc();
+    mf_printf("bench spin: %llu rounds from %llu to %llu (%llu ticks), value %llx\n",
+              (unsigned long long)n, (unsigned long long)t0, (unsigned long long)t1,
+              (unsigned long long)(t1 - t0), (unsigned long long)x);
+    return 0;
+}
+
 int main(const struct mf_boot_info *bi)
 {
     const char *mode = mf_arg(0);
@@ -67,5 +87,7 @@ int main(const struct mf_boot_info *bi)
         return bench_null(n ? n : 1000);
     if (mode && !strcmp(mode, "hold"))
         return bench_hold(n ? n : 1000);
+    if (mode && !strcmp(mode, "spin"))
+        return bench_spin(n ? n : 1000000);
     return bench_launch(bi);
 }
