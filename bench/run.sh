@@ -227,6 +227,11 @@ rtt_run smp-rtt-same 1 1
 rtt_run smp-rtt-cross 0 1
 read -r RS_OK RS_MIN RS_AVG RS_MAX <<<"$(rtt_figures smp-rtt-same)"
 read -r RX_OK RX_MIN RX_AVG RX_MAX <<<"$(rtt_figures smp-rtt-cross)"
+# The hypervisor's own count of those wake-ups (each datagram wakes the
+# other CPU's guest): from the notify on one CPU to the guest's dispatch
+# on the other.
+read -r XW_N XW_T <<<"$(field smp-rtt-cross '^mayfly: [0-9]+ cross-CPU wake-ups' \
+    's/^mayfly: ([0-9]+) cross-CPU wake-ups, ([0-9]+) ticks.*/\1 \2/')"
 # Two senders on two CPUs through one switch (its lock), each to its own
 # sink on its own CPU: the switch's ticks per frame beside one sender's.
 BOCHS_CPUS=2 boot smp-flood2 256 'partition small 2M x 4
@@ -238,7 +243,7 @@ poweroff when-idle' "$G/udp-echo.elf" "$G/flood.elf"
 read -r D2_SW D2_DR D2_HK D2_HT <<<"$(field smp-flood2 '^mayfly: switch lan0: ' \
     's/.*: ([0-9]+) frames switched, ([0-9]+) dropped; ([0-9]+) kicks took ([0-9]+) TSC.*/\1 \2 \3 \4/')"
 D2_HPF=$(ratio "$D2_HT" 240 0)
-for v in SC1_SPAN SC2_SPAN SC4_SPAN RS_AVG RX_AVG D2_HT; do
+for v in SC1_SPAN SC2_SPAN SC4_SPAN RS_AVG RX_AVG XW_T D2_HT; do
     if [ -z "${!v}" ]; then echo "bench: no figure for $v; see $OUT/smp-*/serial.log"; exit 1; fi
 done
 
@@ -387,6 +392,7 @@ out of its reach) and exits only to wait once it has emptied its ring.
 | the same on 4 CPUs | $SC4_SPAN ticks, $SC4_X x faster (sum $SC4_SUM; on $SC4_CPUS CPUs) |
 | round trip udp-ping ↔ udp-echo on the same CPU (window 1, 200 datagrams of 1..1472 bytes) | min $RS_MIN, avg $RS_AVG ticks (max $RS_MAX; $RS_OK/200 intact) |
 | the same with ping and echo on two CPUs | min $RX_MIN, avg $RX_AVG ticks (max $RX_MAX; $RX_OK/200 intact) |
+| cross-CPU wake-up: a notify on CPU A (a frame delivered to a waiting guest) → that guest dispatched on CPU B, which idled in HLT | $XW_T ticks on average ($XW_N wake-ups in the two-CPU round trips) |
 | hypervisor instructions per switched 64-byte frame, two senders on two CPUs through one switch (2 x 120-frame bursts, each to its own receiver) | $D2_HPF ($D2_HT ticks in $D2_HK kicks; one sender: $B64_HPF above) |
 
 The TSC is one clock for all CPUs and, in Bochs, advances with emulated
@@ -405,8 +411,12 @@ CPU the same wake-up is a guest switch instead: the other VMCS loaded
 (VMPTRLD) and the x87/SSE, CR2 and KERNEL_GS_BASE of the two guests
 swapped on every datagram, which the two-CPU case never does (each CPU
 keeps its own guest's). The difference between the two rows is the
-price of one against the other; there is no separate figure for the
-wake-up alone.
+price of one against the other. The wake-up alone is the hypervisor's
+own figure (\`mayfly: N cross-CPU wake-ups, T ticks on average ...\` at
+the end of a run with several CPUs): the TSC when the notify queued the
+guest on the other CPU, against the TSC when that CPU's run loop
+dispatches it (just before its VM entry): the kick IPI, the way out of
+HLT and the idle loop, the wake-due and dispatch steps.
 
 Two senders: the switch's own count of ticks inside the kicks it served,
 from both CPUs, over the 240 frames sent. Both senders take the one lock

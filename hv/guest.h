@@ -87,6 +87,8 @@ struct guest {
     volatile uint8_t stop_requested;    /* lifecycle_request_stop: end it when dispatched */
     uint32_t cpu;               /* the CPU it was admitted to (lifecycle_admit) */
     volatile uint32_t ends;     /* tenants that have ended in this slot (fleet_finish) */
+    uint32_t wake_from;         /* woken by a notify from CPU wake_from - 1; 0: otherwise */
+    uint64_t wake_tsc;          /* when that notify woke it */
     int64_t wake_result;
     const struct personality *pers;
     union {                     /* its personality's */

@@ -273,6 +273,7 @@ static void wake(struct lc_cpu *c, struct guest *g, int64_t result)
     leave(g, FROM(GUEST_WAITING), "wake");
     g->wake_result = result;
     g->woken = 1;
+    g->wake_from = 0;
     enqueue(c, g, 0);
 }
 
@@ -290,7 +291,7 @@ uint32_t lifecycle_wake_due(uint32_t cpu, uint64_t now)
     return woken;
 }
 
-void lifecycle_notify(struct guest *g, uint64_t bits)
+void lifecycle_notify_from(struct guest *g, uint64_t bits, uint32_t from_cpu, uint64_t now)
 {
     struct lc_cpu *c;
     int woke = 0;
@@ -305,11 +306,18 @@ void lifecycle_notify(struct guest *g, uint64_t bits)
         sched_unwait(&c->sched, index_of(g));
         bits = __atomic_exchange_n(&g->notify_pending, 0, __ATOMIC_ACQ_REL);
         wake(c, g, (int64_t)bits);
+        g->wake_from = from_cpu == SCHED_NONE ? 0 : from_cpu + 1;
+        g->wake_tsc = now;
         woke = 1;
     }
     lock_give(&c->lock);
     if (woke)
         wake_if_idle(c);
+}
+
+void lifecycle_notify(struct guest *g, uint64_t bits)
+{
+    lifecycle_notify_from(g, bits, SCHED_NONE, 0);
 }
 
 int lifecycle_request_stop(struct guest *g, uint32_t self)

@@ -97,6 +97,12 @@ uint32_t lifecycle_wake_due(uint32_t cpu, uint64_t now);
  * ignored. */
 void lifecycle_notify(struct guest *g, uint64_t bits);
 
+/* lifecycle_notify from CPU from_cpu at TSC now: a guest it wakes
+ * remembers both (g->wake_from = from_cpu + 1, g->wake_tsc = now), so
+ * that its CPU can time the wake-up; a guest woken otherwise has
+ * wake_from 0. */
+void lifecycle_notify_from(struct guest *g, uint64_t bits, uint32_t from_cpu, uint64_t now);
+
 /* From any CPU: asks g's CPU to end g (g->stop_requested; a WAITING g
  * becomes READY) and kicks that CPU, whatever it is doing, unless it is
  * the calling CPU (self). The run loop finishes g when it next

@@ -14,12 +14,19 @@
 #include "fmt.h"
 #include "hv.h"
 #include "lifecycle.h"
+#include "param.h"
 #include "personality.h"
 #include "run.h"
 
 static const struct run_poller *pollers[RUN_POLLERS_MAX];
 static uint32_t poller_count;
 static uint64_t quantum_tsc, poll_tsc;
+/* Per CPU: guests woken here by a notify from another CPU, and the
+ * ticks from each notify to the guest's dispatch here (the benchmark of
+ * a cross-CPU wake-up; reported once no CPU has guests left). */
+static struct {
+    uint64_t wakes, ticks;
+} cross_wakes[CPU_MAX];
 
 /* One CPU's loop: its index and when its pollers are due. */
 struct run_cpu {
@@ -140,6 +147,10 @@ static void run_guest(struct run_cpu *rc, struct guest *g)
     }
     if (g->woken) {
         g->woken = 0;
+        if (g->wake_from && g->wake_from - 1 != rc->index) {
+            cross_wakes[rc->index].wakes++;
+            cross_wakes[rc->index].ticks += now - g->wake_tsc;
+        }
         g->pers->wake(g, g->wake_result);
     }
     if (now >= g->slice_end)
@@ -175,6 +186,21 @@ static void run_guest(struct run_cpu *rc, struct guest *g)
     }
 }
 
+/* One line for the report when guests were woken across CPUs. */
+static void report_cross_wakes(void)
+{
+    uint64_t wakes = 0, ticks = 0;
+
+    for (uint32_t i = 0; i < CPU_MAX; i++) {
+        wakes += cross_wakes[i].wakes;
+        ticks += cross_wakes[i].ticks;
+    }
+    if (wakes)
+        kprintf("mayfly: %llu cross-CPU wake-ups, %llu ticks on average from the notify to "
+                "the guest's dispatch on its CPU\n", (unsigned long long)wakes,
+                (unsigned long long)(ticks / wakes));
+}
+
 /* Idles until deadline, or until the pollers fall due when they are
  * wanted, or a kick. */
 static void idle_until(const struct run_cpu *rc, uint64_t deadline)
@@ -196,6 +222,7 @@ static void nothing_left(struct run_cpu *rc)
     fleet_counts(&c);
     if (rc->index == 0 && !c.running && !c.pending && rc->reported != c.started + 1ULL) {
         fleet_report();
+        report_cross_wakes();
         rc->reported = c.started + 1ULL;
         if (!pollers_keep_alive()) {
             if (fleet_config()->poweroff_when_idle)

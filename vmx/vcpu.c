@@ -250,6 +250,7 @@ int vmx_vcpu_reset(struct vcpu_arch *v, uint8_t *mem, const struct vcpu_boot *b)
     v->boot = *b;
     v->boot_cr3 = cr3;
     v->fresh = 1;
+    v->ready_on = NULL;
     memset(&v->regs, 0, sizeof(v->regs));
     v->regs.rdi = b->arg;
     reset_cpu_state(v);
@@ -272,6 +273,7 @@ static void first_entry_here(struct x86_cpu *c, struct vcpu_arch *v)
         v->launched = 0;
         v->fresh = 0;
     }
+    v->ready_on = c;
 }
 
 /* Before an entry on CPU c: the VMCS current, and the rest on its first. */
@@ -281,7 +283,7 @@ static inline void prepare_entry(struct x86_cpu *c, struct vcpu_arch *v)
         vmptrld(v->vmcs);
         c->vmcs_owner = v;
     }
-    if (__builtin_expect(v->fresh || v->host_cpu != c->index + 1, 0))
+    if (__builtin_expect(v->ready_on != c, 0))
         first_entry_here(c, v);
 }
 

@@ -24,6 +24,7 @@ struct vcpu_arch {
     uint8_t fresh;                  /* reset: the guest state is written at the next run */
     uint8_t io_in, io_size;         /* the last I/O exit: IN?, bytes */
     uint32_t host_cpu;              /* 1 + the CPU whose host state the VMCS holds; 0 none */
+    const void *ready_on;           /* the CPU (struct x86_cpu) it last entered on since reset */
     uint64_t boot_cr3;              /* fresh: the first CR3 ... */
     struct vcpu_boot boot;          /* ... and the rest of the first state */
     uint64_t io_next_rip;           /* and the RIP past its instruction */

@@ -165,6 +165,36 @@ static void notify_wakes_waiter_with_bits(void **state)
     assert_queued_once(g);
 }
 
+/* A wake by notify_from remembers the notifying CPU and time; a wake by
+ * deadline, by a plain notify or by a stop does not. */
+static void notify_from_records_the_waker(void **state)
+{
+    struct guest *g = &guests[0];
+
+    (void)state;
+    to_running(g);
+    lifecycle_block(g, 1000);
+    lifecycle_notify_from(g, 4, 2, 777);
+    assert_int_equal(results_of(0), 4);
+    assert_int_equal(g->wake_from, 3);
+    assert_int_equal(g->wake_tsc, 777);
+    assert_ptr_equal(lifecycle_dispatch(0), g);
+    lifecycle_notify_from(g, 1, 2, 999);        /* RUNNING: pending, not a wake */
+    assert_int_equal(g->wake_tsc, 777);
+    lifecycle_take_pending(g);
+    lifecycle_block(g, 1000);
+    assert_int_equal(lifecycle_wake_due(0, 1000), 1);
+    assert_int_equal(g->wake_from, 0);          /* the deadline woke it */
+    assert_ptr_equal(lifecycle_dispatch(0), g);
+    lifecycle_block(g, 1000);
+    lifecycle_notify(g, 1);
+    assert_int_equal(g->wake_from, 0);          /* no CPU named */
+    assert_ptr_equal(lifecycle_dispatch(0), g);
+    lifecycle_block(g, 1000);
+    lifecycle_request_stop(g, 0);
+    assert_int_equal(g->wake_from, 0);
+}
+
 static void forever_waits_until_notified(void **state)
 {
     struct guest *g = &guests[5];
@@ -729,6 +759,7 @@ int main(void)
         cmocka_unit_test_setup(fifo_order_and_front, setup),
         cmocka_unit_test_setup(notify_after_deadline_queues_once, setup),
         cmocka_unit_test_setup(notify_wakes_waiter_with_bits, setup),
+        cmocka_unit_test_setup(notify_from_records_the_waker, setup),
         cmocka_unit_test_setup(forever_waits_until_notified, setup),
         cmocka_unit_test_setup(stop_during_wait_then_reuse, setup),
         cmocka_unit_test_setup(stop_while_queued_keeps_the_others, setup),
