@@ -69,7 +69,9 @@ emu_classify() {
     fi
 }
 
-# bochs_run DIR ISO MODEL MEM_MB [INSNS] [SECONDS]; BOCHS_CPUS=N: N CPUs (SMP cases only)
+# bochs_run DIR ISO MODEL MEM_MB [INSNS] [SECONDS]; BOCHS_CPUS=N: N CPUs (SMP cases only);
+# BOCHS_E1000="mac=52:54:00:12:34:56, ethmod=socket, ethdev=40000": an
+# e1000 in PCI slot 1 with those options (uplink cases only)
 bochs_run() {
     local dir=$1 iso=$2 model=$3 mem=$4 budget=${5:-$BOCHS_BUDGET_DEFAULT} secs=${6:-300}
     mkdir -p "$dir"
@@ -84,6 +86,8 @@ ata0-master: type=cdrom, path=$iso, status=inserted
 boot: cdrom
 com1: enabled=1, mode=file, dev=$dir/serial.log
 ${BOCHS_COM2:+com2: enabled=1, mode=$BOCHS_COM2}
+${BOCHS_E1000:+pci: enabled=1, chipset=i440fx, slot1=e1000}
+${BOCHS_E1000:+e1000: enabled=1, $BOCHS_E1000}
 display_library: rfb, options="timeout=0"
 log: $dir/bochs.log
 panic: action=fatal
