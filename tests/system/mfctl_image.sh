@@ -180,6 +180,35 @@ guest hello image=hello.elf' "$G/hello.elf" || return 1
     expect_line '^mayfly: idle'
 }
 
+# --cpus: the range depends on the emulator, whichever order the options
+# come in, and a bad value is refused before anything boots; a good one
+# reaches the emulator (stand-ins that record what they were given).
+mfctl_run_cpus() {
+    make_image "$CONF_TWO" "$G/hello.elf" "$G/count.elf" || return 1
+    mfctl_do run "$CASE_DIR/mayfly.img" --bochs --cpus 0
+    expect_rc 2 && expect_err "--cpus takes a number from 1 to 14 with --bochs .*not '0'" || return 1
+    mfctl_do run "$CASE_DIR/mayfly.img" --cpus 15 --bochs
+    expect_rc 2 && expect_err "--cpus takes a number from 1 to 14 with --bochs .*not '15'" || return 1
+    mfctl_do run "$CASE_DIR/mayfly.img" --qemu --cpus 65
+    expect_rc 2 && expect_err "--cpus takes a number from 1 to 64 with --qemu, not '65'" || return 1
+    mfctl_do run "$CASE_DIR/mayfly.img" --cpus two
+    expect_rc 2 && expect_err "--cpus takes a number from 1 to 64 with --qemu, not 'two'" || return 1
+    mkdir -p "$CASE_DIR/bin"
+    printf '#!/bin/sh\nprintf "%%s\\n" "$@" > "%s/qemu.args"\n' "$CASE_DIR" \
+        > "$CASE_DIR/bin/qemu-system-x86_64"
+    printf '#!/bin/sh\ncp "$3" "%s/bochsrc"\n' "$CASE_DIR" > "$CASE_DIR/bin/bochs"
+    chmod +x "$CASE_DIR/bin/qemu-system-x86_64" "$CASE_DIR/bin/bochs"
+    PATH=$CASE_DIR/bin:$PATH mfctl_do run "$CASE_DIR/mayfly.img" --cpus 64 --timeout 20
+    grep -qxF -- '-smp' "$CASE_DIR/qemu.args" && grep -A1 -xF -- '-smp' "$CASE_DIR/qemu.args" |
+        tail -1 | grep -qx 64 || { CASE_WHY="QEMU was not given -smp 64: $(tr '\n' ' ' < "$CASE_DIR/qemu.args")"; return 1; }
+    PATH=$CASE_DIR/bin:$PATH mfctl_do run "$CASE_DIR/mayfly.img" --bochs --cpus 14 --timeout 60
+    grep -qE '^cpu: model=tigerlake, count=14,' "$CASE_DIR/bochsrc" ||
+        { CASE_WHY="bochsrc: $(grep '^cpu:' "$CASE_DIR/bochsrc" 2>/dev/null || echo none)"; return 1; }
+    PATH=$CASE_DIR/bin:$PATH mfctl_do run "$CASE_DIR/mayfly.img" --bochs --timeout 60
+    grep -qE '^cpu: model=tigerlake, count=1,' "$CASE_DIR/bochsrc" ||
+        { CASE_WHY="bochsrc without --cpus: $(grep '^cpu:' "$CASE_DIR/bochsrc" 2>/dev/null || echo none)"; return 1; }
+}
+
 # A stand-in for Bochs that connects to the COM2 port of its bochsrc and
 # echoes what it receives with "hello" made "HELLO", then powers off.
 write_fake_bochs() {
@@ -219,8 +248,8 @@ mfctl_bochs_control_bridge() {
 
 missing=$(missing_tools)
 CASES="mfctl_image_boots_in_qemu mfctl_image_boots_in_bochs mfctl_image_rejects_bad_config
-mfctl_image_rejects_bad_image mfctl_image_rejects_missing_image mfctl_usage mfctl_run_timeout
-mfctl_bochs_control_bridge"
+mfctl_image_rejects_bad_image mfctl_image_rejects_missing_image mfctl_usage mfctl_run_cpus
+mfctl_run_timeout mfctl_bochs_control_bridge"
 if [ -n "$missing" ]; then
     for c in $CASES; do
         echo "SKIP: $c: $missing not found"

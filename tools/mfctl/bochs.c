@@ -28,6 +28,7 @@ struct bochs_setup {
     const char *elf;                /* build/mayfly.elf */
     const char *cpu;                /* Bochs CPU model */
     unsigned memory_mib;
+    unsigned cpus;                  /* Bochs' count= */
     unsigned com2_port;             /* 0: no control channel */
     const char *dir;                /* the run's temporary directory */
 };
@@ -166,7 +167,7 @@ static int write_bochsrc(const struct bochs_setup *s)
                  s->com2_port);
     n = snprintf(text, sizeof(text),
                  "memory: guest=%u, host=%u\n"
-                 "cpu: model=%s, count=1, ips=50000000, reset_on_triple_fault=0\n"
+                 "cpu: model=%s, count=%u, ips=50000000, reset_on_triple_fault=0\n"
                  "romimage: file=" BOCHS_BIOS ", options=fastboot\n"
                  "vgaromimage: file=" BOCHS_VGABIOS "\n"
                  "ata0-master: type=cdrom, path=%s/boot.iso, status=inserted\n"
@@ -180,7 +181,7 @@ static int write_bochsrc(const struct bochs_setup *s)
                  "clock: sync=none, time0=1\n"
                  "speaker: enabled=0\nsound: driver=dummy\nmouse: enabled=0\n"
                  "floppy_bootsig_check: disabled=1\n",
-                 s->memory_mib, s->memory_mib, s->cpu, s->dir, s->dir, com2, s->dir);
+                 s->memory_mib, s->memory_mib, s->cpu, s->cpus, s->dir, s->dir, com2, s->dir);
     if (n < 0 || (size_t)n >= sizeof(text)) {
         error_say("bochsrc too long (temporary directory path %s)", s->dir);
         return -1;
@@ -272,7 +273,7 @@ static int bochs_start(struct run_job *job, struct watch *w, struct bridge *brid
 {
     struct bochs_setup setup = {
         .image = job->image, .cpu = job->cpu, .memory_mib = (unsigned)job->memory_mib,
-        .dir = job->dir,
+        .cpus = (unsigned)job->cpus, .dir = job->dir,
     };
     char elf[MFCTL_PATH_MAX], rc_file[MFCTL_PATH_MAX], rc_path[MFCTL_PATH_MAX];
     char out[MFCTL_PATH_MAX];
@@ -300,7 +301,8 @@ static int bochs_start(struct run_job *job, struct watch *w, struct bridge *brid
         error_say("cannot create %s: %s", out, strerror(errno));
         return -1;
     }
-    note_say("Bochs (%s, %llu MiB) booting %s through GRUB", job->cpu, job->memory_mib, elf);
+    note_say("Bochs (%s, %llu CPU%s, %llu MiB) booting %s through GRUB", job->cpu, job->cpus,
+             job->cpus == 1 ? "" : "s", job->memory_mib, elf);
     w->pid = tool_spawn(argv, out_fd, out_fd);
     close(out_fd);
     return w->pid < 0 ? -1 : 0;

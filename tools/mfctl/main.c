@@ -40,7 +40,7 @@ static const char usage_image[] =
 
 static const char usage_run[] =
     "usage: mfctl run IMAGE [--qemu | --bochs] [--control SOCKET] [--timeout SECONDS]\n"
-    "                 [--memory MIB] [--elf FILE] [--cpu MODEL] [--ovmf FILE]\n"
+    "                 [--memory MIB] [--cpus N] [--elf FILE] [--cpu MODEL] [--ovmf FILE]\n"
     "\n"
     "Boots a disk image built by 'mfctl image' in an emulator. The hypervisor's\n"
     "serial console (COM1) is copied to stdout; mfctl exits with the status the\n"
@@ -59,6 +59,8 @@ static const char usage_run[] =
     "      --timeout SECONDS\n"
     "                      stop the emulator after SECONDS and exit 124\n"
     "      --memory MIB    machine memory (default 512)\n"
+    "      --cpus N        CPUs of the machine (default 1): 1 to 14 with --bochs\n"
+    "                      (Bochs 2.7 panics at 15), 1 to 64 with --qemu\n"
     "      --elf FILE      --bochs: the Multiboot2 hypervisor (default: mayfly.elf\n"
     "                      next to mfctl)\n"
     "      --cpu MODEL     --bochs: Bochs CPU model (default tigerlake)\n"

@@ -125,8 +125,9 @@ void bridge_close(struct bridge *b);
 /* run.c: what `mfctl run` was asked for and how the run went. */
 struct run_job {
     const char *image, *control, *elf_arg, *cpu, *ovmf;
+    const char *cpus_arg;               /* --cpus as given: its range depends on the emulator */
     int bochs, qemu_only, bochs_only;   /* options given that belong to one emulator */
-    unsigned long long timeout_s, memory_mib;
+    unsigned long long timeout_s, memory_mib, cpus;
     char dir[MFCTL_PATH_MAX];           /* the run's temporary directory */
 };
 

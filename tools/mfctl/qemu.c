@@ -133,6 +133,7 @@ static int control_prepare(const char *path)
 struct qemu_cmd {
     const char *argv[48];
     char memory[32];
+    char cpus[24];
     char bios[MFCTL_PATH_MAX];
     char drive[2 * MFCTL_PATH_MAX + 64];
     char chardev[2 * MFCTL_PATH_MAX + 64];
@@ -145,6 +146,7 @@ static int qemu_cmd_build(struct qemu_cmd *q, const struct run_job *job)
     int n = 0, kvm = kvm_usable();
 
     snprintf(q->memory, sizeof(q->memory), "%lluM", job->memory_mib);
+    snprintf(q->cpus, sizeof(q->cpus), "%llu", job->cpus);
     if (path_join(q->bios, sizeof(q->bios), job->dir, "ovmf.fd") < 0)
         return -1;
     if (qemu_escape(escaped, sizeof(escaped), job->image) < 0)
@@ -171,6 +173,8 @@ static int qemu_cmd_build(struct qemu_cmd *q, const struct run_job *job)
     }
     argv[n++] = "-m";
     argv[n++] = q->memory;
+    argv[n++] = "-smp";
+    argv[n++] = q->cpus;
     argv[n++] = "-bios";
     argv[n++] = q->bios;
     argv[n++] = "-drive";

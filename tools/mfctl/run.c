@@ -22,6 +22,8 @@
 #define OVMF_DEFAULT    "/usr/share/ovmf/OVMF.fd"
 #define CPU_DEFAULT     "tigerlake"
 #define MEMORY_DEFAULT  512ULL
+#define CPUS_BOCHS_MAX  14      /* Bochs 2.7 panics at 15 ("too many registered timers") */
+#define CPUS_QEMU_MAX   64
 #define TICK_MS         100
 
 static volatile sig_atomic_t stop_signal;
@@ -66,6 +68,7 @@ static int parse_option(struct run_job *job, int opt, char **argv)
         if (parse_number("--memory", optarg, 32, 262144, &job->memory_mib) != 0)
             return EXIT_USAGE;
         break;
+    case 'n': job->cpus_arg = optarg; break;
     case 'e': job->elf_arg = optarg; job->bochs_only = 1; break;
     case 'p': job->cpu = optarg; job->bochs_only = 1; break;
     case 'o': job->ovmf = optarg; job->qemu_only = 1; break;
@@ -74,6 +77,22 @@ static int parse_option(struct run_job *job, int opt, char **argv)
     default: return usage_error("run", "unknown option '%s'", argv[optind - 1]);
     }
     return -1;
+}
+
+/* --cpus, checked once the emulator is known (options come in any order):
+ * 1 to 14 for Bochs, 1 to 64 for QEMU. Returns -1 to go on, or EXIT_USAGE. */
+static int parse_cpus(struct run_job *job)
+{
+    unsigned long long max = job->bochs ? CPUS_BOCHS_MAX : CPUS_QEMU_MAX;
+
+    job->cpus = 1;
+    if (!job->cpus_arg || number_parse(job->cpus_arg, 1, max, &job->cpus) == 0)
+        return -1;
+    if (job->bochs)
+        return usage_error("run", "--cpus takes a number from 1 to %llu with --bochs "
+                           "(Bochs 2.7 panics at 15 or more), not '%s'", max, job->cpus_arg);
+    return usage_error("run", "--cpus takes a number from 1 to %llu with --qemu, not '%s'", max,
+                       job->cpus_arg);
 }
 
 /* Returns -1 to go on, or the exit status (help, usage errors). */
@@ -85,6 +104,7 @@ static int parse_args(struct run_job *job, int argc, char **argv)
         { "control", required_argument, NULL, 'c' },
         { "timeout", required_argument, NULL, 't' },
         { "memory", required_argument, NULL, 'm' },
+        { "cpus", required_argument, NULL, 'n' },
         { "elf", required_argument, NULL, 'e' },
         { "cpu", required_argument, NULL, 'p' },
         { "ovmf", required_argument, NULL, 'o' },
@@ -110,7 +130,7 @@ static int parse_args(struct run_job *job, int argc, char **argv)
         return usage_error("run", "--ovmf is for --qemu");
     if (!job->bochs && job->bochs_only)
         return usage_error("run", "--elf and --cpu are for --bochs");
-    return -1;
+    return parse_cpus(job);
 }
 
 static long long now_ms(void)
