@@ -239,6 +239,78 @@ static int parse_switch(const struct line *ln, struct config *cfg, struct config
     return 0;
 }
 
+static int hex_value(char c);
+
+int config_parse_mac(const char *s, uint8_t mac[6])
+{
+    uint8_t any = 0;
+
+    for (uint32_t i = 0; i < 6; i++, s += 3) {
+        int hi = hex_value(s[0]), lo = hi < 0 ? -1 : hex_value(s[1]);
+        if (lo < 0 || s[2] != (i == 5 ? '\0' : ':'))
+            return -1;
+        mac[i] = (uint8_t)(hi << 4 | lo);
+        any |= mac[i];
+    }
+    return (mac[0] & 1u) || !any ? -1 : 0;
+}
+
+/* pci=BB:DD.F, hex bus and device, a function 0-7. */
+static int parse_pci(const char *s, struct config_uplink *u)
+{
+    int b1 = hex_value(s[0]), b2 = b1 < 0 ? -1 : hex_value(s[1]);
+    int d1 = hex_value(s[3]), d2 = d1 < 0 ? -1 : hex_value(s[4]);
+
+    if (b2 < 0 || s[2] != ':' || d2 < 0 || s[5] != '.' || s[6] < '0' || s[6] > '7' || s[7])
+        return -1;
+    u->bus = (uint8_t)(b1 << 4 | b2);
+    u->dev = (uint8_t)(d1 << 4 | d2);
+    u->fn = (uint8_t)(s[6] - '0');
+    u->has_pci = 1;
+    return u->dev < 32 ? 0 : -1;
+}
+
+/* uplink <switch> [pci=BB:DD.F] [mac=...]: one per switch. */
+static int parse_uplink(const struct line *ln, struct config *cfg, struct config_error *err)
+{
+    struct config_uplink *u;
+    int sw;
+
+    if (ln->word_count < 2 || ln->word_count > 4)
+        return fail(err, ln->number, "expected 'uplink <switch> [pci=BB:DD.F] [mac=...]'");
+    if (cfg->uplink_count == CONFIG_UPLINKS_MAX)
+        return fail(err, ln->number, "too many uplink lines (at most %d)", CONFIG_UPLINKS_MAX);
+    sw = add_switch(ln, cfg, ln->words[1], err);
+    if (sw < 0)
+        return -1;
+    for (uint32_t i = 0; i < cfg->uplink_count; i++)
+        if (!strcmp(cfg->uplinks[i].sw, ln->words[1]))
+            return fail(err, ln->number, "switch '%s' has an uplink already (line %u): one "
+                        "NIC per switch", ln->words[1], cfg->uplinks[i].line);
+    u = &cfg->uplinks[cfg->uplink_count];
+    memset(u, 0, sizeof(*u));
+    str_copy(u->sw, ln->words[1], sizeof(u->sw));
+    u->line = ln->number;
+    for (uint32_t i = 2; i < ln->word_count; i++) {
+        const char *w = ln->words[i];
+        if (!strncmp(w, "pci=", 4) && !u->has_pci) {
+            if (parse_pci(w + 4, u) < 0)
+                return fail(err, ln->number, "bad pci '%s' (bus:device.function in hex, like "
+                            "pci=00:03.0)", w + 4);
+        } else if (!strncmp(w, "mac=", 4) && !u->has_mac) {
+            if (config_parse_mac(w + 4, u->mac) < 0)
+                return fail(err, ln->number, "bad mac '%s' (six hex bytes like "
+                            "52:54:00:12:34:56, not a group address, not all zeros)", w + 4);
+            u->has_mac = 1;
+        } else {
+            return fail(err, ln->number, "unexpected '%s' on the uplink line (expected pci= "
+                        "and mac=, each once)", w);
+        }
+    }
+    cfg->uplink_count++;
+    return 0;
+}
+
 /* net=a,b: one port per switch; naming a switch declares it. */
 static int parse_nets(const struct line *ln, struct config *cfg, struct config_guest *g,
                       char *list, struct config_error *err)
@@ -269,7 +341,7 @@ static int parse_nets(const struct line *ln, struct config *cfg, struct config_g
 
 /* The options of a guest line, in the order of the "unknown option" message. */
 static const char *const guest_options[] = { "image", "class", "count", "args", "timeout", "net",
-                                             "cpu" };
+                                             "cpu", "mac" };
 
 /* Index of option key in guest_options, or -1. */
 static int guest_option_index(const char *key)
@@ -433,6 +505,13 @@ static int guest_option(const struct line *ln, struct config *cfg, struct config
                         eq + 1);
         return 0;
     }
+    if (!strcmp(word, "mac")) {
+        if (config_parse_mac(eq + 1, g->mac) < 0)
+            return fail(err, ln->number, "bad mac '%s' (six hex bytes like 02:00:00:00:00:01, "
+                        "not a group address, not all zeros)", eq + 1);
+        g->has_mac = 1;
+        return 0;
+    }
     if (!strcmp(word, "cpu")) {
         uint64_t v;
         if (!all_digits(eq + 1) || config_parse_size(eq + 1, &v) < 0 || v >= CPU_MAX)
@@ -448,7 +527,7 @@ static int guest_option(const struct line *ln, struct config *cfg, struct config
         return 0;
     }
     return fail(err, ln->number, "unknown guest option '%s' (expected image, class, "
-                "count, args, timeout, net, cpu, net:<device>, block:<device> or "
+                "count, args, timeout, net, cpu, mac, net:<device>, block:<device> or "
                 "block-sector-size:<device>)", word);
 }
 
@@ -485,6 +564,9 @@ static int parse_guest(const struct line *ln, struct config *cfg, struct config_
     if (!g->image[0] || !valid_name(g->image, BOOT_NAME_MAX))
         return fail(err, ln->number, "guest '%s' needs image=<file> (a plain file name)",
                     g->name);
+    if (g->has_mac && g->count != 1)
+        return fail(err, ln->number, "guest '%s': mac= gives one address, so it needs count=1 "
+                    "(each instance would have the same MAC)", g->name);
     if (apply_sector_sizes(ln, g, &gp, err) < 0)
         return -1;
     if (check_devices(cfg, g, why, sizeof(why)) < 0)
@@ -614,8 +696,10 @@ static int parse_line(struct line *ln, struct config *cfg, struct config_error *
         return parse_switch(ln, cfg, err);
     if (!strcmp(kw, "cpus"))
         return parse_cpus(ln, cfg, err);
+    if (!strcmp(kw, "uplink"))
+        return parse_uplink(ln, cfg, err);
     return fail(err, ln->number, "unknown keyword '%s' (expected partition, guest, switch, "
-                "poweroff, control or cpus)", kw);
+                "uplink, poweroff, control or cpus)", kw);
 }
 
 /* Checks what needs the whole file: classes exist, something to carve. */
@@ -707,6 +791,9 @@ int config_check_guest(const struct config *cfg, const struct config_guest *g, c
         return fmt_error(why, n, -1, "no partition class '%s' in mayfly.conf", g->class_name);
     if (g->count == 0 || g->count > PARTITION_MAX)
         return fmt_error(why, n, -1, "count must be 1 to %d", PARTITION_MAX);
+    if (g->has_mac && g->count != 1)
+        return fmt_error(why, n, -1, "mac= gives one address: it needs count=1 (each instance "
+                         "would have the same MAC)");
     if (g->timeout_ms > CONFIG_TIMEOUT_MAX_MS)
         return fmt_error(why, n, -1, "timeout is longer than a year");
     if (!printable(g->args))

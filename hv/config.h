@@ -55,10 +55,21 @@ struct config_guest {
     char args[CONFIG_ARGS_MAX];
     uint64_t timeout_ms;                /* 0: no time limit */
     uint32_t cpu;                       /* cpu=N pins it to CPU N: N + 1; 0 least loaded */
+    uint8_t has_mac;                    /* mac= given: its ports use mac (count must be 1) */
+    uint8_t mac[6];
     uint32_t net_count;                 /* ports, one per switch named by net= */
     char nets[CONFIG_NETS_MAX][SWITCH_NAME_MAX];
     uint32_t device_count;              /* net:/block: mappings, in line order */
     struct config_device devices[CONFIG_DEVICES_MAX];
+    uint32_t line;
+};
+
+/* uplink <switch> [pci=BB:DD.F] [mac=...]: a physical NIC on a switch. */
+struct config_uplink {
+    char sw[SWITCH_NAME_MAX];
+    uint8_t has_pci, bus, dev, fn;      /* pci= given: that NIC, else the first free one */
+    uint8_t has_mac;                    /* mac= given: the NIC's address, else its own */
+    uint8_t mac[6];
     uint32_t line;
 };
 
@@ -79,6 +90,8 @@ struct config {
     uint32_t switch_lines[CONFIG_SWITCHES_MAX];  /* its switch line; 0: named by net= only */
     uint32_t max_cpus;             /* the most CPUs to bring up, BSP included; 0: all */
     uint32_t cpus_line;            /* the cpus line; 0: none */
+    uint32_t uplink_count;
+    struct config_uplink uplinks[CONFIG_UPLINKS_MAX];
 };
 
 struct config_error {
@@ -94,6 +107,10 @@ int config_parse(const char *text, size_t len, struct config *cfg, struct config
 
 /* Index of the class called name, or -1. */
 int config_find_class(const struct config *cfg, const char *name);
+
+/* Parses "52:54:00:12:34:56" into mac: 0, or -1 when malformed, a
+ * group (multicast) address or all zeros. */
+int config_parse_mac(const char *s, uint8_t mac[6]);
 
 /* Index of the switch called name, or -1. */
 int config_find_switch(const struct config *cfg, const char *name);

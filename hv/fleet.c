@@ -9,6 +9,7 @@
 #include "lock.h"
 #include "net.h"
 #include "pool.h"
+#include "uplink.h"
 
 static struct guest *guests;
 static struct guest_line lines[FLEET_LINES_MAX];
@@ -381,6 +382,7 @@ void fleet_report(void)
                 (unsigned long long)sw->drops, (unsigned long long)sw->kicks,
                 (unsigned long long)sw->busy_tsc);
     }
+    uplink_report();
 }
 
 /* The files the boot loader brought (arg: the boot info), for the

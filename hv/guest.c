@@ -19,6 +19,14 @@ void *guest_memory(const struct guest *g, uint64_t gpa, uint64_t len)
     return gmem_at(&(const struct guest_mem){ g->mem, g->mem_size }, gpa, len);
 }
 
+void guest_mac(const struct guest *g, const struct guest_line *l, uint8_t mac[6])
+{
+    const uint8_t own[6] = { 0x02, 0x4d, 0x46, (uint8_t)(g->id >> 16), (uint8_t)(g->id >> 8),
+                             (uint8_t)g->id };
+
+    memcpy(mac, l->cfg->has_mac ? l->cfg->mac : own, 6);
+}
+
 void guest_log_error(struct guest *g, const char *fmt, ...)
 {
     char buf[192];

@@ -125,6 +125,10 @@ struct guest_line {
  * on a guest's behalf. */
 void *guest_memory(const struct guest *g, uint64_t gpa, uint64_t len);
 
+/* The MAC of g's network ports: its line's mac= (count=1 lines only),
+ * else 02:4d:46 and its 24-bit id (locally administered). */
+void guest_mac(const struct guest *g, const struct guest_line *l, uint8_t mac[6]);
+
 /* Logs a hypercall error for g (rate-limited per guest). */
 void guest_log_error(struct guest *g, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -46,9 +46,11 @@ static int grant_caps(struct guest *g, const struct guest_line *l, const struct 
     g->notify_pending = 0;
     for (uint32_t i = 0; i < l->cfg->net_count; i++) {
         int sw = config_find_switch(cfg, l->cfg->nets[i]);
-        uint8_t mac[6] = { 0x02, 0x4d, 0x46, (uint8_t)(g->id >> 16), (uint8_t)(g->id >> 8),
-                           (uint8_t)g->id };
-        struct vport *p = sw >= 0 ? net_port_take((uint32_t)sw, mac, &mem, port_event, g) : NULL;
+        uint8_t mac[6];
+        struct vport *p;
+
+        guest_mac(g, l, mac);
+        p = sw >= 0 ? net_port_take((uint32_t)sw, mac, &mem, port_event, g) : NULL;
         g->mf.ports[i] = p;
         if (!p) {
             kprintf("mayfly: guest %u %s not started: no free network port for switch %s "

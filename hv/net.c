@@ -47,7 +47,7 @@ static uint32_t fdb_capacity(uint32_t ports_needed)
 
 uint64_t net_footprint(const struct config *cfg, const struct net_ports *n)
 {
-    uint32_t ports_needed = n->virtio + n->queue;
+    uint32_t ports_needed = n->virtio + n->queue + cfg->uplink_count;
     uint64_t per_switch = ports_needed * sizeof(struct port *) +
                           fdb_capacity(ports_needed) * sizeof(struct fdb_entry) + 64;
     return n->virtio * (sizeof(struct vport) + sizeof(struct vport *) + 16) +
@@ -70,9 +70,10 @@ static int queue_ports_init(uint32_t count)
     return 0;
 }
 
+/* Every switch has a slot for each uplink line (at most a few). */
 int net_init(const struct config *cfg, const struct net_ports *n)
 {
-    uint32_t ports_needed = n->virtio + n->queue;
+    uint32_t ports_needed = n->virtio + n->queue + cfg->uplink_count;
 
     port_count = n->virtio;
     switch_count = cfg->switch_count;

@@ -20,6 +20,7 @@
 #define CONFIG_DEVICES_MAX  8     /* net:/block: device mappings per guest line */
 #define CONFIG_DEVICE_NAME_MAX 68 /* a Solo5 manifest name, including the NUL */
 #define CONFIG_SWITCHES_MAX 8     /* distinct switches over the whole config */
+#define CONFIG_UPLINKS_MAX  4     /* uplink lines: physical NICs on switches */
 #define SWITCH_NAME_MAX     16
 #define CONFIG_TIMEOUT_MAX_MS (1000ULL * 3600 * 24 * 365)   /* timeout=, a year */
 #define CONFIG_KEY_MAX      64    /* control-channel key bytes */

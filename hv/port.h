@@ -8,9 +8,9 @@
  *   - a copy port for Solo5's NET_WRITE/NET_READ (planned): NET_WRITE
  *     hands the frame to vswitch_forward(), deliver() copies into a small
  *     queue preallocated with the port, NET_READ takes from it;
- *   - an uplink port on a physical NIC (planned): its poller, run from the
- *     run loop, forwards what the NIC received; deliver() copies into a TX
- *     buffer reserved at boot and queues it to the NIC.
+ *   - hv/uplink.c: a physical NIC (PORT_F_UPLINK); its poller, run from
+ *     the run loop, forwards what the NIC received; deliver() queues the
+ *     frame to the NIC's transmit ring.
  *
  * The contract, for every implementation:
  *
@@ -49,6 +49,7 @@
 
 /* flags */
 #define PORT_F_FIXED_MAC    1u      /* sends only from mac (a guest): others' sources are refused */
+#define PORT_F_UPLINK       2u      /* a physical NIC (hv/uplink.c): the outside world */
 
 struct port;
 struct vswitch;

@@ -156,8 +156,9 @@ static int attach(struct guest *g, const struct guest_line *l, const struct conf
     hd->handle = (uint16_t)i;
     if (hd->type == HVT_MFT_NET_BASIC) {
         int sw = config_find_switch(cfg, dev->target);
-        uint8_t mac[6] = { 0x02, 0x4d, 0x46, (uint8_t)(g->id >> 16), (uint8_t)(g->id >> 8),
-                           (uint8_t)g->id };
+        uint8_t mac[6];
+
+        guest_mac(g, l, mac);
         hd->port = sw >= 0 ? net_queue_port_take((uint32_t)sw, mac, port_event, g) : NULL;
         if (!hd->port) {
             kprintf("mayfly: guest %u %s not started: no free network port for device %s on "

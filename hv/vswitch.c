@@ -85,14 +85,18 @@ void vswitch_deliver(struct port *dst, const uint8_t *frame, uint32_t len)
     deliver_one(sw, dst, frame, len);
 }
 
-/* Known unicast goes to its port; broadcast, multicast and unknown
- * unicast to every other running port. Never back to the sender. */
+/* Known unicast goes to its port; broadcast and multicast to every
+ * other running port. Unknown unicast floods the guests' ports only: one
+ * from the wire (an uplink) is dropped, and a guest's never goes out to
+ * an uplink, so nothing leaves the machine for an address nobody here
+ * has seen. Never back to the sender. */
 static void flood_or_send(struct vswitch *sw, struct port *src, const uint8_t *frame,
                           uint32_t len)
 {
+    int unicast = !(frame[0] & 1u);     /* past the lookup below: unknown unicast */
     uint32_t copies = 0;
 
-    if (!(frame[0] & 1u)) {
+    if (unicast) {
         uint32_t index = fdb_lookup(&sw->fdb, frame);
 
         if (index != FDB_NONE) {
@@ -104,19 +108,34 @@ static void flood_or_send(struct vswitch *sw, struct port *src, const uint8_t *f
                 sw->drops++;
             return;
         }
+        if (src->flags & PORT_F_UPLINK) {
+            sw->drops++;
+            return;
+        }
     }
     for (uint32_t i = 0; i < sw->capacity; i++) {
         struct port *dst = sw->ports[i];
 
-        if (dst && dst != src && dst->state == MF_NET_STATE_RUNNING) {
+        if (dst && dst != src && dst->state == MF_NET_STATE_RUNNING &&
+            !(unicast && (dst->flags & PORT_F_UPLINK))) {
             deliver_one(sw, dst, frame, len);
             copies++;
         }
     }
     /* Unicast that nobody could take (its port is gone) is a drop; a
      * broadcast with no other port is not. */
-    if (!copies && !(frame[0] & 1u))
+    if (!copies && unicast)
         sw->drops++;
+}
+
+/* Whether source is learnt on a port with a fixed MAC (a guest's): a
+ * frame from elsewhere (the wire) claiming it must not move it. */
+static int owned_by_fixed(const struct vswitch *sw, const uint8_t *source)
+{
+    uint32_t index = fdb_lookup(&sw->fdb, source);
+    const struct port *p = index != FDB_NONE && index < sw->capacity ? sw->ports[index] : NULL;
+
+    return p && (p->flags & PORT_F_FIXED_MAC);
 }
 
 /* A port with a fixed MAC only ever sends from it (checked before), so it
@@ -128,7 +147,7 @@ static void learn(struct vswitch *sw, struct port *src, const uint8_t *source)
     if (src->flags & PORT_F_FIXED_MAC) {
         if (!src->learned)
             src->learned = fdb_learn(&sw->fdb, source, src->index) == 0;
-    } else if (!(source[0] & 1u)) {
+    } else if (!(source[0] & 1u) && !owned_by_fixed(sw, source)) {
         fdb_learn(&sw->fdb, source, src->index);
     }
 }

@@ -238,6 +238,43 @@ static void test_guest_cpu(void **state)
     check_error("guest g image=g.elf cpu=1 cpu=2\n", 1, "'cpu' is given twice", NULL);
 }
 
+/* uplink <switch> [pci=BB:DD.F] [mac=...]; mac= on a guest line. */
+static void test_uplink_and_mac(void **state)
+{
+    (void)state;
+    check_ok("partition a 2M x 1\n"
+             "uplink lan0\n"
+             "uplink wan pci=00:1f.3 mac=52:54:00:AB:cd:01\n"
+             "guest g image=g.elf net=lan0 mac=02:00:00:00:00:07\n");
+    assert_int_equal(cfg.uplink_count, 2);
+    assert_string_equal(cfg.uplinks[0].sw, "lan0");
+    assert_int_equal(cfg.uplinks[0].has_pci, 0);
+    assert_int_equal(cfg.uplinks[0].has_mac, 0);
+    assert_int_equal(cfg.uplinks[1].has_pci, 1);
+    assert_int_equal(cfg.uplinks[1].bus, 0);
+    assert_int_equal(cfg.uplinks[1].dev, 0x1f);
+    assert_int_equal(cfg.uplinks[1].fn, 3);
+    assert_int_equal(cfg.uplinks[1].mac[3], 0xab);
+    assert_int_equal(cfg.uplinks[1].mac[5], 0x01);
+    assert_int_equal(config_find_switch(&cfg, "wan"), 1);   /* the line declares it */
+    assert_int_equal(cfg.guests[0].has_mac, 1);
+    assert_int_equal(cfg.guests[0].mac[5], 7);
+    check_error("partition a 2M x 1\nuplink lan0\nuplink lan0\n", 3, "has an uplink already",
+                "line 2");
+    check_error("uplink\n", 1, "expected 'uplink <switch>", NULL);
+    check_error("uplink lan0 pci=0:3.0\n", 1, "bad pci", NULL);
+    check_error("uplink lan0 pci=00:20.0\n", 1, "bad pci", NULL);
+    check_error("uplink lan0 pci=00:03.8\n", 1, "bad pci", NULL);
+    check_error("uplink lan0 mac=01:00:00:00:00:01\n", 1, "bad mac", "group");
+    check_error("uplink lan0 mac=00:00:00:00:00:00\n", 1, "bad mac", NULL);
+    check_error("uplink lan0 mac=52:54:00:12:34\n", 1, "bad mac", NULL);
+    check_error("uplink lan0 speed=10\n", 1, "unexpected 'speed=10'", NULL);
+    check_error("uplink lan0 pci=00:03.0 pci=00:04.0\n", 1, "unexpected", NULL);
+    check_error("guest g image=g.elf mac=52:54:00:12:34:5g\n", 1, "bad mac", NULL);
+    check_error("guest g image=g.elf count=2 mac=52:54:00:12:34:56\n", 1, "needs count=1",
+                NULL);
+}
+
 static void test_unknown_keyword(void **state)
 {
     (void)state;
@@ -733,6 +770,7 @@ int main(void)
         cmocka_unit_test(test_guest_values),
         cmocka_unit_test(test_guest_timeout),
         cmocka_unit_test(test_guest_cpu),
+        cmocka_unit_test(test_uplink_and_mac),
         cmocka_unit_test(test_unknown_keyword),
         cmocka_unit_test(test_partition_shape),
         cmocka_unit_test(test_class_names),

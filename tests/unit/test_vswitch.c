@@ -828,6 +828,17 @@ static int setup_fakes(void **state)
     return 0;
 }
 
+/* The same with port 2 a real uplink (PORT_F_UPLINK: the outside). */
+static int setup_uplink(void **state)
+{
+    (void)state;
+    vswitch_init(&sw, "lan0", port_slots, NPORTS, fdb_slots, 32);
+    fport_init(0, PORT_F_FIXED_MAC);
+    fport_init(1, PORT_F_FIXED_MAC);
+    fport_init(2, PORT_F_UPLINK);
+    return 0;
+}
+
 static int send_from(int n, const uint8_t dst[6], const uint8_t src[6], uint32_t len)
 {
     uint8_t f[MF_NET_FRAME_MAX];
@@ -891,6 +902,45 @@ static void test_fake_uplink_learns_sources(void **state)
     assert_int_equal(fp[1].port.stats.tx_frames, 0);
     assert_int_equal(fdb_lookup(&sw.fdb, far1), 2);             /* not moved */
     assert_int_equal(fp[0].delivered, 3);
+}
+
+/* Unknown unicast neither comes in from the wire nor goes out to it;
+ * broadcast does both; a known station is reached both ways; and the
+ * wire cannot take a guest's address. */
+static void test_uplink_policy(void **state)
+{
+    uint8_t host[6] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
+    uint8_t nobody[6] = { 0x02, 0xee, 0, 0, 0, 9 };
+    (void)state;
+    /* A guest's frame for an unknown station floods the other guest only. */
+    assert_int_equal(send_from(0, nobody, fp[0].port.mac, 64), 1);
+    assert_int_equal(fp[1].delivered, 1);
+    assert_int_equal(fp[2].delivered, 0);
+    /* From the wire, unknown unicast is dropped: no guest sees it. */
+    assert_int_equal(send_from(2, nobody, host, 64), 1);
+    assert_int_equal(fp[0].delivered, 0);
+    assert_int_equal(fp[1].delivered, 1);
+    assert_int_equal(sw.drops, 1);
+    /* Broadcast both ways (ARP), and the host is learnt on the uplink. */
+    assert_int_equal(send_from(2, BROADCAST, host, 64), 1);
+    assert_int_equal(fp[0].delivered, 1);
+    assert_int_equal(fp[1].delivered, 2);
+    assert_int_equal(send_from(1, BROADCAST, fp[1].port.mac, 64), 1);
+    assert_int_equal(fp[2].delivered, 1);
+    /* Known unicast: the guest reaches the host, the host the guest. */
+    assert_int_equal(send_from(0, host, fp[0].port.mac, 64), 1);
+    assert_int_equal(fp[2].delivered, 2);
+    assert_int_equal(fp[1].delivered, 2);
+    assert_int_equal(send_from(2, fp[1].port.mac, host, 64), 1);
+    assert_int_equal(fp[1].delivered, 3);
+    assert_int_equal(fp[0].delivered, 2);           /* the two broadcasts */
+    /* A wire frame from guest 1's address does not move it to the uplink. */
+    assert_int_equal(fdb_lookup(&sw.fdb, fp[1].port.mac), 1);
+    assert_int_equal(send_from(2, BROADCAST, fp[1].port.mac, 64), 1);
+    assert_int_equal(fdb_lookup(&sw.fdb, fp[1].port.mac), 1);
+    assert_int_equal(send_from(0, fp[1].port.mac, fp[0].port.mac, 64), 1);
+    assert_int_equal(fp[1].delivered, 5);
+    assert_int_equal(fp[2].delivered, 2);
 }
 
 static void test_fake_forward_refusals(void **state)
@@ -1077,6 +1127,7 @@ int main(void)
         T3(test_kick_accounting),
         TF(test_fake_forwarding),
         TF(test_fake_uplink_learns_sources),
+        cmocka_unit_test_setup_teardown(test_uplink_policy, setup_uplink, teardown),
         TF(test_fake_forward_refusals),
         TF(test_fake_no_room),
         TF(test_fail_notifies_owner_once),
