@@ -401,6 +401,65 @@ static int root_find_madt(struct madt_walk *w, uint64_t root, uint32_t entry_siz
     return walk_fail(w, "ACPI %s: no MADT (\"APIC\") among its %u tables", name, count);
 }
 
+/* ---- any other table, by signature (hv/pci.c's MCFG) ---------------------- */
+
+/* The first table with signature sig among the root table's entries,
+ * read whole (length checked against size, checksum checked) into buf. */
+static int root_find_table(struct madt_walk *w, uint64_t root, uint32_t entry_size,
+                           const char *name, uint32_t count, const char *sig, uint8_t *buf,
+                           size_t size, size_t *len)
+{
+    uint8_t head[8];
+    char what[32];
+    uint64_t addr;
+    uint32_t stated;
+
+    for (uint32_t i = 0; i < count; i++) {
+        if (walk_read(w, root + SDT_HEADER + (uint64_t)i * entry_size, head, entry_size, name) != 0)
+            return -1;
+        addr = entry_size == 8 ? load_u64(head) : load_u32(head);
+        if (addr == 0)
+            continue;
+        fmt_snprintf(what, sizeof(what), "%s entry %u's table", name, i);
+        if (walk_read(w, addr, head, sizeof(head), what) != 0)
+            return -1;
+        if (memcmp(head, sig, 4) != 0)
+            continue;
+        stated = load_u32(head + SDT_LENGTH_AT);
+        if (stated < SDT_HEADER || stated > size)
+            return walk_fail(w, "ACPI %s at 0x%llx: length %u, expected %u to %zu", sig,
+                             (unsigned long long)addr, stated, SDT_HEADER, size);
+        if (walk_read(w, addr, buf, stated, sig) != 0)
+            return -1;
+        if (sum_bytes(buf, stated, 0) != 0)
+            return walk_fail(w, "ACPI %s: bad checksum (the %u bytes sum to 0x%02x, not 0)",
+                             sig, stated, sum_bytes(buf, stated, 0));
+        *len = stated;
+        return 0;
+    }
+    return walk_fail(w, "ACPI %s: no \"%s\" table among its %u tables", name, sig, count);
+}
+
+int madt_find_table(madt_read_fn read, void *arg, uint64_t rsdp_addr, const uint8_t *rsdp_copy,
+                    size_t rsdp_copy_len, const char *sig, uint8_t *buf, size_t size,
+                    size_t *len, char *err, size_t err_size)
+{
+    struct madt_walk w = { .read = read, .arg = arg, .err = err, .err_size = err_size };
+    uint8_t rsdp[RSDP_LEN_MAX] = { 0 };
+    uint32_t rsdp_len = 0, entry_size = 0, count = 0;
+    uint64_t root = 0;
+    const char *name;
+
+    *len = 0;
+    if (rsdp_load(&w, rsdp_addr, rsdp_copy, rsdp_copy_len, rsdp, &rsdp_len) != 0 ||
+        rsdp_root(&w, rsdp, rsdp_len, &root, &entry_size) != 0)
+        return -1;
+    name = entry_size == 8 ? "XSDT" : "RSDT";
+    if (root_check(&w, root, entry_size, name, &count) != 0)
+        return -1;
+    return root_find_table(&w, root, entry_size, name, count, sig, buf, size, len);
+}
+
 int madt_discover(madt_read_fn read, void *arg, uint64_t rsdp_addr, const uint8_t *rsdp_copy,
                   size_t rsdp_copy_len, struct madt_info *out, char *err, size_t err_size)
 {

@@ -52,6 +52,14 @@ typedef int (*madt_read_fn)(void *arg, uint64_t addr, void *dst, size_t len);
 int madt_discover(madt_read_fn read, void *arg, uint64_t rsdp_addr, const uint8_t *rsdp_copy,
                   size_t rsdp_copy_len, struct madt_info *out, char *err, size_t err_size);
 
+/* Finds another ACPI table by its signature sig ("MCFG": 4 characters
+ * and a NUL; the first one the root table lists) through the same RSDP
+ * walk and checks, and reads it whole into buf: 0 with *len its length (at most size), or -1 with
+ * the reason in err (no such table, too long, bad checksum ...). */
+int madt_find_table(madt_read_fn read, void *arg, uint64_t rsdp_addr, const uint8_t *rsdp_copy,
+                    size_t rsdp_copy_len, const char *sig, uint8_t *buf, size_t size,
+                    size_t *len, char *err, size_t err_size);
+
 /* Parses one MADT already in memory (len bytes at table, header
  * included): the same checks. For the fuzz target and unit tests. */
 int madt_parse(const uint8_t *table, size_t len, struct madt_info *out, char *err,
