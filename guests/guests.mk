@@ -25,9 +25,14 @@ GUEST_LIB_OBJ := $(patsubst %,$(GUEST_BUILD)/lib/%.o,crt0 note runtime args stri
 # from the boot arguments, hypercall glue.
 GUEST_NET_OBJ := $(patsubst %,$(GUEST_BUILD)/lib/net/%.o,proto driver stack config env)
 
+# TCP (tcp.c, its glue tcp_net.c) only for the guests that use it: its
+# connection pool is a few hundred KiB of .bss.
+GUEST_TCP_OBJ := $(patsubst %,$(GUEST_BUILD)/lib/net/%.o,tcp tcp_net)
+
 GUEST_SAMPLES := hello count sleep bench benchbig
 GUEST_NET_SAMPLES := udp-echo udp-ping flood
-GUEST_IMAGES  := $(patsubst %,$(GUEST_BUILD)/%.elf,$(GUEST_SAMPLES) $(GUEST_NET_SAMPLES) evil badring churn burn)
+GUEST_TCP_SAMPLES := httpd http-get
+GUEST_IMAGES  := $(patsubst %,$(GUEST_BUILD)/%.elf,$(GUEST_SAMPLES) $(GUEST_NET_SAMPLES) $(GUEST_TCP_SAMPLES) evil badring churn burn)
 GUEST_BAD     := $(patsubst %,$(GUEST_BUILD)/bad-%.elf,magic nonote version far overlap truncated long)
 
 guests: $(GUEST_IMAGES) $(GUEST_BAD)
@@ -85,6 +90,7 @@ $(GUEST_BUILD)/$(1).elf: $(patsubst $(2)/%.c,$(GUEST_BUILD)/$(1)/%.o,$(wildcard 
 endef
 $(foreach g,$(GUEST_SAMPLES),$(eval $(call guest_image,$(g),guests/$(g))))
 $(foreach g,$(GUEST_NET_SAMPLES),$(eval $(call guest_image,$(g),guests/$(g),$(GUEST_NET_OBJ))))
+$(foreach g,$(GUEST_TCP_SAMPLES),$(eval $(call guest_image,$(g),guests/$(g),$(GUEST_NET_OBJ) $(GUEST_TCP_OBJ))))
 $(eval $(call guest_image,evil,tests/guests/evil))
 $(eval $(call guest_image,badring,tests/guests/badring))
 $(eval $(call guest_image,burn,tests/guests/burn))

@@ -47,10 +47,10 @@
 #endif
 #define TCP_LISTENERS       4
 #ifndef TCP_SNDBUF
-#define TCP_SNDBUF          8192            /* unacknowledged + unsent bytes per connection */
+#define TCP_SNDBUF          4096            /* unacknowledged + unsent bytes per connection */
 #endif
 #ifndef TCP_RCVBUF
-#define TCP_RCVBUF          8192            /* received, not yet read: the largest window */
+#define TCP_RCVBUF          4096            /* received, not yet read: the largest window */
 #endif
 #define TCP_RTO_INIT_MS     300             /* before the first RTT sample */
 #define TCP_RTO_MIN_MS      100

@@ -1,0 +1,32 @@
+# TCP in Bochs (tigerlake, one CPU): the httpd guest and the http-get
+# client guest on one switch, both on the guest library's TCP.
+source "$(dirname "$0")/lib.sh"
+G=$MAYFLY_BUILD/guests
+
+# One boot: 200 requests one after another (4 per connection, so 50
+# connections opened and closed, keep-alive and "Connection: close" both
+# used), then 20 on 20 connections opened at once, then one GET /status
+# whose count must be all of them.
+http_boot() {
+    BOCHS_SECONDS=${BOCHS_SECONDS:-300} boot_bochs tigerlake 256 'partition small 2M x 2
+guest web image=httpd.elf net=lan0 args="ip=10.0.0.1 idle=3000"
+guest get image=http-get.elf net=lan0 args="ip=10.0.0.2 peer=10.0.0.1 count=200 keepalive=4 burst=20 path=/status"
+poweroff when-idle' "$G/httpd.elf" "$G/http-get.elf"
+}
+
+http_200_sequential_and_20_parallel() {
+    expect_line '^\[get\.0\] http-get: 220/220 ok$' &&
+    expect_guest get.0 'exited with status 0$'
+}
+
+http_status_count_matches() {
+    expect_line '^\[get\.0\] http-get: server counted 221 requests$' &&
+    expect_line '^\[web\.0\] httpd: served 221 requests$' &&
+    expect_guest web.0 'exited with status 0$' &&
+    expect_no_line 'panic' &&
+    expect_poweroff 0
+}
+
+run_case http_boot
+run_check http_200_sequential_and_20_parallel "$SYSTEST_OUT/http_boot"
+run_check http_status_count_matches "$SYSTEST_OUT/http_boot"
