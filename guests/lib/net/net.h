@@ -169,4 +169,10 @@ int udp_recv_wait(struct udp_datagram *d, uint64_t deadline_tsc);
 
 const struct net_stack_counters *net_stack_counters(void);
 
+/* IPv4 payloads of protocol 6 go to a handler that tcp_up (tcp.h)
+ * installs; without one they count as not_for_us. net_up forgets it. */
+#define NET_IPV4_PROTO_TCP  6
+typedef void net_tcp_input_fn(uint32_t src, uint32_t dst, const uint8_t *seg, size_t len);
+void net_set_tcp_input(net_tcp_input_fn *fn);
+
 #endif

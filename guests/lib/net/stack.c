@@ -21,6 +21,7 @@ static struct {
     struct arp_cache arp;
     struct udp_queue queue;
     struct net_stack_counters counters;
+    net_tcp_input_fn *tcp_input;        /* set by tcp_up; NULL: TCP is not for us */
     uint8_t rx_frame[MF_NET_FRAME_MAX];
     uint8_t tx_frame[MF_NET_FRAME_MAX];
 } stack;
@@ -42,6 +43,7 @@ int net_up(struct net_config *cfg)
 }
 
 uint32_t net_ip(void) { return stack.ip; }
+void net_set_tcp_input(net_tcp_input_fn *fn) { stack.tcp_input = fn; }
 struct arp_cache *net_arp_cache(void) { return &stack.arp; }
 const struct net_stack_counters *net_stack_counters(void) { return &stack.counters; }
 
@@ -154,6 +156,8 @@ static void ipv4_input(const struct eth_hdr *eth, const uint8_t *p, size_t len)
             return;
         }
         udp_enqueue(ip.src, &udp, payload, payload_len);
+    } else if (ip.proto == NET_IPV4_PROTO_TCP && stack.tcp_input != NULL && ip.dst == stack.ip) {
+        stack.tcp_input(ip.src, ip.dst, payload, payload_len);
     } else {
         stack.counters.not_for_us++;
     }
