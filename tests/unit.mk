@@ -63,6 +63,13 @@ SRC_lifecycle_smp := $(SRC_lifecycle)
 UNIT_TESTS   += lifecycle_smp
 $(UNIT_DIR)/obj/tests/unit/test_lifecycle_smp.o $(UNIT_DIR)/test_lifecycle_smp: \
     private UNIT_CFLAGS += -pthread
+# PCI enumeration and the e1000 driver (issue 13): fake configuration
+# space and a fake e1000 (register file and DMA) in the tests; what the
+# NIC writes back into its descriptors is fuzzed.
+SRC_pci       := hv/pci.c hv/madt.c hv/fmt.c
+SRC_e1000     := hv/e1000.c hv/pci.c hv/fmt.c
+UNIT_TESTS   += pci e1000
+FUZZ_TARGETS += e1000
 
 # The product's warnings (WARN and STRICT_WARN, from the Makefile) for the
 # sources under STRICT_DIRS, in unit and fuzz builds, and for the unit
