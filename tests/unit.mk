@@ -70,6 +70,11 @@ SRC_pci       := hv/pci.c hv/madt.c hv/fmt.c
 SRC_e1000     := hv/e1000.c hv/pci.c hv/fmt.c
 UNIT_TESTS   += pci e1000
 FUZZ_TARGETS += e1000
+# The guest library's TCP (issue 13): unit-tested against a hand-played
+# peer, its input path fuzzed.
+SRC_tcp       := guests/lib/net/tcp.c guests/lib/net/proto.c
+UNIT_TESTS   += tcp
+FUZZ_TARGETS += tcp
 
 # The product's warnings (WARN and STRICT_WARN, from the Makefile) for the
 # sources under STRICT_DIRS, in unit and fuzz builds, and for the unit
