@@ -75,6 +75,12 @@ FUZZ_TARGETS += e1000
 SRC_tcp       := guests/lib/net/tcp.c guests/lib/net/proto.c
 UNIT_TESTS   += tcp
 FUZZ_TARGETS += tcp
+# httpd's request parser and replies (guests/httpd/http.c), with the guest
+# headers it includes; the runtime calls are stubbed in the test.
+SRC_http      := guests/httpd/http.c hv/fmt.c
+UNIT_TESTS   += http
+$(UNIT_DIR)/obj/tests/unit/test_http.o $(UNIT_DIR)/obj/guests/httpd/http.o: \
+    private UNIT_CFLAGS += -Iguests/lib -Iinclude
 
 # The product's warnings (WARN and STRICT_WARN, from the Makefile) for the
 # sources under STRICT_DIRS, in unit and fuzz builds, and for the unit
