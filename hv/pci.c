@@ -25,6 +25,8 @@
 #define BAR_MEM_FLAGS       0xfu
 #define BAR_IO_FLAGS        0x3u
 
+#define PCI_CLASS_HOST_BRIDGE 0x0600u     /* class and subclass */
+
 #define MCFG_ENTRIES_AT     44u         /* ACPI header (36) and 8 reserved bytes */
 #define MCFG_ENTRY_SIZE     16u
 #define ECAM_BUS_SHIFT      20
@@ -153,18 +155,22 @@ static int bars_overlap(struct pci_device *d)
 }
 
 /* Sizes every BAR with decode off, then restores the command register.
- * The first nonsense found marks the device bad and ends the probe. */
+ * A host bridge keeps decoding: on some chipsets turning its memory
+ * decode off cuts the CPU off from RAM. The first nonsense found marks
+ * the device bad and ends the probe. */
 static void bars_read(const struct pci_access *a, struct pci_device *d)
 {
     uint32_t cmd = cfg_read(a, d, PCI_COMMAND) & 0xffffu, used = 1;
-    int bad = 0;
+    int bad = 0, toggle = (d->class_code >> 8) != PCI_CLASS_HOST_BRIDGE;
 
     if (d->bar_count == 0)
         return;
-    cfg_write(a, d, PCI_COMMAND, cmd & ~(uint32_t)(PCI_CMD_IO | PCI_CMD_MEMORY));
+    if (toggle)
+        cfg_write(a, d, PCI_COMMAND, cmd & ~(uint32_t)(PCI_CMD_IO | PCI_CMD_MEMORY));
     for (uint32_t i = 0; i < d->bar_count && !bad; i += used)
         bad = bar_decode(a, d, i, &used) != 0;
-    cfg_write(a, d, PCI_COMMAND, cmd);
+    if (toggle)
+        cfg_write(a, d, PCI_COMMAND, cmd);
     if (!bad)
         bad = bars_overlap(d) != 0;
     if (bad) {

@@ -26,6 +26,7 @@ struct fake_fn {
     uint32_t bar_mask[PCI_BARS];        /* writable (decoded) bits of each BAR */
     uint8_t scripted[PCI_BARS];         /* reads probe[i] after all ones are written */
     uint32_t probe[PCI_BARS];
+    unsigned command_writes;
 };
 
 static struct fake_fn fakes[FAKES_MAX];
@@ -61,6 +62,8 @@ static void fake_write(void *arg, uint8_t bus, uint8_t dev, uint8_t fn, uint16_t
         absent_writes++;
         return;
     }
+    if (off == PCI_COMMAND)
+        f->command_writes++;
     if (off >= PCI_BAR0 && i < PCI_BARS) {
         if (f->regs[PCI_COMMAND / 4] & (PCI_CMD_IO | PCI_CMD_MEMORY))
             bar_writes_decoding++;
@@ -132,11 +135,12 @@ static int setup(void **state)
  * device on bus 5. */
 static void test_scan_machine(void **state)
 {
-    struct fake_fn *e;
+    struct fake_fn *e, *h;
     uint32_t n;
 
     (void)state;
-    fake_add(0, 0, 0, 0x8086, 0x1237, 0x06000002u, 0);
+    h = fake_add(0, 0, 0, 0x8086, 0x1237, 0x06000002u, 0);
+    fake_bar(h, 0, 0xe0000000u, 0xf0000000u);          /* a host bridge with a BAR */
     fake_add(0, 1, 0, 0x8086, 0x7000, 0x06010000u, 0x80);
     fake_add(0, 1, 1, 0x8086, 0x7010, 0x01018000u, 0);
     fake_add(0, 1, 3, 0x8086, 0x7113, 0x06800003u, 0);
@@ -177,8 +181,12 @@ static void test_scan_machine(void **state)
     assert_int_equal(e->regs[PCI_BAR0 / 4], 0xfebc0000u);
     assert_int_equal(e->regs[PCI_BAR0 / 4 + 1], 0xc001u);
     assert_int_equal(e->regs[PCI_COMMAND / 4] & 0xffffu, PCI_CMD_IO | PCI_CMD_MEMORY);
-    assert_int_equal(bar_writes_decoding, 0);
+    assert_int_equal(bar_writes_decoding, 2 * PCI_BARS); /* the host bridge's, on purpose */
     assert_int_equal(absent_writes, 0);
+    /* A host bridge keeps decoding while it is sized. */
+    assert_int_equal(h->command_writes, 0);
+    assert_int_equal(seen[0].bars[0].size, 0x10000000u);
+    assert_int_equal(e->command_writes, 2);
 }
 
 /* A prefetchable 64-bit BAR above 4 GiB (8 GiB in size), a 64-bit BAR
