@@ -170,6 +170,12 @@ int main(const struct mf_boot_info *bi)
             break;
     }
     mf_printf("httpd: served %lu requests\n", (unsigned long)served);
+    mf_printf("httpd: tcp: %lu connections accepted, %lu TIME-WAIT slots reused, "
+              "%lu refused, %lu segments retransmitted\n",
+              (unsigned long)tcp_counters()->accepted,
+              (unsigned long)tcp_counters()->time_wait_reused,
+              (unsigned long)(tcp_counters()->refused_full + tcp_counters()->refused_backlog),
+              (unsigned long)tcp_counters()->retransmits);
     if (ret < 0 || net_error() < 0) {
         mf_printf("httpd: stopped: network error %d\n", ret < 0 ? ret : net_error());
         return 1;
