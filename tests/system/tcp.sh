@@ -30,6 +30,20 @@ http_status_count_matches() {
     expect_poweroff 0
 }
 
+# The client does not resolve the server first: its first SYN finds no
+# MAC and is dropped, and the SYN the RTO sends again gets through.
+syn_retransmitted_after_arp_miss() {
+    boot_bochs tigerlake 256 'partition small 2M x 2
+guest web image=httpd.elf net=lan0 args="ip=10.0.0.1 idle=2000"
+guest get image=http-get.elf net=lan0 args="ip=10.0.0.2 peer=10.0.0.1 count=5 keepalive=2 path=/ resolve=0"
+poweroff when-idle' "$G/httpd.elf" "$G/http-get.elf" &&
+    expect_line '^\[get\.0\] http-get: 5/5 ok$' &&
+    expect_line '^\[get\.0\] http-get: tcp: [0-9]+ segments out, [0-9]+ in, [1-9][0-9]* retransmitted$' &&
+    expect_line '^\[web\.0\] httpd: served 6 requests$' &&
+    expect_poweroff 0
+}
+
 run_case http_boot
 run_check http_200_sequential_and_20_parallel "$SYSTEST_OUT/http_boot"
 run_check http_status_count_matches "$SYSTEST_OUT/http_boot"
+run_case syn_retransmitted_after_arp_miss
