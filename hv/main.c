@@ -15,9 +15,12 @@
 #include "log.h"
 #include "manage.h"
 #include "memmap.h"
+#include "nicscan.h"
 #include "partition.h"
 #include "pool.h"
 #include "run.h"
+#include "uplink.h"
+#include "e1000.h"
 
 static struct config config;
 static struct partition_table partitions;
@@ -104,6 +107,7 @@ static void setup_pool(const struct boot_info *info)
         size += config.classes[i].count * fleet_footprint(config.classes[i].size);
     size += fleet_pool_extra(&config, nparts);
     size += (uint64_t)(cpus - 1) * (CPU_POOL_BYTES + LIFECYCLE_STORAGE(nparts));
+    size += (uint64_t)config.uplink_count * E1000_POOL_BYTES;      /* the NICs' rings */
     size = ALIGN_UP(size, PAGE_2M);
     if (memmap_take(free_ranges, &free_count, BOOT_MAX_RANGES, size, PAGE_2M, &base) < 0)
         fatal(HV_NO_MEMORY, "no room for the %llu MiB hypervisor pool: give the machine more "
@@ -204,6 +208,23 @@ static void console_poller_poll(void)
  * while the boot CPU sleeps. */
 static const struct run_poller console_poller = { console_poller_poll, console_pending, 0, 1 };
 
+/* The uplink NICs, polled by the boot CPU. */
+static const struct run_poller uplink_poller = { uplink_poll, uplink_wanted, 0, 0 };
+
+/* With uplink lines only: the PCI scan (a line per function) brings up
+ * as many NICs as there are uplink lines, and each line takes one. */
+static void start_uplinks(const struct boot_info *info)
+{
+    struct nic *nics[CONFIG_UPLINKS_MAX];
+    uint32_t n;
+
+    if (!config.uplink_count)
+        return;
+    n = nic_scan(info, nics, config.uplink_count);
+    if (uplink_init(&config, nics, n))
+        run_add_poller(&uplink_poller);
+}
+
 /* The log (with a control channel: only LOGS reads it), console
  * buffering (so that launches do not wait for the serial line), the
  * guests and the control channel, in that order. */
@@ -223,6 +244,7 @@ static void start_services(const struct boot_info *info, uint8_t *store)
     console_start_buffering();
     run_add_poller(&console_poller);
     fleet_init(&config, &partitions, info);
+    start_uplinks(info);
     control_init(&config, info, store, config.store_size);
 }
 

@@ -1,10 +1,11 @@
 /*
  * udp-echo: a UDP echo server on the guest's first network port.
  *
- * Args: "ip=a.b.c.d [port=7] [idle=<ms>]". Answers ARP and ICMP echo
- * requests and sends every UDP datagram to port back to where it came
- * from, unchanged. Stops once no datagram has come for idle milliseconds
- * (default 5000; 0 runs forever) and prints
+ * Args: "ip=a.b.c.d [port=7] [idle=<ms>] [count=N]". Answers ARP and ICMP
+ * echo requests and sends every UDP datagram to port back to where it
+ * came from, unchanged. Stops once no datagram has come for idle
+ * milliseconds (default 5000; 0 runs forever), or once it has echoed
+ * count datagrams (0, the default: no limit), and prints
  *     udp-echo: echoed N datagrams
  * Exit status: 0 after idling out; 1 if the port failed; 2 on bad
  * arguments or no port.
@@ -33,18 +34,19 @@ static int arg_number(const char *key, uint64_t def, uint64_t max, uint64_t *out
 int main(const struct mf_boot_info *bi)
 {
     struct net_config cfg;
-    uint64_t port, idle_ms, echoed = 0, last;
+    uint64_t port, idle_ms, count, echoed = 0, last;
     char ip_text[16], mac_text[18];
     int ret;
 
     (void)bi;
     if (arg_number("port", DEFAULT_PORT, 65535, &port) < 0 || port == 0 ||
-        arg_number("idle", DEFAULT_IDLE_MS, UINT32_MAX, &idle_ms) < 0)
+        arg_number("idle", DEFAULT_IDLE_MS, UINT32_MAX, &idle_ms) < 0 ||
+        arg_number("count", 0, UINT32_MAX, &count) < 0)
         return 2;
     ret = net_config(&cfg);
     if (ret < 0) {
         mf_puts(ret == -MF_ENOENT ? "udp-echo: no network port (net=<switch> in the config)\n"
-                                  : "udp-echo: usage: ip=a.b.c.d [port=7] [idle=<ms>]\n");
+                                  : "udp-echo: usage: ip=a.b.c.d [port=7] [idle=<ms>] [count=N]\n");
         return 2;
     }
     ret = net_up(&cfg);
@@ -58,7 +60,7 @@ int main(const struct mf_boot_info *bi)
               (unsigned)port, (unsigned)idle_ms);
 
     last = net_now();
-    for (;;) {
+    while (!count || echoed < count) {
         uint64_t deadline = idle_ms ? last + net_ms_to_ticks(idle_ms) : MF_WAIT_FOREVER;
 
         ret = udp_recv_wait(&dgram, deadline);
