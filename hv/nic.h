@@ -13,6 +13,9 @@
  * checks it before use, and a bad value drops that frame and counts it,
  * never more.
  *
+ * A driver receives every frame the wire brings (promiscuous, where the
+ * device filters by address): the switch decides what reaches a guest.
+ *
  * Calls on one NIC are serialised by the caller (the uplink holds its
  * switch's lock around them).
  */
@@ -45,6 +48,9 @@ struct nic_ops {
      * when the next descriptor held a malformed frame, which is dropped
      * (counted in rx_bad) and its buffer given back to the device. */
     int32_t (*recv)(struct nic *n, uint8_t *buf, uint32_t room);
+    /* Programs mac as the device's own address (an uplink line's mac=).
+     * 0, or -1 when the device cannot; NULL when the driver has no way. */
+    int (*set_mac)(struct nic *n, const uint8_t mac[6]);
 };
 
 struct nic {

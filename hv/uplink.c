@@ -112,7 +112,14 @@ uint32_t uplink_init(const struct config *cfg, struct nic **nics, uint32_t count
             continue;
         }
         u->nic = n;
-        port_init(&u->port, &uplink_ops, PORT_F_UPLINK, c->has_mac ? c->mac : n->mac, NULL, u);
+        if (c->has_mac && (!n->ops->set_mac || n->ops->set_mac(n, c->mac) < 0)) {
+            kprintf("mayfly: uplink %s: %s cannot take mac= (it keeps its own address): "
+                    "drop mac= from the uplink line\n", c->sw, n->name);
+            continue;
+        }
+        if (c->has_mac)
+            memcpy(n->mac, c->mac, 6);
+        port_init(&u->port, &uplink_ops, PORT_F_UPLINK, n->mac, NULL, u);
         lock_take(&s->lock);
         attached = vswitch_attach(s, &u->port) == 0 && port_set_running(&u->port) == 0;
         lock_give(&s->lock);

@@ -131,6 +131,18 @@ kvm_vtx_available() {
     [ -r $nested ] && grep -qE '^(Y|1)' $nested
 }
 
+# qemu_nic_args: with QEMU_NIC (e.g. "e1000,mac=52:54:00:12:34:56" or
+# "virtio-net-pci,mac=...") and QEMU_NIC_PORTS="EMU HOST", that NIC on a
+# dgram backend: QEMU listens on 127.0.0.1:EMU for frames to put on the
+# wire and sends the NIC's frames to 127.0.0.1:HOST (uplink cases only).
+qemu_nic_args() {
+    [ -n "${QEMU_NIC:-}" ] || return 0
+    local emu host
+    read -r emu host <<<"$QEMU_NIC_PORTS"
+    printf '%s\n' -netdev "dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=$emu,remote.type=inet,remote.host=127.0.0.1,remote.port=$host" \
+        -device "$QEMU_NIC,netdev=n0"
+}
+
 # qemu_iso_run DIR ISO MEM_MB [SECONDS]: the Bochs test ISO under QEMU
 # (legacy BIOS + GRUB, like Bochs): under KVM (the host's CPU) for the KVM
 # variant of the tests, or with QEMU_ACCEL=tcg under QEMU's software CPU
@@ -148,7 +160,7 @@ qemu_iso_run() {
     : > "$dir/serial.log"
     timeout -k 5 "$secs" qemu-system-x86_64 -machine q35 "${accel[@]}" -m "${mem}M" \
         -smp "${QEMU_SMP:-1}" -cdrom "$iso" -boot d -nodefaults -nic none -display none -monitor none \
-        -serial file:"$dir/serial.log" -no-reboot \
+        -serial file:"$dir/serial.log" -no-reboot $(qemu_nic_args) \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null >"$dir/emu.log" 2>&1
     QEMU_RC=$?
     emu_classify "$dir" $QEMU_RC qemu
@@ -170,7 +182,7 @@ qemu_uefi_run() {
     timeout -k 5 "$secs" qemu-system-x86_64 -machine q35 "${accel[@]}" -m "${mem}M" \
         -smp "${QEMU_SMP:-1}" -bios "$dir/ovmf.fd" \
         -drive if=none,id=esp,format=raw,file="$img" -device virtio-blk-pci,drive=esp,bootindex=0 \
-        -nodefaults -nic none -display none -monitor none -serial file:"$dir/serial.log" \
+        -nodefaults -nic none -display none -monitor none -serial file:"$dir/serial.log" $(qemu_nic_args) \
         -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null >"$dir/emu.log" 2>&1 &
     local pid=$! rc
     while kill -0 $pid 2>/dev/null; do
