@@ -24,6 +24,12 @@ static uint32_t cpu_count;
 static struct guest *table;
 static uint32_t table_count;
 static void (*kick_fn)(uint32_t cpu);
+static uint64_t (*clock_fn)(void);
+
+void lifecycle_set_clock(uint64_t (*clock)(void))
+{
+    clock_fn = clock;
+}
 
 const char *lifecycle_state_name(enum guest_state s)
 {
@@ -291,7 +297,7 @@ uint32_t lifecycle_wake_due(uint32_t cpu, uint64_t now)
     return woken;
 }
 
-void lifecycle_notify_from(struct guest *g, uint64_t bits, uint32_t from_cpu, uint64_t now)
+void lifecycle_notify_from(struct guest *g, uint64_t bits, uint32_t from_cpu)
 {
     struct lc_cpu *c;
     int woke = 0;
@@ -307,7 +313,7 @@ void lifecycle_notify_from(struct guest *g, uint64_t bits, uint32_t from_cpu, ui
         bits = __atomic_exchange_n(&g->notify_pending, 0, __ATOMIC_ACQ_REL);
         wake(c, g, (int64_t)bits);
         g->wake_from = from_cpu == SCHED_NONE ? 0 : from_cpu + 1;
-        g->wake_tsc = now;
+        g->wake_tsc = clock_fn ? clock_fn() : 0;
         woke = 1;
     }
     lock_give(&c->lock);
@@ -317,7 +323,7 @@ void lifecycle_notify_from(struct guest *g, uint64_t bits, uint32_t from_cpu, ui
 
 void lifecycle_notify(struct guest *g, uint64_t bits)
 {
-    lifecycle_notify_from(g, bits, SCHED_NONE, 0);
+    lifecycle_notify_from(g, bits, SCHED_NONE);
 }
 
 int lifecycle_request_stop(struct guest *g, uint32_t self)

@@ -97,11 +97,12 @@ uint32_t lifecycle_wake_due(uint32_t cpu, uint64_t now);
  * ignored. */
 void lifecycle_notify(struct guest *g, uint64_t bits);
 
-/* lifecycle_notify from CPU from_cpu at TSC now: a guest it wakes
- * remembers both (g->wake_from = from_cpu + 1, g->wake_tsc = now), so
- * that its CPU can time the wake-up; a guest woken otherwise has
- * wake_from 0. */
-void lifecycle_notify_from(struct guest *g, uint64_t bits, uint32_t from_cpu, uint64_t now);
+/* lifecycle_notify from CPU from_cpu: a guest it wakes remembers it
+ * (g->wake_from = from_cpu + 1) and when (g->wake_tsc, from the clock
+ * given to lifecycle_set_clock, read only when a guest wakes), so that
+ * its CPU can time the wake-up; a guest woken otherwise has wake_from 0. */
+void lifecycle_notify_from(struct guest *g, uint64_t bits, uint32_t from_cpu);
+void lifecycle_set_clock(uint64_t (*clock)(void));
 
 /* From any CPU: asks g's CPU to end g (g->stop_requested; a WAITING g
  * becomes READY) and kicks that CPU, whatever it is doing, unless it is
