@@ -32,6 +32,12 @@ void cpu_arch_init(void);
  * switches to them. Returns 0, or -1 when the pool is too small. */
 int paging_arch_init(uint64_t max_addr);
 
+/* The end of that identity map; and device memory (a PCI BAR) mapped
+ * uncached where it lies above it, at its own address. 0, or -1 when
+ * the pool has no room for the tables or the range wraps. */
+uint64_t paging_arch_identity_top(void);
+int paging_arch_map_device(uint64_t base, uint64_t size);
+
 /* Powers the machine off (QEMU, Bochs) or halts it (hardware). */
 void power_arch_off(int status) __attribute__((noreturn));
 

@@ -260,10 +260,15 @@ void pci_enable(const struct pci_access *a, const struct pci_device *d)
     cfg_write(a, d, PCI_COMMAND, cmd);      /* status half 0: clears no status bit */
 }
 
+int (*pci_map_device)(uint64_t base, uint64_t size);
+
 int pci_bar_reachable(const struct pci_bar *b)
 {
-    return b->kind == PCI_BAR_MEMORY && b->base != 0 && b->size <= PCI_BAR_REACHABLE_TOP &&
-           b->base <= PCI_BAR_REACHABLE_TOP - b->size;
+    if (b->kind != PCI_BAR_MEMORY || b->base == 0)
+        return 0;
+    if (b->size <= PCI_BAR_REACHABLE_TOP && b->base <= PCI_BAR_REACHABLE_TOP - b->size)
+        return 1;
+    return pci_map_device && pci_map_device(b->base, b->size) == 0;
 }
 
 void pci_format_address(const struct pci_device *d, char *buf, size_t size)

@@ -95,14 +95,18 @@ void pci_read_device(const struct pci_access *a, uint8_t bus, uint8_t dev, uint8
  * (Mayfly polls its devices). */
 void pci_enable(const struct pci_access *a, const struct pci_device *d);
 
-/* The highest address plus one the hypervisor can reach a BAR at: the
- * part of the identity map that is always there (paging_arch_init maps
- * [0, max(4 GiB, end of RAM))). Until the lead exposes the real limit,
- * BARs are usable only below 4 GiB. */
+/* The part of the identity map that is always there (paging_arch_init
+ * maps [0, max(4 GiB, end of RAM))): a BAR below it is reachable as is. */
 #define PCI_BAR_REACHABLE_TOP   (4ull << 30)
 
-/* 1 when b is an assigned memory BAR the hypervisor can reach through
- * its identity map, else 0. */
+/* Set by the arch (x86/pci.c: paging_arch_map_device): maps device
+ * memory above the identity map at its own address, uncached; 0 or -1.
+ * NULL (host tests): nothing above PCI_BAR_REACHABLE_TOP is reachable. */
+extern int (*pci_map_device)(uint64_t base, uint64_t size);
+
+/* 1 when b is an assigned memory BAR the hypervisor can reach: below
+ * PCI_BAR_REACHABLE_TOP, or mapped now through pci_map_device (a 64-bit
+ * BAR above the identity map); else 0. */
 int pci_bar_reachable(const struct pci_bar *b);
 
 /* The "bb:dd.f" of d into buf (at least 8 bytes). */

@@ -10,6 +10,8 @@
 /* Page-table entry bits (SDM Vol. 3 4.5). */
 #define PTE_P   (1ULL << 0)         /* present */
 #define PTE_RW  (1ULL << 1)         /* writable */
+#define PTE_PWT (1ULL << 3)         /* write-through */
+#define PTE_PCD (1ULL << 4)         /* cache disabled */
 #define PTE_PS  (1ULL << 7)         /* a 2 MiB leaf in a directory */
 
 /* x86-64 4-level paging, present and writable: the hypervisor's own

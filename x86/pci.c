@@ -11,6 +11,7 @@
 #include "../hv/fmt.h"
 #include "../hv/lib.h"
 #include "../hv/madt.h"
+#include "../hv/arch.h"
 #include "../hv/pci.h"
 #include "x86.h"
 
@@ -123,9 +124,12 @@ static int ecam_find(const struct boot_info *info, char *why, size_t n)
     return 0;
 }
 
+/* BARs above the identity map are mapped when a driver asks for them. */
 const struct pci_access *pci_arch_access(const struct boot_info *info)
 {
     char why[PCI_WHY_MAX];
+
+    pci_map_device = paging_arch_map_device;
 
     if (ecam_find(info, why, sizeof(why)) == 0) {
         fmt_snprintf(access_name, sizeof(access_name), "ECAM at 0x%llx, buses %u-%u",
