@@ -80,9 +80,11 @@ struct vcap {
 };
 
 /* Checks cap's structure lies inside its BAR, a reachable memory BAR of
- * d, and fills r. 0, or -1 with why. */
+ * d, and fills r. *mapped: the BARs already found reachable (each is
+ * mapped once: pci_bar_reachable maps one above the identity map). 0, or
+ * -1 with why. */
 static int region_take(const struct pci_device *d, const struct vcap *cap, uint32_t min_len,
-                       struct virtio_pci_region *r, char *why, size_t n)
+                       struct virtio_pci_region *r, uint8_t *mapped, char *why, size_t n)
 {
     static const char *const names[] = { "?", "common", "notify", "ISR", "device" };
     const char *name = names[cap->type];
@@ -99,11 +101,12 @@ static int region_take(const struct pci_device *d, const struct vcap *cap, uint3
         return fmt_error(why, n, -1, "the %s structure (offset 0x%x, length 0x%x) does not "
                          "fit BAR %u (0x%llx bytes, at least 0x%x needed)", name, cap->offset,
                          cap->length, cap->bar, (unsigned long long)b->size, min_len);
-    if (!pci_bar_reachable(b))
+    if (!(*mapped & 1u << cap->bar) && !pci_bar_reachable(b))
         return fmt_error(why, n, -1, "BAR %u at 0x%llx (the %s structure) is %s", cap->bar,
                          (unsigned long long)b->base, name,
                          b->base ? "not reachable (not below 4 GiB and not mappable)" :
                                    "unassigned");
+    *mapped |= (uint8_t)(1u << cap->bar);
     r->addr = b->base + cap->offset;
     r->len = cap->length;
     return 0;
@@ -123,7 +126,7 @@ static void cap_read(const struct pci_access *a, const struct pci_device *d, uin
 
 /* Takes cap into t when it is the first of a type we use. */
 static int cap_use(const struct pci_device *d, const struct vcap *c, struct virtio_pci *t,
-                   char *why, size_t n)
+                   uint8_t *mapped, char *why, size_t n)
 {
     static const uint32_t min_len[] = { 0, VIRTIO_COMMON_LEN, 2, 1, 6 };
     struct virtio_pci_region *slot[] = { NULL, &t->common, &t->notify, &t->isr, &t->device };
@@ -134,7 +137,7 @@ static int cap_use(const struct pci_device *d, const struct vcap *c, struct virt
                   VIRTIO_PCI_CAP_LEN))
         return fmt_error(why, n, -1, "a virtio capability of type %u is %u bytes long, too "
                          "short", c->type, c->len);
-    if (region_take(d, c, min_len[c->type], slot[c->type], why, n) != 0)
+    if (region_take(d, c, min_len[c->type], slot[c->type], mapped, why, n) != 0)
         return -1;
     if (c->type == VIRTIO_PCI_CAP_NOTIFY)
         t->notify_mult = c->mult;
@@ -144,6 +147,7 @@ static int cap_use(const struct pci_device *d, const struct vcap *c, struct virt
 int virtio_pci_find(const struct pci_access *a, const struct pci_device *d,
                     const struct virtio_pci_io *io, struct virtio_pci *t, char *why, size_t n)
 {
+    uint8_t mapped = 0;
     uint32_t at;
 
     memset(t, 0, sizeof(*t));
@@ -156,7 +160,7 @@ int virtio_pci_find(const struct pci_access *a, const struct pci_device *d,
         struct vcap c;
         if (cfg_byte(a, d, at) == VIRTIO_PCI_CAP_ID && at + VIRTIO_PCI_CAP_LEN <= PCI_CFG_SIZE) {
             cap_read(a, d, at, &c);
-            if (cap_use(d, &c, t, why, n) != 0)
+            if (cap_use(d, &c, t, &mapped, why, n) != 0)
                 return -1;
         }
         at = cfg_byte(a, d, at + 1) & ~3u;

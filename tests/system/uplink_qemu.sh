@@ -43,9 +43,9 @@ uplink lan0
 guest echo image=udp-echo.elf net=lan0 mac=$GUEST_MAC args=\"ip=10.0.0.2 count=COUNT idle=0\"
 poweroff when-idle"
 
-# expect_wire LINE: wire.py printed LINE.
+# expect_wire REGEX: wire.py printed a line matching REGEX (grep -E).
 expect_wire() {
-    grep -q "^$1\$" "$CASE_DIR/wire.out" && return 0
+    grep -Eq "^$1\$" "$CASE_DIR/wire.out" && return 0
     CASE_WHY="wire: $(tail -1 "$CASE_DIR/wire.out")"
     return 1
 }
