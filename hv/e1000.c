@@ -157,14 +157,21 @@ static int mac_usable(const uint8_t mac[MAC_BYTES])
     return any != 0 && (mac[0] & 1u) == 0;
 }
 
-/* The receive filter: our address in RAL0/RAH0 (valid), no multicast. */
-static void filter_setup(const struct e1000 *e)
+/* Our address into RAL0/RAH0 (valid): the device's own, for what it
+ * sends as pause frames and what a later non-promiscuous mode would
+ * take. */
+static void address_write(const struct e1000 *e, const uint8_t m[MAC_BYTES])
 {
-    const uint8_t *m = e->nic.mac;
-
     reg_write(e, E1000_RAL0, (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 |
                              (uint32_t)m[3] << 24);
     reg_write(e, E1000_RAH0, (uint32_t)m[4] | (uint32_t)m[5] << 8 | E1000_RAH_AV);
+}
+
+/* The receive filter: our address, no multicast table (receive is
+ * promiscuous: RCTL.UPE | MPE, see rings_setup). */
+static void filter_setup(const struct e1000 *e)
+{
+    address_write(e, e->nic.mac);
     for (uint32_t i = 0; i < 128; i++)
         reg_write(e, E1000_MTA + 4 * i, 0);
 }
@@ -203,7 +210,10 @@ static void rings_setup(struct e1000 *e)
     reg_write(e, E1000_TDT, 0);
     reg_write(e, E1000_TIPG, E1000_TIPG_COPPER);
     reg_write(e, E1000_TCTL, E1000_TCTL_EN | E1000_TCTL_PSP | E1000_TCTL_CT | E1000_TCTL_COLD);
-    reg_write(e, E1000_RCTL, E1000_RCTL_EN | E1000_RCTL_BAM | E1000_RCTL_SECRC);
+    /* Promiscuous (unicast and multicast) with broadcast: every frame the
+     * wire brings, for the switch to decide (hv/nic.h). */
+    reg_write(e, E1000_RCTL, E1000_RCTL_EN | E1000_RCTL_UPE | E1000_RCTL_MPE | E1000_RCTL_BAM |
+                             E1000_RCTL_SECRC);
 }
 
 /* Link up with speed autodetected; no link reset, PHY reset or VLAN
@@ -344,9 +354,22 @@ static int32_t e1000_recv(struct nic *n, uint8_t *buf, uint32_t room)
     return (int32_t)r.length;
 }
 
+/* An uplink line's mac=: a unicast address into RAL0/RAH0 and n->mac. */
+static int e1000_set_mac(struct nic *n, const uint8_t mac[6])
+{
+    struct e1000 *e = n->priv;
+
+    if (!mac_usable(mac))
+        return -1;
+    address_write(e, mac);
+    memcpy(n->mac, mac, MAC_BYTES);
+    return 0;
+}
+
 static const struct nic_ops e1000_ops = {
     .send = e1000_send,
     .recv = e1000_recv,
+    .set_mac = e1000_set_mac,
 };
 
 /* ---- probe -------------------------------------------------------------- */

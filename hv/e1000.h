@@ -133,8 +133,9 @@ struct nic *e1000_probe(const struct pci_access *a, const struct pci_device *d, 
 
 /* The bring-up behind e1000_probe, on registers r (copied): reset
  * (bounded wait), MAC from the EEPROM into RAL0/RAH0, rings and buffers
- * from the pool, receive (broadcast and own address, CRC stripped) and
- * transmit on, interrupts masked, link up. d gives the model and the PCI
+ * from the pool, receive (promiscuous: every unicast and multicast frame
+ * and broadcast, CRC stripped) and transmit on, interrupts masked, link
+ * up. d gives the model and the PCI
  * address for the name. NULL with why on failure: reset never ends, no
  * MAC, pool exhausted. */
 struct nic *e1000_attach(const struct e1000_regs *r, const struct pci_device *d, char *why,

@@ -69,8 +69,7 @@ static void test_bring_up(void **state)
     assert_int_equal(fake.regs[E1000_RAH0 / 4], 0x5634u | E1000_RAH_AV);
     assert_int_equal(rctl & (E1000_RCTL_EN | E1000_RCTL_BAM | E1000_RCTL_SECRC),
                      E1000_RCTL_EN | E1000_RCTL_BAM | E1000_RCTL_SECRC);
-    assert_int_equal(rctl & (E1000_RCTL_UPE | E1000_RCTL_MPE | E1000_RCTL_LPE |
-                             E1000_RCTL_BSIZE_MASK), 0);
+    assert_int_equal(rctl & (E1000_RCTL_LPE | E1000_RCTL_BSIZE_MASK), 0);
     assert_true(fake.regs[E1000_TCTL / 4] & E1000_TCTL_EN);
     assert_true(fake.regs[E1000_CTRL / 4] & E1000_CTRL_SLU);
     assert_false(fake.regs[E1000_CTRL / 4] & E1000_CTRL_RST);
@@ -302,6 +301,36 @@ static void test_send_full_and_wrap(void **state)
     assert_int_equal(nic->counters.tx_frames, sent);
 }
 
+/* Receive is promiscuous (unicast and multicast) with broadcast: the
+ * switch decides what reaches a guest, not the NIC's address filter. */
+static void test_receive_promiscuous(void **state)
+{
+    uint32_t rctl = fake.regs[E1000_RCTL / 4];
+
+    (void)state;
+    assert_int_equal(rctl & (E1000_RCTL_UPE | E1000_RCTL_MPE | E1000_RCTL_BAM),
+                     E1000_RCTL_UPE | E1000_RCTL_MPE | E1000_RCTL_BAM);
+}
+
+/* set_mac: a unicast address into RAL0/RAH0 (valid) and the NIC's mac;
+ * a multicast or all-zero one refused with nothing changed. */
+static void test_set_mac(void **state)
+{
+    static const uint8_t mine[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+
+    (void)state;
+    assert_non_null(nic->ops->set_mac);
+    assert_int_equal(nic->ops->set_mac(nic, mine), 0);
+    assert_memory_equal(nic->mac, mine, 6);
+    assert_int_equal(fake.regs[E1000_RAL0 / 4], 0x33221102u);
+    assert_int_equal(fake.regs[E1000_RAH0 / 4], 0x5544u | E1000_RAH_AV);
+    assert_int_equal(nic->ops->set_mac(nic, (uint8_t[]){ 0x01, 0, 0x5e, 0, 0, 1 }), -1);
+    assert_int_equal(nic->ops->set_mac(nic, (uint8_t[]){ 0, 0, 0, 0, 0, 0 }), -1);
+    assert_memory_equal(nic->mac, mine, 6);
+    assert_int_equal(fake.regs[E1000_RAL0 / 4], 0x33221102u);
+    assert_int_equal(fake.regs[E1000_RCTL / 4] & E1000_RCTL_EN, E1000_RCTL_EN);
+}
+
 /* e1000_probe's refusals before it touches the device. */
 static void test_probe_refusals(void **state)
 {
@@ -344,6 +373,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_recv_missed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_full_and_wrap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_receive_promiscuous, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_mac, setup, teardown),
         cmocka_unit_test_teardown(test_probe_refusals, teardown),
     };
 
