@@ -71,9 +71,15 @@ int paging_arch_map_device(uint64_t base, uint64_t size)
     if (lo < identity_top)
         lo = identity_top;
     host_tables.fmt = &paging_x86_device_format;
-    if (pt_map(&host_tables, lo, lo, hi - lo, PAGE_2M) < 0) {
-        host_tables.fmt = &paging_x86_format;
-        return -1;
+    for (uint64_t va = lo; va < hi; va += PAGE_2M) {
+        /* A page an earlier call mapped (another structure in the same
+         * BAR) is there already, at its own address. */
+        if (pt_lookup(&host_tables, va) == va)
+            continue;
+        if (pt_map(&host_tables, va, va, PAGE_2M, PAGE_2M) < 0) {
+            host_tables.fmt = &paging_x86_format;
+            return -1;
+        }
     }
     host_tables.fmt = &paging_x86_format;
     return 0;
