@@ -6,7 +6,7 @@
 set -u
 PACKAGES="make gcc binutils gnu-efi qemu-system-x86 ovmf bochs bochsbios vgabios
 grub-pc-bin grub-common xorriso mtools dosfstools gdisk libcmocka-dev clang lld
-libclang-rt-14-dev python3 socat coreutils"
+libclang-rt-14-dev python3 socat coreutils curl iproute2"
 
 missing=()
 for p in $PACKAGES; do
