@@ -247,6 +247,30 @@ for v in SC1_SPAN SC2_SPAN SC4_SPAN RS_AVG RX_AVG XW_T D2_HT; do
     if [ -z "${!v}" ]; then echo "bench: no figure for $v; see $OUT/smp-*/serial.log"; exit 1; fi
 done
 
+echo "bench: uplink (Bochs e1000, socket backend: a host on loopback)"
+# 200 UDP datagrams (1..1472 bytes) from tests/system/wire.py through the
+# e1000 uplink to udp-echo and back, one at a time.
+UPL_EMU=$(( 42000 + RANDOM % 1000 * 2 ))
+python3 tests/system/wire.py echo --port $(( UPL_EMU + 1 )) --emu-port "$UPL_EMU" \
+    --guest-ip 10.0.0.2 --guest-mac 52:54:00:12:34:56 --count 200 --timeout 300 \
+    > "$OUT/uplink-wire.out" 2>&1 &
+UPL_WIRE=$!
+BOCHS_E1000="mac=52:54:00:12:34:56, ethmod=socket, ethdev=$UPL_EMU" boot uplink 128 'partition small 2M x 1
+uplink lan0
+guest echo image=udp-echo.elf net=lan0 mac=52:54:00:12:34:56 args="ip=10.0.0.2 count=200 idle=0"
+poweroff when-idle' "$G/udp-echo.elf"
+wait "$UPL_WIRE"
+UPL_OK=$(sed -nE 's/^wire: ([0-9]+)\/200 echoed intact$/\1/p' "$OUT/uplink-wire.out")
+UPL_WALL=$(sed -nE 's/^wire: ([0-9.]+) ms per round trip.*/\1/p' "$OUT/uplink-wire.out")
+read -r UPL_IN UPL_OUT UPL_TICKS <<<"$(field uplink '^mayfly: uplink lan0: [0-9]+ frames in' \
+    's/.*: ([0-9]+) frames in, ([0-9]+) out;.*; ([0-9]+) TSC ticks taking frames in.*/\1 \2 \3/')"
+read -r UPL_KICKS UPL_KT <<<"$(field uplink '^mayfly: switch lan0: ' \
+    's/.*; ([0-9]+) kicks took ([0-9]+) TSC.*/\1 \2/')"
+UPL_IPF=$(ratio "$UPL_TICKS" "$UPL_IN" 0); UPL_OPF=$(ratio "$UPL_KT" "$UPL_OUT" 0)
+for v in UPL_OK UPL_IN UPL_TICKS UPL_KT; do
+    if [ -z "${!v}" ]; then echo "bench: no figure for $v; see $OUT/uplink/serial.log"; exit 1; fi
+done
+
 echo "bench: control channel (mfctl start over COM2)"
 MFCTL=$MAYFLY_BUILD/mfctl
 CTL=$OUT/control
@@ -422,6 +446,22 @@ Two senders: the switch's own count of ticks inside the kicks it served,
 from both CPUs, over the 240 frames sent. Both senders take the one lock
 of the switch for each kick, so a kick that finds the other CPU's send in
 progress spins until it ends, and that wait is counted here.
+
+## Uplink (Bochs e1000 on its socket backend)
+
+| measurement | result |
+|---|---|
+| UDP round trip host → e1000 → switch → udp-echo → switch → e1000 → host, 200 datagrams of 1..1472 bytes, one at a time | $UPL_OK/200 intact, $UPL_WALL ms each (wall clock) |
+| hypervisor instructions per frame taken in from the wire (poll, descriptor checks, copy out of the DMA buffer, switching, the copy into the guest's RX ring) | $UPL_IPF ($UPL_TICKS ticks for $UPL_IN frames) |
+| hypervisor instructions per frame sent out (the guest's TX kick: ring walk, copy, lookup, the copy into the e1000's TX buffer, the tail write) | $UPL_OPF ($UPL_KT ticks in $UPL_KICKS kicks for $UPL_OUT frames) |
+
+Bochs takes at most one frame from the host per emulated millisecond
+(one per 50,000 instructions at ips=50M), so the host side waits for
+Bochs, not for Mayfly: the wall-clock round trip is Bochs's receive
+cadence and the host's loopback, and says nothing about the hypervisor.
+The instruction counts are the hypervisor's own (the TSC around each
+poll that brought frames in, and around each transmit kick), and count
+the ARP exchange before the datagrams too.
 
 ## AMD-V beside VT-x
 

@@ -1,4 +1,5 @@
 #include "uplink.h"
+#include "arch.h"
 #include "console.h"
 #include "fmt.h"
 #include "lib.h"
@@ -8,6 +9,7 @@
 struct uplink {
     struct port port;               /* first: deliver() gets it back from the port */
     struct nic *nic;
+    uint64_t busy_tsc;              /* ticks in polls that brought frames in */
     uint8_t buf[NIC_FRAME_MAX];     /* a received frame, on its way to the switch */
 };
 
@@ -37,8 +39,10 @@ void uplink_poll(void)
         struct vswitch *sw = u->port.sw;
         if (!sw)
             continue;
+        uint64_t t0 = time_arch_tsc();
+        uint32_t k = 0;
         lock_take(&sw->lock);
-        for (uint32_t k = 0; k < UPLINK_POLL_BUDGET; k++) {
+        for (; k < UPLINK_POLL_BUDGET; k++) {
             int32_t len = nic_recv(u->nic, u->buf, sizeof(u->buf));
             if (len == 0)
                 break;
@@ -46,6 +50,8 @@ void uplink_poll(void)
                 vswitch_forward(&u->port, u->buf, (uint32_t)len);
         }
         lock_give(&sw->lock);
+        if (k)
+            u->busy_tsc += time_arch_tsc() - t0;
     }
 }
 
@@ -60,10 +66,12 @@ void uplink_report(void)
         const struct uplink *u = &uplinks[i];
         const struct nic_counters *c = &u->nic->counters;
         kprintf("mayfly: uplink %s: %llu frames in, %llu out; %llu malformed from the wire, "
-                "%llu missed by the NIC, %llu refused (transmit ring full)\n",
+                "%llu missed by the NIC, %llu refused (transmit ring full); %llu TSC ticks "
+                "taking frames in\n",
                 u->port.sw ? u->port.sw->name : "-", (unsigned long long)c->rx_frames,
                 (unsigned long long)c->tx_frames, (unsigned long long)c->rx_bad,
-                (unsigned long long)c->rx_missed, (unsigned long long)c->tx_full);
+                (unsigned long long)c->rx_missed, (unsigned long long)c->tx_full,
+                (unsigned long long)u->busy_tsc);
     }
 }
 

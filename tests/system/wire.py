@@ -171,6 +171,7 @@ def run_echo(args):
     if args.garbage:
         print("wire: sent %d malformed frames" % w.garbage())
     ok = 0
+    started = time.monotonic()
     for i in range(args.count):
         data = bytes((i + k) & 0xFF for k in range(1 + (i * 97) % 1472))
         frame = w.udp_frame(data, i & 0xFFFF)
@@ -185,6 +186,9 @@ def run_echo(args):
             break
         ok += 1
     print("wire: %d/%d echoed intact" % (ok, args.count))
+    if ok:
+        print("wire: %.3f ms per round trip (wall clock, host side)" %
+              ((time.monotonic() - started) * 1000.0 / ok))
     return 0 if ok == args.count else 1
 
 
