@@ -75,7 +75,7 @@ static void create_vcpus(void)
             fatal(HV_NO_MEMORY, "hypervisor pool too small for the vCPU of partition %u", i);
     }
     lifecycle_init(guests, count, cpus, queues, kick);
-    lifecycle_set_clock(time_arch_tsc);
+    lifecycle_set_probes(time_arch_tsc, cpu_arch_self);
 }
 
 /* Whether what the line needs (its image, and the disks a personality

@@ -81,7 +81,7 @@ static int64_t hc_notify(struct guest *g, const uint64_t *args)
         return r;
     if (!args[1] || (args[1] >> 63))
         return -MF_EINVAL;
-    lifecycle_notify_from(target, args[1], cpu_arch_self());
+    lifecycle_notify(target, args[1]);
     return 0;
 }
 

@@ -25,11 +25,16 @@ static struct guest *table;
 static uint32_t table_count;
 static void (*kick_fn)(uint32_t cpu);
 static uint64_t (*clock_fn)(void);
+static uint32_t (*self_fn)(void);
 
-void lifecycle_set_clock(uint64_t (*clock)(void))
+void lifecycle_set_probes(uint64_t (*clock)(void), uint32_t (*self)(void))
 {
     clock_fn = clock;
+    self_fn = self;
 }
+
+/* The calling CPU, for a wake's record: looked up only then. */
+#define LIFECYCLE_SELF_LAZY (SCHED_NONE - 1)
 
 const char *lifecycle_state_name(enum guest_state s)
 {
@@ -312,6 +317,8 @@ void lifecycle_notify_from(struct guest *g, uint64_t bits, uint32_t from_cpu)
         sched_unwait(&c->sched, index_of(g));
         bits = __atomic_exchange_n(&g->notify_pending, 0, __ATOMIC_ACQ_REL);
         wake(c, g, (int64_t)bits);
+        if (from_cpu == LIFECYCLE_SELF_LAZY)
+            from_cpu = self_fn ? self_fn() : SCHED_NONE;
         g->wake_from = from_cpu == SCHED_NONE ? 0 : from_cpu + 1;
         g->wake_tsc = clock_fn ? clock_fn() : 0;
         woke = 1;
@@ -323,7 +330,7 @@ void lifecycle_notify_from(struct guest *g, uint64_t bits, uint32_t from_cpu)
 
 void lifecycle_notify(struct guest *g, uint64_t bits)
 {
-    lifecycle_notify_from(g, bits, SCHED_NONE);
+    lifecycle_notify_from(g, bits, LIFECYCLE_SELF_LAZY);
 }
 
 int lifecycle_request_stop(struct guest *g, uint32_t self)

@@ -98,11 +98,13 @@ uint32_t lifecycle_wake_due(uint32_t cpu, uint64_t now);
 void lifecycle_notify(struct guest *g, uint64_t bits);
 
 /* lifecycle_notify from CPU from_cpu: a guest it wakes remembers it
- * (g->wake_from = from_cpu + 1) and when (g->wake_tsc, from the clock
- * given to lifecycle_set_clock, read only when a guest wakes), so that
- * its CPU can time the wake-up; a guest woken otherwise has wake_from 0. */
+ * (g->wake_from = from_cpu + 1) and when (g->wake_tsc), so that its CPU
+ * can time the wake-up; a guest woken otherwise has wake_from 0.
+ * lifecycle_notify names the calling CPU itself. The clock and the
+ * calling CPU come from the functions given to lifecycle_set_probes,
+ * read only when a guest wakes (NULL: 0 and no CPU). */
 void lifecycle_notify_from(struct guest *g, uint64_t bits, uint32_t from_cpu);
-void lifecycle_set_clock(uint64_t (*clock)(void));
+void lifecycle_set_probes(uint64_t (*clock)(void), uint32_t (*self)(void));
 
 /* From any CPU: asks g's CPU to end g (g->stop_requested; a WAITING g
  * becomes READY) and kicks that CPU, whatever it is doing, unless it is

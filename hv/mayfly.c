@@ -28,7 +28,7 @@ static void port_event(struct port *p, enum port_event event)
             kprintf("mayfly: guest %u %s: port %u on %s failed: %s\n", g->id, g->name,
                     MF_CAP_FIRST_PORT + k, p->sw ? p->sw->name : "no switch", p->why);
         else
-            lifecycle_notify_from(g, MF_NOTIFY_BIT(MF_CAP_FIRST_PORT + k), cpu_arch_self());
+            lifecycle_notify(g, MF_NOTIFY_BIT(MF_CAP_FIRST_PORT + k));
     }
 }
 

@@ -141,7 +141,7 @@ static void port_event(struct port *p, enum port_event event)
         kprintf("mayfly: guest %u %s: port on %s failed: %s\n", g->id, g->name,
                 p->sw ? p->sw->name : "no switch", p->why);
     else
-        lifecycle_notify_from(g, 1, cpu_arch_self());
+        lifecycle_notify(g, 1);
 }
 
 /* Attaches manifest entry i (mapped by config device d) to g. */

@@ -167,6 +167,11 @@ static void notify_wakes_waiter_with_bits(void **state)
 
 static int clock_reads;
 
+static uint32_t cpu_one(void)
+{
+    return 1;
+}
+
 static uint64_t clock_777(void)
 {
     clock_reads++;
@@ -182,7 +187,7 @@ static void notify_from_records_the_waker(void **state)
     (void)state;
     to_running(g);
     lifecycle_block(g, 1000);
-    lifecycle_set_clock(clock_777);
+    lifecycle_set_probes(clock_777, NULL);
     lifecycle_notify_from(g, 4, 2);
     assert_int_equal(results_of(0), 4);
     assert_int_equal(g->wake_from, 3);
@@ -199,12 +204,17 @@ static void notify_from_records_the_waker(void **state)
     assert_ptr_equal(lifecycle_dispatch(0), g);
     lifecycle_block(g, 1000);
     lifecycle_notify(g, 1);
-    assert_int_equal(g->wake_from, 0);          /* no CPU named */
+    assert_int_equal(g->wake_from, 0);          /* no CPU to ask */
+    assert_ptr_equal(lifecycle_dispatch(0), g);
+    lifecycle_set_probes(clock_777, cpu_one);
+    lifecycle_block(g, 1000);
+    lifecycle_notify(g, 1);
+    assert_int_equal(g->wake_from, 2);          /* the calling CPU, asked on the wake */
     assert_ptr_equal(lifecycle_dispatch(0), g);
     lifecycle_block(g, 1000);
     lifecycle_request_stop(g, 0);
     assert_int_equal(g->wake_from, 0);
-    lifecycle_set_clock(NULL);
+    lifecycle_set_probes(NULL, NULL);
 }
 
 static void forever_waits_until_notified(void **state)
