@@ -21,24 +21,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "script.h"
 #include "../unit/fake_e1000.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct script {
-    const uint8_t *p;
-    size_t left;
-};
-
-static int take(struct script *s, uint8_t *b, size_t n)
-{
-    if (s->left < n)
-        return -1;
-    memcpy(b, s->p, n);
-    s->p += n;
-    s->left -= n;
-    return 0;
-}
 
 static void do_recv(struct nic *nic, uint8_t r, uint64_t *returned)
 {
@@ -76,32 +62,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t op, b[17];
 
     fake_reset();
-    nic = e1000_attach(&fake_regs, &fake_pci, why, sizeof(why));
+    nic = fake_attach(why, sizeof(why));
     fake_check(nic != NULL, "attach failed");
-    while (take(&s, &op, 1) == 0) {
+    while (script_take(&s, &op, 1) == 0) {
         switch (op % 5) {
         case 0:
-            if (take(&s, b, 17) != 0)
+            if (script_take(&s, b, 17) != 0)
                 break;
             memcpy(&fake_rx_ring()[b[0] % E1000_RX_DESCS], b + 1, 16);
             break;
         case 1:
-            if (take(&s, b, 5) != 0)
+            if (script_take(&s, b, 5) != 0)
                 break;
             fake_rx_ring()[b[0] % E1000_RX_DESCS].status = b[1];
             fake_rx_ring()[b[0] % E1000_RX_DESCS].errors = b[2];
             fake_rx_ring()[b[0] % E1000_RX_DESCS].length = (uint16_t)(b[3] | b[4] << 8);
             break;
         case 2:
-            if (take(&s, b, 1) == 0)
+            if (script_take(&s, b, 1) == 0)
                 do_recv(nic, b[0], &returned);
             break;
         case 3:
-            if (take(&s, b, 2) == 0)
+            if (script_take(&s, b, 2) == 0)
                 fake_tx_ring()[b[0] % E1000_TX_DESCS].status = b[1];
             break;
         default:
-            if (take(&s, b, 2) != 0)
+            if (script_take(&s, b, 2) != 0)
                 break;
             do_send(nic, (uint32_t)(b[0] | (b[1] & 0x07) << 8), &refused_len);
             sends++;

@@ -23,24 +23,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "script.h"
 #include "../unit/fake_virtio_net.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct script {
-    const uint8_t *p;
-    size_t left;
-};
-
-static int take(struct script *s, uint8_t *b, size_t n)
-{
-    if (s->left < n)
-        return -1;
-    memcpy(b, s->p, n);
-    s->p += n;
-    s->left -= n;
-    return 0;
-}
 
 static void do_recv(struct nic *nic, uint8_t r)
 {
@@ -72,40 +58,40 @@ static int step(struct script *s, struct nic *nic)
     uint32_t id, len;
     const uint8_t *sent;
 
-    if (take(s, &op, 1) != 0)
+    if (script_take(s, &op, 1) != 0)
         return -1;
     switch (op % 6) {
     case 0:
-        if (take(s, b, 9) != 0)
+        if (script_take(s, b, 9) != 0)
             return -1;
         memcpy(&id, b + 1, 4);
         memcpy(&len, b + 5, 4);
         fake_used_push(b[0] & 1u, id, len);
         return 0;
     case 1:
-        if (take(s, b, 2) != 0)
+        if (script_take(s, b, 2) != 0)
             return -1;
         fake.q[b[0] & 1u].used_idx = (uint16_t)(fake.q[b[0] & 1u].used_idx + b[1]);
         fake_used(b[0] & 1u)->idx = fake.q[b[0] & 1u].used_idx;
         return 0;
     case 2:
-        if (take(s, b, 2) != 0)
+        if (script_take(s, b, 2) != 0)
             return -1;
         len = (uint32_t)(b[0] | b[1] << 8) % (VIRTIO_NET_BUF_SIZE - VIRTIO_NET_HDR_SIZE + 1);
         fake_rx_deliver(len, b[0]);
         return 0;
     case 3:
-        if (take(s, b, 1) != 0)
+        if (script_take(s, b, 1) != 0)
             return -1;
         do_recv(nic, b[0]);
         return 0;
     case 4:
-        if (take(s, b, 2) != 0)
+        if (script_take(s, b, 2) != 0)
             return -1;
         do_send(nic, (uint32_t)(b[0] | b[1] << 8) % 2048u);
         return 0;
     default:
-        if (take(s, b, 1) != 0)
+        if (script_take(s, b, 1) != 0)
             return -1;
         fake_tx_take(&sent, &len, b[0] & 1);
         return 0;

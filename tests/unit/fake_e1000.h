@@ -3,8 +3,8 @@
  * a register file the driver reaches through struct e1000_regs, with the
  * side effects bring-up needs (CTRL.RST clears itself, EERD answers from
  * a fake EEPROM, MPC clears on read), and the hypervisor pool replaced
- * by exact-size host allocations, so that a driver access outside its
- * rings or buffers is an ASan report. The test plays the device's DMA
+ * by exact-size host allocations (fake_pool.h), so that a driver access
+ * outside its rings or buffers is an ASan report. The test plays the device's DMA
  * side: the rings' addresses are host pointers (fake_rx_ring). No
  * cmocka here: the fuzz target includes it too.
  */
@@ -12,14 +12,12 @@
 #define TESTS_FAKE_E1000_H
 
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "e1000.h"
-#include "pool.h"
 
-#define FAKE_ALLOCS_MAX 16
+#define FAKE_NAME "e1000"
+#include "fake_pool.h"
 
 struct fake_e1000 {
     uint32_t regs[E1000_REGS_SIZE / 4];
@@ -28,20 +26,9 @@ struct fake_e1000 {
     int eeprom_dead;                /* EERD never says done */
     uint32_t ral_at_reset, rah_at_reset;    /* QEMU loads RAL0/RAH0 at reset; Bochs: 0 */
     uint32_t rdt_writes, tdt_writes, resets;
-    int pool_pages_left;            /* pool_alloc_pages fails at 0; < 0: no limit */
-    void *allocs[FAKE_ALLOCS_MAX];
-    unsigned alloc_count;
 };
 
 static struct fake_e1000 fake;
-
-static void fake_check(int ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "fake e1000: %s\n", what);
-        abort();
-    }
-}
 
 static uint32_t fake_reg_read(void *arg, uint32_t off)
 {
@@ -95,48 +82,26 @@ static void fake_reg_write(void *arg, uint32_t off, uint32_t v)
 
 static const struct e1000_regs fake_regs = { fake_reg_read, fake_reg_write, NULL };
 
-static void *fake_alloc(uint64_t size, uint64_t align)
-{
-    void *p;
-
-    fake_check(fake.alloc_count < FAKE_ALLOCS_MAX, "too many pool allocations");
-    p = aligned_alloc(align, (size + align - 1) / align * align);
-    fake_check(p != NULL, "host out of memory");
-    memset(p, 0, size);
-    fake.allocs[fake.alloc_count++] = p;
-    return p;
-}
-
-/* The pool, as the driver sees it. */
-uint64_t pool_alloc_pages(uint64_t count)
-{
-    if (fake.pool_pages_left >= 0 && (uint64_t)fake.pool_pages_left < count)
-        return 0;
-    if (fake.pool_pages_left >= 0)
-        fake.pool_pages_left -= (int)count;
-    return (uint64_t)(uintptr_t)fake_alloc(count * 4096, 4096);
-}
-
-void *pool_alloc_bytes(uint64_t size, uint64_t align)
-{
-    return fake_alloc(size, align);
-}
-
-/* A fresh device with EEPROM MAC 52:54:00:12:34:56 and no pool limit. */
+/* A fresh device with EEPROM MAC 52:54:00:12:34:56 and a fresh, zeroed
+ * pool with no limit. */
 static void fake_reset(void)
 {
-    for (unsigned i = 0; i < fake.alloc_count; i++)
-        free(fake.allocs[i]);
+    fake_pool_reset(0);
     memset(&fake, 0, sizeof(fake));
     fake.eeprom[0] = 0x5452;
     fake.eeprom[1] = 0x1200;
     fake.eeprom[2] = 0x5634;
-    fake.pool_pages_left = -1;
 }
 
 static const struct pci_device fake_pci = {
     .bus = 0, .dev = 3, .fn = 0, .vendor = 0x8086, .device = 0x100e, .class_code = 0x020000,
 };
+
+/* e1000_attach on the fake. */
+static struct nic *fake_attach(char *why, size_t n)
+{
+    return e1000_attach(&fake_regs, &fake_pci, why, n);
+}
 
 static uint64_t fake_reg64(uint32_t lo)
 {

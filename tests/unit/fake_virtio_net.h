@@ -6,8 +6,8 @@
  * common configuration with the side effects bring-up needs (reset,
  * feature select windows, FEATURES_OK refused on request, per-queue
  * registers), notifications counted, and the hypervisor pool replaced
- * by exact-size host allocations, so a driver access outside its rings
- * or buffers is an ASan report. The test plays the device's side of the
+ * by exact-size host allocations (fake_pool.h), so a driver access
+ * outside its rings or buffers is an ASan report. The test plays the device's side of the
  * rings (fake_rx_deliver, fake_used_push, fake_tx_take). No cmocka here:
  * the fuzz target includes it too.
  */
@@ -15,15 +15,14 @@
 #define TESTS_FAKE_VIRTIO_NET_H
 
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "virtio_net.h"
-#include "pool.h"
 #include "../../include/mayfly/virtio.h"
 
-#define FAKE_ALLOCS_MAX     16
+#define FAKE_NAME "virtio-net"
+#include "fake_pool.h"
+
 #define FAKE_BAR            0xfe000000ull
 #define FAKE_BAR_SIZE       0x4000ull
 #define FAKE_ISR            0x1000u
@@ -50,20 +49,9 @@ struct fake_vnet {
     int reset_stuck;                    /* status never reads 0 after a reset */
     int generation_flips;               /* config_generation changes on every read */
     uint32_t resets, notifies[FAKE_QUEUES];
-    int pool_pages_left;                /* pool_alloc_pages fails at 0; < 0: no limit */
-    void *allocs[FAKE_ALLOCS_MAX];
-    unsigned alloc_count;
 };
 
 static struct fake_vnet fake;
-
-static void fake_check(int ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "fake virtio-net: %s\n", what);
-        abort();
-    }
-}
 
 /* ---- configuration space ------------------------------------------------ */
 
@@ -247,47 +235,18 @@ static void fake_io_write(void *arg, uint64_t addr, uint32_t width, uint32_t v)
 
 static const struct virtio_pci_io fake_io = { fake_io_read, fake_io_write, NULL };
 
-/* ---- pool --------------------------------------------------------------- */
-
-static void *fake_alloc(uint64_t size, uint64_t align)
-{
-    void *p;
-
-    fake_check(fake.alloc_count < FAKE_ALLOCS_MAX, "too many pool allocations");
-    p = aligned_alloc(align, (size + align - 1) / align * align);
-    fake_check(p != NULL, "host out of memory");
-    memset(p, 0x5c, size);              /* the pool's memory is not zeroed for the driver */
-    fake.allocs[fake.alloc_count++] = p;
-    return p;
-}
-
-uint64_t pool_alloc_pages(uint64_t count)
-{
-    if (fake.pool_pages_left >= 0 && (uint64_t)fake.pool_pages_left < count)
-        return 0;
-    if (fake.pool_pages_left >= 0)
-        fake.pool_pages_left -= (int)count;
-    return (uint64_t)(uintptr_t)fake_alloc(count * 4096, 4096);
-}
-
-void *pool_alloc_bytes(uint64_t size, uint64_t align)
-{
-    return fake_alloc(size, align);
-}
-
 /* A fresh device: 1af4:1041 at 00:04.0, VERSION_1 | MAC | a few offloads
- * offered, MAC 52:54:00:12:34:57, queues of 256 entries, no pool limit. */
+ * offered, MAC 52:54:00:12:34:57, queues of 256 entries; a fresh pool
+ * with no limit whose memory is not zeroed for the driver (0x5c). */
 static void fake_reset(void)
 {
-    for (unsigned i = 0; i < fake.alloc_count; i++)
-        free(fake.allocs[i]);
+    fake_pool_reset(0x5c);
     memset(&fake, 0, sizeof(fake));
     fake.features = MF_FEATURE_BIT(VIRTIO_F_VERSION_1) | MF_FEATURE_BIT(VIRTIO_NET_F_MAC) |
                     MF_FEATURE_BIT(0) | MF_FEATURE_BIT(15) | MF_FEATURE_BIT(17);
     memcpy(fake.mac, ((uint8_t[]){ 0x52, 0x54, 0x00, 0x12, 0x34, 0x57 }), 6);
     for (unsigned i = 0; i < FAKE_QUEUES; i++)
         fake.q[i].max = fake.q[i].size = 256;
-    fake.pool_pages_left = -1;
     fake.cfg[0] = 0xf4, fake.cfg[1] = 0x1a, fake.cfg[2] = 0x41, fake.cfg[3] = 0x10;
     fake.cfg[6] = 0x10;                 /* status: capability list */
     fake.cfg[0x34] = 0x40;

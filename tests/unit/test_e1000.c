@@ -13,27 +13,7 @@
 #include <cmocka.h>
 
 #include "fake_e1000.h"
-
-static struct nic *nic;
-static uint8_t frame[NIC_FRAME_MAX];
-static char why[160];
-
-static int setup(void **state)
-{
-    (void)state;
-    fake_reset();
-    nic = e1000_attach(&fake_regs, &fake_pci, why, sizeof(why));
-    if (!nic)
-        fail_msg("attach: %s", why);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    fake_reset();
-    return 0;
-}
+#include "nic_fixture.h"
 
 /* The device receives len bytes of pattern seed into slot i. */
 static void deliver(uint32_t i, uint32_t len, uint8_t status, uint8_t errors, uint8_t seed)
@@ -46,15 +26,6 @@ static void deliver(uint32_t i, uint32_t len, uint8_t status, uint8_t errors, ui
     d->length = (uint16_t)len;
     d->errors = errors;
     d->status = status;
-}
-
-static void expect_frame(uint32_t len, uint8_t seed)
-{
-    uint8_t buf[NIC_FRAME_MAX];
-
-    assert_int_equal(nic_recv(nic, buf, sizeof(buf)), len);
-    for (uint32_t k = 0; k < len; k++)
-        assert_int_equal(buf[k], (uint8_t)(seed + k));
 }
 
 static void test_bring_up(void **state)
@@ -107,7 +78,7 @@ static void test_bring_up_refusals(void **state)
     assert_non_null(strstr(why, "not a unicast"));
 
     fake_reset();
-    fake.pool_pages_left = 10;
+    fake_pool.pages_left = 10;
     assert_null(e1000_attach(&fake_regs, &fake_pci, why, sizeof(why)));
     assert_non_null(strstr(why, "pool has no room"));
     assert_int_equal(fake.regs[E1000_RCTL / 4], 0);  /* nothing given to the device */

@@ -12,36 +12,7 @@
 #include <cmocka.h>
 
 #include "fake_virtio_net.h"
-
-static struct nic *nic;
-static uint8_t frame[NIC_FRAME_MAX];
-static char why[200];
-
-static int setup(void **state)
-{
-    (void)state;
-    fake_reset();
-    nic = fake_attach(why, sizeof(why));
-    if (!nic)
-        fail_msg("attach: %s", why);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    fake_reset();
-    return 0;
-}
-
-static void expect_frame(uint32_t len, uint8_t seed)
-{
-    uint8_t buf[NIC_FRAME_MAX];
-
-    assert_int_equal(nic_recv(nic, buf, sizeof(buf)), len);
-    for (uint32_t k = 0; k < len; k++)
-        assert_int_equal(buf[k], (uint8_t)(seed + k));
-}
+#include "nic_fixture.h"
 
 static void test_bring_up(void **state)
 {
@@ -144,7 +115,7 @@ static void test_bring_up_refusals(void **state)
     assert_non_null(strstr(why, "not a power of two"));
 
     fake_reset();
-    fake.pool_pages_left = 10;
+    fake_pool.pages_left = 10;
     assert_null(fake_attach(why, sizeof(why)));
     assert_non_null(strstr(why, "pool has no room"));
     assert_int_equal(fake.q[0].enable, 0);
