@@ -134,10 +134,17 @@ kvm_vtx_available() {
 # qemu_nic_args: with QEMU_NIC (e.g. "e1000,mac=52:54:00:12:34:56" or
 # "virtio-net-pci,mac=...") and QEMU_NIC_PORTS="EMU HOST", that NIC on a
 # dgram backend: QEMU listens on 127.0.0.1:EMU for frames to put on the
-# wire and sends the NIC's frames to 127.0.0.1:HOST (uplink cases only).
+# wire and sends the NIC's frames to 127.0.0.1:HOST (uplink cases only);
+# or with QEMU_NIC_TAP=NAME, on that tap (created by the test inside a
+# network namespace it made; QEMU then runs inside it).
 qemu_nic_args() {
     [ -n "${QEMU_NIC:-}" ] || return 0
     local emu host
+    if [ -n "${QEMU_NIC_TAP:-}" ]; then     # QEMU_NIC_TAP=tap0: that tap (root; a namespace's)
+        printf '%s\n' -netdev "tap,id=n0,ifname=$QEMU_NIC_TAP,script=no,downscript=no" \
+            -device "$QEMU_NIC,netdev=n0"
+        return 0
+    fi
     read -r emu host <<<"$QEMU_NIC_PORTS"
     printf '%s\n' -netdev "dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=$emu,remote.type=inet,remote.host=127.0.0.1,remote.port=$host" \
         -device "$QEMU_NIC,netdev=n0"
