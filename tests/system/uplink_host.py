@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The host's side of tests/system/uplink_tcp.sh (issue 13), run inside the
 network namespace that test made, so that everything it sends stays on the
-namespace's tap and the guest behind Bochs's e1000.
+namespace's tap and the guest behind the emulator's NIC (Bochs's e1000, or
+QEMU's e1000 or virtio-net-pci).
 
   uplink_host.py serve --addr 10.0.0.1 --port 8080 --ready FILE --log FILE
       an HTTP/1.1 server (keep-alive) for the guest's http-get: GET /

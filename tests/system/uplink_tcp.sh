@@ -1,23 +1,38 @@
-# The host's real TCP stack against guests through the uplink (issue 13),
-# in Bochs (tigerlake, one CPU): each case makes a network namespace with
-# a tap in it (10.0.0.1/24), runs Bochs inside it with the e1000 on the
-# 'tuntap' backend, and so the namespace's own kernel (curl, an HTTP
-# server, ICMP) talks to the guest behind the uplink. Nothing outside the
-# namespace is touched and it is deleted afterwards. Needs root; skips
-# cleanly elsewhere. Bochs passes in only frames for the MAC it was given,
-# so the guest takes that address with mac=, and it takes at most one
-# frame from the host per emulated millisecond. With `clock: sync=none`
-# emulated time runs many times faster than the wall clock while the
-# guest idles: httpd gets a long idle= (emulated ms) and ends the run
-# after the host side is done.
+# The host's real TCP stack against guests through the uplink (issue 13):
+# each case makes a network namespace with a tap in it (10.0.0.1/24),
+# runs the emulator inside it with its NIC on that tap, and so the
+# namespace's own kernel (curl, an HTTP server, ICMP) talks to the guest
+# behind the uplink. Nothing outside the namespace is touched and it is
+# deleted afterwards. Needs root; skips cleanly elsewhere.
+#
+# Three emulators, the same cases: Bochs (tigerlake, one CPU, VT-x) with
+# its e1000 on the 'tuntap' backend, and QEMU's software CPU (AMD-V,
+# MAYFLY_EMULATOR=qemu) with its e1000 and with virtio-net-pci on
+# `-netdev tap` (tests/lib/emu.sh QEMU_NIC_TAP).
+#
+# Bochs passes in only frames for the MAC it was given, so there the
+# guest takes that address with mac=, and it takes at most one frame from
+# the host per emulated millisecond. With `clock: sync=none` emulated time
+# runs many times faster than the wall clock while the guest idles: httpd
+# gets a long idle= (emulated ms) and ends the run after the host side is
+# done. Under QEMU the drivers receive promiscuously, so the guest keeps
+# an address of its own (not the NIC's), and the TSC follows the host's
+# clock: idle= and timeout= are close to wall time there and kept short.
+# QEMU's e1000 delivers nothing for about a second after receive is
+# enabled; the host side pings until the guest answers before it starts.
+# UTCP_QEMU=0 (or MAYFLY_QEMU=0) leaves the QEMU cases out.
 source "$(dirname "$0")/lib.sh"
 G=$MAYFLY_BUILD/guests
 HOST=$(cd "$(dirname "$0")" && pwd)/uplink_host.py
 NIC_MAC=52:54:00:12:34:56
+GUEST_MAC=52:54:00:ab:cd:02     # the guest's own address, under QEMU only
 # Emulated ms without a connection before httpd stops: far more than any
 # gap the host side leaves between connections (emulated time races while
-# curl starts), and 1-3 s of wall time once it is done.
-HTTPD_IDLE=60000
+# curl starts), and 1-3 s of wall time once it is done. Under QEMU an
+# emulated ms is a wall ms: a few seconds, still well over any gap (a
+# curl start, the 12 pings at the end: about 1 s).
+HTTPD_IDLE_BOCHS=60000
+HTTPD_IDLE_QEMU=5000
 
 UTCP_NS=()
 utcp_cleanup() {
@@ -61,18 +76,42 @@ utcp_netns() {
 }
 
 # utcp_boot NS CONFIG FILE...: boot_bochs with the emulator inside NS,
-# its e1000 on NS's tap0: a `bochs` earlier on PATH enters the namespace.
+# its NIC on NS's tap0: a `bochs` (or `qemu-system-x86_64`) earlier on
+# PATH enters the namespace. UTCP_EMU says which (bochs, qemu) and
+# UTCP_NIC the QEMU device (e1000, virtio-net-pci).
 utcp_boot() {
-    local ns=$1 conf=$2 real; shift 2
-    real=$(command -v bochs) || { CASE_WHY="no bochs"; return 1; }
+    local ns=$1 conf=$2 prog real; shift 2
+    prog=$([ "$UTCP_EMU" = qemu ] && echo qemu-system-x86_64 || echo bochs)
+    real=$(command -v "$prog") || { CASE_WHY="no $prog"; return 1; }
     mkdir -p "$CASE_DIR/bin"
-    printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$ns" "$real" > "$CASE_DIR/bin/bochs"
-    chmod +x "$CASE_DIR/bin/bochs"
+    printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$ns" "$real" > "$CASE_DIR/bin/$prog"
+    chmod +x "$CASE_DIR/bin/$prog"
+    if [ "$UTCP_EMU" = qemu ]; then
+        PATH=$CASE_DIR/bin:$PATH MAYFLY_EMULATOR=qemu QEMU_NIC="$UTCP_NIC,mac=$NIC_MAC" \
+            QEMU_NIC_TAP=tap0 QEMU_SECONDS=${QEMU_SECONDS:-60} \
+            boot_bochs tigerlake 256 "$conf" "$@"
+        return
+    fi
     PATH=$CASE_DIR/bin:$PATH BOCHS_BUDGET=${BOCHS_BUDGET:-100000000000} \
         BOCHS_SECONDS=${BOCHS_SECONDS:-150} \
         BOCHS_E1000="mac=$NIC_MAC, ethmod=tuntap, ethdev=/dev/net/tun:tap0" \
         boot_bochs tigerlake 128 "$conf" "$@"
 }
+
+# utcp_variant EMU NIC: the emulator and NIC the next boots use, and what
+# follows from them: the hypervisor's name for the driver (UTCP_DRIVER),
+# the guest's MAC (UTCP_MAC: the NIC's in Bochs, its own under QEMU), and
+# httpd's idle= and http-get's timeout= in emulated ms.
+utcp_variant() {
+    UTCP_EMU=$1 UTCP_NIC=$2
+    UTCP_DRIVER=$([ "$2" = e1000 ] && echo e1000 || echo virtio-net)
+    if [ "$1" = qemu ]; then
+        UTCP_MAC=$GUEST_MAC UTCP_IDLE=$HTTPD_IDLE_QEMU UTCP_GET_TIMEOUT=20000
+    else
+        UTCP_MAC=$NIC_MAC UTCP_IDLE=$HTTPD_IDLE_BOCHS UTCP_GET_TIMEOUT=60000
+    fi
+}
+utcp_variant bochs e1000
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -133,29 +172,46 @@ utcp_curl_host() {
     echo "ping $(elapsed "$t")" >> "$d/times"
 }
 
-UTCP_HTTPD_CONF="partition small 2M x 2
-uplink lan0
-guest www image=httpd.elf net=lan0 mac=$NIC_MAC args=\"ip=10.0.0.2 idle=$HTTPD_IDLE\"
-poweroff when-idle"
+# utcp_expect_qemu: under QEMU, the run was on AMD-V and the uplink on
+# this variant's NIC (the Bochs cases check what they always did).
+utcp_expect_qemu() {
+    [ "$UTCP_EMU" = qemu ] || return 0
+    expect_line '^mayfly: AMD-V: ' &&
+    expect_line "^mayfly: uplink lan0: $UTCP_DRIVER [0-9a-f:.]+, mac $NIC_MAC$"
+}
 
-# One boot for the curl and ping checks; httpd stops by itself HTTPD_IDLE
-# emulated ms after the host side is done.
-uplink_tcp_httpd_boot() {
+# utcp_httpd_conf: the config for the httpd boot of this variant.
+utcp_httpd_conf() {
+    printf '%s\n' "partition small 2M x 2" "uplink lan0" \
+        "guest www image=httpd.elf net=lan0 mac=$UTCP_MAC args=\"ip=10.0.0.2 idle=$UTCP_IDLE\"" \
+        "poweroff when-idle"
+}
+
+# utcp_httpd_run NS_NUMBER: one boot for the curl and ping checks, in
+# namespace NS_NUMBER; httpd stops by itself idle= emulated ms after the
+# host side is done.
+utcp_httpd_run() {
     local t host_pid
-    utcp_netns 1 || return 1
+    utcp_netns "$1" || return 1
     t=$(now)
     utcp_curl_host "$UTCP_NSNAME" "$CASE_DIR/host" &
     host_pid=$!
-    utcp_boot "$UTCP_NSNAME" "$UTCP_HTTPD_CONF" "$G/httpd.elf"
+    utcp_boot "$UTCP_NSNAME" "$(utcp_httpd_conf)" "$G/httpd.elf"
     touch "$CASE_DIR/boot.done"     # a host side still waiting gives up
     wait "$host_pid"
-    echo "  uplink_tcp_httpd_boot: $(elapsed "$t") s wall (boot, host side, httpd idling out)"
+    echo "  ${FUNCNAME[1]}: $(elapsed "$t") s wall (boot, host side, httpd idling out)"
     sed 's/^/  uplink_tcp: /; s/$/ s wall/' "$CASE_DIR/host/times" 2>/dev/null
     [ ! -f "$CASE_DIR/host/error" ] || { CASE_WHY=$(cat "$CASE_DIR/host/error"); return 1; }
-    expect_line "^mayfly: uplink lan0: e1000 [0-9a-f:.]+, mac $NIC_MAC$" &&
+    utcp_expect_qemu &&
+    expect_line "^mayfly: uplink lan0: $UTCP_DRIVER [0-9a-f:.]+, mac $NIC_MAC$" &&
     expect_guest www.0 'exited with status 0$' &&
     expect_no_line 'panic' &&
     expect_poweroff 0
+}
+
+uplink_tcp_httpd_boot() {
+    utcp_variant bochs e1000
+    utcp_httpd_run 1
 }
 
 # The page curl must get: httpd's static page.
@@ -237,9 +293,17 @@ uplink_ping_answered() {
 # at once, then /status; every reply checked by the guest, every request
 # seen by the server.
 uplink_guest_to_host_http() {
+    utcp_variant bochs e1000
+    utcp_guest_to_host_run 2
+}
+
+# utcp_guest_to_host_run NS_NUMBER: that case for this variant, in
+# namespace NS_NUMBER.
+utcp_guest_to_host_run() {
     local t srv i
-    local get_args="ip=10.0.0.2 peer=10.0.0.1 port=8080 count=40 keepalive=4 burst=8 path=/ timeout=60000"
-    utcp_netns 2 || return 1
+    local get_args="ip=10.0.0.2 peer=10.0.0.1 port=8080 count=40 keepalive=4 burst=8 path=/"
+    get_args+=" timeout=$UTCP_GET_TIMEOUT"
+    utcp_netns "$1" || return 1
     t=$(now)
     ip netns exec "$UTCP_NSNAME" python3 "$HOST" serve --addr 10.0.0.1 --port 8080 \
         --ready "$CASE_DIR/server.ready" --log "$CASE_DIR/server.log" --seconds 150 \
@@ -253,12 +317,13 @@ uplink_guest_to_host_http() {
         CASE_WHY="host server did not start: $(cat "$CASE_DIR/server.out")"; kill "$srv"; return 1; }
     utcp_boot "$UTCP_NSNAME" "partition small 2M x 2
 uplink lan0
-guest get image=http-get.elf net=lan0 mac=$NIC_MAC args=\"$get_args\"
+guest get image=http-get.elf net=lan0 mac=$UTCP_MAC args=\"$get_args\"
 poweroff when-idle" "$G/http-get.elf"
     kill "$srv" 2>/dev/null
     wait "$srv" 2>/dev/null
-    echo "  uplink_guest_to_host_http: $(elapsed "$t") s wall"
+    echo "  ${FUNCNAME[1]}: $(elapsed "$t") s wall"
     expect_line '^\[get\.0\] http-get: 48/48 ok$' &&
+    utcp_expect_qemu &&
     expect_line '^\[get\.0\] http-get: server counted 49 requests$' &&
     expect_guest get.0 'exited with status 0$' &&
     expect_no_line 'panic' &&
@@ -271,22 +336,53 @@ poweroff when-idle" "$G/http-get.elf"
         return 1; }
 }
 
+# --- the same under QEMU ------------------------------------------------
+
+# The QEMU variants of every case and check above, in namespaces of their
+# own: uplink_qemu_e1000_* and uplink_qemu_virtio_net_*.
+uplink_qemu_e1000_tcp_httpd_boot() { utcp_variant qemu e1000; utcp_httpd_run 3; }
+uplink_qemu_e1000_guest_to_host_http() { utcp_variant qemu e1000; utcp_guest_to_host_run 4; }
+uplink_qemu_virtio_net_tcp_httpd_boot() { utcp_variant qemu virtio-net-pci; utcp_httpd_run 5; }
+uplink_qemu_virtio_net_guest_to_host_http() { utcp_variant qemu virtio-net-pci; utcp_guest_to_host_run 6; }
+UTCP_CHECKS="curl_200_sequential curl_20_parallel curl_multi_segment_requests
+             httpd_counted_the_host ping_answered"
+for nic in e1000 virtio_net; do
+    for c in $UTCP_CHECKS; do
+        eval "uplink_qemu_${nic}_$c() { uplink_$c; }"
+    done
+done
+
+# utcp_httpd_cases PREFIX: the httpd boot PREFIXtcp_httpd_boot and its
+# checks (uplink_ for Bochs, uplink_qemu_NIC_ for QEMU).
+utcp_httpd_cases() {
+    local c
+    run_case "${1}tcp_httpd_boot"
+    for c in $UTCP_CHECKS; do
+        run_check "$1$c" "$SYSTEST_OUT/${1}tcp_httpd_boot"
+    done
+}
+
+UTCP_QEMU_ON=1
+[ "${UTCP_QEMU:-1}" != 0 ] && [ "${MAYFLY_QEMU:-1}" != 0 ] &&
+    command -v qemu-system-x86_64 >/dev/null || UTCP_QEMU_ON=0
+UTCP_PREFIXES="uplink_"
+[ "$UTCP_QEMU_ON" = 0 ] || UTCP_PREFIXES+=" uplink_qemu_e1000_ uplink_qemu_virtio_net_"
+
 if ! why=$(utcp_can_run); then
-    for c in uplink_tcp_httpd_boot uplink_curl_200_sequential uplink_curl_20_parallel \
-             uplink_curl_multi_segment_requests uplink_httpd_counted_the_host \
-             uplink_ping_answered uplink_guest_to_host_http; do
-        echo "SKIP: $c: $why (needs root and network namespaces)"
+    for p in $UTCP_PREFIXES; do
+        for c in tcp_httpd_boot $UTCP_CHECKS guest_to_host_http; do
+            echo "SKIP: $p$c: $why (needs root and network namespaces)"
+        done
     done
     exit 0
 fi
-if command -v curl >/dev/null; then
-    run_case uplink_tcp_httpd_boot
-    run_check uplink_curl_200_sequential "$SYSTEST_OUT/uplink_tcp_httpd_boot"
-    run_check uplink_curl_20_parallel "$SYSTEST_OUT/uplink_tcp_httpd_boot"
-    run_check uplink_curl_multi_segment_requests "$SYSTEST_OUT/uplink_tcp_httpd_boot"
-    run_check uplink_httpd_counted_the_host "$SYSTEST_OUT/uplink_tcp_httpd_boot"
-    run_check uplink_ping_answered "$SYSTEST_OUT/uplink_tcp_httpd_boot"
-else
-    echo "SKIP: uplink_tcp_httpd_boot: no curl on this machine (apt-get install curl)"
-fi
-run_case uplink_guest_to_host_http
+[ "$UTCP_QEMU_ON" = 1 ] ||
+    echo "SKIP: uplink_qemu_*: no qemu-system-x86_64, or turned off with UTCP_QEMU=0/MAYFLY_QEMU=0"
+for p in $UTCP_PREFIXES; do
+    if command -v curl >/dev/null; then
+        utcp_httpd_cases "$p"
+    else
+        echo "SKIP: ${p}tcp_httpd_boot: no curl on this machine (apt-get install curl)"
+    fi
+    run_case "${p}guest_to_host_http"
+done
