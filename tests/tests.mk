@@ -19,3 +19,13 @@ bench:
 	@tools/install-deps.sh --check-or-install
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh
+
+# Deliberate breakages the suite must catch (issue 16): each entry of
+# tests/mutate/mutations.list alone, on a scratch copy of HEAD (about
+# a minute, a few Bochs boots; not part of `make test`).
+# MUTATE_ONLY=regex picks entries by name.
+.PHONY: mutate
+mutate:
+	@tools/install-deps.sh --check-or-install
+	@MUTATE_LOGS=$(abspath $(BUILD))/mutate-logs tests/mutate/run.sh \
+	    tests/mutate/mutations.list '$(MUTATE_ONLY)'

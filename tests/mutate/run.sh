@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# Mutation check (issue 16): applies each breakage of a list
+# (tests/mutate/mutations.list) alone to a scratch copy of HEAD, builds
+# what its tests need there and runs them; an entry is "caught" when
+# every one of its tests fails. /work/main's own files are never edited.
+#
+#   tests/mutate/run.sh [LIST] [NAME-REGEX]
+#
+# Environment:
+#   MUTATE_BASELINE=0  skip the first pass that runs each entry's tests on
+#                      the unbroken copy (a test that fails there proves
+#                      nothing, so by default such an entry is not caught)
+#   MUTATE_TMP=DIR     the scratch directory (default: a new one in /tmp,
+#                      removed at the end unless MUTATE_KEEP=1)
+#   MUTATE_JOBS=N      make -j (default 2)
+#   MUTATE_REV=REV     the commit to copy (default HEAD)
+#   MUTATE_LOGS=DIR    where the build and test logs go (default: under
+#                      the scratch directory; `make mutate` keeps them in
+#                      $(BUILD)/mutate-logs)
+# Exit status: 0 when every entry was caught, 1 otherwise, 2 on misuse.
+set -u
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+LIST=${1:-$REPO/tests/mutate/mutations.list}
+ONLY=${2:-}
+JOBS=${MUTATE_JOBS:-2}
+REV=${MUTATE_REV:-HEAD}
+
+[ -f "$LIST" ] || { echo "mutate: no list at $LIST (give a list file)" >&2; exit 2; }
+LIST=$(cd "$(dirname "$LIST")" && pwd)/$(basename "$LIST")
+
+if [ -n "${MUTATE_TMP:-}" ]; then
+    TMP=$MUTATE_TMP
+    mkdir -p "$TMP"
+else
+    TMP=$(mktemp -d /tmp/mayfly-mutate.XXXXXX)
+fi
+[ "${MUTATE_KEEP:-0}" = 1 ] || trap 'rm -rf "$TMP"' EXIT
+TREE=$TMP/tree
+B=$TMP/build
+LOGS=${MUTATE_LOGS:-$TMP/logs}
+rm -rf "$TREE" "$LOGS"
+mkdir -p "$TREE" "$LOGS"
+
+# ---- the list ----------------------------------------------------------
+
+# Entries as parallel arrays; tests of entry i are E_TESTS[i], one per line.
+E_NAME=() E_FILE=() E_FROM=() E_TO=() E_TESTS=()
+
+list_flush() {
+    [ -n "$cur_name" ] || return 0
+    if [ -z "$cur_file" ] || [ -z "$cur_from" ] || [ -z "$cur_tests" ]; then
+        echo "mutate: $LIST: entry '$cur_name' needs file, from and at least one test" >&2
+        exit 2
+    fi
+    if [ -z "$ONLY" ] || [[ $cur_name =~ $ONLY ]]; then
+        E_NAME+=("$cur_name") E_FILE+=("$cur_file") E_FROM+=("$cur_from")
+        E_TO+=("$cur_to") E_TESTS+=("$cur_tests")
+    fi
+    cur_name= cur_file= cur_from= cur_to= cur_tests=
+}
+
+list_read() {
+    local line key val n=0
+    cur_name= cur_file= cur_from= cur_to= cur_tests=
+    while IFS= read -r line || [ -n "$line" ]; do
+        n=$((n + 1))
+        if [[ $line =~ ^[[:space:]]*(#|$) ]]; then
+            list_flush
+            continue
+        fi
+        key=${line%%[[:space:]]*}
+        val=${line#"$key"}
+        val=${val#"${val%%[![:space:]]*}"}
+        case $key in
+            entry) list_flush; cur_name=$val ;;
+            file) cur_file=$val ;;
+            from) cur_from=$val ;;
+            to) cur_to=$val ;;
+            test) cur_tests+="$val"$'\n' ;;
+            *) echo "mutate: $LIST:$n: unknown key '$key' (entry, file, from, to, test)" >&2
+               exit 2 ;;
+        esac
+        if [ -z "$cur_name" ]; then
+            echo "mutate: $LIST:$n: '$key' before any 'entry NAME' line" >&2
+            exit 2
+        fi
+    done < "$LIST"
+    list_flush
+}
+
+# ---- breaking and restoring a file ---------------------------------------
+
+# mutate_apply FILE FROM TO: replaces the one occurrence of FROM in FILE
+# (under $TREE). Fails, saying why, when FROM is not there exactly once.
+mutate_apply() {
+    python3 - "$TREE/$1" "$2" "$3" <<'PY'
+import sys
+path, old, new = sys.argv[1:4]
+def unescape(s):
+    out, i = [], 0
+    while i < len(s):
+        if s[i] == '\\' and i + 1 < len(s) and s[i + 1] in 'n\\':
+            out.append('\n' if s[i + 1] == 'n' else '\\')
+            i += 2
+        else:
+            out.append(s[i])
+            i += 1
+    return ''.join(out)
+old, new = unescape(old), unescape(new)
+text = open(path).read()
+n = text.count(old)
+if n != 1:
+    sys.exit("snippet found %d times in %s (it must be exactly once): update the entry" % (n, path))
+open(path, 'w').write(text.replace(old, new, 1))
+PY
+}
+
+# The pristine file goes back with a new mtime, so make rebuilds it.
+mutate_restore() {
+    cp "$TMP/pristine" "$TREE/$1" && touch "$TREE/$1"
+}
+
+# ---- tests ---------------------------------------------------------------
+
+# make targets that the test line $1 needs.
+test_targets() {
+    set -- $1
+    case $1 in
+        unit) echo "$B/tests/unit/test_$2" ;;
+        fuzz) echo "$B/tests/fuzz/fuzz_$2" ;;
+        system) echo all ;;
+        *) echo "mutate: unknown test kind '$1' (unit, fuzz, system)" >&2; return 1 ;;
+    esac
+}
+
+# test_run LINE LOG: runs one test line in $TREE; 0 when it passed.
+test_run() {
+    local kind name arg out
+    read -r kind name arg <<< "$1"
+    case $kind in
+        unit)
+            (cd "$TREE" && "$B/tests/unit/test_$name") > "$2" 2>&1 ;;
+        fuzz)
+            out=$TMP/fuzz-corpus-$name
+            rm -rf "$out" && mkdir -p "$out"
+            (cd "$TREE" && "$B/tests/fuzz/fuzz_$name" -max_total_time="${arg:-5}" \
+                -print_final_stats=1 "$out" \
+                $( [ -d "tests/fuzz/corpus/$name" ] && echo "tests/fuzz/corpus/$name" )) \
+                > "$2" 2>&1 ;;
+        system)
+            # The scripts print PASS:/FAIL: per case and exit 0 either way;
+            # a case that printed no PASS line (it failed, or never ran) fails.
+            out=$B/test-output/system
+            (cd "$TREE" && CASE_FILTER="^$arg\$" MAYFLY_BUILD=$B SYSTEST_OUT=$out \
+                bash "tests/system/$name") > "$2" 2>&1
+            grep -q "^PASS: $arg\$" "$2" && ! grep -q "^FAIL: " "$2" ;;
+    esac
+}
+
+# build_for i: builds what entry i's tests need; its log in $2.
+build_for() {
+    local targets=() line t
+    while IFS= read -r line; do
+        [ -n "$line" ] || continue
+        t=$(test_targets "$line") || return 1
+        targets+=("$t")
+    done <<< "${E_TESTS[$1]}"
+    (cd "$TREE" && make --no-print-directory BUILD="$B" -j"$JOBS" \
+        $(printf '%s\n' "${targets[@]}" | sort -u)) > "$2" 2>&1
+}
+
+# ---- main ----------------------------------------------------------------
+
+list_read
+[ ${#E_NAME[@]} -gt 0 ] || { echo "mutate: no entries${ONLY:+ match '$ONLY'}" >&2; exit 2; }
+
+START=$SECONDS
+(cd "$REPO" && git archive "$REV") | tar -x -C "$TREE" || {
+    echo "mutate: could not copy $REV of $REPO to $TREE" >&2; exit 2; }
+echo "mutate: ${#E_NAME[@]} entries, $REV ($(cd "$REPO" && git rev-parse --short "$REV")) copied to $TREE"
+
+# Baseline: the unbroken tree must pass every test the list names.
+declare -A BASE_OK=()
+if [ "${MUTATE_BASELINE:-1}" != 0 ]; then
+    for i in "${!E_NAME[@]}"; do
+        if ! build_for "$i" "$LOGS/baseline-build.log"; then
+            echo "mutate: the unbroken tree does not build (see $LOGS/baseline-build.log):"
+            tail -n 15 "$LOGS/baseline-build.log" | sed 's/^/    /'
+            exit 1
+        fi
+        while IFS= read -r line; do
+            [ -n "$line" ] && [ -z "${BASE_OK[$line]+x}" ] || continue
+            log=$LOGS/baseline-$(echo "$line" | tr -c 'A-Za-z0-9_.\n' '_').log
+            if test_run "$line" "$log"; then
+                BASE_OK[$line]=1
+            else
+                BASE_OK[$line]=0
+                echo "mutate: baseline: '$line' FAILS on the unbroken tree (log: $log)"
+            fi
+        done <<< "${E_TESTS[$i]}"
+    done
+    echo "mutate: baseline done ($((SECONDS - START)) s)"
+fi
+
+caught=0 missed=0
+for i in "${!E_NAME[@]}"; do
+    name=${E_NAME[$i]} file=${E_FILE[$i]}
+    t0=$SECONDS
+    verdict= detail=
+    if [ ! -f "$TREE/$file" ]; then
+        verdict="NOT CAUGHT" detail="no file $file in $REV: update the entry"
+    else
+        cp "$TREE/$file" "$TMP/pristine"
+        if ! why=$(mutate_apply "$file" "${E_FROM[$i]}" "${E_TO[$i]}" 2>&1); then
+            verdict="NOT CAUGHT" detail=$why
+        elif ! build_for "$i" "$LOGS/$name-build.log"; then
+            verdict="NOT CAUGHT"
+            detail="the broken tree does not build, so no test judged it: make the breakage compile ($LOGS/$name-build.log)"
+        else
+            verdict=caught
+            while IFS= read -r line; do
+                [ -n "$line" ] || continue
+                log=$LOGS/$name-$(echo "$line" | tr -c 'A-Za-z0-9_.\n' '_').log
+                if [ "${BASE_OK[$line]:-1}" = 0 ]; then
+                    verdict="NOT CAUGHT"
+                    detail+=" '$line' fails on the unbroken tree too, so its failure proves nothing;"
+                elif test_run "$line" "$log"; then
+                    verdict="NOT CAUGHT"
+                    detail+=" '$line' passed with the breakage ($log);"
+                else
+                    detail+=" '$line' failed;"
+                fi
+            done <<< "${E_TESTS[$i]}"
+        fi
+        mutate_restore "$file"
+    fi
+    if [ "$verdict" = caught ]; then
+        caught=$((caught + 1))
+    else
+        missed=$((missed + 1))
+    fi
+    printf '%-11s %s (%s, %d s):%s\n' "$verdict" "$name" "$file" $((SECONDS - t0)) "$detail"
+done
+
+echo "mutate: $caught caught, $missed not caught ($((SECONDS - START)) s in all)"
+[ "$missed" = 0 ]
