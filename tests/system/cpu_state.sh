@@ -5,6 +5,9 @@
 #   same_partition_next_tenant   one partition: archcheck is the next tenant
 #   other_partition_next_guest   two partitions: archcheck waits, archset
 #                                runs and sleeps, archcheck wakes next
+#   saved_state_next_tenant      archset is switched out while alive (its
+#                                state saved in its vCPU), ends, and the next
+#                                tenant of its partition gets none of it
 #   host_interrupts_while_guests_run  boot option selftest=irq: self-IPIs
 #                                and self-NMIs while guests run
 source "$(dirname "$0")/lib.sh"
@@ -21,6 +24,17 @@ poweroff when-idle'
 OTHER_CONF='partition small 2M x 2
 guest checker image=evil.elf args="archcheck 10"
 guest setter image=evil.elf args="archset 20"
+poweroff when-idle'
+
+# The setter (class b) sleeps while other runs: its x87/SSE, CR2 and
+# KERNEL_GS_BASE are saved into its vCPU. It ends; the checker is the
+# next tenant of that partition and must start from reset values, not
+# from what was saved (the mutation check's kernel_gs_base entry).
+SAVED_CONF='partition a 2M x 1
+partition b 2M x 1
+guest setter image=evil.elf class=b args="archset 20"
+guest other image=evil.elf class=a args="archcheck 10"
+guest checker image=evil.elf class=b args="archcheck"
 poweroff when-idle'
 
 # irqvictim runs with RFLAGS.IF set: Bochs takes an external-interrupt
@@ -63,6 +77,16 @@ other_partition_next_guest() {
     expect_poweroff 0
 }
 
+saved_state_next_tenant() {
+    boot_bochs tigerlake 128 "$SAVED_CONF" "$G/evil.elf" &&
+    expect_line '^\[setter\.0\] evil: archset: its own values came back after the sleep$' &&
+    expect_guest setter.0 'exited with status 0$' &&
+    expect_guest other.0 'exited with status 0$' &&
+    archcheck_clean &&
+    expect_no_line 'panic' &&
+    expect_poweroff 0
+}
+
 # Every self-IPI is taken as exactly one VM exit and handled (an
 # interrupt left pending would exit the guest again at every entry until
 # its quantum ran out), every self-NMI reaches the host's NMI handler,
@@ -90,4 +114,5 @@ host_interrupts_while_guests_run() {
 
 run_case same_partition_next_tenant
 run_case other_partition_next_guest
+run_case saved_state_next_tenant
 run_case host_interrupts_while_guests_run
