@@ -20,6 +20,13 @@ bench:
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh
 
+# Long fuzzing (issue 16): FUZZ_EXECS=N runs per target (default 10M) or
+# FUZZ_SECONDS=S; grows and minimises tests/fuzz/corpus/, prints coverage.
+.PHONY: fuzz-long
+fuzz-long:
+	@tools/install-deps.sh --check-or-install
+	@MAKE='$(MAKE)' BUILD='$(BUILD)' tests/fuzz/long.sh
+
 # Deliberate breakages the suite must catch (issue 16): each entry of
 # tests/mutate/mutations.list alone, on a scratch copy of HEAD (about
 # a minute, a few Bochs boots; not part of `make test`).

@@ -130,3 +130,6 @@ endef
 
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
+
+# Coverage builds for make fuzz-long.
+include tests/fuzz/cov.mk
