@@ -375,20 +375,8 @@ static const struct nic_ops e1000_ops = {
 /* ---- probe -------------------------------------------------------------- */
 
 /* The reason into why; NULL, for the probe's refusals. */
-static struct nic *refuse(char *why, size_t n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static struct nic *refuse(char *why, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (why && n) {
-        va_start(ap, fmt);
-        fmt_vsnprintf(why, n, fmt, ap);
-        va_end(ap);
-    }
-    return NULL;
-}
+/* A probe's refusal: the reason in why (fmt_error's), and no NIC. */
+#define refuse(why, n, ...) (fmt_error((why), (n), 0, __VA_ARGS__), (struct nic *)NULL)
 
 struct nic *e1000_attach(const struct e1000_regs *r, const struct pci_device *d, char *why,
                          size_t n)

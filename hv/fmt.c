@@ -194,6 +194,13 @@ size_t fmt_snprintf(char *buf, size_t size, const char *fmt, ...)
     return n;
 }
 
+char *fmt_mac(char buf[FMT_MAC_LEN], const uint8_t mac[6])
+{
+    fmt_snprintf(buf, FMT_MAC_LEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+                 mac[3], mac[4], mac[5]);
+    return buf;
+}
+
 int fmt_error(char *buf, size_t size, int err, const char *fmt, ...)
 {
     va_list ap;

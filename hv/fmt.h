@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Writes at most size - 1 characters and a NUL (size > 0); returns the
  * length the full output would have had, like C's vsnprintf. */
@@ -14,6 +15,10 @@ size_t fmt_snprintf(char *buf, size_t size, const char *fmt, ...)
 
 /* Formats a reason into buf (when buf is not NULL and size > 0) and
  * returns err: the one helper behind every "fail with why" path. */
+/* "52:54:00:12:34:56" into buf (FMT_MAC_LEN bytes); returns buf. */
+#define FMT_MAC_LEN 18
+char *fmt_mac(char buf[FMT_MAC_LEN], const uint8_t mac[6]);
+
 int fmt_error(char *buf, size_t size, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

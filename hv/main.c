@@ -84,17 +84,6 @@ static void reserve_boot_memory(const struct boot_info *info)
         kprintf("mayfly: warning: %u memory ranges dropped (map too fragmented)\n", dropped);
 }
 
-static uint64_t highest_address(const struct boot_info *info)
-{
-    uint64_t top = 4ULL << 30;
-    for (uint32_t i = 0; i < info->range_count; i++) {
-        uint64_t e = memmap_end(info->ranges[i].base, info->ranges[i].size);
-        if (e > top)
-            top = e;
-    }
-    return top;
-}
-
 /* Sized for the CPUs smp_arch_plan says will be tried: each beyond the
  * boot CPU takes its stacks and tables and its own scheduler queues. */
 static void setup_pool(const struct boot_info *info)
@@ -113,7 +102,7 @@ static void setup_pool(const struct boot_info *info)
         fatal(HV_NO_MEMORY, "no room for the %llu MiB hypervisor pool: give the machine more "
               "RAM", (unsigned long long)(size / MIB));
     pool_init(base, size);
-    if (paging_arch_init(highest_address(info)) < 0)
+    if (paging_arch_init(memmap_top(info->ranges, info->range_count, 4ULL << 30)) < 0)
         fatal(HV_NO_MEMORY, "hypervisor pool too small for the page tables");
     kprintf("mayfly: pool %llx-%llx (%llu MiB)\n", (unsigned long long)base,
             (unsigned long long)(base + size), (unsigned long long)(size / MIB));

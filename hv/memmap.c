@@ -119,6 +119,16 @@ uint32_t memmap_normalise(const struct mem_entry *in, uint32_t n,
     return align_pages(out, count);
 }
 
+uint64_t memmap_top(const struct mem_range *r, uint32_t count, uint64_t floor)
+{
+    uint64_t top = floor;
+
+    for (uint32_t i = 0; i < count; i++)
+        if (memmap_end(r[i].base, r[i].size) > top)
+            top = memmap_end(r[i].base, r[i].size);
+    return top;
+}
+
 uint64_t memmap_total(const struct mem_range *r, uint32_t count)
 {
     uint64_t sum = 0;

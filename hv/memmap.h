@@ -29,6 +29,10 @@ uint64_t memmap_total(const struct mem_range *r, uint32_t count);
 /* The exclusive end of [base, base + size), clamped instead of wrapping. */
 uint64_t memmap_end(uint64_t base, uint64_t size);
 
+/* The highest end of count ranges, at least floor: what the hypervisor's
+ * identity map covers is memmap_top(ranges, n, 4 GiB). */
+uint64_t memmap_top(const struct mem_range *r, uint32_t count, uint64_t floor);
+
 /*
  * Takes size bytes aligned to align (a power of two) from the lowest range
  * that can hold them and removes them from the list. Returns 0 and the

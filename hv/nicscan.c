@@ -43,7 +43,7 @@ static const struct nic_driver *driver_find(const struct pci_device *d)
 static void device_attach(struct nicscan *s, const struct pci_device *d, char *what, size_t n)
 {
     const struct nic_driver *drv = driver_find(d);
-    char why[NICSCAN_WHY_MAX];
+    char why[NICSCAN_WHY_MAX], mac[FMT_MAC_LEN];
     struct nic *nic;
 
     if (!drv) {
@@ -64,8 +64,7 @@ static void device_attach(struct nicscan *s, const struct pci_device *d, char *w
         return;
     }
     s->out[s->ready++] = nic;
-    fmt_snprintf(what, n, "%s: mac %02x:%02x:%02x:%02x:%02x:%02x", drv->name, nic->mac[0],
-                 nic->mac[1], nic->mac[2], nic->mac[3], nic->mac[4], nic->mac[5]);
+    fmt_snprintf(what, n, "%s: mac %s", drv->name, fmt_mac(mac, nic->mac));
 }
 
 static void device_found(void *arg, const struct pci_device *d)

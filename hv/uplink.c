@@ -89,15 +89,10 @@ static struct nic *pick(const struct config_uplink *u, struct nic **nics, uint32
     return NULL;
 }
 
-static void say_mac(char *buf, size_t n, const uint8_t m[6])
-{
-    fmt_snprintf(buf, n, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-}
-
 uint32_t uplink_init(const struct config *cfg, struct nic **nics, uint32_t count)
 {
-    uint8_t taken[CONFIG_UPLINKS_MAX * 4] = { 0 };
-    char mac[24];
+    uint8_t taken[CONFIG_UPLINKS_MAX] = { 0 };     /* nic_scan brings up one per line */
+    char mac[FMT_MAC_LEN];
 
     if (count > sizeof(taken))
         count = sizeof(taken);
@@ -136,8 +131,7 @@ uint32_t uplink_init(const struct config *cfg, struct nic **nics, uint32_t count
             continue;
         }
         uplink_bound++;
-        say_mac(mac, sizeof(mac), u->port.mac);
-        kprintf("mayfly: uplink %s: %s, mac %s\n", c->sw, n->name, mac);
+        kprintf("mayfly: uplink %s: %s, mac %s\n", c->sw, n->name, fmt_mac(mac, u->port.mac));
     }
     return uplink_bound;
 }

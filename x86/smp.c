@@ -14,6 +14,7 @@
 #include "../hv/fmt.h"
 #include "../hv/lib.h"
 #include "../hv/madt.h"
+#include "../hv/memmap.h"
 #include "../hv/pool.h"
 #include "cpu.h"
 #include "lapic.h"
@@ -68,19 +69,6 @@ static int read_phys(void *arg, uint64_t addr, void *dst, size_t len)
         return -1;
     memcpy(dst, (const void *)(uintptr_t)addr, len);
     return 0;
-}
-
-/* The end of the identity map hv_main built: as its highest_address. */
-static uint64_t mapped_top(const struct boot_info *info)
-{
-    uint64_t top = 4ULL << 30;
-
-    for (uint32_t i = 0; i < info->range_count; i++) {
-        uint64_t e = info->ranges[i].base + info->ranges[i].size;
-        if (e > top)
-            top = e;
-    }
-    return top;
 }
 
 static void delay_us(uint64_t us)
@@ -345,7 +333,8 @@ static char madt_err[MADT_REASON_MAX];
 /* The MADT, read once. 0, or -1 (madt_err says why). */
 static int read_madt(const struct boot_info *info)
 {
-    struct phys_window w = { mapped_top(info) };
+    /* The identity map hv_main builds (or, before it, the boot loader's). */
+    struct phys_window w = { memmap_top(info->ranges, info->range_count, 4ULL << 30) };
     const uint8_t *copy = info->rsdp == (uint64_t)(uintptr_t)info->rsdp_copy ?
                           info->rsdp_copy : NULL;
 

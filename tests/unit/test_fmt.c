@@ -199,9 +199,19 @@ static void test_unknown_conversions(void **state)
     assert_string_equal(buf, "%y5");
 }
 
+static void test_mac(void **state)
+{
+    const uint8_t m[6] = { 0x52, 0x54, 0x00, 0xab, 0x0c, 0xff };
+    char text[FMT_MAC_LEN];
+    (void)state;
+    assert_ptr_equal(fmt_mac(text, m), text);
+    assert_string_equal(text, "52:54:00:ab:0c:ff");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mac),
         cmocka_unit_test(test_plain_and_percent),
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_chars),

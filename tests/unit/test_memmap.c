@@ -333,9 +333,23 @@ static void test_take_full_list_never_hands_out_twice(void **state)
     assert_int_equal(memmap_take(r, &n, 1, 0x200000, 0x200000, &base), -1);
 }
 
+/* The highest end, never below the floor, clamped instead of wrapping. */
+static void test_top(void **state)
+{
+    const struct mem_range r[3] = { { 0, 0x9f000 }, { 0x100000, 0x7ef0000 },
+                                    { 0x100000000ULL, 0x40000000ULL } };
+    const struct mem_range wrap[1] = { { ~0ULL - 0xfff, 0x2000 } };
+    (void)state;
+    assert_int_equal(memmap_top(r, 2, 4ULL << 30), 4ULL << 30);
+    assert_int_equal(memmap_top(r, 3, 4ULL << 30), 0x140000000ULL);
+    assert_int_equal(memmap_top(r, 0, 123), 123);
+    assert_int_equal(memmap_top(wrap, 1, 0), ~0ULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_top),
         cmocka_unit_test(test_normalise_single),
         cmocka_unit_test(test_normalise_aligns_inward),
         cmocka_unit_test(test_normalise_merges_overlapping_and_adjacent),
