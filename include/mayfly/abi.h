@@ -53,7 +53,9 @@
 #define MF_HC_NET_KICK          8   /* (cap port W, u64 queue) -> frames processed */
 #define MF_HC_NET_STATUS        9   /* (cap port R, gpa struct mf_net_status) -> 0 */
 #define MF_HC_NOTIFY            10  /* (cap notification W, u64 bits) -> 0: signals it */
-#define MF_HC_COUNT             11  /* one past the last number */
+#define MF_HC_CTL_XFER          11  /* (cap guest-control R+W, gpa struct mf_ctl_xfer) -> 0:
+                                       carries control-protocol bytes both ways */
+#define MF_HC_COUNT             12  /* one past the last number */
 
 /* The deadline of a wait that ends only by a notification (or the
  * guest's time limit). Deadlines compare as unsigned TSC values: one at
@@ -111,6 +113,32 @@ struct mf_info {
     uint64_t guests_running;    /* OUT: guests alive now, this one included */
 };
 _Static_assert(sizeof(struct mf_info) == 32, "mf_info layout");
+
+/*
+ * MF_HC_CTL_XFER: the network control guest (config 'control net')
+ * carries the control protocol's byte stream (include/mayfly/control.h)
+ * between one network client and the hypervisor's control server, which
+ * parses and authenticates every frame itself: the key never leaves the
+ * hypervisor, so the guest can delay or drop requests but not forge
+ * them. The guest's capability for it (type MF_OBJ_GUEST_CONTROL, rights
+ * read, write and control) sits in the slot after its network ports;
+ * when reply bytes become ready the hypervisor signals the guest's
+ * notification with MF_NOTIFY_BIT(that slot).
+ */
+#define MF_CTL_XFER_NEW_CLIENT  (1u << 0)   /* a new client: bytes a previous one left
+                                               half-sent or unread are dropped first */
+
+struct mf_ctl_xfer {
+    uint64_t in_gpa;            /* IN: bytes from the client */
+    uint64_t out_gpa;           /* IN: room for bytes to the client */
+    uint32_t in_len;            /* IN */
+    uint32_t out_room;          /* IN */
+    uint32_t flags;             /* IN: MF_CTL_XFER_* */
+    uint32_t in_taken;          /* OUT: bytes of in taken (offer the rest again later) */
+    uint32_t out_len;           /* OUT: bytes written at out_gpa */
+    uint32_t out_pending;       /* OUT: bytes still waiting for the client after this */
+};
+_Static_assert(sizeof(struct mf_ctl_xfer) == 40, "mf_ctl_xfer layout");
 
 /*
  * The ELF note that marks a Mayfly guest: in a PT_NOTE segment, name
