@@ -640,39 +640,209 @@ static int parse_key(const struct line *ln, struct config *cfg, const char *hex,
     return 0;
 }
 
-/* control com2 [store=<size>] [key=<hex>] */
-static int parse_control(const struct line *ln, struct config *cfg, struct config_error *err)
+/* store= or key= of a control line: each once over all control lines
+ * (they belong to the one control server). 1 when w was one of them, 0
+ * when it is something else, -1 on an error. */
+static int control_common_option(const struct line *ln, struct config *cfg, const char *w,
+                                 struct config_error *err)
 {
-    int store_given = 0;
-
-    if (cfg->control_line)
-        return fail(err, ln->number, "a second control line (the first is line %u): put "
-                    "store= and key= on one control line", cfg->control_line);
-    if (ln->word_count < 2 || strcmp(ln->words[1], "com2") != 0)
-        return fail(err, ln->number, "expected 'control com2 [store=<size>] [key=<hex>]'");
-    cfg->control = 1;
-    cfg->control_line = ln->number;
-    cfg->store_size = STORE_DEFAULT;
-    for (uint32_t i = 2; i < ln->word_count; i++) {
-        const char *w = ln->words[i];
-        if (!strncmp(w, "store=", 6)) {
-            if (store_given++)
-                return fail(err, ln->number, "control option 'store' is given twice: keep one");
-            if (config_parse_size(w + 6, &cfg->store_size) < 0 || cfg->store_size < PAGE_SIZE ||
-                cfg->store_size > STORE_MAX)
-                return fail(err, ln->number, "bad store size '%s' (e.g. store=16M, at most 1G)",
-                            w + 6);
-        } else if (!strncmp(w, "key=", 4)) {
-            if (cfg->key_len)
-                return fail(err, ln->number, "control option 'key' is given twice: keep one");
-            if (parse_key(ln, cfg, w + 4, err) < 0)
-                return -1;
-        } else {
-            return fail(err, ln->number, "unknown control option '%s' (expected store or key)",
-                        w);
-        }
+    if (!strncmp(w, "store=", 6)) {
+        if (cfg->store_line)
+            return fail(err, ln->number, "control option 'store' is given twice (first on "
+                        "line %u): keep one", cfg->store_line);
+        cfg->store_line = ln->number;
+        if (config_parse_size(w + 6, &cfg->store_size) < 0 || cfg->store_size < PAGE_SIZE ||
+            cfg->store_size > STORE_MAX)
+            return fail(err, ln->number, "bad store size '%s' (e.g. store=16M, at most 1G)",
+                        w + 6);
+        return 1;
+    }
+    if (!strncmp(w, "key=", 4)) {
+        if (cfg->key_line)
+            return fail(err, ln->number, "control option 'key' is given twice (first on line "
+                        "%u): keep one", cfg->key_line);
+        cfg->key_line = ln->number;
+        return parse_key(ln, cfg, w + 4, err) < 0 ? -1 : 1;
     }
     return 0;
+}
+
+/* A control line of either kind turns the control server on. */
+static void control_enable(struct config *cfg)
+{
+    if (!cfg->control && !cfg->store_line)
+        cfg->store_size = STORE_DEFAULT;
+    cfg->control = 1;
+}
+
+/* control com2 [store=<size>] [key=<hex>] */
+static int parse_control_com2(const struct line *ln, struct config *cfg,
+                              struct config_error *err)
+{
+    if (cfg->control_line)
+        return fail(err, ln->number, "a second control line for com2 (the first is line "
+                    "%u): put store= and key= on one control line", cfg->control_line);
+    control_enable(cfg);
+    cfg->control_line = ln->number;
+    for (uint32_t i = 2; i < ln->word_count; i++) {
+        int r = control_common_option(ln, cfg, ln->words[i], err);
+        if (r < 0)
+            return -1;
+        if (!r)
+            return fail(err, ln->number, "unknown control option '%s' (expected store or key)",
+                        ln->words[i]);
+    }
+    return 0;
+}
+
+/* A dotted quad "A.B.C.D", each part 0-255 in decimal without a sign:
+ * 0, or -1 when malformed. */
+static int parse_ipv4(const char *s, uint8_t out[4])
+{
+    for (uint32_t i = 0; i < 4; i++) {
+        uint32_t v = 0, digits = 0;
+        for (; *s >= '0' && *s <= '9' && digits < 4; s++, digits++)
+            v = v * 10 + (uint32_t)(*s - '0');
+        if (!digits || digits > 3 || v > 255 || *s != (i == 3 ? '\0' : '.'))
+            return -1;
+        out[i] = (uint8_t)v;
+        s++;
+    }
+    return 0;
+}
+
+static uint32_t ipv4_word(const uint8_t a[4])
+{
+    return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+}
+
+/* An address a host may have: not 0.0.0.0, not loopback, multicast or
+ * the broadcast address. */
+static int ipv4_unicast(const uint8_t a[4])
+{
+    return ipv4_word(a) != 0 && a[0] != 127 && a[0] < 224;
+}
+
+/* ip=, mask= or gw= of a control net line. */
+static int control_net_address(const struct line *ln, const char *w, const char *what,
+                               uint8_t out[4], int *given, struct config_error *err)
+{
+    uint32_t m;
+
+    if ((*given)++)
+        return fail(err, ln->number, "control net option '%s' is given twice: keep one", what);
+    if (parse_ipv4(w, out) < 0)
+        return fail(err, ln->number, "bad %s '%s' (four numbers 0-255 like 10.0.0.2)", what, w);
+    m = ipv4_word(out);
+    if (!strcmp(what, "mask") ? (m & (~m >> 1)) != 0 || !m : !ipv4_unicast(out))
+        return fail(err, ln->number, "bad %s '%s' (%s)", what, w,
+                    !strcmp(what, "mask") ? "a run of ones from the top, like 255.255.255.0"
+                                          : "a unicast address: not 0.0.0.0, 127.x, multicast "
+                                            "or broadcast");
+    return 0;
+}
+
+/* What a control net line says beside its switch: counts of each option
+ * given (each at most once). */
+struct control_net_parse {
+    int ip, port, mask, gw, mac, class_name;
+};
+
+static int control_net_option(const struct line *ln, struct config *cfg,
+                              struct control_net_parse *np, const char *w,
+                              struct config_error *err)
+{
+    struct config_control_net *c = &cfg->control_net;
+    uint64_t v;
+    int r = control_common_option(ln, cfg, w, err);
+
+    if (r)
+        return r < 0 ? -1 : 0;
+    if (!strncmp(w, "ip=", 3))
+        return control_net_address(ln, w + 3, "ip", c->ip, &np->ip, err);
+    if (!strncmp(w, "mask=", 5))
+        return control_net_address(ln, w + 5, "mask", c->mask, &np->mask, err);
+    if (!strncmp(w, "gw=", 3))
+        return control_net_address(ln, w + 3, "gw", c->gw, &np->gw, err);
+    if (!strncmp(w, "port=", 5)) {
+        if (np->port++)
+            return fail(err, ln->number, "control net option 'port' is given twice: keep one");
+        if (!all_digits(w + 5) || config_parse_size(w + 5, &v) < 0 || v == 0 || v > 65535)
+            return fail(err, ln->number, "bad port '%s' (a TCP port from 1 to 65535)", w + 5);
+        c->port = (uint16_t)v;
+        return 0;
+    }
+    if (!strncmp(w, "mac=", 4)) {
+        if (np->mac++)
+            return fail(err, ln->number, "control net option 'mac' is given twice: keep one");
+        if (config_parse_mac(w + 4, c->mac) < 0)
+            return fail(err, ln->number, "bad mac '%s' (six hex bytes like 52:54:00:12:34:56, "
+                        "not a group address, not all zeros)", w + 4);
+        c->has_mac = 1;
+        return 0;
+    }
+    if (!strncmp(w, "class=", 6)) {
+        if (np->class_name++)
+            return fail(err, ln->number, "control net option 'class' is given twice: keep one");
+        if (!valid_name(w + 6, CONFIG_NAME_MAX))
+            return fail(err, ln->number, "bad class name '%s'", w + 6);
+        str_copy(c->class_name, w + 6, sizeof(c->class_name));
+        return 0;
+    }
+    return fail(err, ln->number, "unknown control net option '%s' (expected ip, port, mask, "
+                "gw, mac, class, store or key)", w);
+}
+
+/* Whether word is key=value (where a name was expected). */
+static int has_equals(const char *w)
+{
+    for (; *w; w++)
+        if (*w == '=')
+            return 1;
+    return 0;
+}
+
+/* control net <switch> ip=A.B.C.D port=N [mask=] [gw=] [mac=] [class=]
+ * [store=] [key=]: the switch, class and key are checked once the whole
+ * file is read (check_control_net). */
+static int parse_control_net(const struct line *ln, struct config *cfg,
+                             struct config_error *err)
+{
+    struct config_control_net *c = &cfg->control_net;
+    struct control_net_parse np;
+
+    if (c->line)
+        return fail(err, ln->number, "a second control line for net (the first is line "
+                    "%u): one network control endpoint at most", c->line);
+    if (ln->word_count < 3 || has_equals(ln->words[2]))
+        return fail(err, ln->number, "expected 'control net <switch> ip=A.B.C.D port=N "
+                    "[mask=A.B.C.D] [gw=A.B.C.D] [mac=MAC] [class=CLASS] [key=HEX] "
+                    "[store=SIZE]'");
+    if (!valid_name(ln->words[2], SWITCH_NAME_MAX))
+        return fail(err, ln->number, "bad switch name '%s' (letters, digits, '_', '-', '.'; at "
+                    "most %d characters)", ln->words[2], SWITCH_NAME_MAX - 1);
+    control_enable(cfg);
+    c->line = ln->number;
+    str_copy(c->sw, ln->words[2], sizeof(c->sw));
+    memset(&np, 0, sizeof(np));
+    for (uint32_t i = 3; i < ln->word_count; i++)
+        if (control_net_option(ln, cfg, &np, ln->words[i], err) < 0)
+            return -1;
+    if (!np.ip || !np.port)
+        return fail(err, ln->number, "control net needs ip=A.B.C.D and port=N (the address "
+                    "and TCP port mfctl --control tcp://IP:PORT connects to)");
+    return 0;
+}
+
+static int parse_control(const struct line *ln, struct config *cfg, struct config_error *err)
+{
+    if (ln->word_count >= 2 && !strcmp(ln->words[1], "com2"))
+        return parse_control_com2(ln, cfg, err);
+    if (ln->word_count >= 2 && !strcmp(ln->words[1], "net"))
+        return parse_control_net(ln, cfg, err);
+    return fail(err, ln->number, "expected 'control com2 [store=<size>] [key=<hex>]' or "
+                "'control net <switch> ip=A.B.C.D port=N [mask=] [gw=] [mac=] [class=] "
+                "[store=] [key=]'");
 }
 
 static int parse_line(struct line *ln, struct config *cfg, struct config_error *err)
@@ -702,6 +872,33 @@ static int parse_line(struct line *ln, struct config *cfg, struct config_error *
                 "uplink, poweroff, control or cpus)", kw);
 }
 
+/* What a control net line names must exist once the whole file is read:
+ * its switch (a switch, uplink or net= names it), its class; and network
+ * control is never without a key (the network is not a cable to a desk). */
+static int check_control_net(const struct config *cfg, struct config_error *err)
+{
+    const struct config_control_net *c = &cfg->control_net;
+
+    if (!c->line)
+        return 0;
+    if (!cfg->key_len)
+        return fail(err, c->line, "network control needs a key: add key=<hex> to a control "
+                    "line; mfctl then needs --key");
+    if (config_find_switch(cfg, c->sw) < 0)
+        return fail(err, c->line, "control net names switch '%s', which nothing declares: add "
+                    "'switch %s' (and an 'uplink %s' to reach it from outside)", c->sw, c->sw,
+                    c->sw);
+    if (c->class_name[0] && config_find_class(cfg, c->class_name) < 0)
+        return fail(err, c->line, "control net names class '%s', which no partition line "
+                    "declares", c->class_name);
+    for (uint32_t i = 0; i < cfg->guest_count; i++)
+        if (!strcmp(cfg->guests[i].name, CONFIG_CONTROL_GUEST_NAME))
+            return fail(err, cfg->guests[i].line, "guest name '%s' is taken by the network "
+                        "control guest of line %u: rename this guest", CONFIG_CONTROL_GUEST_NAME,
+                        c->line);
+    return 0;
+}
+
 /* Checks what needs the whole file: classes exist, something to carve. */
 static int check_references(const struct config *cfg, struct config_error *err)
 {
@@ -713,7 +910,7 @@ static int check_references(const struct config *cfg, struct config_error *err)
             return fail(err, g->line, "guest '%s' names class '%s', which no partition line "
                         "declares", g->name, g->class_name);
     }
-    return 0;
+    return check_control_net(cfg, err);
 }
 
 int config_parse(const char *text, size_t len, struct config *cfg, struct config_error *err)

@@ -7,6 +7,8 @@
  *         [net:<device>=<switch>] [block:<device>=<file>] [block-sector-size:<device>=<n>]
  *   poweroff <when-idle|never>
  *   control com2 [store=<size>] [key=<hex>]
+ *   control net <switch> ip=A.B.C.D port=N [mask=A.B.C.D] [gw=A.B.C.D] [mac=MAC]
+ *         [class=<class>] [store=<size>] [key=<hex>]
  *   switch <name>
  *   cpus <N|all>
  *
@@ -73,6 +75,21 @@ struct config_uplink {
     uint32_t line;
 };
 
+/* control net <switch> ...: the control protocol over TCP, carried by the
+ * network control guest (hv/ctlnet.c) on that switch, a guest line of
+ * its own called CONFIG_CONTROL_GUEST_NAME. */
+#define CONFIG_CONTROL_GUEST_NAME "control"
+
+struct config_control_net {
+    char sw[SWITCH_NAME_MAX];
+    char class_name[CONFIG_NAME_MAX];   /* "" means the smallest class that fits */
+    uint8_t ip[4], mask[4], gw[4];      /* mask, gw: all zeros when not given */
+    uint16_t port;
+    uint8_t has_mac;
+    uint8_t mac[6];
+    uint32_t line;                      /* the control net line; 0: none */
+};
+
 struct config {
     uint32_t class_count;
     struct config_class classes[CONFIG_MAX_CLASSES];
@@ -80,8 +97,10 @@ struct config {
     struct config_guest guests[CONFIG_MAX_GUESTS];
     int poweroff_when_idle;        /* power off once the last guest has ended */
     uint32_t poweroff_line;        /* the poweroff line; 0: none */
-    int control;                   /* serve the control protocol on COM2 */
-    uint32_t control_line;         /* the control line; 0: none */
+    int control;                   /* serve the control protocol (a control line) */
+    uint32_t control_line;         /* the control com2 line; 0: none */
+    struct config_control_net control_net;  /* its line 0: no network control */
+    uint32_t store_line, key_line; /* the control line that gave store= / key=; 0: none */
     uint64_t store_size;           /* bytes of the image store for uploads */
     uint32_t key_len;              /* 0: no authentication */
     uint8_t key[CONFIG_KEY_MAX];

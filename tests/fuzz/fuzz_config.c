@@ -104,7 +104,16 @@ static void check_config(const struct config *cfg, uint32_t lines)
     check(cfg->poweroff_when_idle == 0 || cfg->poweroff_when_idle == 1);
     /* Each singular line was seen at most once, on a line that exists. */
     check(cfg->poweroff_line <= lines && (cfg->poweroff_line || !cfg->poweroff_when_idle));
-    check(cfg->control_line <= lines && cfg->control == (cfg->control_line != 0));
+    check(cfg->control_line <= lines && cfg->control_net.line <= lines);
+    check(cfg->control == (cfg->control_line || cfg->control_net.line));
+    check(cfg->control_line != cfg->control_net.line || !cfg->control_line);
+    /* Network control: a key, a port, an existing switch. */
+    if (cfg->control_net.line) {
+        check(cfg->key_len >= 16 && cfg->control_net.port != 0);
+        check(config_find_switch(cfg, cfg->control_net.sw) >= 0);
+        check(!cfg->control_net.class_name[0] ||
+              config_find_class(cfg, cfg->control_net.class_name) >= 0);
+    }
     check(cfg->control || (cfg->key_len == 0 && cfg->store_size == 0));
     check(cfg->switch_count <= CONFIG_SWITCHES_MAX);
     for (uint32_t i = 0; i < cfg->switch_count; i++) {

@@ -557,6 +557,116 @@ static void test_duplicates_refused(void **state)
                 "switch 'lan' is declared twice", "first on line 2");
 }
 
+/* control net: its values, beside a control com2 line or alone. */
+static void test_control_net_values(void **state)
+{
+    char text[512];
+    (void)state;
+    snprintf(text, sizeof(text), "partition a 2M x 1\nswitch lan\n"
+             "control net lan ip=10.0.0.2 port=7000 mask=255.255.255.0 gw=10.0.0.1 "
+             "mac=52:54:00:12:34:56 class=a key=%s store=8M\n", key_a);
+    check_ok(text);
+    assert_int_equal(cfg.control, 1);
+    assert_int_equal(cfg.control_line, 0);
+    assert_int_equal(cfg.control_net.line, 3);
+    assert_string_equal(cfg.control_net.sw, "lan");
+    assert_memory_equal(cfg.control_net.ip, ((uint8_t[4]){ 10, 0, 0, 2 }), 4);
+    assert_memory_equal(cfg.control_net.mask, ((uint8_t[4]){ 255, 255, 255, 0 }), 4);
+    assert_memory_equal(cfg.control_net.gw, ((uint8_t[4]){ 10, 0, 0, 1 }), 4);
+    assert_int_equal(cfg.control_net.port, 7000);
+    assert_int_equal(cfg.control_net.has_mac, 1);
+    assert_int_equal(cfg.control_net.mac[5], 0x56);
+    assert_string_equal(cfg.control_net.class_name, "a");
+    assert_int_equal(cfg.store_size, 8 * 1024 * 1024);
+    assert_int_equal(cfg.key_len, 16);
+    /* The switch may be declared after the line, by an uplink; the key
+     * may sit on the com2 line, store= on either. */
+    snprintf(text, sizeof(text), "partition a 2M x 1\ncontrol net wan ip=192.168.1.9 port=1\n"
+             "control com2 key=%s\nuplink wan\n", key_b);
+    check_ok(text);
+    assert_int_equal(cfg.control_line, 3);
+    assert_int_equal(cfg.control_net.line, 2);
+    assert_int_equal(cfg.control_net.has_mac, 0);
+    assert_int_equal(cfg.control_net.class_name[0], 0);
+    assert_memory_equal(cfg.control_net.mask, ((uint8_t[4]){ 0, 0, 0, 0 }), 4);
+    assert_int_equal(cfg.store_size, STORE_DEFAULT);
+    assert_int_equal(cfg.key_line, 3);
+    snprintf(text, sizeof(text), "partition a 2M x 1\ncontrol com2 store=4M\n"
+             "control net lan ip=10.0.0.2 port=65535 key=%s\nguest g image=g.elf net=lan\n",
+             key_a);
+    check_ok(text);
+    assert_int_equal(cfg.store_size, 4 * 1024 * 1024);
+    assert_int_equal(cfg.control_net.port, 65535);
+}
+
+/* control net errors, each on its line with what to do. */
+static void test_control_net_errors(void **state)
+{
+    char text[512];
+    (void)state;
+    check_error("partition a 2M x 1\nswitch lan\ncontrol net lan ip=10.0.0.2 port=7000\n", 3,
+                "network control needs a key", "add key=<hex> to a control line");
+    check_error("partition a 2M x 1\nswitch lan\ncontrol com2\n"
+                "control net lan ip=10.0.0.2 port=7000\n", 4, "network control needs a key",
+                "--key");
+#define NET_ERR(line, rest, w1, w2) \
+    do { \
+        snprintf(text, sizeof(text), "partition a 2M x 1\nswitch lan\n" line, rest, key_a); \
+        check_error(text, 3, w1, w2); \
+    } while (0)
+    NET_ERR("control net %s key=%s\n", "lan port=1", "needs ip=A.B.C.D and port=N", NULL);
+    NET_ERR("control net %s key=%s\n", "lan ip=10.0.0.2", "needs ip=A.B.C.D and port=N", NULL);
+    NET_ERR("control net %s key=%s\n", "ip=10.0.0.2 port=1", "expected 'control net <switch>",
+            NULL);
+    NET_ERR("control net %s key=%s\n", "lan ip=10.0.0 port=1", "bad ip '10.0.0'", NULL);
+    NET_ERR("control net %s key=%s\n", "lan ip=10.0.0.256 port=1", "bad ip", NULL);
+    NET_ERR("control net %s key=%s\n", "lan ip=10.0.0.2. port=1", "bad ip", NULL);
+    NET_ERR("control net %s key=%s\n", "lan ip=0.0.0.0 port=1", "bad ip", "unicast");
+    NET_ERR("control net %s key=%s\n", "lan ip=224.0.0.1 port=1", "bad ip", "unicast");
+    NET_ERR("control net %s key=%s\n", "lan ip=127.0.0.1 port=1", "bad ip", "unicast");
+    NET_ERR("control net %s key=%s\n", "lan ip=10.0.0.2 port=0", "bad port '0'", NULL);
+    NET_ERR("control net %s key=%s\n", "lan ip=10.0.0.2 port=65536", "bad port", NULL);
+    NET_ERR("control net %s key=%s\n", "lan ip=10.0.0.2 port=7x", "bad port", NULL);
+    NET_ERR("control net %s key=%s\n", "lan ip=10.0.0.2 port=1 mask=255.0.255.0", "bad mask",
+            "a run of ones");
+    NET_ERR("control net %s key=%s\n", "lan ip=10.0.0.2 port=1 mask=0.0.0.0", "bad mask", NULL);
+    NET_ERR("control net %s key=%s\n", "lan ip=10.0.0.2 port=1 gw=255.255.255.255", "bad gw",
+            NULL);
+    NET_ERR("control net %s key=%s\n", "lan ip=10.0.0.2 port=1 mac=01:00:00:00:00:01",
+            "bad mac", NULL);
+    NET_ERR("control net %s key=%s\n", "lan ip=10.0.0.2 port=1 class=nope",
+            "names class 'nope'", NULL);
+    NET_ERR("control net %s key=%s\n", "lan ip=10.0.0.2 port=1 color=red",
+            "unknown control net option 'color=red'", NULL);
+    NET_ERR("control net %s key=%s\n", "lan ip=10.0.0.2 port=1 ip=10.0.0.3",
+            "control net option 'ip' is given twice", NULL);
+    NET_ERR("control net %s key=%s\n", "lan ip=10.0.0.2 port=1 port=2",
+            "control net option 'port' is given twice", NULL);
+    NET_ERR("control net %s key=%s\n", "nowhere ip=10.0.0.2 port=1",
+            "names switch 'nowhere', which nothing declares", "switch nowhere");
+    NET_ERR("control net %s key=%s\n", "lan ip=10.0.0.2 port=1 key=00112233445566778899aabbccddeeff",
+            "control option 'key' is given twice", "first on line 3");
+    NET_ERR("control bogus %s key=%s\n", "lan", "expected 'control com2", "control net <switch>");
+#undef NET_ERR
+    /* key= and store= once over both lines, the second naming the first. */
+    snprintf(text, sizeof(text), "partition a 2M x 1\nswitch lan\ncontrol com2 key=%s\n"
+             "control net lan ip=10.0.0.2 port=1 key=%s\n", key_a, key_b);
+    check_error(text, 4, "control option 'key' is given twice", "first on line 3");
+    snprintf(text, sizeof(text), "partition a 2M x 1\nswitch lan\ncontrol com2 store=4M\n"
+             "control net lan ip=10.0.0.2 port=1 store=8M key=%s\n", key_a);
+    check_error(text, 4, "control option 'store' is given twice", "first on line 3");
+    snprintf(text, sizeof(text), "partition a 2M x 1\nswitch lan\n"
+             "control net lan ip=10.0.0.2 port=1 key=%s\n"
+             "control net lan ip=10.0.0.3 port=2\n", key_a);
+    check_error(text, 4, "a second control line for net", "the first is line 3");
+    snprintf(text, sizeof(text), "partition a 2M x 1\nswitch lan\n"
+             "control net lan ip=10.0.0.2 port=1 key=%s\nguest control image=c.elf\n", key_a);
+    check_error(text, 4, "guest name 'control' is taken by the network control guest",
+                "line 3");
+    /* Without control net a guest may still be called control. */
+    check_ok("partition a 2M x 1\nguest control image=c.elf\n");
+}
+
 /* What may appear more than once and is not ambiguous still parses. */
 static void test_repeats_that_are_fine(void **state)
 {
@@ -789,6 +899,8 @@ int main(void)
         cmocka_unit_test(test_reparse_resets),
         cmocka_unit_test(test_control_values),
         cmocka_unit_test(test_duplicates_refused),
+        cmocka_unit_test(test_control_net_values),
+        cmocka_unit_test(test_control_net_errors),
         cmocka_unit_test(test_repeats_that_are_fine),
         cmocka_unit_test(test_devices),
         cmocka_unit_test(test_device_errors),
