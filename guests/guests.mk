@@ -6,6 +6,7 @@
 #                               adversarial guests (tests/guests/evil/,
 #                               tests/guests/badring/), the SMP test's
 #                               TSC-stamped job (tests/guests/burn/)
+#   build/guests/ctlnet.elf     the control guest of 'control net' (guests/ctlnet/)
 #   build/guests/bad-*.elf      broken images for loader tests
 
 GUEST_BUILD   := $(BUILD)/guests
@@ -91,6 +92,18 @@ endef
 $(foreach g,$(GUEST_SAMPLES),$(eval $(call guest_image,$(g),guests/$(g))))
 $(foreach g,$(GUEST_NET_SAMPLES),$(eval $(call guest_image,$(g),guests/$(g),$(GUEST_NET_OBJ))))
 $(foreach g,$(GUEST_TCP_SAMPLES),$(eval $(call guest_image,$(g),guests/$(g),$(GUEST_NET_OBJ) $(GUEST_TCP_OBJ))))
+# ctlnet, the control guest (config 'control net'): one client at a time,
+# so TCP with a pool of 4 connections (the one served, one being refused
+# or replacing it, TIME-WAITs) keeps its image small; the hypervisor picks
+# the partition it runs in by its size.
+CTLNET_TCP_OBJ := $(patsubst %,$(GUEST_BUILD)/ctlnet/net/%.o,tcp tcp_net)
+$(GUEST_BUILD)/ctlnet/%.o: GUEST_CFLAGS += -DTCP_CONNS=4
+$(GUEST_BUILD)/ctlnet/net/%.o: guests/lib/net/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (ctlnet)"
+	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+$(eval $(call guest_image,ctlnet,guests/ctlnet,$(GUEST_NET_OBJ) $(CTLNET_TCP_OBJ)))
+guests: $(GUEST_BUILD)/ctlnet.elf
 $(eval $(call guest_image,evil,tests/guests/evil))
 $(eval $(call guest_image,badring,tests/guests/badring))
 $(eval $(call guest_image,burn,tests/guests/burn))

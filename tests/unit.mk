@@ -88,6 +88,11 @@ UNIT_TESTS   += http
 $(UNIT_DIR)/obj/tests/unit/test_http.o $(UNIT_DIR)/obj/guests/httpd/http.o: \
     private UNIT_CFLAGS += -Iguests/lib -Iinclude
 
+# ctlnet's byte pump and admission rule (guests/ctlnet/pump.c, issue 14):
+# a fake TCP client and a fake MF_HC_CTL_XFER.
+SRC_ctlnet    := guests/ctlnet/pump.c
+UNIT_TESTS   += ctlnet
+
 # The product's warnings (WARN and STRICT_WARN, from the Makefile) for the
 # sources under STRICT_DIRS, in unit and fuzz builds, and for the unit
 # tests of those sources (STRICT_UNIT_TESTS). The other sources and tests

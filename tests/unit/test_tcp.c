@@ -151,6 +151,15 @@ static int establish(uint32_t *iss)
     assert_true(c >= 0);
     assert_int_equal(tcp_state(c), TCP_ESTABLISHED);
     assert_int_equal(tcp_accept(l), -MF_EAGAIN);
+    {
+        uint32_t ip = 0;
+        uint16_t port = 0;
+
+        assert_int_equal(tcp_peer(c, &ip, &port), 0);
+        assert_int_equal(ip, PEER);
+        assert_int_equal(port, PPORT);
+        assert_int_equal(tcp_peer(-1, &ip, &port), -MF_EINVAL);
+    }
     return c;
 }
 

@@ -1005,6 +1005,17 @@ int tcp_writable(int h)
            (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT) && c->slen < TCP_SNDBUF;
 }
 
+int tcp_peer(int h, uint32_t *ip, uint16_t *port)
+{
+    struct tcp_conn *c = tcp_handle(h);
+
+    if (c == NULL)
+        return -MF_EINVAL;
+    *ip = c->remote_ip;
+    *port = c->remote_port;
+    return 0;
+}
+
 size_t tcp_unacked(int h)
 {
     struct tcp_conn *c = tcp_handle(h);

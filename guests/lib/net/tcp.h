@@ -157,6 +157,8 @@ int tcp_abort(int c);
 enum tcp_state tcp_state(int c);
 /* 1 when tcp_send can take bytes now (established or close-wait). */
 int tcp_writable(int c);
+/* The peer's address and port (host order); 0 or -MF_EINVAL (bad handle). */
+int tcp_peer(int c, uint32_t *ip, uint16_t *port);
 /* Bytes queued but not yet acknowledged by the peer. */
 size_t tcp_unacked(int c);
 enum tcp_error tcp_error(int c);
