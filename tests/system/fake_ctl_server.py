@@ -3,6 +3,8 @@
 
     fake_ctl_server.py SOCKET MODE [KEY_HEX]
 
+SOCKET is a Unix socket path, or tcp:PORT for TCP on 127.0.0.1 (tcp:0
+picks a free port), as a 'control net' control guest would serve it.
 It speaks the frame format of include/mayfly/control.h (header, payload,
 optional HMAC-SHA-256 over nonce || header || payload) and answers every
 HELLO and request at once, one connection after another, until killed.
@@ -22,9 +24,14 @@ MODE says how it lies:
                   LIST asks for the 144-byte entries
   record-old      the same, but LIST answers as a hypervisor from before
                   personalities (128-byte entries, entry_size 0)
+  close-mid-reply no authentication; answers HELLO, then sends the first
+                  half of each reply and closes the connection
+  close-at-once   closes every connection as soon as it is accepted (a
+                  control guest busy with another client)
 
-It prints "listening" once the socket is bound, and one line per request
-it answered.
+It prints "listening" (with TCP: "listening PORT") once the socket is
+bound, "connection" for each connection accepted, and one line per
+request it answered.
 """
 import hashlib
 import hmac
@@ -125,7 +132,9 @@ def frames(conn):
 
 def serve(conn, mode, key):
     nonce = os.urandom(16)
-    auth = mode not in ("noauth-ok", "record", "record-old")
+    auth = mode not in ("noauth-ok", "record", "record-old", "close-mid-reply")
+    if mode == "close-at-once":
+        return
     sign_key = {"auth-good": key, "auth-wrongkey": b"not the key"}.get(mode)
     for ftype, seq, payload in frames(conn):
         if ftype == HELLO:
@@ -146,22 +155,34 @@ def serve(conn, mode, key):
                 print(describe_begin(payload), flush=True)
             elif ftype == 2:
                 body = list_reply(mode, payload)
-        conn.sendall(frame(ftype | REPLY, seq, body, sign_key,
-                           nonce if sign_key else None))
+        reply = frame(ftype | REPLY, seq, body, sign_key, nonce if sign_key else None)
+        if mode == "close-mid-reply":
+            conn.sendall(reply[:len(reply) // 2])
+            print(f"closed mid-reply to type {ftype} seq {seq}", flush=True)
+            return
+        conn.sendall(reply)
         print(f"answered type {ftype} seq {seq}", flush=True)
 
 
 def main():
     path, mode = sys.argv[1], sys.argv[2]
     key = bytes.fromhex(sys.argv[3]) if len(sys.argv) > 3 else b""
-    if os.path.exists(path):
-        os.unlink(path)
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(1)
-    print("listening", flush=True)
+    if path.startswith("tcp:"):
+        srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind(("127.0.0.1", int(path[4:])))
+        srv.listen(1)
+        print(f"listening {srv.getsockname()[1]}", flush=True)
+    else:
+        if os.path.exists(path):
+            os.unlink(path)
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(path)
+        srv.listen(1)
+        print("listening", flush=True)
     while True:
         conn, _ = srv.accept()
+        print("connection", flush=True)
         with conn:
             try:
                 serve(conn, mode, key)

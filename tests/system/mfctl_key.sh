@@ -6,6 +6,15 @@
 # cases show the fake itself works: without a key against the "no
 # authentication" fake, and with the key against the well-behaved keyed
 # fake, `mfctl stop 5` succeeds. Needs no emulator.
+#
+# The same fake on TCP (fake_ctl_server.py tcp:0, as a 'control net'
+# control guest serves it) tests mfctl's TCP transport (issue 14):
+# --control tcp://HOST:PORT connects, says HELLO and checks MACs with the
+# same code (a keyed success, an unsigned one refused, ps and raw); a
+# refused connection names the address and what to check; a server that
+# closes mid-reply or at once (a control guest busy with another client)
+# fails with exit 3 and says so; unix:PATH still reaches a Unix socket;
+# malformed addresses are usage errors.
 source "$(dirname "$0")/lib.sh"
 
 MFCTL=$MAYFLY_BUILD/mfctl
@@ -16,7 +25,9 @@ FAKE_PID=
 
 CASES="key_refuses_hello_without_auth key_refuses_unsigned_success
 key_refuses_foreign_mac key_reports_unsigned_refusal no_key_against_open_fake
-key_against_honest_fake"
+key_against_honest_fake tcp_key_against_honest_fake tcp_key_refuses_unsigned_success
+tcp_ps_and_raw tcp_refused_names_the_address tcp_server_closes_mid_reply
+tcp_server_closes_at_once control_address_forms"
 
 # fake_start MODE: the fake on a fresh socket in SOCK.
 fake_start() {
@@ -29,6 +40,24 @@ fake_start() {
         sleep 0.1
     done
     CASE_WHY="the fake server did not start: $(tail -2 "$CASE_DIR/fake.log")"
+    return 1
+}
+
+# fake_start_tcp MODE: the fake on a free TCP port of 127.0.0.1; SOCK is
+# its tcp:// address, PORT its port.
+fake_start_tcp() {
+    python3 "$FAKE" tcp:0 "$1" "$KEY" >"$CASE_DIR/fake.log" 2>&1 &
+    FAKE_PID=$!
+    local i
+    for ((i = 0; i < 50; i++)); do
+        PORT=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$CASE_DIR/fake.log")
+        if [ -n "$PORT" ]; then
+            SOCK=tcp://127.0.0.1:$PORT
+            return 0
+        fi
+        sleep 0.1
+    done
+    CASE_WHY="the fake server did not start on TCP: $(tail -2 "$CASE_DIR/fake.log")"
     return 1
 }
 
@@ -114,6 +143,80 @@ key_against_honest_fake() {
     stop_5 --key "$KEY"
     fake_stop
     expect_success
+}
+
+tcp_key_against_honest_fake() {
+    fake_start_tcp auth-good || return 1
+    stop_5 --key "$KEY"
+    fake_stop
+    expect_success
+}
+
+tcp_key_refuses_unsigned_success() {
+    fake_start_tcp auth-unsigned || return 1
+    stop_5 --key "$KEY"
+    fake_stop
+    expect_failure 3 "protocol error: the reply to STOP carries no MAC"
+}
+
+# ps, and raw's own reader, over TCP.
+tcp_ps_and_raw() {
+    fake_start_tcp noauth-ok || return 1
+    "$MFCTL" ps --control "$SOCK" --timeout 10 >"$CASE_DIR/out" 2>"$CASE_DIR/err"
+    RC=$?
+    "$MFCTL" raw --control "$SOCK" --timeout 10 --hello >"$CASE_DIR/raw" 2>>"$CASE_DIR/err"
+    local raw_rc=$?
+    fake_stop
+    if [ "$RC" != 0 ] || [ "$raw_rc" != 0 ]; then
+        CASE_WHY="ps exited $RC, raw $raw_rc: $(tr '\n' ' ' <"$CASE_DIR/err")"
+        return 1
+    fi
+    grep -q '^hello protocol=1 .*auth_required=0' "$CASE_DIR/raw" && return 0
+    CASE_WHY="raw printed no HELLO reply: $(tr '\n' ' ' <"$CASE_DIR/raw")"
+    return 1
+}
+
+# Nothing listens on the port (the fake's, once it has gone).
+tcp_refused_names_the_address() {
+    fake_start_tcp noauth-ok || return 1
+    fake_stop
+    stop_5
+    expect_failure 3 "cannot connect to the control guest at tcp://127.0.0.1:$PORT .*refused.*'control net \.\.\.' line's ip=/port= this address\? is the uplink up\?"
+}
+
+tcp_server_closes_mid_reply() {
+    fake_start_tcp close-mid-reply || return 1
+    stop_5
+    fake_stop
+    expect_failure 3 "stop 5: tcp://127.0.0.1:$PORT: the connection was closed" || return 1
+    grep -q '^closed mid-reply to type 7 seq 2$' "$CASE_DIR/fake.log" && return 0
+    CASE_WHY="the fake did not close in the middle of the STOP reply: $(tr '\n' ' ' <"$CASE_DIR/fake.log")"
+    return 1
+}
+
+tcp_server_closes_at_once() {
+    fake_start_tcp close-at-once || return 1
+    stop_5
+    fake_stop
+    expect_failure 3 "HELLO: tcp://127.0.0.1:$PORT: (the connection was closed|Connection reset by peer) \(the control guest closes a new connection while another client is active.*try again\)"
+}
+
+# unix:PATH is a Unix socket; malformed addresses are usage errors that
+# say what an address looks like.
+control_address_forms() {
+    fake_start noauth-ok || return 1
+    local unix=$SOCK bad
+    SOCK=unix:$unix
+    stop_5
+    fake_stop
+    expect_success || return 1
+    for bad in tcp://127.0.0.1 tcp://127.0.0.1:0 tcp://127.0.0.1:70000 tcp://:7000 \
+               'tcp://[::1]:7000' tcp://a/b:7000 http://127.0.0.1:7000 unix:; do
+        SOCK=$bad
+        stop_5
+        expect_failure 2 "^mfctl: --control .*(tcp://HOST:PORT|port is a number|unix:/tmp)" ||
+            { CASE_WHY="--control $bad: $CASE_WHY"; return 1; }
+    done
 }
 
 missing=

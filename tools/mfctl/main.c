@@ -171,7 +171,8 @@ static const char usage_raw[] =
     "text; '-' for stdin) and prints each reply on one line:\n"
     "  reply type=0xTT (NAME) seq=N length=N [mac=ok|bad|unchecked] status=S message=\"...\"\n"
     "\n"
-    "  -C, --control SOCKET  the control socket\n"
+    "  -C, --control SOCKET  the control socket (unix:PATH, or tcp://HOST:PORT for a\n"
+    "                      'control net' control guest)\n"
     "      --hello         start with a real HELLO (seq 1); its nonce is used for MACs\n"
     "      --key HEX, --key-file FILE\n"
     "                      append a MAC to each frame (nonce: the HELLO reply's, or\n"
@@ -240,7 +241,8 @@ void usage_print(const char *command, FILE *f)
         if (!commands[i].hidden)
             fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].summary);
     fputs("\nThe live commands (load ... logs) talk to a running hypervisor over its\n"
-          "control channel: --control SOCKET, the socket 'mfctl run --control' serves.\n"
+          "control channel: --control SOCKET, the socket 'mfctl run --control' serves,\n"
+          "or --control tcp://HOST:PORT, the control guest of a 'control net' line.\n"
           "\nExample:\n"
           "  mfctl image -c mayfly.conf -o mayfly.img build/guests/hello.elf\n"
           "  mfctl run mayfly.img --bochs --timeout 120\n"

@@ -7,6 +7,10 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -138,11 +142,61 @@ int live_parse(const char *command, int argc, char **argv, const struct option *
     return live_options_check(command, o) ? EXIT_USAGE : -1;
 }
 
+int control_address_parse(const char *spec, struct control_address *a, char *why,
+                          size_t why_size)
+{
+    const char *colon, *rest;
+    unsigned long long port;
+
+    memset(a, 0, sizeof(*a));
+    if (strncmp(spec, "unix:", 5) == 0) {
+        a->path = spec + 5;
+        if (!a->path[0]) {
+            snprintf(why, why_size, "'unix:' needs a socket path after it (unix:/tmp/mayfly.sock)");
+            return -1;
+        }
+        return 0;
+    }
+    if (strncmp(spec, "tcp://", 6) != 0) {
+        if (strstr(spec, "://")) {
+            snprintf(why, why_size, "'%s': the control address is tcp://HOST:PORT, "
+                     "unix:PATH or a socket path", spec);
+            return -1;
+        }
+        a->path = spec;             /* a bare path: a Unix socket, as always */
+        return 0;
+    }
+    rest = spec + 6;
+    colon = strrchr(rest, ':');
+    if (!colon || colon == rest || strchr(rest, '/') || strchr(rest, '[') ||
+        memchr(rest, ':', (size_t)(colon - rest))) {
+        snprintf(why, why_size, "'%s': a TCP control address is tcp://HOST:PORT with an IPv4 "
+                 "address or a host name (tcp://192.168.1.50:7000)", spec);
+        return -1;
+    }
+    if ((size_t)(colon - rest) >= sizeof(a->host) ||
+        number_parse(colon + 1, 1, 65535, &port) < 0) {
+        snprintf(why, why_size, "'%s': %s", spec, (size_t)(colon - rest) >= sizeof(a->host)
+                 ? "the host name is too long" : "the port is a number from 1 to 65535");
+        return -1;
+    }
+    a->tcp = 1;
+    memcpy(a->host, rest, (size_t)(colon - rest));
+    snprintf(a->port, sizeof(a->port), "%llu", port);
+    return 0;
+}
+
 int live_options_check(const char *command, const struct live_options *o)
 {
+    struct control_address a;
+    char why[MFCTL_PATH_MAX + 160];
+
     if (!o->control)
-        return usage_error(command, "no control socket: pass --control SOCKET (the one "
-                           "'mfctl run --control SOCKET' serves)");
+        return usage_error(command, "no control address: pass --control SOCKET (the one "
+                           "'mfctl run --control SOCKET' serves) or --control tcp://HOST:PORT "
+                           "(a 'control net' line's ip= and port=)");
+    if (control_address_parse(o->control, &a, why, sizeof(why)) < 0)
+        return usage_error(command, "--control %s", why);
     if (o->key_hex && o->key_file)
         return usage_error(command, "--key and --key-file: pass one");
     return 0;
@@ -204,32 +258,128 @@ int session_key(struct session *s, const struct live_options *o)
     return rc < 0 ? EXIT_USAGE : 0;
 }
 
-int session_connect(struct session *s, const char *command, const struct live_options *o)
+static int connect_unix(struct session *s, const char *path)
 {
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
 
-    s->command = command;
-    s->path = o->control;
-    s->timeout_s = o->timeout_s;
-    s->seq = 0;
-    s->in_len = s->in_off = 0;
-    ctl_parser_init2(&s->parser, 1);
-    if (strlen(o->control) >= sizeof(addr.sun_path)) {
+    if (strlen(path) >= sizeof(addr.sun_path)) {
         error_say("control socket path too long (at most %zu bytes): %s",
-                  sizeof(addr.sun_path) - 1, o->control);
+                  sizeof(addr.sun_path) - 1, path);
         return EXIT_CONNECT;
     }
-    memcpy(addr.sun_path, o->control, strlen(o->control) + 1);
+    memcpy(addr.sun_path, path, strlen(path) + 1);
     s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (s->fd < 0 || connect(s->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
         error_say("cannot connect to the control socket %s: %s (is 'mfctl run --control "
-                  "%s' running?)", o->control, strerror(errno), o->control);
+                  "%s' running?)", path, strerror(errno), path);
         if (s->fd >= 0)
             close(s->fd);
         s->fd = -1;
         return EXIT_CONNECT;
     }
     return 0;
+}
+
+/* One TCP connect to ai, given up after timeout_ms: a connected blocking
+ * socket, or -1 with errno (ETIMEDOUT for no answer). */
+static int connect_tcp_one(const struct addrinfo *ai, long long timeout_ms)
+{
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                    ai->ai_protocol), err = 0, one = 1;
+    socklen_t len = sizeof(err);
+
+    if (fd < 0)
+        return -1;
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+        long long deadline = monotonic_ms() + timeout_ms;
+        int ready = 0;
+
+        if (errno != EINPROGRESS)
+            goto fail;
+        for (;;) {
+            long long left = deadline - monotonic_ms();
+            if (left <= 0)
+                break;
+            ready = poll(&pfd, 1, (int)left);
+            if (ready >= 0 || errno != EINTR)
+                break;
+        }
+        if (ready <= 0) {
+            errno = ready < 0 ? errno : ETIMEDOUT;
+            goto fail;
+        }
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+            goto fail;
+        if (err) {
+            errno = err;
+            goto fail;
+        }
+    }
+    /* Blocking from here on (session_send); every frame goes out at once. */
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0 ||
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+        goto fail;
+    return fd;
+fail:
+    err = errno;
+    close(fd);
+    errno = err;
+    return -1;
+}
+
+static int connect_tcp(struct session *s, const struct control_address *a)
+{
+    static const char check[] = "is the hypervisor's config 'control net ...' line's "
+                                "ip=/port= this address? is the uplink up?";
+    struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
+    struct addrinfo *list, *ai;
+    long long timeout_ms = CTL_CONNECT_TIMEOUT_MS;
+    char ip[INET_ADDRSTRLEN] = "";
+    int rc = getaddrinfo(a->host, a->port, &hints, &list), err = 0;
+
+    if (rc != 0) {
+        error_say("cannot connect to the control guest at %s: cannot resolve '%s' to an "
+                  "IPv4 address: %s", s->path, a->host, gai_strerror(rc));
+        return EXIT_CONNECT;
+    }
+    if ((long long)s->timeout_s * 1000 < timeout_ms)
+        timeout_ms = (long long)s->timeout_s * 1000;
+    for (ai = list; ai && s->fd < 0; ai = ai->ai_next) {
+        getnameinfo(ai->ai_addr, ai->ai_addrlen, ip, sizeof(ip), NULL, 0, NI_NUMERICHOST);
+        s->fd = connect_tcp_one(ai, timeout_ms);
+        err = errno;
+    }
+    freeaddrinfo(list);
+    if (s->fd >= 0)
+        return 0;
+    if (err == ETIMEDOUT)
+        error_say("cannot connect to the control guest at %s (%s): no answer within %lld ms: "
+                  "%s", s->path, ip, timeout_ms, check);
+    else
+        error_say("cannot connect to the control guest at %s (%s): %s: %s", s->path, ip,
+                  strerror(err), check);
+    return EXIT_CONNECT;
+}
+
+int session_connect(struct session *s, const char *command, const struct live_options *o)
+{
+    struct control_address a;
+    char why[MFCTL_PATH_MAX + 160];
+
+    s->command = command;
+    s->path = o->control;
+    s->timeout_s = o->timeout_s;
+    s->seq = 0;
+    s->in_len = s->in_off = 0;
+    s->fd = -1;
+    ctl_parser_init2(&s->parser, 1);
+    if (control_address_parse(o->control, &a, why, sizeof(why)) < 0) {
+        error_say("--control %s", why);
+        return EXIT_CONNECT;
+    }
+    s->tcp = a.tcp;
+    return a.tcp ? connect_tcp(s, &a) : connect_unix(s, a.path);
 }
 
 void session_close(struct session *s)
@@ -363,12 +513,17 @@ static int wait_reply(struct session *s, unsigned type, const char *what)
         int r = session_read(s, deadline, why, sizeof(why));
         if (r == 0) {
             error_say("%s: no reply to %s within %llu s (--timeout): is the hypervisor running "
-                      "with 'control com2' in its mayfly.conf?", what, ctl_type_name(type),
-                      s->timeout_s);
+                      "with '%s' in its mayfly.conf?", what, ctl_type_name(type),
+                      s->timeout_s, s->tcp ? "control net" : "control com2");
             return EXIT_CONNECT;
         }
         if (r == -1) {
-            error_say("%s: %s: %s", what, s->path, why);
+            /* The control guest serves one client at a time: a second
+             * one is closed at once, and a restart drops its client. */
+            error_say("%s: %s: %s%s", what, s->path, why,
+                      s->tcp ? " (the control guest closes a new connection while another "
+                      "client is active, and drops its client when it restarts: try again)"
+                      : "");
             return EXIT_CONNECT;
         }
         if (r == -2)

@@ -20,12 +20,13 @@
 
 #define CTL_KEY_MAX     128         /* bytes of shared key */
 #define CTL_TIMEOUT_DEFAULT 30ULL   /* seconds per reply */
+#define CTL_CONNECT_TIMEOUT_MS 5000 /* a TCP connect (or --timeout, if shorter) */
 /* A whole frame: header, the largest payload, a MAC. */
 #define CTL_WIRE_MAX    (sizeof(struct mf_ctl_header) + MF_CTL_PAYLOAD_MAX + MF_CTL_MAC_BYTES)
 
 /* The options every live command takes (and `raw`). */
 struct live_options {
-    const char *control;            /* the control socket */
+    const char *control;            /* the control address (control_address_parse) */
     const char *key_hex, *key_file;
     int json;
     unsigned long long timeout_s;   /* per reply */
@@ -47,7 +48,9 @@ enum {
 /* The options' lines for a command's --help. */
 #define LIVE_OPTIONS_HELP \
     "  -C, --control SOCKET  the control socket ('mfctl run --control SOCKET', or\n" \
-    "                      QEMU's -chardev socket server on the hypervisor's COM2)\n" \
+    "                      QEMU's -chardev socket server on the hypervisor's COM2);\n" \
+    "                      also unix:PATH, or tcp://HOST:PORT for the control guest\n" \
+    "                      of a 'control net' line (its ip= and port=)\n" \
     "      --key HEX       the shared key (the config's control key=HEX), needed when\n" \
     "                      the hypervisor requires authentication\n" \
     "      --key-file FILE the key read from FILE (hex; keeps it off the command line)\n" \
@@ -80,6 +83,16 @@ typedef int (*own_option_fn)(void *ctx, int opt, const char *arg);
  */
 int live_parse(const char *command, int argc, char **argv, const struct option *own,
                own_option_fn fn, void *ctx, struct live_options *o);
+/* Where --control points: "tcp://HOST:PORT" (an IPv4 address or a name),
+ * "unix:PATH", or a bare PATH (a Unix socket). */
+struct control_address {
+    int tcp;
+    const char *path;               /* Unix: the socket (inside the spec) */
+    char host[256], port[8];        /* TCP */
+};
+/* 0, or -1 with why (for a usage message). */
+int control_address_parse(const char *spec, struct control_address *a, char *why,
+                          size_t why_size);
 /* Checks what every live command needs (--control); 0 or EXIT_USAGE. */
 int live_options_check(const char *command, const struct live_options *o);
 
@@ -94,7 +107,8 @@ struct ctl_reply {
 struct session {
     int fd;
     const char *command;            /* for messages */
-    const char *path;
+    const char *path;               /* the --control address as given */
+    int tcp;                        /* over TCP, to a control guest */
     unsigned long long timeout_s;
     uint8_t key[CTL_KEY_MAX];
     size_t key_len;                 /* 0: no key given */
