@@ -1,5 +1,9 @@
 /*
- * The control channel's server. Each complete frame is checked (the
+ * The control channel's server, on two channels: COM2 ('control com2')
+ * and the network ('control net'), whose bytes the network control guest
+ * carries through MF_HC_CTL_XFER. Each channel has its own parser,
+ * session, rate limits, transmit ring and truncation timer; the store,
+ * the request handlers and the counters are shared. Each complete frame is checked (the
  * parser: magic, version, type, length, checksum; then the session:
  * authentication, replay; then the request's own fields) before anything
  * happens. An admitted request gets exactly one reply. A frame that is
@@ -26,6 +30,7 @@
 #include "hv.h"
 #include "lib.h"
 #include "fleet.h"
+#include "lock.h"
 #include "log.h"
 #include "manage.h"
 #include "pool.h"
@@ -53,29 +58,63 @@ _Static_assert(MF_CTL_TARGET_MAX == BOOT_NAME_MAX, "device targets fit both ways
 #define SUMMARY_MS          1000
 #define UNAUTH_TX_BYTES     512
 #define TX_RING_BYTES       (4 * CTL_FRAME_MAX)
+#define NET_IN_BYTES        (2 * CTL_FRAME_MAX)
+#define NET_REFILLS_PER_POLL 4      /* net_held fills per poll: bounds one poll's work */
+
+/* One channel's state. The network channel's transmit ring is emptied by
+ * MF_HC_CTL_XFER on whichever CPU runs the control guest, so it is
+ * touched only under net_lock; everything else here belongs to the
+ * poller (the boot CPU). */
+struct ctl_channel {
+    const char *name;               /* for the log */
+    int enabled;
+    int net;                        /* replies leave through MF_HC_CTL_XFER */
+    struct ctl_parser parser;
+    struct ctl_session session;
+    struct ctl_limit unauth_limit, hello_limit;
+    uint64_t last_byte_tsc;
+    char last_unauth_why[MF_CTL_MESSAGE_MAX];
+    struct txring tx;
+};
 
 static const struct config *config;
-static int enabled;
-static struct ctl_parser parser;
-static struct ctl_session session;
-static struct ctl_limit unauth_limit, hello_limit;
 static struct store store;
 static const struct boot_info *boot;
-static uint64_t last_byte_tsc, requests, errors;
+static uint64_t requests, errors;  /* over both channels */
 static uint64_t request_tsc;        /* when the request being handled was complete */
 static uint32_t request_seq;        /* and its seq */
 static uint8_t request_type;        /* and type */
 static uint8_t reply_buf[CTL_FRAME_MAX];
 static uint8_t payload[MF_CTL_PAYLOAD_MAX];
-static char last_unauth_why[MF_CTL_MESSAGE_MAX];
 
-/* Replies waiting for the UART. */
-static uint8_t tx_storage[TX_RING_BYTES];
-static struct txring tx;
+static struct ctl_channel serial = { .name = "COM2" };
+static struct ctl_channel net = { .name = "the network", .net = 1 };
+static struct ctl_channel *chan = &serial;      /* the channel being served */
+static uint8_t serial_tx_storage[TX_RING_BYTES];
+
+/* The network channel's byte queues. net_in holds what XFER took from
+ * the client until the poller takes it into net_held (its own, parsed
+ * from there); net.tx holds replies until XFER hands them out. A new
+ * client (MF_CTL_XFER_NEW_CLIENT) empties both, bumps net_gen and asks
+ * the poller to reset the parser and session (net_reset): replies the
+ * poller still makes for the earlier client's bytes (gen differs) are
+ * dropped, never handed to the new one. */
+static struct lock net_lock;
+static uint8_t net_in_storage[NET_IN_BYTES], net_tx_storage[TX_RING_BYTES];
+static struct txring net_in;
+static uint32_t net_gen, net_gen_seen;
+static int net_reset, net_replied;
+static uint8_t net_held[NET_IN_BYTES];
+static uint32_t net_held_len, net_held_off;
+static uint64_t net_replies_dropped;
+static uint32_t net_guest_id;       /* the control guest: not stoppable over the channel */
+static void (*net_notify)(void *arg);
+static void *net_notify_arg;
 
 uint64_t control_unanswered(void)
 {
-    return unauth_limit.dropped_total + hello_limit.dropped_total;
+    return serial.unauth_limit.dropped_total + serial.hello_limit.dropped_total +
+           net.unauth_limit.dropped_total + net.hello_limit.dropped_total;
 }
 
 static int control_wanted(void)
@@ -85,64 +124,122 @@ static int control_wanted(void)
 
 static const struct run_poller control_poller = { control_poll, control_wanted, 1, 0 };
 
-void control_init(const struct config *cfg, const struct boot_info *info, uint8_t *store_base,
-                  uint64_t store_size)
+static void channel_init(struct ctl_channel *ch, const struct config *cfg, uint8_t *tx_storage)
 {
     uint64_t hz = time_arch_tsc_hz();
 
+    ctl_parser_init(&ch->parser);
+    ctl_session_init(&ch->session, cfg->key, cfg->key_len);
+    ctl_limit_init(&ch->unauth_limit, hz, UNAUTH_PER_SECOND, UNAUTH_BURST,
+                   hz / 1000 * SUMMARY_MS);
+    ctl_limit_init(&ch->hello_limit, hz, HELLO_PER_SECOND, HELLO_BURST, hz / 1000 * SUMMARY_MS);
+    txring_init(&ch->tx, tx_storage, TX_RING_BYTES);
+    ch->last_byte_tsc = 0;
+    ch->last_unauth_why[0] = '\0';
+    ch->enabled = 1;
+}
+
+void control_init(const struct config *cfg, const struct boot_info *info, uint8_t *store_base,
+                  uint64_t store_size)
+{
     config = cfg;
     boot = info;
+    serial.enabled = net.enabled = 0;
     if (!cfg->control)
         return;
     store_init(&store, store_base, store_size);
-    ctl_parser_init(&parser);
-    ctl_session_init(&session, cfg->key, cfg->key_len);
-    ctl_limit_init(&unauth_limit, hz, UNAUTH_PER_SECOND, UNAUTH_BURST, hz / 1000 * SUMMARY_MS);
-    ctl_limit_init(&hello_limit, hz, HELLO_PER_SECOND, HELLO_BURST, hz / 1000 * SUMMARY_MS);
-    txring_init(&tx, tx_storage, TX_RING_BYTES);
-    control_arch_init();
-    enabled = 1;
+    if (cfg->control_line) {
+        channel_init(&serial, cfg, serial_tx_storage);
+        control_arch_init();
+    }
+    if (cfg->control_net.line) {
+        channel_init(&net, cfg, net_tx_storage);
+        txring_init(&net_in, net_in_storage, NET_IN_BYTES);
+        net_held_len = net_held_off = 0;
+        net_gen = net_gen_seen = 0;
+        net_reset = net_replied = 0;
+    }
     run_add_poller(&control_poller);
-    kprintf("mayfly: control: listening on COM2 (image store %llu KiB, authentication %s)\n",
-            (unsigned long long)(store_size / 1024), cfg->key_len ? "on" : "off");
+    if (serial.enabled)
+        kprintf("mayfly: control: listening on COM2 (image store %llu KiB, authentication "
+                "%s)\n", (unsigned long long)(store_size / 1024), cfg->key_len ? "on" : "off");
+    if (net.enabled)
+        kprintf("mayfly: control: listening on the network through the control guest "
+                "(image store %llu KiB, authentication on)\n",
+                (unsigned long long)(store_size / 1024));
 }
 
-/* Sends what the UART takes now. */
+/* Sends what the UART takes now (the network channel's replies wait
+ * for MF_HC_CTL_XFER). */
 static void tx_pump(void)
 {
-    txring_pump(&tx, control_arch_write_some);
+    if (!chan->net)
+        txring_pump(&chan->tx, control_arch_write_some);
 }
 
-/* Queues a whole frame. Only an admitted request's reply may find the
- * ring full (a client sending requests without reading replies): it then
- * waits for room, as that client asked for it. */
+/* Bytes waiting to be sent on the channel. */
+static uint64_t tx_pending(void)
+{
+    uint64_t n;
+
+    if (!chan->net)
+        return txring_pending(&chan->tx);
+    lock_take(&net_lock);
+    n = txring_pending(&chan->tx);
+    lock_give(&net_lock);
+    return n;
+}
+
+/* A reply for the network channel: dropped when a new client came since
+ * its request's bytes were taken (it is not that client's), else queued
+ * (the poller parses a frame only while a whole reply fits: see
+ * net_room). */
+static void net_queue(const uint8_t *frame, size_t n)
+{
+    lock_take(&net_lock);
+    if (net_gen != net_gen_seen || txring_room(&net.tx) < n) {
+        net_replies_dropped++;
+    } else {
+        txring_put(&net.tx, frame, (uint32_t)n);
+        net_replied = 1;
+    }
+    lock_give(&net_lock);
+}
+
+/* Queues a whole frame. On COM2 only an admitted request's reply may find
+ * the ring full (a client sending requests without reading replies): it
+ * then waits for room, as that client asked for it. */
 static void tx_queue(const uint8_t *frame, size_t n)
 {
-    while (txring_room(&tx) < n) {
-        uint8_t c = txring_take(&tx);
+    if (chan->net) {
+        net_queue(frame, n);
+        return;
+    }
+    while (txring_room(&chan->tx) < n) {
+        uint8_t c = txring_take(&chan->tx);
         control_arch_write(&c, 1);
     }
-    txring_put(&tx, frame, (uint32_t)n);
+    txring_put(&chan->tx, frame, (uint32_t)n);
     tx_pump();
 }
 
 /* Whether an unauthenticated reply of n bytes may be queued now. */
 static int tx_unauth_room(size_t n)
 {
-    return txring_pending(&tx) + n <= UNAUTH_TX_BYTES;
+    return tx_pending() + n <= UNAUTH_TX_BYTES;
 }
 
 /* Encodes a reply, with a MAC under the session's nonce when signed. */
 static size_t reply_encode(uint8_t type, uint32_t seq, const void *data, uint32_t len, int sign)
 {
     return ctl_frame_encode(reply_buf, sizeof(reply_buf), (uint8_t)(type | MF_CTL_REPLY), seq,
-                            data, len, sign ? config->key : NULL, config->key_len, session.nonce);
+                            data, len, sign ? config->key : NULL, config->key_len, chan->session.nonce);
 }
 
 /* The reply to an admitted request: always sent. */
 static void send_reply(uint8_t type, uint32_t seq, const void *data, uint32_t len)
 {
-    size_t n = reply_encode(type, seq, data, len, ctl_session_signs(&session));
+    size_t n = reply_encode(type, seq, data, len, ctl_session_signs(&chan->session));
 
     if (n)
         tx_queue(reply_buf, n);
@@ -173,14 +270,14 @@ static void refuse_unadmitted(uint8_t type, uint32_t seq, int32_t status, const 
     size_t n;
 
     errors++;
-    str_copy(last_unauth_why, why, sizeof(last_unauth_why));
+    str_copy(chan->last_unauth_why, why, sizeof(chan->last_unauth_why));
     status_fill(&st, status, why);
     n = reply_encode(type, seq, &st, sizeof(st), 0);
     if (!n || !tx_unauth_room(n)) {
-        ctl_limit_drop(&unauth_limit, now);
+        ctl_limit_drop(&chan->unauth_limit, now);
         return;
     }
-    if (ctl_limit_take(&unauth_limit, now))
+    if (ctl_limit_take(&chan->unauth_limit, now))
         tx_queue(reply_buf, n);
 }
 
@@ -190,15 +287,15 @@ static void summarise(void)
     uint64_t now = time_arch_tsc();
     uint32_t answered, dropped;
 
-    if (ctl_limit_summary(&unauth_limit, now, &answered, &dropped))
-        kprintf("mayfly: control: %u unadmitted frames refused in the last %u ms, %u answered, "
-                "%u dropped unanswered (at most %u answers a second); last: %s\n",
-                answered + dropped, SUMMARY_MS, answered, dropped, UNAUTH_PER_SECOND,
-                last_unauth_why);
-    if (ctl_limit_summary(&hello_limit, now, &answered, &dropped) && dropped)
-        kprintf("mayfly: control: %u HELLOs in the last %u ms, %u answered, %u dropped "
+    if (ctl_limit_summary(&chan->unauth_limit, now, &answered, &dropped))
+        kprintf("mayfly: control: %u unadmitted frames refused on %s in the last %u ms, %u "
+                "answered, %u dropped unanswered (at most %u answers a second); last: %s\n",
+                answered + dropped, chan->name, SUMMARY_MS, answered, dropped,
+                UNAUTH_PER_SECOND, chan->last_unauth_why);
+    if (ctl_limit_summary(&chan->hello_limit, now, &answered, &dropped) && dropped)
+        kprintf("mayfly: control: %u HELLOs on %s in the last %u ms, %u answered, %u dropped "
                 "unanswered (at most %u a second while a key is set)\n", answered + dropped,
-                SUMMARY_MS, answered, dropped, HELLO_PER_SECOND);
+                chan->name, SUMMARY_MS, answered, dropped, HELLO_PER_SECOND);
 }
 
 /* Whether a fixed-size string field from the wire holds its NUL. */
@@ -255,7 +352,7 @@ static uint32_t do_hello(const uint8_t *in, uint32_t len, int32_t *status, char 
 
     (void)in, (void)len, (void)status, (void)why, (void)n;
     memset(r, 0, sizeof(*r));
-    ctl_session_hello(&session, request_seq, time_arch_tsc(), r->nonce);
+    ctl_session_hello(&chan->session, request_seq, time_arch_tsc(), r->nonce);
     r->protocol_version = MF_CTL_VERSION;
     r->abi_version = MF_ABI_VERSION;
     r->auth_required = config->key_len != 0;
@@ -541,6 +638,13 @@ static uint32_t do_stop(const uint8_t *in, uint32_t len, int32_t *status, char *
 
     (void)len;
     memcpy(&req, in, sizeof(req));
+    if (req.id && req.id == net_guest_id) {
+        *status = fmt_error(why, n, -MF_EPERM, "the network control guest cannot be stopped "
+                            "over the control channel: it carries the network channel (it is "
+                            "started again when it ends; drop the control net line to remove "
+                            "it)");
+        return 0;
+    }
     *status = manage_stop(req.id, why, n);
     if (!*status)
         kprintf("mayfly: control: stopping guest %u\n", req.id);
@@ -668,10 +772,10 @@ static void answer_hello(const struct ctl_frame *f)
     if (config->key_len) {
         uint64_t now = time_arch_tsc();
         if (!tx_unauth_room(want)) {
-            ctl_limit_drop(&hello_limit, now);
+            ctl_limit_drop(&chan->hello_limit, now);
             return;
         }
-        if (!ctl_limit_take(&hello_limit, now))
+        if (!ctl_limit_take(&chan->hello_limit, now))
             return;
     }
     out_len = request_lookup(MF_CTL_HELLO)->fn(f->payload, f->hdr.length, &status, why,
@@ -698,7 +802,7 @@ static void handle(const struct ctl_frame *f)
         answer_hello(f);
         return;
     }
-    r = ctl_session_admit(&session, f, why, sizeof(why));
+    r = ctl_session_admit(&chan->session, f, why, sizeof(why));
     if (r < 0) {
         refuse_unadmitted(type, f->hdr.seq, r, why);
         return;
@@ -719,9 +823,23 @@ static void handle(const struct ctl_frame *f)
     send_reply(type, f->hdr.seq, payload, out_len);
 }
 
+/* Whether the network channel can take one more reply: its frames are
+ * parsed only then, so no reply ever waits for room (the control guest
+ * may be on this very CPU, waiting for us). A frame has at most one. */
+static int net_room(void)
+{
+    uint64_t room;
+
+    lock_take(&net_lock);
+    room = txring_room(&net.tx);
+    lock_give(&net_lock);
+    return room >= CTL_FRAME_MAX;
+}
+
 /* Feeds data[len] (and what the parser holds) until it wants more,
- * handling every frame and refusing every bad one on the way. */
-static void feed(const uint8_t *data, size_t len)
+ * handling every frame and refusing every bad one on the way; on the
+ * network channel only while a reply fits. Returns the bytes used. */
+static size_t feed(const uint8_t *data, size_t len)
 {
     size_t off = 0;
 
@@ -731,41 +849,147 @@ static void feed(const uint8_t *data, size_t len)
         uint32_t bad_seq = 0;
         size_t used = 0;
         char why[MF_CTL_MESSAGE_MAX];
-        int r = ctl_parser_feed(&parser, data + off, len - off, &used, &f, &bad_seq, why,
-                                sizeof(why));
+        int r;
+
+        if (chan->net && !net_room())
+            return off;
+        r = ctl_parser_feed(&chan->parser, data + off, len - off, &used, &f, &bad_seq, why,
+                            sizeof(why));
         off += used;
         if (r == CTL_FRAME)
             handle(&f);
         else if (r == CTL_BAD)
             refuse_unadmitted(0, bad_seq, -MF_EINVAL, why);
         else
-            return;
+            return off;
     }
 }
 
-void control_poll(void)
+/* A frame that stopped arriving is given up, but not the bytes after its
+ * magic: they may hold a whole good frame (someone else's request behind
+ * a forged length), which must not be lost with it. */
+static void truncation_timeout(void)
 {
-    uint8_t buf[512];
-    size_t got;
-
-    if (!enabled)
-        return;
-    tx_pump();
-    got = control_arch_read(buf, sizeof(buf));
-    if (got)
-        last_byte_tsc = time_arch_tsc();
-    feed(buf, got);
-    /* A frame that stopped arriving is given up, but not the bytes after
-     * its magic: they may hold a whole good frame (someone else's request
-     * behind a forged length), which must not be lost with it. */
-    while (ctl_parser_pending(&parser) &&
-           time_arch_tsc() - last_byte_tsc > time_arch_tsc_hz() / 1000 * TRUNCATED_FRAME_MS) {
+    while (ctl_parser_pending(&chan->parser) &&
+           time_arch_tsc() - chan->last_byte_tsc > time_arch_tsc_hz() / 1000 * TRUNCATED_FRAME_MS &&
+           (!chan->net || net_room())) {
         static const uint8_t none[1];
-        ctl_parser_skip(&parser);
+        ctl_parser_skip(&chan->parser);
         refuse_unadmitted(0, 0, -MF_EINVAL, "truncated frame: it stopped arriving before its "
                           "length was reached; dropped");
         feed(none, 0);
     }
+}
+
+static void poll_serial(void)
+{
+    uint8_t buf[512];
+    size_t got;
+
+    chan = &serial;
+    tx_pump();
+    got = control_arch_read(buf, sizeof(buf));
+    if (got)
+        serial.last_byte_tsc = time_arch_tsc();
+    feed(buf, got);
+    truncation_timeout();
     summarise();
     tx_pump();
+}
+
+/* Takes what the control guest handed over into net_held once that is
+ * used up; a new client first resets the parser and session. 0 when
+ * nothing new came. */
+static int net_refill(void)
+{
+    int reset, got = 0;
+
+    lock_take(&net_lock);
+    reset = net_reset;
+    net_reset = 0;
+    if (reset)
+        net_held_len = net_held_off = 0;
+    if (net_held_off == net_held_len) {
+        net_held_len = net_held_off = 0;
+        while (txring_pending(&net_in) && net_held_len < sizeof(net_held))
+            net_held[net_held_len++] = txring_take(&net_in);
+        got = net_held_len != 0;
+    }
+    net_gen_seen = net_gen;
+    lock_give(&net_lock);
+    if (reset) {
+        ctl_parser_reset(&net.parser);
+        ctl_session_close(&net.session);
+    }
+    return got;
+}
+
+/* The network channel: what the control guest brought, then a
+ * notification to it when replies wait. */
+static void poll_net(void)
+{
+    int notify;
+
+    chan = &net;
+    for (uint32_t i = 0; i < NET_REFILLS_PER_POLL; i++) {
+        if (net_refill())
+            net.last_byte_tsc = time_arch_tsc();
+        net_held_off += (uint32_t)feed(net_held + net_held_off, net_held_len - net_held_off);
+        if (net_held_off != net_held_len)
+            break;                  /* waiting for room for replies */
+    }
+    truncation_timeout();
+    summarise();
+    lock_take(&net_lock);
+    notify = net_replied;
+    net_replied = 0;
+    lock_give(&net_lock);
+    if (notify && net_notify)
+        net_notify(net_notify_arg);
+}
+
+void control_poll(void)
+{
+    if (serial.enabled)
+        poll_serial();
+    if (net.enabled)
+        poll_net();
+    chan = &serial;
+}
+
+int control_net_xfer(const uint8_t *in, uint32_t in_len, uint8_t *out, uint32_t out_room,
+                     uint32_t flags, struct control_xfer_result *r)
+{
+    uint64_t room;
+
+    if (!net.enabled)
+        return -MF_ENOENT;
+    if (flags & ~(uint32_t)MF_CTL_XFER_NEW_CLIENT)
+        return -MF_EINVAL;
+    lock_take(&net_lock);
+    if (flags & MF_CTL_XFER_NEW_CLIENT) {
+        net_in.sent = net_in.written;
+        net.tx.sent = net.tx.written;
+        net_gen++;
+        net_reset = 1;
+    }
+    room = txring_room(&net_in);
+    r->in_taken = in_len < room ? in_len : (uint32_t)room;
+    txring_put(&net_in, in, r->in_taken);
+    r->out_len = 0;
+    while (r->out_len < out_room && txring_pending(&net.tx))
+        out[r->out_len++] = txring_take(&net.tx);
+    r->out_pending = (uint32_t)txring_pending(&net.tx);
+    lock_give(&net_lock);
+    r->wake_poller = r->in_taken || (flags & MF_CTL_XFER_NEW_CLIENT);
+    return 0;
+}
+
+void control_net_guest(uint32_t id, void (*notify)(void *arg), void *arg)
+{
+    lock_take(&net_lock);
+    net_guest_id = id;
+    net_notify = notify;
+    net_notify_arg = arg;
+    lock_give(&net_lock);
 }

@@ -17,6 +17,14 @@ void ctl_session_init(struct ctl_session *s, const uint8_t *key, size_t key_len)
     s->key_len = key ? key_len : 0;
 }
 
+void ctl_session_close(struct ctl_session *s)
+{
+    s->open = 0;
+    s->last_seq = 0;
+    memset(s->nonce, 0, sizeof(s->nonce));
+    memset(s->pending, 0, sizeof(s->pending));
+}
+
 int ctl_session_signs(const struct ctl_session *s)
 {
     return s->key_len && s->open;

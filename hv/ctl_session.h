@@ -64,6 +64,10 @@ void ctl_session_hello(struct ctl_session *s, uint32_t seq, uint64_t entropy,
  */
 int ctl_session_admit(struct ctl_session *s, const struct ctl_frame *f, char *why, size_t n);
 
+/* Ends the session and forgets the pending ones (their client has gone);
+ * the nonce counter goes on, so no later HELLO gets a nonce used before. */
+void ctl_session_close(struct ctl_session *s);
+
 /* Whether replies to admitted requests carry a MAC (under s->nonce). */
 int ctl_session_signs(const struct ctl_session *s);
 

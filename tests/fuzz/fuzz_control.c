@@ -203,7 +203,7 @@ static void line_add(const void *p, size_t n)
 
 static void poll_all(void)
 {
-    for (int i = 0; i < 20000 && (rx_off < rx_len || txring_pending(&tx)); i++) {
+    for (int i = 0; i < 20000 && (rx_off < rx_len || txring_pending(&serial.tx)); i++) {
         now_tsc += HZ / 1000;
         control_poll();
     }
@@ -257,6 +257,7 @@ static void reset(int keyed)
 {
     memset(&cfg, 0, sizeof(cfg));
     cfg.control = 1;
+    cfg.control_line = 1;
     cfg.store_size = sizeof(store_mem);
     if (keyed) {
         cfg.key_len = sizeof(key);
@@ -269,7 +270,7 @@ static void reset(int keyed)
     seq = signed_seq_min = 0;
     memset(nonce, 0, sizeof(nonce));
     memset(old_nonce, 0, sizeof(old_nonce));
-    enabled = 0;
+    serial.enabled = net.enabled = 0;
     control_init(&cfg, NULL, store_mem, sizeof(store_mem));
     ctl_parser_init2(&replies, 1);
 }

@@ -146,11 +146,16 @@ int manage_start(const struct config_guest *c, const uint8_t *image, uint64_t si
     return 0;
 }
 
+/* Called inside a STOP, as another CPU would act meanwhile. */
+static void (*during_stop)(void);
+
 int manage_stop(uint32_t id, char *why, size_t why_size)
 {
     if (id != 5)
         return fmt_error(why, why_size, -MF_ENOENT, "no guest %u", id);
     stops++;
+    if (during_stop)
+        during_stop();
     return 0;
 }
 
@@ -226,10 +231,14 @@ static struct ctl_parser reply_parser;
 static size_t tx_parsed;
 static const struct client *mac_check;  /* whose nonce replies are checked under */
 
-static void server_new(int keyed)
+/* A server with a COM2 channel (serial_line) and a network channel
+ * (net_line), the line numbers of their control lines (0: none). */
+static void server_new_on(int keyed, uint32_t serial_line, uint32_t net_line)
 {
     memset(&cfg, 0, sizeof(cfg));
     cfg.control = 1;
+    cfg.control_line = serial_line;
+    cfg.control_net.line = net_line;
     cfg.store_size = sizeof(store_mem);
     if (keyed) {
         cfg.key_len = sizeof(test_key);
@@ -238,6 +247,7 @@ static void server_new(int keyed)
     now_tsc = 1000 * HZ;
     rx_len = rx_off = tx_len = tx_parsed = 0;
     blocking_writes = log_lines = stops = reply_count = 0;
+    during_stop = NULL;
     image_in_use = NULL;
     mac_check = NULL;
     start_calls = 0;
@@ -245,22 +255,27 @@ static void server_new(int keyed)
     list_count = 0;
     memset(&started_line, 0, sizeof(started_line));
     started_files = NULL;
-    enabled = 0;
+    serial.enabled = net.enabled = 0;
     requests = errors = 0;
+    control_net_guest(0, NULL, NULL);
     control_init(&cfg, NULL, store_mem, sizeof(store_mem));
     log_lines = 0;
     ctl_parser_init2(&reply_parser, 1);
 }
 
-/* Everything the server sent so far, parsed into replies[]. */
-static void collect(void)
+static void server_new(int keyed)
+{
+    server_new_on(keyed, 1, 0);
+}
+
+/* Bytes a channel sent, parsed from *parsed on into replies[]. */
+static void collect_from(struct ctl_parser *p, const uint8_t *bytes, size_t len, size_t *parsed)
 {
     for (;;) {
         struct ctl_frame f;
         size_t used = 0;
-        int r = ctl_parser_feed(&reply_parser, tx_bytes + tx_parsed, tx_len - tx_parsed, &used,
-                                &f, NULL, NULL, 0);
-        tx_parsed += used;
+        int r = ctl_parser_feed(p, bytes + *parsed, len - *parsed, &used, &f, NULL, NULL, 0);
+        *parsed += used;
         if (r == CTL_NEED_MORE)
             return;
         assert_int_equal(r, CTL_FRAME);
@@ -279,6 +294,12 @@ static void collect(void)
     }
 }
 
+/* Everything the server sent on COM2 so far, parsed into replies[]. */
+static void collect(void)
+{
+    collect_from(&reply_parser, tx_bytes, tx_len, &tx_parsed);
+}
+
 static void rx_add(const void *data, size_t len)
 {
     assert_true(rx_len + len <= sizeof(rx_bytes));
@@ -290,12 +311,12 @@ static void rx_add(const void *data, size_t len)
  * transmit ring is empty. */
 static void run_server(void)
 {
-    for (int i = 0; i < 100000 && (rx_off < rx_len || txring_pending(&tx)); i++) {
+    for (int i = 0; i < 100000 && (rx_off < rx_len || txring_pending(&serial.tx)); i++) {
         now_tsc += HZ / 1000;
         control_poll();
     }
     assert_int_equal(rx_off, rx_len);
-    assert_true(txring_pending(&tx) == 0);
+    assert_true(txring_pending(&serial.tx) == 0);
     collect();
 }
 
@@ -569,7 +590,7 @@ static void test_unadmitted_reply_needs_idle_line(void **state)
     server_new(1);
     n = reply_encode(MF_CTL_LIST, 1, payload, 1000, 0);
     tx_queue(reply_buf, n);             /* 1000 bytes waiting */
-    assert_true(txring_pending(&tx) > UNAUTH_TX_BYTES);
+    assert_true(txring_pending(&serial.tx) > UNAUTH_TX_BYTES);
     n = ctl_frame_encode(frame, sizeof(frame), MF_CTL_STATS, 9, &(struct mf_ctl_guest_ref){ 0 },
                          8, NULL, 0, NULL);
     rx_add(frame, n);
@@ -897,6 +918,359 @@ static void test_list_personality(void **state)
     assert_int_equal(lr.total, 100);
 }
 
+/* ---- the network channel ---------------------------------------------- */
+
+/* The network client: bytes it has not yet handed to MF_HC_CTL_XFER, the
+ * bytes that came back, and the notifications the server raised. */
+static uint8_t nrx_bytes[1 << 16];
+static size_t nrx_len, nrx_off;
+static uint8_t ntx_bytes[1 << 20];
+static size_t ntx_len, ntx_parsed;
+static struct ctl_parser net_reply_parser;
+static unsigned notifies;
+
+static void count_notify(void *arg)
+{
+    assert_ptr_equal(arg, &notifies);
+    notifies++;
+}
+
+static void net_server_new(uint32_t serial_line)
+{
+    server_new_on(1, serial_line, 2);
+    nrx_len = nrx_off = ntx_len = ntx_parsed = 0;
+    notifies = 0;
+    ctl_parser_init2(&net_reply_parser, 1);
+    control_net_guest(7, count_notify, &notifies);
+}
+
+static void net_send_frame(uint8_t type, uint32_t seq, const void *data, uint32_t len,
+                           const uint8_t *nonce)
+{
+    size_t n = ctl_frame_encode(nrx_bytes + nrx_len, sizeof(nrx_bytes) - nrx_len, type, seq,
+                                data, len, nonce ? test_key : NULL, sizeof(test_key), nonce);
+
+    assert_true(n > 0);
+    nrx_len += n;
+}
+
+/* One XFER as the control guest makes it: what is waiting to go in, room
+ * for out_room bytes back. */
+static struct control_xfer_result net_xfer(uint32_t out_room, uint32_t flags)
+{
+    struct control_xfer_result r;
+    uint32_t in_len = (uint32_t)(nrx_len - nrx_off);
+
+    assert_true(ntx_len + out_room <= sizeof(ntx_bytes));
+    assert_int_equal(control_net_xfer(nrx_bytes + nrx_off, in_len, ntx_bytes + ntx_len, out_room,
+                                      flags, &r), 0);
+    assert_true(r.in_taken <= in_len && r.out_len <= out_room);
+    nrx_off += r.in_taken;
+    ntx_len += r.out_len;
+    return r;
+}
+
+/* Whether the server holds bytes it has not parsed yet. */
+static int net_parser_busy(void)
+{
+    return txring_pending(&net_in) || net_held_off < net_held_len;
+}
+
+/* XFERs and polls (1 ms apart) until everything went in and came out. */
+static void net_run(void)
+{
+    for (int i = 0; i < 100000; i++) {
+        struct control_xfer_result r = net_xfer(4096, 0);
+        if (nrx_off == nrx_len && !r.out_pending && !net_parser_busy())
+            break;
+        now_tsc += HZ / 1000;
+        control_poll();
+    }
+    assert_int_equal(nrx_off, nrx_len);
+    collect_from(&net_reply_parser, ntx_bytes, ntx_len, &ntx_parsed);
+}
+
+static void net_hello(struct client *c)
+{
+    struct mf_ctl_hello_reply h;
+    unsigned before = reply_count;
+
+    c->seq = 1;
+    net_send_frame(MF_CTL_HELLO, 1, NULL, 0, NULL);
+    net_run();
+    assert_int_equal(reply_count, before + 1);
+    assert_int_equal(last_reply()->hdr.type, MF_CTL_HELLO | MF_CTL_REPLY);
+    memcpy(&h, last_reply()->payload, sizeof(h));
+    memcpy(c->nonce, h.nonce, sizeof(c->nonce));
+}
+
+static const struct reply *net_call(struct client *c, uint8_t type, const void *data,
+                                    uint32_t len)
+{
+    unsigned before = reply_count;
+
+    c->seq++;
+    net_send_frame(type, c->seq, data, len, c->nonce);
+    net_run();
+    assert_int_equal(reply_count, before + 1);
+    assert_int_equal(last_reply()->hdr.seq, c->seq);
+    return last_reply();
+}
+
+/* Without a control net line there is no channel: XFER is refused and
+ * takes nothing; unknown flags likewise. */
+static void test_net_xfer_refused(void **state)
+{
+    struct control_xfer_result r = { 99, 99, 99, 99 };
+    uint8_t in[8] = { 0 }, out[8];
+
+    (void)state;
+    server_new(1);
+    assert_int_equal(control_net_xfer(in, sizeof(in), out, sizeof(out), 0, &r), -MF_ENOENT);
+    assert_int_equal(r.in_taken, 99);
+    net_server_new(0);
+    assert_int_equal(control_net_xfer(in, sizeof(in), out, sizeof(out), 1u << 1, &r),
+                     -MF_EINVAL);
+    assert_int_equal(control_net_xfer(in, sizeof(in), out, sizeof(out), 0, &r), 0);
+    assert_int_equal(r.in_taken, sizeof(in));
+    assert_true(r.wake_poller);
+}
+
+/* Both channels at once: each its own session, the counters shared;
+ * replies on the network raise the control guest's notification. */
+static void test_net_and_serial(void **state)
+{
+    struct client a, b;
+    struct mf_ctl_guest_ref ref = { .id = 0 };
+    const struct reply *r;
+
+    (void)state;
+    net_server_new(1);
+    net_hello(&a);
+    assert_true(notifies > 0);
+    r = net_call(&a, MF_CTL_STATS, &ref, sizeof(ref));
+    assert_int_equal(r->status, 0);
+    assert_true(verifies_under(r, &a));
+    assert_int_equal(tx_len, 0);                /* nothing went to COM2 */
+    hello(&b);
+    r = call(&b, MF_CTL_STATS, &ref, sizeof(ref));
+    assert_int_equal(r->status, 0);
+    assert_true(verifies_under(r, &b));
+    /* b's session on COM2 did not replace a's on the network. */
+    r = net_call(&a, MF_CTL_STATS, &ref, sizeof(ref));
+    assert_int_equal(r->status, 0);
+    assert_true(verifies_under(r, &a));
+    {
+        struct mf_ctl_stats_reply st;
+        memcpy(&st, r->payload, sizeof(st));
+        assert_int_equal(st.control_requests, 5);   /* 2 HELLOs, 3 STATS, both channels */
+    }
+    /* a's frames sent on COM2 are under no session there. */
+    r = call(&a, MF_CTL_STATS, &ref, sizeof(ref));
+    assert_int_equal(r->status, -MF_EPERM);
+}
+
+/* XFER takes only what the receive queue has room for; the rest is
+ * offered again later. */
+static void test_net_in_bounded(void **state)
+{
+    struct control_xfer_result r;
+
+    (void)state;
+    net_server_new(0);
+    memset(nrx_bytes, 'x', 3 * NET_IN_BYTES);
+    nrx_len = 3 * NET_IN_BYTES;
+    r = net_xfer(0, 0);
+    assert_int_equal(r.in_taken, NET_IN_BYTES);
+    r = net_xfer(0, 0);
+    assert_int_equal(r.in_taken, 0);
+    assert_false(r.wake_poller);
+    control_poll();
+    r = net_xfer(0, 0);
+    assert_int_equal(r.in_taken, NET_IN_BYTES);
+    net_run();                                  /* garbage: skipped, never answered */
+    assert_int_equal(reply_count, 0);
+}
+
+/* A client that sends requests without reading replies: the server
+ * stops parsing while a reply would not fit, never drops or blocks one;
+ * once the client reads, every request is answered in order. */
+static void test_net_backpressure(void **state)
+{
+    struct client a;
+    struct mf_ctl_guest_ref ref = { .id = 0 };
+    struct control_xfer_result r;
+
+    (void)state;
+    net_server_new(0);
+    net_hello(&a);
+    list_count = 100;
+    for (uint32_t i = 0; i < 40; i++)
+        net_send_frame(MF_CTL_LIST, ++a.seq, &ref, 0, a.nonce);
+    for (int i = 0; i < 200; i++) {
+        r = net_xfer(0, 0);
+        control_poll();
+        now_tsc += HZ / 1000;
+    }
+    r = net_xfer(0, 0);
+    assert_true(r.out_pending <= TX_RING_BYTES);
+    assert_true(nrx_off < nrx_len || net_held_off < net_held_len || txring_pending(&net_in));
+    net_run();
+    assert_int_equal(reply_count, 41);
+    for (uint32_t i = 1; i < 41; i++) {
+        assert_int_equal(replies[i].status, 0);
+        assert_int_equal(replies[i].hdr.seq, i + 1);
+        assert_true(verifies_under(&replies[i], &a));
+    }
+    assert_int_equal(net_replies_dropped, 0);
+}
+
+/* A new client: what the last one left half-sent is not parsed into the
+ * new one's frames, replies it never read are not handed over, and its
+ * session is closed. */
+static void test_net_new_client(void **state)
+{
+    struct client a, b;
+    struct mf_ctl_guest_ref ref = { .id = 0 };
+    struct control_xfer_result r;
+    const struct reply *rp;
+    uint8_t half[CTL_FRAME_MAX];
+    size_t n;
+
+    (void)state;
+    net_server_new(0);
+    net_hello(&a);
+    assert_int_equal(net_call(&a, MF_CTL_STATS, &ref, sizeof(ref))->status, 0);
+    /* A request whose reply a never takes. */
+    net_send_frame(MF_CTL_STATS, ++a.seq, &ref, sizeof(ref), a.nonce);
+    net_xfer(0, 0);
+    control_poll();
+    r = net_xfer(0, 0);
+    assert_true(r.out_pending > 0);
+    /* Half a frame, then the connection ends. */
+    n = ctl_frame_encode(half, sizeof(half), MF_CTL_STATS, ++a.seq, &ref, sizeof(ref), test_key,
+                         sizeof(test_key), a.nonce);
+    memcpy(nrx_bytes + nrx_len, half, n / 2);
+    nrx_len += n / 2;
+    net_xfer(0, 0);
+    /* b connects: its HELLO is answered alone. */
+    net_send_frame(MF_CTL_HELLO, 1, NULL, 0, NULL);
+    r = net_xfer(0, MF_CTL_XFER_NEW_CLIENT);
+    assert_int_equal(r.out_pending, 0);
+    assert_true(r.wake_poller);
+    ntx_parsed = ntx_len;
+    ctl_parser_init2(&net_reply_parser, 1);
+    reply_count = 0;
+    net_run();
+    assert_int_equal(reply_count, 1);
+    assert_int_equal(replies[0].hdr.type, MF_CTL_HELLO | MF_CTL_REPLY);
+    memcpy(b.nonce, ((struct mf_ctl_hello_reply *)(void *)replies[0].payload)->nonce,
+           sizeof(b.nonce));
+    b.seq = 1;
+    /* a's session is gone with its connection (b has not authenticated
+     * yet, so nothing else would have closed it). */
+    rp = net_call(&a, MF_CTL_STATS, &ref, sizeof(ref));
+    assert_int_equal(rp->status, -MF_EPERM);
+    assert_false(rp->has_mac);
+    rp = net_call(&b, MF_CTL_STATS, &ref, sizeof(ref));
+    assert_int_equal(rp->status, 0);
+    assert_true(verifies_under(rp, &b));
+}
+
+/* Bytes taken before a new client arrives are the old client's: a
+ * request among them is not answered to the new one. */
+static void test_net_new_client_before_poll(void **state)
+{
+    struct client a;
+    struct mf_ctl_guest_ref ref = { .id = 0 };
+
+    (void)state;
+    net_server_new(0);
+    net_hello(&a);
+    net_send_frame(MF_CTL_STATS, ++a.seq, &ref, sizeof(ref), a.nonce);
+    net_xfer(0, 0);
+    net_xfer(0, MF_CTL_XFER_NEW_CLIENT);
+    reply_count = 0;
+    net_run();
+    assert_int_equal(reply_count, 0);
+}
+
+/* Bytes the poller had taken in but could not parse yet (no room for
+ * replies) belong to the client that sent them: after a new client they
+ * are dropped, not answered to it. */
+static void test_net_new_client_drops_held(void **state)
+{
+    struct client a;
+    struct mf_ctl_guest_ref ref = { .id = 0 };
+
+    (void)state;
+    net_server_new(0);
+    net_hello(&a);
+    list_count = 100;
+    for (uint32_t i = 0; i < 12; i++)
+        net_send_frame(MF_CTL_LIST, ++a.seq, &ref, 0, a.nonce);
+    for (int i = 0; i < 20; i++) {
+        net_xfer(0, 0);
+        control_poll();
+    }
+    assert_true(net_held_off < net_held_len);  /* parsing waits for room */
+    net_xfer(0, MF_CTL_XFER_NEW_CLIENT);
+    ntx_parsed = ntx_len;
+    ctl_parser_init2(&net_reply_parser, 1);
+    reply_count = 0;
+    net_run();
+    assert_int_equal(reply_count, 0);
+}
+
+/* A new client arriving while a request of the old one is being handled
+ * (the control guest runs on another CPU): the request's reply is
+ * dropped, not handed to the new client. */
+static void new_client_now(void)
+{
+    struct control_xfer_result r;
+    uint8_t none[1] = { 0 };
+
+    assert_int_equal(control_net_xfer(none, 0, none, 0, MF_CTL_XFER_NEW_CLIENT, &r), 0);
+}
+
+static void test_net_new_client_mid_request(void **state)
+{
+    struct client a;
+    struct mf_ctl_guest_ref ref = { .id = 5 };
+
+    (void)state;
+    net_server_new(0);
+    net_hello(&a);
+    during_stop = new_client_now;
+    reply_count = 0;
+    net_send_frame(MF_CTL_STOP, ++a.seq, &ref, sizeof(ref), a.nonce);
+    net_run();
+    assert_int_equal(stops, 1);
+    assert_int_equal(reply_count, 0);
+    assert_int_equal(net_replies_dropped, 1);
+}
+
+/* The control guest cannot be stopped over the control channel: a STOP
+ * of its id is refused before the management layer sees it. */
+static void test_stop_control_guest_refused(void **state)
+{
+    struct client a;
+    struct mf_ctl_guest_ref ref = { .id = 7 };
+    const struct reply *r;
+
+    (void)state;
+    net_server_new(1);
+    net_hello(&a);
+    r = net_call(&a, MF_CTL_STOP, &ref, sizeof(ref));
+    assert_int_equal(r->status, -MF_EPERM);
+    assert_non_null(strstr((const char *)r->payload + offsetof(struct mf_ctl_status, message),
+                           "network control guest cannot be stopped"));
+    assert_int_equal(stops, 0);
+    ref.id = 5;
+    assert_int_equal(net_call(&a, MF_CTL_STOP, &ref, sizeof(ref))->status, 0);
+    assert_int_equal(stops, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -913,6 +1287,15 @@ int main(void)
         cmocka_unit_test(test_start_with_devices),
         cmocka_unit_test(test_start_devices_refused),
         cmocka_unit_test(test_list_personality),
+        cmocka_unit_test(test_net_xfer_refused),
+        cmocka_unit_test(test_net_and_serial),
+        cmocka_unit_test(test_net_in_bounded),
+        cmocka_unit_test(test_net_backpressure),
+        cmocka_unit_test(test_net_new_client),
+        cmocka_unit_test(test_net_new_client_before_poll),
+        cmocka_unit_test(test_net_new_client_drops_held),
+        cmocka_unit_test(test_net_new_client_mid_request),
+        cmocka_unit_test(test_stop_control_guest_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
