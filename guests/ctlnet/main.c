@@ -160,7 +160,10 @@ static uint64_t serve_client(void)
  * hypervisor serves this capability (and drops what a predecessor left). */
 static int probe_xfer(void)
 {
-    struct mf_ctl_xfer x = { .flags = MF_CTL_XFER_NEW_CLIENT };
+    struct mf_ctl_xfer x = {
+        .in_gpa = (uint64_t)(uintptr_t)pump.in, .out_gpa = (uint64_t)(uintptr_t)pump.out,
+        .out_room = CTL_PUMP_OUT, .flags = MF_CTL_XFER_NEW_CLIENT,
+    };
     long r = io_xfer(NULL, &x);
 
     if (r < 0)
