@@ -148,7 +148,9 @@ static uint64_t serve_client(void)
         client_drop("disconnected", 0);
     } else if (r == CTL_PUMP_MORE) {
         return now;
-    } else if (pump.in_len > 0) {
+    } else if (pump.in_len > 0 && pump.out_len < CTL_PUMP_OUT) {
+        /* The hypervisor says nothing when it has room again: ask soon.
+         * (With out full the client is what holds things up: TCP wakes us.) */
         return now + net_ms_to_ticks(CTLNET_RETRY_MS);
     } else if (pump.eof) {
         return pump.last + idle;        /* when ctl_pump_finished may hold */
