@@ -33,7 +33,7 @@ EFI_CFLAGS := $(HV_CFLAGS) -fshort-wchar -maccumulate-outgoing-args -DGNU_EFI_US
            -isystem /usr/include/efi -isystem /usr/include/efi/x86_64 \
            -Werror=incompatible-pointer-types
 
-HV_SRC   := $(wildcard hv/*.c)
+HV_SRC   := $(wildcard hv/*.c) $(wildcard hv/*.S)
 X86_SRC  := $(wildcard x86/*.c) $(wildcard x86/*.S)
 VMX_SRC  := $(wildcard vmx/*.c) $(wildcard vmx/*.S)
 SVM_SRC  := $(wildcard svm/*.c) $(wildcard svm/*.S)
@@ -59,6 +59,11 @@ $(BUILD)/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	$(Q)$(CC) $(HV_CFLAGS) $(OBJ_WARN) -MMD -MP -c $< -o $@
+
+# The network control guest's image, built into both hypervisor images
+# (hv/ctlnet_blob.S, hv/ctlnet.c).
+$(BUILD)/hv/ctlnet_blob.S.o: $(BUILD)/guests/ctlnet.elf
+$(BUILD)/hv/ctlnet_blob.S.o: HV_CFLAGS += -DCTLNET_ELF='"$(BUILD)/guests/ctlnet.elf"'
 
 $(BUILD)/efi/uefi.c.o: efi/uefi.c
 	@mkdir -p $(dir $@)

@@ -7,11 +7,13 @@
 #include "../include/mayfly/abi.h"
 #include "arch.h"
 #include "console.h"
+#include "control.h"
 #include "fleet.h"
 #include "guest.h"
 #include "hypercall.h"
 #include "lifecycle.h"
 #include "lib.h"
+#include "run.h"
 #include "vport.h"
 
 typedef int64_t (*hypercall_fn)(struct guest *g, const uint64_t *args);
@@ -137,6 +139,47 @@ static int64_t hc_net_status(struct guest *g, const uint64_t *args)
     return 0;
 }
 
+/* The network control guest's byte carrier: only its capability names
+ * the channel. The bytes are queued both ways here and nothing else
+ * happens inside this exit: the poller on the boot CPU handles the
+ * requests (one may stop this very guest), woken at once. */
+static int64_t hc_ctl_xfer(struct guest *g, const uint64_t *args)
+{
+    struct mf_ctl_xfer x, *shared;
+    struct control_xfer_result r;
+    const uint8_t *in;
+    uint8_t *out;
+    void *channel;
+    int rc = cap_lookup(&g->mf.caps, args[0], MF_OBJ_GUEST_CONTROL,
+                        MF_RIGHT_READ | MF_RIGHT_WRITE, &channel);
+
+    if (rc < 0)
+        return rc;
+    shared = guest_memory(g, args[1], sizeof(x));
+    if (!shared)
+        return -MF_EFAULT;
+    memcpy(&x, shared, sizeof(x));
+    in = guest_memory(g, x.in_gpa, x.in_len);
+    out = guest_memory(g, x.out_gpa, x.out_room);
+    if (!in || !out) {
+        guest_log_error(g, "control transfer buffers at 0x%llx (%u bytes in) and 0x%llx (%u "
+                        "bytes out) are not inside its memory (returned -MF_EFAULT)",
+                        (unsigned long long)x.in_gpa, x.in_len, (unsigned long long)x.out_gpa,
+                        x.out_room);
+        return -MF_EFAULT;
+    }
+    rc = control_net_xfer(in, x.in_len, out, x.out_room, x.flags, &r);
+    if (rc < 0)
+        return rc;
+    x.in_taken = r.in_taken;
+    x.out_len = r.out_len;
+    x.out_pending = r.out_pending;
+    memcpy(shared, &x, sizeof(x));
+    if (r.wake_poller)
+        run_poll_soon();
+    return 0;
+}
+
 static int64_t hc_yield(struct guest *g, const uint64_t *args)
 {
     (void)args;
@@ -180,6 +223,7 @@ static const hypercall_fn hypercalls[MF_HC_COUNT] = {
     [MF_HC_NET_KICK] = hc_net_kick,
     [MF_HC_NET_STATUS] = hc_net_status,
     [MF_HC_NOTIFY] = hc_notify,
+    [MF_HC_CTL_XFER] = hc_ctl_xfer,
 };
 
 void hypercall_dispatch(struct guest *g, uint64_t nr, const uint64_t *args)

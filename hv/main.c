@@ -8,6 +8,7 @@
 #include "config.h"
 #include "console.h"
 #include "control.h"
+#include "ctlnet.h"
 #include "fleet.h"
 #include "hv.h"
 #include "lib.h"
@@ -235,6 +236,7 @@ static void start_services(const struct boot_info *info, uint8_t *store)
     fleet_init(&config, &partitions, info);
     start_uplinks(info);
     control_init(&config, info, store, config.store_size);
+    ctlnet_init(&config);
 }
 
 void hv_main(const struct boot_info *info)

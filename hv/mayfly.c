@@ -7,6 +7,7 @@
  */
 #include "../include/mayfly/abi.h"
 #include "console.h"
+#include "ctlnet.h"
 #include "fleet.h"
 #include "fmt.h"
 #include "guest.h"
@@ -59,6 +60,13 @@ static int grant_caps(struct guest *g, const struct guest_line *l, const struct 
         }
         cap_install(&g->mf.caps, MF_CAP_FIRST_PORT + i, MF_OBJ_NET_PORT,
                     MF_RIGHT_READ | MF_RIGHT_WRITE, p);
+    }
+    /* The network control guest alone: the channel, after its port. */
+    if (ctlnet_line(l)) {
+        uint32_t slot = MF_CAP_FIRST_PORT + l->cfg->net_count;
+        cap_install(&g->mf.caps, slot, MF_OBJ_GUEST_CONTROL,
+                    MF_RIGHT_READ | MF_RIGHT_WRITE | MF_RIGHT_CONTROL, (void *)(uintptr_t)l);
+        ctlnet_launched(g, slot);
     }
     return 0;
 }
@@ -158,6 +166,7 @@ static void mayfly_wake(struct guest *g, int64_t result)
 
 static void mayfly_release(struct guest *g)
 {
+    ctlnet_released(g);
     for (uint32_t i = 0; i < CONFIG_NETS_MAX; i++) {
         if (g->mf.ports[i])
             net_port_give(g->mf.ports[i]);

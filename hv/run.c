@@ -21,6 +21,7 @@
 static const struct run_poller *pollers[RUN_POLLERS_MAX];
 static uint32_t poller_count;
 static uint64_t quantum_tsc, poll_tsc;
+static volatile uint32_t poll_soon;     /* run_poll_soon: the boot CPU polls next */
 /* Per CPU: guests woken here by a notify from another CPU, and the
  * ticks from each notify to the guest's dispatch here (the benchmark of
  * a cross-CPU wake-up; reported once no CPU has guests left). */
@@ -235,6 +236,20 @@ static void nothing_left(struct run_cpu *rc)
     idle_until(rc, time_arch_tsc() + time_arch_tsc_hz());
 }
 
+void run_poll_soon(void)
+{
+    __atomic_store_n(&poll_soon, 1, __ATOMIC_RELEASE);
+    if (cpu_arch_self() != 0)
+        cpu_arch_kick(0);
+}
+
+/* Whether the boot CPU was asked to poll now (the request is taken). */
+static int poll_asked(const struct run_cpu *rc)
+{
+    return rc->index == 0 && __atomic_load_n(&poll_soon, __ATOMIC_ACQUIRE) &&
+           __atomic_exchange_n(&poll_soon, 0, __ATOMIC_ACQ_REL);
+}
+
 void run_init(void)
 {
     quantum_tsc = time_arch_tsc_hz() / 1000 * RUN_QUANTUM_MS;
@@ -250,7 +265,7 @@ void run_loop(uint32_t cpu)
         uint64_t deadline, now = time_arch_tsc();
         struct guest *g;
 
-        if (now >= rc.next_poll)
+        if (now >= rc.next_poll || poll_asked(&rc))
             run_pollers(&rc, now);
         lifecycle_wake_due(cpu, now);
         g = lifecycle_dispatch(cpu);

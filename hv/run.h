@@ -25,6 +25,11 @@ void run_add_poller(const struct run_poller *p);
 /* The quantum and poll period, from the TSC rate: before any run_loop. */
 void run_init(void);
 
+/* From any CPU: the boot CPU's pollers run as soon as it is between
+ * guests (it is kicked out of an idle wait or a guest), not at their next
+ * RUN_POLL_US (bytes for the control channel have arrived). */
+void run_poll_soon(void);
+
 /* Schedules this CPU (cpu: its index) until the machine powers off. */
 void run_loop(uint32_t cpu) __attribute__((noreturn));
 
