@@ -255,6 +255,26 @@ int config_parse_mac(const char *s, uint8_t mac[6])
     return (mac[0] & 1u) || !any ? -1 : 0;
 }
 
+int config_parse_ipv4(const char *s, uint32_t *out)
+{
+    uint32_t v = 0;
+
+    for (uint32_t i = 0; i < 4; i++) {
+        uint32_t part = 0, digits = 0;
+        while (*s >= '0' && *s <= '9' && digits < 4) {
+            part = part * 10 + (uint32_t)(*s++ - '0');
+            digits++;
+        }
+        if (!digits || digits > 3 || part > 255 || *s != (i == 3 ? '\0' : '.'))
+            return -1;
+        if (i < 3)
+            s++;
+        v = v << 8 | part;
+    }
+    *out = v;
+    return 0;
+}
+
 /* pci=BB:DD.F, hex bus and device, a function 0-7. */
 static int parse_pci(const char *s, struct config_uplink *u)
 {
@@ -575,6 +595,143 @@ static int parse_guest(const struct line *ln, struct config *cfg, struct config_
     return 0;
 }
 
+uint32_t config_summon_nets(const struct config_guest *g)
+{
+    uint32_t n = g->net_count;
+
+    for (uint32_t i = 0; i < g->device_count; i++)
+        n += g->devices[i].kind == CONFIG_DEVICE_NET;
+    return n;
+}
+
+const char *config_summon_switch(const struct config_guest *g)
+{
+    if (g->net_count)
+        return g->nets[0];
+    for (uint32_t i = 0; i < g->device_count; i++)
+        if (g->devices[i].kind == CONFIG_DEVICE_NET)
+            return g->devices[i].target;
+    return "";
+}
+
+/* A summon line's own options (ip, port, idle, max); 1 if word was one
+ * of them (0, or -1 on error, in *r), 0 to try it as a guest option. */
+static int summon_option(const struct line *ln, struct config_summon *s, const char *word,
+                         uint32_t *given, int *r, struct config_error *err)
+{
+    static const char *const own[] = { "ip=", "port=", "idle=", "max=" };
+    uint64_t v;
+    uint32_t i = 0;
+
+    while (i < 4 && strncmp(word, own[i], strlen(own[i])))
+        i++;
+    if (i == 4)
+        return 0;
+    *r = -1;
+    if (*given & (1u << i))
+        return fail(err, ln->number, "summon option '%.*s' is given twice: keep one",
+                    (int)strlen(own[i]) - 1, own[i]), 1;
+    *given |= 1u << i;
+    word += strlen(own[i]);
+    if (i == 0) {
+        if (config_parse_ipv4(word, &s->ip) < 0 || s->ip == 0 || (s->ip >> 28) >= 14)
+            return fail(err, ln->number, "bad ip '%s' (a unicast IPv4 address like "
+                        "ip=10.0.0.9)", word), 1;
+    } else if (!all_digits(word) || config_parse_size(word, &v) < 0 ||
+               (i == 1 && (v == 0 || v > 65535)) ||
+               (i == 2 && (v == 0 || v > CONFIG_TIMEOUT_MAX_MS)) ||
+               (i == 3 && (v == 0 || v > SUMMON_INSTANCES_MAX))) {
+        if (i == 1)
+            return fail(err, ln->number, "bad port '%s' (a TCP or UDP port, 1 to 65535)",
+                        word), 1;
+        if (i == 2)
+            return fail(err, ln->number, "bad idle '%s' (milliseconds without a frame before "
+                        "an instance is stopped, e.g. idle=2000)", word), 1;
+        return fail(err, ln->number, "bad max '%s' (instances at once, 1 to %d)", word,
+                    SUMMON_INSTANCES_MAX), 1;
+    } else if (i == 1) {
+        s->port = (uint16_t)v;
+    } else if (i == 2) {
+        s->idle_ms = (uint32_t)v;
+    } else {
+        s->max = (uint32_t)v;
+    }
+    *r = 0;
+    return 1;
+}
+
+/* summon <name> image=<file> ip=<a.b.c.d> [port=N] [idle=ms] [max=N] and
+ * any guest option but count= (max= says how many). */
+static int parse_summon(const struct line *ln, struct config *cfg, struct config_error *err)
+{
+    static struct guest_parse gp;
+    struct config_summon *s;
+    struct config_guest *g;
+    uint32_t given = 0;
+
+    if (ln->word_count < 4)
+        return fail(err, ln->number, "expected 'summon <name> image=<file> ip=<a.b.c.d> "
+                    "[port=N] [idle=<ms>] [max=N] [net=<switch>] [class=<class>] "
+                    "[args=\"...\"] [mac=...]'");
+    if (!valid_name(ln->words[1], CONFIG_NAME_MAX))
+        return fail(err, ln->number, "bad service name '%s'", ln->words[1]);
+    if (cfg->summon_count == CONFIG_SUMMONS_MAX)
+        return fail(err, ln->number, "too many summon lines (at most %d)", CONFIG_SUMMONS_MAX);
+    for (uint32_t i = 0; i < cfg->guest_count; i++)
+        if (!strcmp(cfg->guests[i].name, ln->words[1]))
+            return fail(err, ln->number, "'%s' is a guest line's name already (line %u): give "
+                        "the service its own name", ln->words[1], cfg->guests[i].line);
+    for (uint32_t i = 0; i < cfg->summon_count; i++)
+        if (!strcmp(cfg->summons[i].guest.name, ln->words[1]))
+            return fail(err, ln->number, "service '%s' is declared twice (first on line %u)",
+                        ln->words[1], cfg->summons[i].guest.line);
+    s = &cfg->summons[cfg->summon_count];
+    memset(s, 0, sizeof(*s));
+    memset(&gp, 0, sizeof(gp));
+    g = &s->guest;
+    str_copy(g->name, ln->words[1], sizeof(g->name));
+    g->count = 1;
+    g->line = ln->number;
+    s->idle_ms = SUMMON_IDLE_DEFAULT_MS;
+    s->max = 1;
+    for (uint32_t i = 2; i < ln->word_count; i++) {
+        int r = 0;
+        if (summon_option(ln, s, ln->words[i], &given, &r, err)) {
+            if (r < 0)
+                return -1;
+            continue;
+        }
+        if (!strncmp(ln->words[i], "count=", 6))
+            return fail(err, ln->number, "a summon line takes max=N (instances at once), not "
+                        "count=");
+        if (guest_option(ln, cfg, g, ln->words[i], &gp, err) < 0)
+            return -1;
+    }
+    if (!(given & 1u))
+        return fail(err, ln->number, "service '%s' needs ip=<a.b.c.d>: the address its "
+                    "first frame is sent to", g->name);
+    if (!g->image[0] || !valid_name(g->image, BOOT_NAME_MAX))
+        return fail(err, ln->number, "service '%s' needs image=<file> (a plain file name)",
+                    g->name);
+    if (config_summon_nets(g) > 1)
+        return fail(err, ln->number, "service '%s': its instances have one port, on the "
+                    "service's switch: name one net=<switch> (a Solo5 image: one "
+                    "net:<device>=<switch>)", g->name);
+    for (uint32_t i = 0; i < cfg->summon_count; i++)
+        if (cfg->summons[i].ip == s->ip)
+            return fail(err, ln->number, "service '%s' has the address of service '%s' (line "
+                        "%u): one service per address", g->name, cfg->summons[i].guest.name,
+                        cfg->summons[i].guest.line);
+    if (!g->has_mac) {
+        static const uint8_t base[6] = { 0x02, 0x4d, 0x53, 0, 0, 0 };
+        memcpy(g->mac, base, 6);
+        g->mac[5] = (uint8_t)(cfg->summon_count + 1);
+        g->has_mac = 1;
+    }
+    cfg->summon_count++;
+    return 0;
+}
+
 static int parse_poweroff(const struct line *ln, struct config *cfg, struct config_error *err)
 {
     if (cfg->poweroff_line)
@@ -868,8 +1025,10 @@ static int parse_line(struct line *ln, struct config *cfg, struct config_error *
         return parse_cpus(ln, cfg, err);
     if (!strcmp(kw, "uplink"))
         return parse_uplink(ln, cfg, err);
+    if (!strcmp(kw, "summon"))
+        return parse_summon(ln, cfg, err);
     return fail(err, ln->number, "unknown keyword '%s' (expected partition, guest, switch, "
-                "uplink, poweroff, control or cpus)", kw);
+                "uplink, summon, poweroff, control or cpus)", kw);
 }
 
 /* What a control net line names must exist once the whole file is read:
@@ -900,7 +1059,7 @@ static int check_control_net(const struct config *cfg, struct config_error *err)
 }
 
 /* Checks what needs the whole file: classes exist, something to carve. */
-static int check_references(const struct config *cfg, struct config_error *err)
+static int check_references(struct config *cfg, struct config_error *err)
 {
     if (cfg->class_count == 0)
         return fail(err, 0, "no partition classes: add a line like 'partition small 2M x 16'");
@@ -909,6 +1068,20 @@ static int check_references(const struct config *cfg, struct config_error *err)
         if (g->class_name[0] && config_find_class(cfg, g->class_name) < 0)
             return fail(err, g->line, "guest '%s' names class '%s', which no partition line "
                         "declares", g->name, g->class_name);
+    }
+    for (uint32_t i = 0; i < cfg->summon_count; i++) {
+        struct config_guest *g = &cfg->summons[i].guest;
+        if (g->class_name[0] && config_find_class(cfg, g->class_name) < 0)
+            return fail(err, g->line, "service '%s' names class '%s', which no partition line "
+                        "declares", g->name, g->class_name);
+        if (config_summon_nets(g) == 0 && cfg->switch_count != 1)
+            return fail(err, g->line, "service '%s' needs net=<switch>: the config has %u "
+                        "switches, so which one its address is on must be said", g->name,
+                        cfg->switch_count);
+        if (config_summon_nets(g) == 0) {
+            str_copy(g->nets[0], cfg->switches[0], SWITCH_NAME_MAX);
+            g->net_count = 1;
+        }
     }
     return check_control_net(cfg, err);
 }

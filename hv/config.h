@@ -11,6 +11,8 @@
  *         [class=<class>] [store=<size>] [key=<hex>]
  *   switch <name>
  *   cpus <N|all>
+ *   summon <name> image=<file> ip=<a.b.c.d> [port=N] [idle=<ms>] [max=N] [net=<switch>]
+ *          [class=<class>] [args="..."] [mac=...] [timeout=<ms>] [cpu=N]
  *
  * Sizes are decimal with an optional K, M or G suffix (powers of 1024).
  * Nothing may be said twice: a second poweroff or control line, a class,
@@ -64,6 +66,8 @@ struct config_guest {
     uint32_t device_count;              /* net:/block: mappings, in line order */
     struct config_device devices[CONFIG_DEVICES_MAX];
     uint32_t line;
+    uint8_t service;                    /* a summoned instance: its service's index + 1 */
+    uint8_t service_slot;               /* and its slot there (hv/summon.c sets both) */
 };
 
 /* uplink <switch> [pci=BB:DD.F] [mac=...]: a physical NIC on a switch. */
@@ -90,6 +94,19 @@ struct config_control_net {
     uint32_t line;                      /* the control net line; 0: none */
 };
 
+/* summon <name> ...: a service address on a switch whose instances
+ * start when a frame for it arrives and stop when idle (docs/summon.md). */
+struct config_summon {
+    struct config_guest guest;          /* what each instance runs (count 1, mac the
+                                           service's: given, or 02:4d:53:00:00:<index+1>) */
+    uint32_t ip;                        /* the service address, a.b.c.d as a << 24 | ... */
+    uint16_t port;                      /* 0: any; else only TCP/UDP to it summons */
+    uint32_t idle_ms;                   /* an instance this long without a frame is stopped */
+    uint32_t max;                       /* instances at once, 1..SUMMON_INSTANCES_MAX */
+};
+
+#define SUMMON_IDLE_DEFAULT_MS  1000
+
 struct config {
     uint32_t class_count;
     struct config_class classes[CONFIG_MAX_CLASSES];
@@ -111,6 +128,8 @@ struct config {
     uint32_t cpus_line;            /* the cpus line; 0: none */
     uint32_t uplink_count;
     struct config_uplink uplinks[CONFIG_UPLINKS_MAX];
+    uint32_t summon_count;
+    struct config_summon summons[CONFIG_SUMMONS_MAX];
 };
 
 struct config_error {
@@ -130,6 +149,14 @@ int config_find_class(const struct config *cfg, const char *name);
 /* Parses "52:54:00:12:34:56" into mac: 0, or -1 when malformed, a
  * group (multicast) address or all zeros. */
 int config_parse_mac(const char *s, uint8_t mac[6]);
+
+/* A summon line's network ports (net= switches and net: devices: one),
+ * and the switch of the first. */
+uint32_t config_summon_nets(const struct config_guest *g);
+const char *config_summon_switch(const struct config_guest *g);
+
+/* Parses "10.0.0.2" into a << 24 | b << 16 | c << 8 | d: 0, or -1. */
+int config_parse_ipv4(const char *s, uint32_t *out);
 
 /* Index of the switch called name, or -1. */
 int config_find_switch(const struct config *cfg, const char *name);

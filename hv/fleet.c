@@ -9,6 +9,7 @@
 #include "lock.h"
 #include "net.h"
 #include "pool.h"
+#include "summon.h"
 #include "uplink.h"
 
 static struct guest *guests;
@@ -42,7 +43,7 @@ uint64_t fleet_pool_extra(const struct config *cfg, uint32_t partitions)
 
     net_ports_needed(cfg, partitions, &n);
     return net_footprint(cfg, &n) +
-           (cfg->control ? FLEET_LINES_MAX * sizeof(*cancelled) : 0);
+           (cfg->control || cfg->summon_count ? FLEET_LINES_MAX * sizeof(*cancelled) : 0);
 }
 
 /* The kick hv/lifecycle.h asks for: wakes another CPU (never this one). */
@@ -58,10 +59,10 @@ static void create_vcpus(void)
     void *queues = pool_alloc_bytes(cpus * LIFECYCLE_STORAGE(count), 8);
 
     guests = pool_alloc_bytes(count * sizeof(*guests), 64);
-    /* Only the control channel cancels pending instances. */
-    cancelled = config->control ? pool_alloc_bytes(FLEET_LINES_MAX * sizeof(*cancelled), 8)
-                                : NULL;
-    if (!queues || !guests || (config->control && !cancelled))
+    /* Only the control channel and the summoner cancel pending instances. */
+    cancelled = config->control || config->summon_count
+                ? pool_alloc_bytes(FLEET_LINES_MAX * sizeof(*cancelled), 8) : NULL;
+    if (!queues || !guests || ((config->control || config->summon_count) && !cancelled))
         fatal(HV_NO_MEMORY, "hypervisor pool too small for %u guests", count);
     for (uint32_t i = 0; i < count; i++) {
         const struct partition *p = &parts->parts[i];
@@ -220,12 +221,16 @@ void fleet_finish(struct guest *g, int was_killed, const char *why)
 
     guest_teardown(g, was_killed, why);
     fleet_lock();
-    if (was_killed)
+    if (g->retire)
+        counts.retired++;
+    else if (was_killed)
         counts.killed++;
     else if (g->exit_status)
         counts.failed++;
     else
         counts.exited_ok++;
+    g->retire = 0;
+    g->stop_why = NULL;
     lifecycle_retire(g);
     lines[g->line].alive--;
     counts.running--;
@@ -373,6 +378,9 @@ void fleet_report(void)
     kprintf("mayfly: all guests have ended: %u started, %u exited 0, %u failed, %u killed; "
             "at most %u ran at once\n", counts.started, counts.exited_ok, counts.failed,
             counts.killed, counts.peak);
+    if (counts.retired)
+        kprintf("mayfly: %u instances were retired when idle (summoned services)\n",
+                counts.retired);
     if (counts.launch_failures)
         kprintf("mayfly: %u instances could not be started (see above)\n",
                 counts.launch_failures);
@@ -384,6 +392,7 @@ void fleet_report(void)
                 (unsigned long long)sw->busy_tsc);
     }
     uplink_report();
+    summon_report();
 }
 
 /* The files the boot loader brought (arg: the boot info), for the

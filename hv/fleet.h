@@ -33,6 +33,7 @@ struct fleet_counts {
     uint32_t running;           /* alive now (ready, running or waiting) */
     uint32_t peak;              /* most alive at once */
     uint32_t exited_ok, failed, killed;     /* how they ended: 0, other status, killed */
+    uint32_t retired;           /* stopped on purpose by the hypervisor (idle summoned ones) */
     uint32_t launch_failures;   /* instances that could not be started */
     uint32_t pending;           /* instances waiting for a partition */
 };

@@ -137,7 +137,10 @@ void guest_teardown(struct guest *g, int killed, const char *why)
         kprintf("mayfly: guest %u %s: %llu console lines dropped (it wrote faster than the "
                 "serial line carries)\n", g->id, g->name,
                 (unsigned long long)g->console.dropped_lines);
-    if (killed) {
+    if (killed && g->retire) {
+        kprintf("mayfly: guest %u %s retired: %s\n", g->id, g->name, why);
+        log_printf(g->id, "retired: %s", why);
+    } else if (killed) {
         kprintf("mayfly: guest %u %s killed: %s\n", g->id, g->name, why);
         log_printf(g->id, "killed: %s", why);
     } else {

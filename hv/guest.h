@@ -85,6 +85,8 @@ struct guest {
     uint8_t woken;              /* a wait ended: wake_result is for the guest */
     uint8_t killed;             /* EXITED by the hypervisor (lifecycle_kill) */
     volatile uint8_t stop_requested;    /* lifecycle_request_stop: end it when dispatched */
+    uint8_t retire;             /* that stop retires it (manage_retire): not a failure */
+    const char *stop_why;       /* the stop's reason for the log; NULL: a control STOP */
     uint32_t cpu;               /* the CPU it was admitted to (lifecycle_admit) */
     volatile uint32_t ends;     /* tenants that have ended in this slot (fleet_finish) */
     uint32_t wake_from;         /* woken by a notify from CPU wake_from - 1; 0: otherwise */

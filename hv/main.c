@@ -20,6 +20,7 @@
 #include "partition.h"
 #include "pool.h"
 #include "run.h"
+#include "summon.h"
 #include "uplink.h"
 #include "e1000.h"
 
@@ -235,6 +236,7 @@ static void start_services(const struct boot_info *info, uint8_t *store)
     run_add_poller(&console_poller);
     fleet_init(&config, &partitions, info);
     start_uplinks(info);
+    summon_init(&config, info);
     control_init(&config, info, store, config.store_size);
     ctlnet_init(&config);
 }

@@ -87,7 +87,7 @@ static int wait_ended(const struct guest *g, uint32_t ends)
  * guests) and is finished here; one on another CPU is asked to stop
  * there (kicked out of the guest if it runs) and waited for. Either way
  * it is gone (partition scrubbed and free) before the reply. */
-int manage_stop(uint32_t id, char *why, size_t why_size)
+static int stop_guest(uint32_t id, const char *retire_why, char *why, size_t why_size)
 {
     struct guest_line *l;
     struct guest *g;
@@ -98,9 +98,11 @@ int manage_stop(uint32_t id, char *why, size_t why_size)
     g = fleet_find(id);
     if (g) {
         ends = g->ends;
+        g->retire = retire_why != NULL;
+        g->stop_why = retire_why;
         if (g->cpu == self) {
             fleet_unlock();
-            fleet_finish(g, 1, "stopped over the control channel");
+            fleet_finish(g, 1, retire_why ? retire_why : "stopped over the control channel");
             return 0;
         }
         lifecycle_request_stop(g, self);
@@ -121,6 +123,16 @@ int manage_stop(uint32_t id, char *why, size_t why_size)
     }
     fleet_unlock();
     return r;
+}
+
+int manage_stop(uint32_t id, char *why, size_t why_size)
+{
+    return stop_guest(id, NULL, why, why_size);
+}
+
+int manage_retire(uint32_t id, const char *reason, char *why, size_t why_size)
+{
+    return stop_guest(id, reason, why, why_size);
 }
 
 static enum manage_state state_of(const struct guest *g)

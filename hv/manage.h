@@ -59,6 +59,11 @@ int manage_start(const struct config_guest *c, const uint8_t *image, uint64_t si
  * returns) or cancels an instance still waiting for a partition. */
 int manage_stop(uint32_t id, char *why, size_t why_size);
 
+/* The same for a guest the hypervisor ends on purpose (an idle summoned
+ * instance): logged as retired for reason (kept by pointer until it has
+ * ended) and counted apart from kills, not as a failure. */
+int manage_retire(uint32_t id, const char *reason, char *why, size_t why_size);
+
 /* Calls emit for up to max guests from index first: the live guests in
  * partition order, then the pending instances; returns how many, with
  * the number there are in *total. */

@@ -15,6 +15,7 @@
 #include "lib.h"
 #include "lifecycle.h"
 #include "net.h"
+#include "summon.h"
 
 /* What a guest's port tells it: failures are logged, wake-ups are
  * notifications (which may make a waiting guest READY). */
@@ -52,6 +53,8 @@ static int grant_caps(struct guest *g, const struct guest_line *l, const struct 
         guest_mac(g, l, mac);
         p = sw >= 0 ? net_port_take((uint32_t)sw, mac, &mem, port_event, g) : NULL;
         g->mf.ports[i] = p;
+        if (p)
+            summon_join(l->cfg, &p->port);
         if (!p) {
             kprintf("mayfly: guest %u %s not started: no free network port for switch %s "
                     "(every port is in use; stop a guest on a switch first)\n", g->id, g->name,

@@ -1,5 +1,6 @@
 #include "lock.h"
 #include "net.h"
+#include "service.h"
 #include "lib.h"
 #include "pool.h"
 
@@ -29,6 +30,11 @@ void net_ports_needed(const struct config *cfg, uint32_t partitions, struct net_
         v += (uint64_t)cfg->guests[i].count * cfg->guests[i].net_count;
         q += (uint64_t)cfg->guests[i].count * net_queue_ports_of(&cfg->guests[i]);
     }
+    /* A summoned instance takes one port, of either kind (by its image). */
+    for (uint32_t i = 0; i < cfg->summon_count; i++) {
+        v += cfg->summons[i].max;
+        q += cfg->summons[i].max;
+    }
     if (v > (uint64_t)partitions * CONFIG_NETS_MAX)
         v = (uint64_t)partitions * CONFIG_NETS_MAX;
     if (q > (uint64_t)partitions * CONFIG_DEVICES_MAX)
@@ -47,12 +53,12 @@ static uint32_t fdb_capacity(uint32_t ports_needed)
 
 uint64_t net_footprint(const struct config *cfg, const struct net_ports *n)
 {
-    uint32_t ports_needed = n->virtio + n->queue + cfg->uplink_count;
+    uint32_t ports_needed = n->virtio + n->queue + cfg->uplink_count + cfg->summon_count;
     uint64_t per_switch = ports_needed * sizeof(struct port *) +
                           fdb_capacity(ports_needed) * sizeof(struct fdb_entry) + 64;
     return n->virtio * (sizeof(struct vport) + sizeof(struct vport *) + 16) +
            n->queue * (sizeof(struct qport) + sizeof(struct qport *) + 16) +
-           cfg->switch_count * per_switch;
+           cfg->switch_count * per_switch + cfg->summon_count * (SERVICE_HOLD_BYTES + 16);
 }
 
 static int queue_ports_init(uint32_t count)
@@ -70,10 +76,11 @@ static int queue_ports_init(uint32_t count)
     return 0;
 }
 
-/* Every switch has a slot for each uplink line (at most a few). */
+/* Every switch has a slot for each uplink line and each summoned
+ * service's front (at most a few). */
 int net_init(const struct config *cfg, const struct net_ports *n)
 {
-    uint32_t ports_needed = n->virtio + n->queue + cfg->uplink_count;
+    uint32_t ports_needed = n->virtio + n->queue + cfg->uplink_count + cfg->summon_count;
 
     port_count = n->virtio;
     switch_count = cfg->switch_count;

@@ -21,6 +21,8 @@
 #define CONFIG_DEVICE_NAME_MAX 68 /* a Solo5 manifest name, including the NUL */
 #define CONFIG_SWITCHES_MAX 8     /* distinct switches over the whole config */
 #define CONFIG_UPLINKS_MAX  4     /* uplink lines: physical NICs on switches */
+#define CONFIG_SUMMONS_MAX  8     /* summon lines: services started by their first frame */
+#define SUMMON_INSTANCES_MAX 8    /* max= of a summon line, at most */
 #define SWITCH_NAME_MAX     16
 #define CONFIG_TIMEOUT_MAX_MS (1000ULL * 3600 * 24 * 365)   /* timeout=, a year */
 #define CONFIG_KEY_MAX      64    /* control-channel key bytes */

@@ -50,8 +50,10 @@
 /* flags */
 #define PORT_F_FIXED_MAC    1u      /* sends only from mac (a guest): others' sources are refused */
 #define PORT_F_UPLINK       2u      /* a physical NIC (hv/uplink.c): the outside world */
+#define PORT_F_SERVICE      4u      /* an instance behind a summoned service (hv/service.h) */
 
 struct port;
+struct service;
 struct vswitch;
 
 enum port_event {
@@ -83,6 +85,8 @@ struct port {
     struct mf_net_status stats;     /* counters; stats.state mirrors state */
     void (*notify)(struct port *p, enum port_event event);     /* the owner's, or NULL */
     void *owner;                    /* the owner's, for notify */
+    struct service *service;        /* PORT_F_SERVICE: the service it serves */
+    uint32_t service_slot;
     char why[PORT_WHY_MAX];         /* why it failed (or why the last setup was refused) */
 };
 

@@ -139,7 +139,7 @@ static void run_guest(struct run_cpu *rc, struct guest *g)
     struct vm_exit exit;
 
     if (g->stop_requested) {
-        fleet_finish(g, 1, "stopped over the control channel");
+        fleet_finish(g, 1, g->stop_why ? g->stop_why : "stopped over the control channel");
         return;
     }
     if (g->kill_tsc && now >= g->kill_tsc) {

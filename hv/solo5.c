@@ -27,6 +27,7 @@
 #include "lib.h"
 #include "lifecycle.h"
 #include "net.h"
+#include "summon.h"
 
 #define NSEC_PER_SEC        1000000000ULL
 #define HVT_MTU             1500u           /* NET_BASIC payload bytes */
@@ -160,6 +161,8 @@ static int attach(struct guest *g, const struct guest_line *l, const struct conf
 
         guest_mac(g, l, mac);
         hd->port = sw >= 0 ? net_queue_port_take((uint32_t)sw, mac, port_event, g) : NULL;
+        if (hd->port)
+            summon_join(l->cfg, &hd->port->port);
         if (!hd->port) {
             kprintf("mayfly: guest %u %s not started: no free network port for device %s on "
                     "switch %s (stop a Solo5 guest on a switch first)\n", g->id, g->name,

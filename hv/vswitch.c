@@ -7,6 +7,7 @@
  */
 #include "vswitch.h"
 #include "lib.h"
+#include "service.h"
 #include "../include/mayfly/cap.h"
 
 _Static_assert(SWITCH_NAME_MAX <= sizeof(((struct mf_cap_info *)0)->name),
@@ -51,6 +52,8 @@ void vswitch_detach(struct port *p)
 
     if (!sw)
         return;
+    if (p->flags & PORT_F_SERVICE)
+        service_member_gone(p);
     if (p->index < sw->capacity && sw->ports[p->index] == p) {
         sw->ports[p->index] = NULL;
         sw->count--;
@@ -85,11 +88,25 @@ void vswitch_deliver(struct port *dst, const uint8_t *frame, uint32_t len)
     deliver_one(sw, dst, frame, len);
 }
 
+int vswitch_try_deliver(struct port *dst, const uint8_t *frame, uint32_t len)
+{
+    struct vswitch *sw = dst->sw;
+
+    if (!sw || dst->state != MF_NET_STATE_RUNNING || !frame || len < PORT_FRAME_MIN ||
+        len > MF_NET_FRAME_MAX || !dst->ops->deliver(dst, frame, len))
+        return 0;
+    sw->frames++;
+    dst->stats.rx_frames++;
+    dst->stats.rx_bytes += len;
+    return 1;
+}
+
 /* Known unicast goes to its port; broadcast and multicast to every
  * other running port. Unknown unicast floods the guests' ports only: one
  * from the wire (an uplink) is dropped, and a guest's never goes out to
  * an uplink, so nothing leaves the machine for an address nobody here
- * has seen. Never back to the sender. */
+ * has seen. Never back to the sender. Instances behind a summoned
+ * service get no flood: their front (hv/service.c) answers for them. */
 static void flood_or_send(struct vswitch *sw, struct port *src, const uint8_t *frame,
                           uint32_t len)
 {
@@ -117,7 +134,7 @@ static void flood_or_send(struct vswitch *sw, struct port *src, const uint8_t *f
         struct port *dst = sw->ports[i];
 
         if (dst && dst != src && dst->state == MF_NET_STATE_RUNNING &&
-            !(unicast && (dst->flags & PORT_F_UPLINK))) {
+            !(dst->flags & PORT_F_SERVICE) && !(unicast && (dst->flags & PORT_F_UPLINK))) {
             deliver_one(sw, dst, frame, len);
             copies++;
         }
@@ -144,6 +161,8 @@ static int owned_by_fixed(const struct vswitch *sw, const uint8_t *source)
  * learnt as they come, group addresses never. */
 static void learn(struct vswitch *sw, struct port *src, const uint8_t *source)
 {
+    if (src->flags & PORT_F_SERVICE)
+        return;                     /* the service's address is its front's */
     if (src->flags & PORT_F_FIXED_MAC) {
         if (!src->learned)
             src->learned = fdb_learn(&sw->fdb, source, src->index) == 0;
@@ -172,6 +191,8 @@ int vswitch_forward(struct port *src, const uint8_t *frame, uint32_t len)
     src->stats.tx_frames++;
     src->stats.tx_bytes += len;
     learn(sw, src, frame + 6);
+    if (src->flags & PORT_F_SERVICE)
+        service_member_sent(src);
     flood_or_send(sw, src, frame, len);
     return 1;
 }

@@ -63,6 +63,11 @@ void vswitch_refuse(struct port *src);
  * dst is detached, not RUNNING, or the frame is NULL or of a bad length). */
 void vswitch_deliver(struct port *dst, const uint8_t *frame, uint32_t len);
 
+/* The same for a caller that keeps what was not taken (a summoned
+ * service's held frames): 1 taken and counted, 0 not taken, nothing
+ * counted. */
+int vswitch_try_deliver(struct port *dst, const uint8_t *frame, uint32_t len);
+
 /* Adds one served send batch that took ticks to the switch's figures. */
 void vswitch_account(struct vswitch *sw, uint64_t ticks);
 

@@ -2,7 +2,7 @@
  * http-get: an HTTP/1.1 client that checks an httpd.
  *
  * Args: "ip=a.b.c.d peer=a.b.c.d [port=80] [count=10] [parallel=1]
- *        [keepalive=1] [burst=0] [path=/status] [timeout=5000] [resolve=1]"
+ *        [keepalive=1] [burst=0] [path=/status] [timeout=5000] [resolve=1] [delay=0]"
  *   Sends count GET requests for path over parallel connections at once,
  *   keepalive requests per connection (the last one with "Connection:
  *   close", after which the server must close); then burst more requests
@@ -231,7 +231,7 @@ static void run(uint64_t total, uint64_t parallel, uint64_t per_conn, const char
 int main(const struct mf_boot_info *bi)
 {
     struct net_config cfg;
-    uint64_t port, count, parallel, keepalive, burst, resolve, phase_bad;
+    uint64_t port, count, parallel, keepalive, burst, resolve, delay, phase_bad;
     uint8_t mac[ETH_ALEN];
     const char *peer = net_arg("peer");
     int ret;
@@ -244,7 +244,8 @@ int main(const struct mf_boot_info *bi)
         arg_number("keepalive", 1, 1, 1000000, &keepalive) < 0 ||
         arg_number("burst", 0, 0, GET_SLOTS, &burst) < 0 ||
         arg_number("timeout", 5000, 1, 600000, &get.timeout) < 0 ||
-        arg_number("resolve", 1, 0, 1, &resolve) < 0)
+        arg_number("resolve", 1, 0, 1, &resolve) < 0 ||
+        arg_number("delay", 0, 0, 600000, &delay) < 0)
         return 2;
     get.port = (uint16_t)port;
     ret = net_config(&cfg);
@@ -257,6 +258,11 @@ int main(const struct mf_boot_info *bi)
     ret = net_up(&cfg);
     if (ret == 0)
         ret = tcp_up();
+    if (ret == 0 && delay) {
+        uint64_t until = net_now() + net_ms_to_ticks(delay);
+        while (net_now() < until)
+            tcp_wait(until);
+    }
     if (ret == 0 && resolve)
         ret = net_resolve(get.peer, mac, RESOLVE_MS);
     if (ret < 0) {

@@ -149,6 +149,9 @@ int main(const struct mf_boot_info *bi)
     }
     mf_printf("httpd: %s listening on port %u\n", net_format_ip(cfg.ip, ip_text),
               (unsigned)port);
+    if (bi->request_tsc)        /* started by a request: a START, or a summoning frame */
+        mf_printf("httpd: first instruction %lu ticks after the request that started it\n",
+                  (unsigned long)(mf_entry_tsc - bi->request_tsc));
     last = net_now();
     for (;;) {
         unsigned open = 0;
