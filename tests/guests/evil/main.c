@@ -238,6 +238,45 @@ static int mode_caps(uint64_t unused)
     return ok;
 }
 
+/* MF_HC_CTL_XFER without the guest-control capability (only the network
+ * control guest has it): every slot is refused (-MF_ENOENT empty,
+ * -MF_ETYPE another object), the transfer's OUT fields stay as they were
+ * and the bytes offered (a HELLO) reach no control server. */
+static int mode_ctl_xfer(uint64_t unused)
+{
+    static const uint8_t hello[24] = { 'M', 'C', 'T', 'L', 1, 1 };
+    static uint8_t out[256];
+    const struct mf_boot_info *bi = mf_boot_info();
+    struct mf_ctl_xfer x;
+    int ok = EVIL_OK;
+
+    (void)unused;
+    mf_puts("evil: ctl-xfer: MF_HC_CTL_XFER on every slot of a guest without the capability\n");
+    for (uint64_t slot = 0; slot <= MF_CAP_SLOTS; slot++) {
+        uint16_t type = MF_OBJ_NONE;
+        long want;
+
+        for (uint32_t i = 0; i < bi->cap_count && i < MF_CAP_SLOTS; i++)
+            if (bi->caps[i].slot == slot)
+                type = bi->caps[i].type;
+        want = type == MF_OBJ_NONE ? -MF_ENOENT : -MF_ETYPE;
+        memset(&x, 0, sizeof(x));
+        x.in_gpa = (uint64_t)(uintptr_t)hello;
+        x.in_len = sizeof(hello);
+        x.out_gpa = (uint64_t)(uintptr_t)out;
+        x.out_room = sizeof(out);
+        x.in_taken = x.out_len = x.out_pending = 0xdeadbeef;
+        if (expect_result(type == MF_OBJ_NONE ? "ctl-xfer empty slot" : "ctl-xfer other object",
+                          mf_hypercall2(MF_HC_CTL_XFER, slot, (uint64_t)(uintptr_t)&x),
+                          want) != EVIL_OK ||
+            x.in_taken != 0xdeadbeef || x.out_len != 0xdeadbeef || x.out_pending != 0xdeadbeef)
+            ok = EVIL_WRONG;
+    }
+    mf_printf("evil: ctl-xfer: %s\n", ok == EVIL_OK ? "every slot refused, nothing changed"
+                                                  : "WRONG");
+    return ok;
+}
+
 static int mode_spin(uint64_t unused)
 {
     (void)unused;
@@ -271,6 +310,7 @@ static const struct evil_mode evil_modes[] = {
     { "secret",       ARG_NONE, evil_secret },
     { "scan",         ARG_NONE, evil_scan },
     { "caps",         ARG_NONE, mode_caps },
+    { "ctl-xfer",     ARG_NONE, mode_ctl_xfer },
     { "spin",         ARG_NONE, mode_spin },
     { "exit",         ARG_DEC,  mode_exit },
     { "archset",      ARG_OPT_DEC, evil_archset },
