@@ -92,6 +92,10 @@ $(UNIT_DIR)/obj/tests/unit/test_http.o $(UNIT_DIR)/obj/guests/httpd/http.o: \
 # a fake TCP client and a fake MF_HC_CTL_XFER.
 SRC_ctlnet    := guests/ctlnet/pump.c
 UNIT_TESTS   += ctlnet
+# The hypervisor's side of it (hv/ctlnet.c, included by its test): the
+# control guest's line, capability hooks and restarts, on a fake fleet.
+SRC_ctlnet_hv := hv/fmt.c hv/str.c
+UNIT_TESTS   += ctlnet_hv
 
 # The product's warnings (WARN and STRICT_WARN, from the Makefile) for the
 # sources under STRICT_DIRS, in unit and fuzz builds, and for the unit
