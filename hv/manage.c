@@ -1,4 +1,5 @@
 #include "manage.h"
+#include "summon.h"
 #include "../include/mayfly/abi.h"
 #include "arch.h"
 #include "console.h"
@@ -155,6 +156,8 @@ static void live_entry(struct manage_entry *e, const struct guest *g, uint64_t n
     str_copy(e->name, g->name, sizeof(e->name));
     e->image = fleet_line(g->line)->cfg->image;
     e->personality = g->pers->name;
+    e->service = summon_service_name(fleet_line(g->line)->cfg);
+    e->service_slot = fleet_line(g->line)->cfg->service_slot;
     e->class_name = parts->classes[parts->parts[g->partition].class_index].name;
     e->mem_size = g->mem_size;
     e->uptime_tsc = now - g->start_tsc;
@@ -169,6 +172,8 @@ static void pending_entry(struct manage_entry *e, const struct guest_line *l, ui
     fmt_snprintf(e->name, sizeof(e->name), "%s.%u", l->cfg->name, k);
     e->image = l->cfg->image;
     e->personality = l->pers->name;
+    e->service = summon_service_name(l->cfg);
+    e->service_slot = l->cfg->service_slot;
     e->class_name = class_of(l);
 }
 

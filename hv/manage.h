@@ -22,6 +22,8 @@ struct manage_entry {
     char name[GUEST_NAME_MAX];
     const char *image, *class_name;     /* valid until the next operation */
     const char *personality;            /* "mayfly" or "solo5-hvt" */
+    const char *service;                /* a summoned instance: its service; else NULL */
+    uint32_t service_slot;              /* and its instance slot there */
     uint64_t mem_size, uptime_tsc, hypercalls;     /* 0 for pending instances */
 };
 

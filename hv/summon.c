@@ -291,6 +291,53 @@ static void summon_poll(void)
     }
 }
 
+uint32_t summon_services(void)
+{
+    return service_count;
+}
+
+int summon_info(uint32_t i, struct summon_info *out)
+{
+    struct summoned *s;
+    const struct service_counts *c;
+
+    if (i >= service_count)
+        return -1;
+    s = &services[i];
+    memset(out, 0, sizeof(*out));
+    out->name = s->cfg->guest.name;
+    out->ip = s->cfg->ip;
+    out->port = s->cfg->port;
+    out->max = s->cfg->max;
+    out->idle_ms = s->cfg->idle_ms;
+    lock_take(&s->sw->lock);
+    c = &s->svc.counts;
+    out->running = service_instances(&s->svc);
+    out->summoned = c->summoned;
+    out->idled = c->idled;
+    out->ended = c->ended;
+    out->launch_failures = c->launch_failures;
+    out->flows = c->flows;
+    out->held = c->held;
+    out->flushed = c->flushed;
+    out->hold_drops = c->hold_drops;
+    out->no_instance_drops = c->no_instance_drops;
+    out->arp_answered = c->arp_answered;
+    out->latency_count = c->latency_count;
+    out->latency_avg = c->latency_count ? c->latency_sum / c->latency_count : 0;
+    out->latency_min = c->latency_count ? c->latency_min : 0;
+    out->latency_max = c->latency_max;
+    lock_give(&s->sw->lock);
+    return 0;
+}
+
+const char *summon_service_name(const struct config_guest *c)
+{
+    if (!c->service || c->service > service_count)
+        return NULL;
+    return services[c->service - 1].cfg->guest.name;
+}
+
 void summon_report(void)
 {
     for (uint32_t i = 0; i < service_count; i++) {

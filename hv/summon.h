@@ -23,6 +23,25 @@ void summon_init(const struct config *cfg, const struct boot_info *info);
  * the port joins its service (under the switch's lock). */
 void summon_join(const struct config_guest *c, struct port *p);
 
+/* What the control channel reports of a service (mfctl stats). */
+struct summon_info {
+    const char *name;
+    uint32_t ip;                    /* a << 24 | ... */
+    uint16_t port;                  /* 0: any */
+    uint32_t max, running, idle_ms;
+    uint64_t summoned, idled, ended, launch_failures, flows;
+    uint64_t held, flushed, hold_drops, no_instance_drops, arp_answered;
+    uint64_t latency_avg, latency_min, latency_max, latency_count;  /* first frame -> first
+                                                                       reply, TSC ticks */
+};
+
+/* Services brought up; service i's figures (0, or -1 past the end). */
+uint32_t summon_services(void);
+int summon_info(uint32_t i, struct summon_info *out);
+
+/* The service a guest line's instances serve, or NULL. */
+const char *summon_service_name(const struct config_guest *c);
+
 /* One line per service with its counts, for the report. */
 void summon_report(void);
 

@@ -34,68 +34,14 @@ GUEST_MAC=52:54:00:ab:cd:02     # the guest's own address, under QEMU only
 HTTPD_IDLE_BOCHS=60000
 HTTPD_IDLE_QEMU=5000
 
-UTCP_NS=()
-utcp_cleanup() {
-    local ns
-    for ns in "${UTCP_NS[@]}"; do
-        ip netns del "$ns" 2>/dev/null
-    done
-}
-trap utcp_cleanup EXIT
-trap 'exit 1' INT TERM
+source "$(dirname "$0")/../lib/netns.sh"
 
-# utcp_can_run: root, `ip netns` and /dev/net/tun work here; else says why.
-utcp_can_run() {
-    local probe=mfly-$$-probe
-    [ "$(id -u)" = 0 ] || { echo "not root"; return 1; }
-    [ -c /dev/net/tun ] || { echo "no /dev/net/tun"; return 1; }
-    ip netns add "$probe" 2>/dev/null || { echo "ip netns add failed"; return 1; }
-    ip netns del "$probe"
-    return 0
-}
-
-# utcp_netns N: a fresh namespace mfly-$$-N with lo and tap0 (10.0.0.1/24)
-# up, IPv6 off (no router solicitations queued at the e1000 before the
-# guest enables receive), and ARP retried every 20 ms (not 1 s: while the
-# guest idles a wall second is a minute of its time, so it would sit
-# idle for one between coming up and the first connection); its name in
-# UTCP_NSNAME. Deleted on exit.
-utcp_netns() {
-    local ns=mfly-$$-$1
-    ip netns add "$ns" || { CASE_WHY="ip netns add $ns failed"; return 1; }
-    UTCP_NS+=("$ns")
-    ip netns exec "$ns" sh -c '
-        sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 &&
-        ip link set lo up &&
-        ip tuntap add dev tap0 mode tap &&
-        ip addr add 10.0.0.1/24 dev tap0 &&
-        ip link set tap0 up &&
-        sysctl -qw net.ipv4.neigh.tap0.retrans_time_ms=20 net.ipv4.neigh.tap0.mcast_solicit=20' ||
-        { CASE_WHY="could not set up tap0 in $ns"; return 1; }
-    UTCP_NSNAME=$ns
-}
-
-# utcp_boot NS CONFIG FILE...: boot_bochs with the emulator inside NS,
-# its NIC on NS's tap0: a `bochs` (or `qemu-system-x86_64`) earlier on
-# PATH enters the namespace. UTCP_EMU says which (bochs, qemu) and
-# UTCP_NIC the QEMU device (e1000, virtio-net-pci).
+# utcp_boot NS CONFIG FILE...: netns_boot for this variant's emulator
+# (UTCP_EMU: bochs, qemu) and QEMU device (UTCP_NIC: e1000,
+# virtio-net-pci), the NIC's MAC NIC_MAC.
 utcp_boot() {
-    local ns=$1 conf=$2 prog real; shift 2
-    prog=$([ "$UTCP_EMU" = qemu ] && echo qemu-system-x86_64 || echo bochs)
-    real=$(command -v "$prog") || { CASE_WHY="no $prog"; return 1; }
-    mkdir -p "$CASE_DIR/bin"
-    printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$ns" "$real" > "$CASE_DIR/bin/$prog"
-    chmod +x "$CASE_DIR/bin/$prog"
-    if [ "$UTCP_EMU" = qemu ]; then
-        PATH=$CASE_DIR/bin:$PATH MAYFLY_EMULATOR=qemu QEMU_NIC="$UTCP_NIC,mac=$NIC_MAC" \
-            QEMU_NIC_TAP=tap0 QEMU_SECONDS=${QEMU_SECONDS:-60} \
-            boot_bochs tigerlake 256 "$conf" "$@"
-        return
-    fi
-    PATH=$CASE_DIR/bin:$PATH BOCHS_BUDGET=${BOCHS_BUDGET:-100000000000} \
-        BOCHS_SECONDS=${BOCHS_SECONDS:-150} \
-        BOCHS_E1000="mac=$NIC_MAC, ethmod=tuntap, ethdev=/dev/net/tun:tap0" \
-        boot_bochs tigerlake 128 "$conf" "$@"
+    local ns=$1 conf=$2; shift 2
+    NETNS_QEMU_NIC=$UTCP_NIC netns_boot "$ns" "$UTCP_EMU" "$NIC_MAC" "$conf" "$@"
 }
 
 # utcp_variant EMU NIC: the emulator and NIC the next boots use, and what
@@ -192,11 +138,11 @@ utcp_httpd_conf() {
 # host side is done.
 utcp_httpd_run() {
     local t host_pid
-    utcp_netns "$1" || return 1
+    netns_make "$1" || return 1
     t=$(now)
-    utcp_curl_host "$UTCP_NSNAME" "$CASE_DIR/host" &
+    utcp_curl_host "$NETNS_NAME" "$CASE_DIR/host" &
     host_pid=$!
-    utcp_boot "$UTCP_NSNAME" "$(utcp_httpd_conf)" "$G/httpd.elf"
+    utcp_boot "$NETNS_NAME" "$(utcp_httpd_conf)" "$G/httpd.elf"
     touch "$CASE_DIR/boot.done"     # a host side still waiting gives up
     wait "$host_pid"
     echo "  ${FUNCNAME[1]}: $(elapsed "$t") s wall (boot, host side, httpd idling out)"
@@ -303,9 +249,9 @@ utcp_guest_to_host_run() {
     local t srv i
     local get_args="ip=10.0.0.2 peer=10.0.0.1 port=8080 count=40 keepalive=4 burst=8 path=/"
     get_args+=" timeout=$UTCP_GET_TIMEOUT"
-    utcp_netns "$1" || return 1
+    netns_make "$1" || return 1
     t=$(now)
-    ip netns exec "$UTCP_NSNAME" python3 "$HOST" serve --addr 10.0.0.1 --port 8080 \
+    ip netns exec "$NETNS_NAME" python3 "$HOST" serve --addr 10.0.0.1 --port 8080 \
         --ready "$CASE_DIR/server.ready" --log "$CASE_DIR/server.log" --seconds 150 \
         > "$CASE_DIR/server.out" 2>&1 &
     srv=$!
@@ -315,7 +261,7 @@ utcp_guest_to_host_run() {
     done
     [ -f "$CASE_DIR/server.ready" ] || {
         CASE_WHY="host server did not start: $(cat "$CASE_DIR/server.out")"; kill "$srv"; return 1; }
-    utcp_boot "$UTCP_NSNAME" "partition small 2M x 2
+    utcp_boot "$NETNS_NAME" "partition small 2M x 2
 uplink lan0
 guest get image=http-get.elf net=lan0 mac=$UTCP_MAC args=\"$get_args\"
 poweroff when-idle" "$G/http-get.elf"
@@ -368,7 +314,7 @@ UTCP_QEMU_ON=1
 UTCP_PREFIXES="uplink_"
 [ "$UTCP_QEMU_ON" = 0 ] || UTCP_PREFIXES+=" uplink_qemu_e1000_ uplink_qemu_virtio_net_"
 
-if ! why=$(utcp_can_run); then
+if ! why=$(netns_can_run); then
     for p in $UTCP_PREFIXES; do
         for c in tcp_httpd_boot $UTCP_CHECKS guest_to_host_http; do
             echo "SKIP: $p$c: $why (needs root and network namespaces)"
