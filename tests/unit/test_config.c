@@ -275,6 +275,85 @@ static void test_uplink_and_mac(void **state)
                 NULL);
 }
 
+static void test_summon(void **state)
+{
+    (void)state;
+    check_ok("partition a 2M x 4\n"
+             "switch lan\n"
+             "summon web image=httpd.elf ip=10.0.0.9 port=80 idle=250 max=4 args=\"port=80\"\n"
+             "summon echo image=e.hvt ip=10.0.0.10 net:service=lan mac=02:00:00:00:00:09\n");
+    assert_int_equal(cfg.summon_count, 2);
+    assert_string_equal(cfg.summons[0].guest.name, "web");
+    assert_string_equal(cfg.summons[0].guest.image, "httpd.elf");
+    assert_int_equal(cfg.summons[0].ip, 0x0a000009);
+    assert_int_equal(cfg.summons[0].port, 80);
+    assert_int_equal(cfg.summons[0].idle_ms, 250);
+    assert_int_equal(cfg.summons[0].max, 4);
+    assert_int_equal(cfg.summons[0].guest.count, 1);
+    assert_string_equal(cfg.summons[0].guest.args, "port=80");
+    /* No net=: the one switch. No mac=: the service's own, by its line. */
+    assert_int_equal(cfg.summons[0].guest.net_count, 1);
+    assert_string_equal(config_summon_switch(&cfg.summons[0].guest), "lan");
+    assert_int_equal(cfg.summons[0].guest.has_mac, 1);
+    assert_int_equal(cfg.summons[0].guest.mac[0], 0x02);
+    assert_int_equal(cfg.summons[0].guest.mac[5], 1);
+    /* A Solo5 device mapping is its one port; the defaults. */
+    assert_int_equal(config_summon_nets(&cfg.summons[1].guest), 1);
+    assert_string_equal(config_summon_switch(&cfg.summons[1].guest), "lan");
+    assert_int_equal(cfg.summons[1].guest.mac[5], 9);
+    assert_int_equal(cfg.summons[1].port, 0);
+    assert_int_equal(cfg.summons[1].idle_ms, SUMMON_IDLE_DEFAULT_MS);
+    assert_int_equal(cfg.summons[1].max, 1);
+
+    check_error("switch lan\nsummon web image=w.elf\n", 2, "expected 'summon <name>", NULL);
+    check_error("switch lan\nsummon web image=w.elf port=80\n", 2, "needs ip=", NULL);
+    check_error("switch lan\nsummon web ip=10.0.0.9 port=80\n", 2, "needs image=", NULL);
+    check_error("switch lan\nsummon web image=w.elf ip=10.0.0.256\n", 2, "bad ip", NULL);
+    check_error("switch lan\nsummon web image=w.elf ip=10.0.0\n", 2, "bad ip", NULL);
+    check_error("switch lan\nsummon web image=w.elf ip=224.0.0.1\n", 2, "bad ip", "unicast");
+    check_error("switch lan\nsummon web image=w.elf ip=0.0.0.0\n", 2, "bad ip", NULL);
+    check_error("switch lan\nsummon web image=w.elf ip=10.0.0.9 port=0\n", 2, "bad port", NULL);
+    check_error("switch lan\nsummon web image=w.elf ip=10.0.0.9 port=65536\n", 2, "bad port",
+                NULL);
+    check_error("switch lan\nsummon web image=w.elf ip=10.0.0.9 max=9\n", 2, "bad max",
+                "1 to 8");
+    check_error("switch lan\nsummon web image=w.elf ip=10.0.0.9 max=0\n", 2, "bad max", NULL);
+    check_error("switch lan\nsummon web image=w.elf ip=10.0.0.9 idle=0\n", 2, "bad idle", NULL);
+    check_error("switch lan\nsummon web image=w.elf ip=10.0.0.9 idle=x\n", 2, "bad idle", NULL);
+    check_error("switch lan\nsummon web image=w.elf ip=10.0.0.9 count=2\n", 2, "max=N", NULL);
+    check_error("switch lan\nsummon web image=w.elf ip=10.0.0.9 ip=10.0.0.8\n", 2,
+                "given twice", NULL);
+    check_error("summon web image=w.elf ip=10.0.0.9 net=a,b\n", 1, "one port", NULL);
+    check_error("switch a\nswitch b\npartition p 2M x 1\nsummon web image=w.elf ip=10.0.0.9\n",
+                4, "needs net=", NULL);
+    check_error("partition p 2M x 1\nswitch lan\nguest web image=g.elf\n"
+                "summon web image=w.elf ip=10.0.0.9\n", 4, "guest line's name", NULL);
+    check_error("partition p 2M x 1\nswitch lan\nsummon web image=w.elf ip=10.0.0.9\n"
+                "summon web image=w.elf ip=10.0.0.8\n", 4, "declared twice", NULL);
+    check_error("partition p 2M x 1\nswitch lan\nsummon a image=w.elf ip=10.0.0.9\n"
+                "summon b image=w.elf ip=10.0.0.9\n", 4, "address of service 'a'", NULL);
+    check_error("partition p 2M x 1\nswitch lan\nsummon a image=w.elf ip=10.0.0.9 class=big\n",
+                3, "names class 'big'", NULL);
+}
+
+static void test_parse_ipv4(void **state)
+{
+    uint32_t ip = 0;
+
+    (void)state;
+    assert_int_equal(config_parse_ipv4("192.168.1.200", &ip), 0);
+    assert_int_equal(ip, 0xc0a801c8);
+    assert_int_equal(config_parse_ipv4("0.0.0.0", &ip), 0);
+    assert_int_equal(ip, 0);
+    assert_int_equal(config_parse_ipv4("1.2.3", &ip), -1);
+    assert_int_equal(config_parse_ipv4("1.2.3.4.5", &ip), -1);
+    assert_int_equal(config_parse_ipv4("1.2.3.4 ", &ip), -1);
+    assert_int_equal(config_parse_ipv4("1..3.4", &ip), -1);
+    assert_int_equal(config_parse_ipv4("1.2.3.0004", &ip), -1);
+    assert_int_equal(config_parse_ipv4("256.1.1.1", &ip), -1);
+    assert_int_equal(config_parse_ipv4("", &ip), -1);
+}
+
 static void test_unknown_keyword(void **state)
 {
     (void)state;
@@ -881,6 +960,8 @@ int main(void)
         cmocka_unit_test(test_guest_timeout),
         cmocka_unit_test(test_guest_cpu),
         cmocka_unit_test(test_uplink_and_mac),
+        cmocka_unit_test(test_summon),
+        cmocka_unit_test(test_parse_ipv4),
         cmocka_unit_test(test_unknown_keyword),
         cmocka_unit_test(test_partition_shape),
         cmocka_unit_test(test_class_names),
