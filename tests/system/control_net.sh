@@ -24,95 +24,30 @@ NIC_MAC=52:54:00:12:34:56
 QEMU_GUEST_MAC=52:54:00:ab:cd:02    # under QEMU the guest keeps an address of its own
 ADDR=10.0.0.2:7000
 REAL_MFCTL=$MFCTL
-CN_NS=()
-CN_BOOT_PID=
-
-cn_cleanup() {
-    cn_stop
-    local ns
-    for ns in "${CN_NS[@]}"; do
-        ip netns del "$ns" 2>/dev/null
-    done
-}
-trap cn_cleanup EXIT
+NETNS_NIC_MAC=$NIC_MAC
+source "$(dirname "$0")/../lib/netns.sh"
+trap netns_cleanup EXIT
 trap 'exit 1' INT TERM
 
-# cn_can_run: root, `ip netns` and /dev/net/tun work here; else says why.
-cn_can_run() {
-    local probe=mfcn-$$-probe
-    [ "$(id -u)" = 0 ] || { echo "not root"; return 1; }
-    [ -c /dev/net/tun ] || { echo "no /dev/net/tun"; return 1; }
-    ip netns add "$probe" 2>/dev/null || { echo "ip netns add failed"; return 1; }
-    ip netns del "$probe"
-    return 0
-}
-
-# cn_netns N: a fresh namespace mfcn-$$-N with lo and tap0 (10.0.0.1/24)
-# up, IPv6 off and ARP retried every 20 ms (uplink_tcp.sh says why); its
-# name in CN_NSNAME, and MFCTL a wrapper running mfctl inside it.
-cn_netns() {
-    local ns=mfcn-$$-$1
-    ip netns add "$ns" || { BOOT_WHY="ip netns add $ns failed"; return 1; }
-    CN_NS+=("$ns")
-    ip netns exec "$ns" sh -c '
-        sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 &&
-        ip link set lo up &&
-        ip tuntap add dev tap0 mode tap &&
-        ip addr add 10.0.0.1/24 dev tap0 &&
-        ip link set tap0 up &&
-        sysctl -qw net.ipv4.neigh.tap0.retrans_time_ms=20 net.ipv4.neigh.tap0.mcast_solicit=20' ||
-        { BOOT_WHY="could not set up tap0 in $ns"; return 1; }
-    CN_NSNAME=$ns
-    mkdir -p "$SYSTEST_OUT/bin"
-    printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$ns" "$REAL_MFCTL" \
-        > "$SYSTEST_OUT/bin/mfctl-$1"
-    chmod +x "$SYSTEST_OUT/bin/mfctl-$1"
-    MFCTL=$SYSTEST_OUT/bin/mfctl-$1
-}
-
-# cn_boot NAME EMU CONFIG FILE...: the emulator (bochs or qemu) in the
-# namespace with its NIC on tap0, in the background (the hypervisor never
-# powers off while it serves control); waits for the control guest's
-# "serving" line. BOOT_DIR is the boot's folder, BOOT_WHY says why it did
-# not come up.
+# cn_boot NAME EMU TAG CONFIG FILE...: a namespace (TAG) with the emulator
+# (bochs or qemu) in it, MFCTL a wrapper running mfctl there; waits until
+# the control guest serves and answers a request (QEMU's e1000 delivers
+# nothing for about a second after receive is enabled: the first
+# connection may find no route yet). BOOT_DIR is the boot's folder,
+# BOOT_WHY says why it did not come up.
 cn_boot() {
-    local name=$1 emu=$2 conf=$3 prog real i; shift 3
+    local name=$1 emu=$2 tag=$3 conf=$4 i; shift 4
     BOOT_DIR=$SYSTEST_OUT/$name
     BOOT_WHY=
     SOCK=tcp://$ADDR
     KEY_ARGS=(--key "$KEY")
     rm -rf "$BOOT_DIR"
-    mkdir -p "$BOOT_DIR/bin"
-    : > "$BOOT_DIR/serial.log"
-    prog=$([ "$emu" = qemu ] && echo qemu-system-x86_64 || echo bochs)
-    real=$(command -v "$prog") || { BOOT_WHY="no $prog"; return 1; }
-    printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$CN_NSNAME" "$real" \
-        > "$BOOT_DIR/bin/$prog"
-    chmod +x "$BOOT_DIR/bin/$prog"
-    (
-        CASE_DIR=$BOOT_DIR
-        export PATH=$BOOT_DIR/bin:$PATH
-        if [ "$emu" = qemu ]; then
-            MAYFLY_EMULATOR=qemu QEMU_NIC="e1000,mac=$NIC_MAC" QEMU_NIC_TAP=tap0 \
-                QEMU_SECONDS=${CN_SECONDS:-150} boot_bochs tigerlake 256 "$conf" "$@"
-        else
-            BOCHS_BUDGET=${BOCHS_BUDGET:-200000000000} BOCHS_SECONDS=${CN_SECONDS:-150} \
-                BOCHS_E1000="mac=$NIC_MAC, ethmod=tuntap, ethdev=/dev/net/tun:tap0" \
-                boot_bochs tigerlake 128 "$conf" "$@"
-        fi
-        echo "$EMU_RESULT" > "$BOOT_DIR/emu.result"
-    ) 2>>"$BOOT_DIR/boot.err" &
-    CN_BOOT_PID=$!
-    for ((i = 0; i < 600; i++)); do
-        grep -q "ctlnet: serving control on $ADDR" "$BOOT_DIR/serial.log" && break
-        kill -0 "$CN_BOOT_PID" 2>/dev/null ||
-            { BOOT_WHY="the run ended before the control guest served: $(tail -2 "$BOOT_DIR/serial.log" | tr '\n' ' ')"; return 1; }
-        sleep 0.2
-    done
-    [ "$i" -lt 600 ] ||
-        { BOOT_WHY="no 'ctlnet: serving control on $ADDR' line within 120 s"; return 1; }
-    # QEMU's e1000 delivers nothing for about a second after receive is
-    # enabled (uplink_tcp.sh): the first connection may find no route yet.
+    mkdir -p "$BOOT_DIR"
+    netns_make "$tag" && netns_wrap "$NETNS_NAME" "$REAL_MFCTL" "$BOOT_DIR/mfctl" &&
+        netns_boot "$NETNS_NAME" "$emu" "$BOOT_DIR" "$conf" "$@" &&
+        netns_wait_line "$BOOT_DIR" "ctlnet: serving control on $ADDR" 120 ||
+        { BOOT_WHY=$NETNS_WHY; return 1; }
+    MFCTL=$BOOT_DIR/mfctl
     for ((i = 0; i < 30; i++)); do
         "$MFCTL" stats --control "$SOCK" --timeout 10 "${KEY_ARGS[@]}" \
             >"$BOOT_DIR/first.out" 2>&1 && return 0
@@ -120,19 +55,6 @@ cn_boot() {
     done
     BOOT_WHY="the control guest does not answer: $(tail -2 "$BOOT_DIR/first.out" | tr '\n' ' ')"
     return 1
-}
-
-# cn_stop: ends the emulator (by the ids of what runs in its namespace).
-cn_stop() {
-    local ns p
-    [ -n "$CN_BOOT_PID" ] || return 0
-    for ns in "${CN_NS[@]}"; do
-        for p in $(ip netns pids "$ns" 2>/dev/null); do
-            kill "$p" 2>/dev/null
-        done
-    done
-    wait "$CN_BOOT_PID" 2>/dev/null
-    CN_BOOT_PID=
 }
 
 # The id of the guest called NAME in `ps --json`, or nothing.
@@ -311,8 +233,8 @@ control net lan0 ip=10.0.0.2 port=7000"
 # The QEMU boot: load, start, ps over TCP (its checks run live, in
 # control_net_qemu's folder).
 control_net_qemu() {
-    cn_netns 2 && cn_boot control_net_qemu qemu "$(conf_main "$QEMU_GUEST_MAC")" ||
-        { CASE_WHY=$BOOT_WHY; cn_stop; return 1; }
+    cn_boot control_net_qemu qemu 2 "$(conf_main "$QEMU_GUEST_MAC")" ||
+        { CASE_WHY=$BOOT_WHY; netns_stop; return 1; }
     CASE_DIR=$BOOT_DIR
     local ok=0
     ctl load "$G/hello.elf" && expect_ctl_rc 0 "load (QEMU)" &&
@@ -320,7 +242,7 @@ control_net_qemu() {
     ctl ps --json && expect_ctl_rc 0 "ps (QEMU)" &&
     expect_out '"name": *"control.0"' &&
     expect_line '^mayfly: AMD-V: ' || ok=1
-    cn_stop
+    netns_stop
     return $ok
 }
 
@@ -337,7 +259,7 @@ missing=$(missing_tools)
 for f in "$G/evil.elf" "$G/ctlnet.elf"; do
     [ -n "$missing" ] || [ -f "$f" ] || missing="$f not found (run make)"
 done
-[ -n "$missing" ] || missing=$(cn_can_run) && missing=${missing:-}
+[ -n "$missing" ] || missing=$(netns_can_run) && missing=${missing:-}
 if [ -n "$missing" ]; then
     for c in $LIVE $AFTER $OTHERS; do
         echo "SKIP: $c: $missing"
@@ -347,13 +269,13 @@ fi
 mkdir -p "$SYSTEST_OUT"
 
 if wanted $LIVE $AFTER; then
-    cn_netns 1 && cn_boot control_net_bochs bochs "$(conf_main "$NIC_MAC" \
+    cn_boot control_net_bochs bochs 1 "$(conf_main "$NIC_MAC" \
         'guest keeper image=sleep.elf args="60000 100000"' \
         'guest evil image=evil.elf net=lan0 args="ctl-xfer"')" "$G/sleep.elf" "$G/evil.elf"
     for c in $LIVE; do
         run_check "$c" "$BOOT_DIR"
     done
-    cn_stop
+    netns_stop
     for c in $AFTER; do
         run_check "$c" "$BOOT_DIR"
     done
