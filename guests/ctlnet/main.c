@@ -109,7 +109,9 @@ static void accept_clients(int listener)
         peer_name(c, name, sizeof(name));
         switch (ctl_pump_admit(&pump, client >= 0, net_now(), idle)) {
         case CTL_ADMIT_REPLACE:
-            client_drop("replaced by a newer connection", 0);
+            /* A client that closed its side has simply left; one that
+             * went quiet gives way to the newcomer. */
+            client_drop(pump.eof ? "disconnected" : "idle, replaced by a newer connection", 0);
             /* fall through */
         case CTL_ADMIT_TAKE:
             client = c;
