@@ -312,6 +312,10 @@ CMDS_PER_S=$(awk -v ms="$WALL_PER_CMD" 'BEGIN { printf "%.1f", 1000 / ms }')
 BYTES=$(( 24 + 24 + 256 + 24 + 424 + 24 + 184 ))
 WIRE=$(( BYTES * 10 * CTL_KHZ * 1000 / 115200 ))
 
+# The network control channel beside COM2 (its own script: a namespace
+# and Bochs on a tap; a line saying why where it cannot run).
+CTLNET_MD=$(bash bench/control_net.sh 2>"$OUT/control_net.err")
+
 {
 cat <<MD
 # Benchmark results
@@ -524,5 +528,7 @@ there. Faster starts would come from sending the reply and console text
 from a buffer while guests run, from many STARTs per session, and from
 the network channel the design plans.
 MD
+bash bench/summon.sh
+printf '\n%s\n' "$CTLNET_MD"
 } > bench/RESULTS.md
 cat bench/RESULTS.md

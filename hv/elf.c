@@ -522,6 +522,14 @@ uint64_t elf_memory_needed(const struct elf_image *img)
     return ALIGN_UP(img->highest + MF_STACK_RESERVE, PARTITION_ALIGN);
 }
 
+void elf_load_zeroed(const struct elf_image *img, const uint8_t *data, uint8_t *dst)
+{
+    for (uint32_t i = 0; i < img->segment_count; i++) {
+        const struct elf_segment *s = &img->segments[i];
+        memcpy(dst + s->vaddr, data + s->offset, s->filesz);
+    }
+}
+
 void elf_load(const struct elf_image *img, const uint8_t *data, uint8_t *dst)
 {
     for (uint32_t i = 0; i < img->segment_count; i++) {

@@ -75,4 +75,11 @@ uint64_t elf_memory_needed(const struct elf_image *img);
  */
 void elf_load(const struct elf_image *img, const uint8_t *data, uint8_t *dst);
 
+/* The same into memory known to be all zero (a scrubbed partition):
+ * only the file bytes are written, the zero tails (.bss) are already
+ * there. A launch's partition is always scrubbed first, so this is what
+ * a launch uses: a guest with a large .bss (a TCP connection pool)
+ * starts without the hypervisor zeroing it twice. */
+void elf_load_zeroed(const struct elf_image *img, const uint8_t *data, uint8_t *dst);
+
 #endif

@@ -107,7 +107,7 @@ int guest_launch(struct guest *g, const struct guest_line *l, uint32_t line_inde
         mem_arch_zero(g->mem, g->mem_size);
     g->dirty = 1;
     t_scrubbed = time_arch_tsc();
-    elf_load(&l->elf, l->image, g->mem);
+    elf_load_zeroed(&l->elf, l->image, g->mem);     /* scrubbed: all zero */
     t_loaded = time_arch_tsc();
     g->exit_status = 0;
     g->errors_logged = 0;

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Part of `make bench` (bench/run.sh runs it and puts what it prints on
+# stdout into bench/RESULTS.md): summon latency (issue 14) in Bochs
+# (tigerlake, VT-x, one TSC tick per emulated instruction), for a native
+# guest (httpd, asked by an http-get guest on the same switch) and a
+# Solo5 unikernel (hvt-net, asked by udp-ping). Each service is summoned
+# CYCLES times (every request waits out the previous instance's idle=),
+# and the figures are the averages over those cycles.
+set -u
+cd "$(dirname "$0")/.."
+source tests/lib/emu.sh
+OUT=$MAYFLY_BUILD/bench
+G=$MAYFLY_BUILD/guests
+CYCLES=5
+
+sboot() {   # sboot NAME CONFIG FILE...
+    local name=$1 conf=$2; shift 2
+    mkdir -p "$OUT/$name"
+    printf '%s\n' "$conf" > "$OUT/$name/mayfly.conf"
+    mk_iso "$OUT/$name/boot.iso" "$OUT/$name/mayfly.conf" "$@" || { echo "bench: ISO failed" >&2; exit 1; }
+    bochs_run "$OUT/$name" "$OUT/$name/boot.iso" tigerlake 256 20000000000 1200
+    [ "$EMU_RESULT" = poweroff ] ||
+        { echo "bench: run $name ended by $EMU_RESULT; see $OUT/$name/serial.log" >&2; exit 1; }
+}
+avg() {   # avg RUN REGEX: the average of the first number after the regex's match
+    grep -oE "$2 [0-9]+" "$OUT/$1/serial.log" | grep -oE '[0-9]+$' |
+        awk '{ s += $1; n++ } END { if (n) printf "%d", s / n; else print "-" }'
+}
+count() { grep -cE "$2" "$OUT/$1/serial.log"; }
+
+echo "bench: summon latency, native and Solo5 ($CYCLES cycles each)" >&2
+sboot summon_native "partition cli 2M x 1
+partition svc 2M x 2
+switch lan
+summon web image=httpd.elf ip=10.0.0.9 port=80 idle=100 class=svc
+guest client image=http-get.elf class=cli net=lan count=$CYCLES args=\"ip=10.0.0.2 peer=10.0.0.9 count=1 delay=300\"
+poweroff when-idle" "$G/httpd.elf" "$G/http-get.elf"
+sboot summon_solo5 "partition cli 2M x 1
+partition svc 4M x 2
+switch lan
+summon echo image=hvt-net.hvt ip=10.0.0.1 net:service=lan idle=1 class=svc args=\"ip=10.0.0.1 idle=0\"
+guest ping image=udp-ping.elf class=cli net=lan count=$CYCLES args=\"ip=10.0.0.2 peer=10.0.0.1 count=1\"
+poweroff when-idle" "$G/hvt-net.hvt" "$G/udp-ping.elf"
+
+N_LAUNCH=$(avg summon_native 'instance 0 is guest [0-9]+,')
+N_FIRST=$(avg summon_native 'httpd: first instruction')
+N_READY=$(avg summon_native 'got the first frame')
+N_REPLY=$(avg summon_native 'sent its first frame')
+N_OK=$(count summon_native '^\[client\.[0-9]+\] http-get: 1/1 ok$')
+N_SUM=$(count summon_native 'web\.0 retired: idle')
+S_LAUNCH=$(avg summon_solo5 'instance 0 is guest [0-9]+,')
+S_READY=$(avg summon_solo5 'got the first frame')
+S_REPLY=$(avg summon_solo5 'sent its first frame')
+S_OK=$(count summon_solo5 '^\[ping\.[0-9]+\] udp-ping: 1/1 replies intact')
+S_SUM=$(count summon_solo5 'echo\.0 retired: idle')
+cat <<MD
+
+## Summoned services (Bochs, VT-x; averages over $CYCLES summons each)
+
+| measurement | native guest (httpd, TCP) | Solo5 unikernel (hvt-net, UDP) |
+|---|---|---|
+| first frame at the switch → instance launched (hold, summoner's poll, launch through the fleet) | $N_LAUNCH ticks | $S_LAUNCH ticks |
+| first frame → the instance's first instruction (boot info \`request_tsc\` to the guest's entry TSC) | $N_FIRST ticks | - |
+| first frame → delivered to the instance (its port set up, the held frame taken) | $N_READY ticks | $S_READY ticks |
+| first frame → the instance's first frame out (its first answer) | $N_REPLY ticks | $S_REPLY ticks |
+| requests answered, instances summoned and retired | $N_OK of $CYCLES, $N_SUM | $S_OK of $CYCLES, $S_SUM |
+
+Each request comes from a guest on the same switch once the previous
+instance has been retired (idle=100 ms), so every one summons a fresh
+instance into a clean partition (scrubbed at the previous tenant's
+teardown). The launch figure includes the summoner's wait for its next
+poll (at most 1 ms, 50,000 ticks at this TSC rate) and the launch itself
+(image copy, page tables, boot info, the vCPU). Between the launch and the
+first delivered frame the guest runs its own start-up: clearing its
+.bss (httpd's TCP connection pool is most of its 2 MiB) and setting its
+virtio-net port up. Between delivery and the first answer it brings its
+network stack up. The hypervisor's own share is the launch line; the
+rest is the guest's.
+MD
