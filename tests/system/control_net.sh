@@ -31,10 +31,11 @@ trap 'exit 1' INT TERM
 
 # cn_boot NAME EMU TAG CONFIG FILE...: a namespace (TAG) with the emulator
 # (bochs or qemu) in it, MFCTL a wrapper running mfctl there; waits until
-# the control guest serves and answers a request (QEMU's e1000 delivers
-# nothing for about a second after receive is enabled: the first
-# connection may find no route yet). BOOT_DIR is the boot's folder,
-# BOOT_WHY says why it did not come up.
+# the control guest answers a request. Not the serial log: Bochs may write
+# it only later (uplink_tcp.sh); and QEMU's e1000 delivers nothing for
+# about a second after receive is enabled, so the first connections may
+# find no route. BOOT_DIR is the boot's folder, BOOT_WHY says why it did
+# not come up.
 cn_boot() {
     local name=$1 emu=$2 tag=$3 conf=$4 i; shift 4
     BOOT_DIR=$SYSTEST_OUT/$name
@@ -44,16 +45,17 @@ cn_boot() {
     rm -rf "$BOOT_DIR"
     mkdir -p "$BOOT_DIR"
     netns_make "$tag" && netns_wrap "$NETNS_NAME" "$REAL_MFCTL" "$BOOT_DIR/mfctl" &&
-        netns_boot "$NETNS_NAME" "$emu" "$BOOT_DIR" "$conf" "$@" &&
-        netns_wait_line "$BOOT_DIR" "ctlnet: serving control on $ADDR" 120 ||
+        netns_boot "$NETNS_NAME" "$emu" "$BOOT_DIR" "$conf" "$@" ||
         { BOOT_WHY=$NETNS_WHY; return 1; }
     MFCTL=$BOOT_DIR/mfctl
-    for ((i = 0; i < 30; i++)); do
-        "$MFCTL" stats --control "$SOCK" --timeout 10 "${KEY_ARGS[@]}" \
+    for ((i = 0; i < 120; i++)); do
+        "$MFCTL" stats --control "$SOCK" --timeout 5 "${KEY_ARGS[@]}" \
             >"$BOOT_DIR/first.out" 2>&1 && return 0
+        kill -0 "$NETNS_BOOT_PID" 2>/dev/null ||
+            { BOOT_WHY="the run ended before the control guest answered: $(tail -2 "$BOOT_DIR/serial.log" | tr '\n' ' ')"; return 1; }
         sleep 1
     done
-    BOOT_WHY="the control guest does not answer: $(tail -2 "$BOOT_DIR/first.out" | tr '\n' ' ')"
+    BOOT_WHY="the control guest does not answer within 120 tries: $(tail -2 "$BOOT_DIR/first.out" | tr '\n' ' ')"
     return 1
 }
 
