@@ -6,6 +6,7 @@
 #include <stdarg.h>
 
 #include "port.h"
+#include "service.h"
 #include "fmt.h"
 #include "lib.h"
 
@@ -28,6 +29,8 @@ int port_set_running(struct port *p)
         return -1;
     p->why[0] = '\0';
     p->state = p->stats.state = MF_NET_STATE_RUNNING;
+    if (p->flags & PORT_F_SERVICE)
+        service_member_running(p);
     return 0;
 }
 

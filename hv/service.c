@@ -135,6 +135,18 @@ void service_member_gone(struct port *p)
     free_slot(s, slot);
 }
 
+static void wake(const struct service *s)
+{
+    if (s->wake)
+        s->wake();
+}
+
+void service_member_running(struct port *p)
+{
+    if (p->service)
+        wake(p->service);
+}
+
 void service_member_sent(struct port *p)
 {
     struct service *s = p->service;
@@ -253,6 +265,7 @@ static int pick_slot(struct service *s, uint64_t now)
     if (spare >= 0) {
         s->slots[spare].state = SLOT_WANTED;
         s->slots[spare].wanted_tsc = now;
+        wake(s);
     }
     return spare;
 }

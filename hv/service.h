@@ -98,13 +98,15 @@ struct service {
     uint32_t arp_count;
     struct service_counts counts;
     uint64_t (*clock)(void);        /* the TSC */
+    void (*wake)(void);             /* the summoner has work (a slot wanted, a port up) */
 };
 
 /* Bytes of hold storage service_init takes. */
 #define SERVICE_HOLD_BYTES ((uint64_t)SERVICE_HOLD_FRAMES * MF_NET_FRAME_MAX)
 
 /* A detached front: address, port (0: any), MAC, instances at most, the
- * clock (the TSC) and its rate, and hold storage of SERVICE_HOLD_BYTES. */
+ * clock (the TSC) and its rate, and hold storage of SERVICE_HOLD_BYTES.
+ * s->wake may be set after (NULL: the summoner looks at its own pace). */
 void service_init(struct service *s, uint32_t ip, uint16_t l4port, const uint8_t mac[6],
                   uint32_t max, uint64_t (*clock)(void), uint64_t tsc_hz,
                   uint8_t *hold_storage);
@@ -120,6 +122,10 @@ void service_join(struct service *s, uint32_t slot, struct port *p);
 /* p, an instance's port, is being detached (its guest has ended): its
  * slot is free, its flows and held frames are gone. */
 void service_member_gone(struct port *p);
+
+/* p, an instance's port, runs now (its guest set it up): the summoner
+ * is woken to hand it the held frames. */
+void service_member_running(struct port *p);
 
 /* A frame instance port p sends (the switch has accepted it): times the
  * slot's first reply. */

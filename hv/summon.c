@@ -133,6 +133,7 @@ void summon_init(const struct config *cfg, const struct boot_info *info)
         }
         service_init(&s->svc, c->ip, c->port, c->guest.mac, c->max, tsc_clock, time_arch_tsc_hz(),
                      storage);
+        s->svc.wake = run_poll_soon;
         s->idle_tsc = time_arch_tsc_hz() / 1000 * c->idle_ms;
         lock_take(&s->sw->lock);
         sw = service_attach(&s->svc, s->sw);
