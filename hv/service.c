@@ -313,12 +313,26 @@ static void hold(struct service *s, uint32_t slot, const uint8_t *frame, uint32_
     s->counts.held++;
 }
 
-/* To the instance of slot now, or held until its port runs. */
+/* Whether frames for slot wait in the hold (a new one must queue behind). */
+static int slot_holds(const struct service *s, uint32_t slot)
+{
+    for (uint32_t i = 0; i < s->held_count; i++)
+        if (s->held[i].slot == slot)
+            return 1;
+    return 0;
+}
+
+/* To the instance of slot now, or held until its port runs (or behind
+ * frames already held for it, so that none overtakes another). */
 static void to_slot(struct service *s, uint32_t slot, const uint8_t *frame, uint32_t len,
                     uint64_t now)
 {
     struct service_slot *sl = &s->slots[slot];
 
+    if (slot_holds(s, slot)) {
+        hold(s, slot, frame, len, now);
+        return;
+    }
     if (sl->state == SLOT_READY && sl->port && vswitch_try_deliver(sl->port, frame, len)) {
         sl->active_tsc = now;
         return;
@@ -357,6 +371,8 @@ static int service_deliver(struct port *p, const uint8_t *frame, uint32_t len)
             arp_request(s, frame, len);
         return 1;
     }
+    if (!fdb_mac_equal(frame, s->port.mac))
+        return 1;                           /* flooded unknown unicast: not the service's */
     if (flow_of(s, frame, len, &k) < 0 ||
         (s->l4port && (k.proto != IP_TCP && k.proto != IP_UDP)) ||
         (s->l4port && k.dport != s->l4port)) {
@@ -410,17 +426,18 @@ static void send_arp(struct service *s)
 }
 
 /* Held frames, in order of arrival: each to its slot's instance once
- * that runs and takes it; dropped when held too long. */
+ * that runs and takes it (after one it does not take, none of that
+ * slot's later ones this round); dropped when held too long. */
 static void flush(struct service *s, uint64_t now)
 {
-    uint32_t kept = 0;
+    uint32_t kept = 0, blocked = 0;
 
     for (uint32_t i = 0; i < s->held_count; i++) {
         struct service_held *h = &s->held[i];
         struct service_slot *sl = &s->slots[h->slot];
         int done = 0;
 
-        if (sl->state == SLOT_READY && sl->port &&
+        if (sl->state == SLOT_READY && sl->port && !(blocked & (1u << h->slot)) &&
             vswitch_try_deliver(sl->port, h->data, h->len)) {
             s->counts.flushed++;
             sl->active_tsc = now;
@@ -432,6 +449,8 @@ static void flush(struct service *s, uint64_t now)
         } else if (now - h->tsc > s->hold_tsc) {
             s->counts.hold_drops++;
             done = 1;
+        } else {
+            blocked |= 1u << h->slot;
         }
         if (done)
             s->hold_free[s->hold_free_count++] = h->data;

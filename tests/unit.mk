@@ -96,6 +96,10 @@ UNIT_TESTS   += ctlnet
 # control guest's line, capability hooks and restarts, on a fake fleet.
 SRC_ctlnet_hv := hv/fmt.c hv/str.c
 UNIT_TESTS   += ctlnet_hv
+# A summoned service's front (hv/service.c, issue 14) on a real switch:
+# fake client and instance ports, a fake clock.
+SRC_service   := hv/service.c hv/vswitch.c hv/port.c hv/fdb.c hv/fmt.c hv/str.c
+UNIT_TESTS   += service
 
 # The product's warnings (WARN and STRICT_WARN, from the Makefile) for the
 # sources under STRICT_DIRS, in unit and fuzz builds, and for the unit
