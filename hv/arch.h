@@ -134,6 +134,10 @@ enum vm_kill_code {
 /* One exit, by kind; only the member its kind names is valid. */
 struct vm_exit {
     enum vm_exit_kind kind;
+    /* Null hypercalls the backend answered itself during this run (its
+     * fast path, docs/fastpaths.md); the core counts them as the
+     * guest's hypercalls. */
+    uint64_t fast_hypercalls;
     union {
         struct {
             uint64_t nr;

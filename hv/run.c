@@ -162,6 +162,7 @@ static void run_guest(struct run_cpu *rc, struct guest *g)
     until = rc->next_poll < g->slice_end && pollers_wanted(rc) ? rc->next_poll : g->slice_end;
     for (;;) {
         vcpu_arch_run(g->vcpu, until, on_call, &call, &exit);
+        g->hypercalls += exit.fast_hypercalls;
         if (exit.kind == VM_EXIT_HYPERCALL || exit.kind == VM_EXIT_IO) {
             if (!after_call(rc, g, &call, &until))
                 return;

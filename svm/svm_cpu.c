@@ -8,8 +8,10 @@
 #include "../hv/param.h"
 #include "../hv/pool.h"
 #include "../x86/cpuid.h"
+#include "../x86/nested_root.h"
 #include "../x86/percpu.h"
 #include "../x86/x86.h"
+#include "npt.h"
 #include "svm.h"
 #include "vcpu.h"
 
@@ -73,13 +75,16 @@ static uint32_t cpuid_features(void)
                ? CPUID_GUEST_RDTSCP : 0;
 }
 
-/* The host save area, host VMCB and ASID table of one CPU. */
+/* The host save area, host VMCB, ASID table and nested roots of one CPU. */
 int svm_cpu_prepare(struct x86_cpu *c)
 {
     c->hsave = pool_alloc_pages(1);
     c->host_vmcb = pool_alloc_pages(1);
     c->asid_user = pool_alloc_bytes((svm_setup.guest_asids + 1) * sizeof(*c->asid_user), 8);
-    return c->hsave && c->host_vmcb && c->asid_user ? 0 : -1;
+    return c->hsave && c->host_vmcb && c->asid_user &&
+                   nested_roots_prepare(c->index, &npt_format) == 0
+               ? 0
+               : -1;
 }
 
 /* AMD-V on for this CPU, with the areas svm_cpu_prepare gave it. */

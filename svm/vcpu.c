@@ -35,6 +35,14 @@
  * one whose cached state it may keep (clean bits; last_vmcb). A vCPU
  * runs on one CPU from its reset until svm_vcpu_release. */
 
+_Static_assert(FAST_VMCB_TLB_CONTROL == offsetof(struct vmcb, control.tlb_control) &&
+                   FAST_VMCB_EXITCODE == offsetof(struct vmcb, control.exitcode) &&
+                   FAST_VMCB_RIP == offsetof(struct vmcb, save.rip) &&
+                   FAST_VMCB_RAX == offsetof(struct vmcb, save.rax),
+               "the fast path's VMCB offsets (vcpu.h)");
+_Static_assert(FAST_EXIT_VMMCALL == SVM_EXIT_VMMCALL && FAST_HC_NR == MF_HC_NULL,
+               "the fast path's constants (vcpu.h)");
+
 static uint64_t pa(const void *p)
 {
     return (uint64_t)(uintptr_t)p;
@@ -43,14 +51,15 @@ static uint64_t pa(const void *p)
 uint64_t svm_vcpu_footprint(uint64_t partition_size)
 {
     uint64_t pds = (partition_size + (1ULL << 30) - 1) >> 30;
-    /* VMCB, NPT PML4 + PDPT + one PD per GiB, and the vcpu structure. */
-    return (1 + 2 + pds) * PAGE_SIZE + sizeof(struct vcpu_arch);
+    /* VMCB, one NPT directory per GiB (the PML4 and PDPT above them
+     * are the CPU's: x86/nested_root.h), and the vcpu structure. */
+    return (1 + pds) * PAGE_SIZE + sizeof(struct vcpu_arch);
 }
 
 /* Intercepts, deny by default: what a guest may do without an exit is
  * compute in its own memory, touch FS/GS base, RDTSC(P), CPUID's answer
  * comes from the policy. Exceptions are set at reset (per layout). */
-static void write_controls(struct vmcb_control *c, uint64_t npt_root, uint32_t asid)
+static void write_controls(struct vmcb_control *c, uint32_t asid)
 {
     /* CR0, CR4 and CR8 writes and CR8 reads exit; CR3 is the guest's own. */
     c->intercept_cr = (1u << 8) | (1u << 16) | (1u << 20) | (1u << 24);
@@ -74,25 +83,22 @@ static void write_controls(struct vmcb_control *c, uint64_t npt_root, uint32_t a
      * they exit the guest whatever its RFLAGS.IF. */
     c->int_control = INT_CONTROL_V_INTR_MASKING;
     c->np_control = NP_ENABLE;
-    c->n_cr3 = npt_root;
+    c->n_cr3 = 0;                   /* a root of the CPU it runs on, at each VMRUN */
     c->event_inject = 0;
 }
 
 struct vcpu_arch *svm_vcpu_create(uint32_t index, uint64_t base, uint64_t size)
 {
     struct vcpu_arch *v = pool_alloc_bytes(sizeof(*v), 64);
-    struct pt_ctx npt = { .alloc = paging_pool_page, .table_ptr = paging_identity_table };
-    uint64_t root;
 
     if (!v || !svm_setup.guest_asids)
         return NULL;
     v->vmcb = (struct vmcb *)(uintptr_t)pool_alloc_pages(1);
-    root = npt_build(&npt, base, size);
-    if (!v->vmcb || !root)
+    if (!v->vmcb || nested_dirs_build(&v->npt, &npt_format, base, size) < 0)
         return NULL;
     /* ASIDs 1..guest_asids in turn: shared where there are fewer. */
     v->asid = 1 + index % svm_setup.guest_asids;
-    write_controls(&v->vmcb->control, root, v->asid);
+    write_controls(&v->vmcb->control, v->asid);
     return v;
 }
 
@@ -171,6 +177,7 @@ int svm_vcpu_reset(struct vcpu_arch *v, uint8_t *mem, const struct vcpu_boot *b)
         return -1;
     write_guest_state(&v->vmcb->save, cr3, b);
     v->vmcb->control.intercept_exceptions = exception_intercepts(b->layout);
+    v->mayfly_abi = b->layout == VCPU_LAYOUT_MAYFLY;
     memset(&v->regs, 0, sizeof(v->regs));
     v->regs.rdi = b->arg;
     reset_fpu_state(v);
@@ -193,15 +200,25 @@ static void switch_fpu_state(struct x86_cpu *c, struct vcpu_arch *v)
     c->state_owner = v;
 }
 
-/* TLB and VMCB caching before a VMRUN. The TLB is flushed when the
- * vCPU has a new tenant or its ASID was last used by another vCPU (by
- * ASID where the CPU can, else all of it); clean bits are set only when
- * this VMCB ran last on this CPU and nothing changed since. */
+/* Nested root, TLB and VMCB caching before a VMRUN. The nested root is
+ * one of this CPU's, pointed at v's directories: only this function
+ * takes roots, and it makes v the last VMCB, so while v ran last here
+ * its root is still its own. The TLB is flushed when the vCPU has a new
+ * tenant, its ASID was last used by another vCPU or its root was
+ * pointed at it from another's (by ASID where the CPU can, else all of
+ * it); clean bits are set only when this VMCB ran last on this CPU and
+ * nothing changed since. */
 static void prepare_entry(struct x86_cpu *cpu, struct vcpu_arch *v)
 {
     struct vmcb_control *c = &v->vmcb->control;
-    int flush = v->new_tenant || cpu->asid_user[v->asid] != v;
-    int cached = !v->new_tenant && cpu->last_vmcb == v->vmcb;
+    int ran_last = cpu->last_vmcb == v->vmcb, repointed = 0;
+    int flush, cached;
+
+    /* Not cached when it did not run last: a new n_cr3 is always seen. */
+    if (!ran_last)
+        c->n_cr3 = nested_root_take(cpu->index, v, &v->npt, &repointed);
+    flush = v->new_tenant || repointed || cpu->asid_user[v->asid] != v;
+    cached = !v->new_tenant && ran_last;
 
     c->tlb_control = !flush ? TLB_CONTROL_NOTHING
                      : (svm_caps.features & SVM_FEATURE_FLUSH_ASID) ? TLB_CONTROL_FLUSH_ASID
@@ -218,6 +235,11 @@ void svm_vcpu_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hyp
     uint64_t now = rdtsc();
     struct x86_cpu *cpu = x86_cpu_self();
 
+    /* Only the Mayfly ABI has the null hypercall; an hvt guest's VMMCALL
+     * goes to its personality, which ends it. */
+    uint64_t fast = v->mayfly_abi;
+
+    exit->fast_hypercalls = 0;
     v->deadline = deadline;
     /* The alarm is absolute: armed once, it also counts the time spent
      * serving hypercalls in place, as the quantum does. */
@@ -235,7 +257,7 @@ void svm_vcpu_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hyp
         switch_fpu_state(cpu, v);
         do {
             prepare_entry(cpu, v);
-            svm_enter(&v->regs, pa(v->vmcb), cpu->host_vmcb);
+            exit->fast_hypercalls += svm_enter(&v->regs, pa(v->vmcb), cpu->host_vmcb, fast);
         } while (!svm_exit_dispatch(v, exit));
         if ((exit->kind != VM_EXIT_HYPERCALL && exit->kind != VM_EXIT_IO) ||
             !on_hypercall(ctx, exit))

@@ -6,27 +6,42 @@
 
 #include "../x86/vcpu_regs.h"
 
+/* The null-hypercall fast path in vmrun.S: the VMCB fields it reads and
+ * writes, and what it compares with (checked in vcpu.c). */
+#define FAST_VMCB_TLB_CONTROL   0x05c
+#define FAST_VMCB_EXITCODE      0x070
+#define FAST_VMCB_RIP           0x578
+#define FAST_VMCB_RAX           0x5f8
+#define FAST_EXIT_VMMCALL       0x081   /* SVM_EXIT_VMMCALL */
+#define FAST_HC_NR              6       /* MF_HC_NULL */
+#define FAST_VMMCALL_LENGTH     3
+
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 #include "../hv/arch.h"
 #include "vmcb.h"
+#include "../x86/nested_root.h"
 
 
 struct vcpu_arch {
     struct vcpu_regs regs;          /* first: vmrun.S indexes from here */
     struct vmcb *vmcb;              /* its page; physical = virtual */
+    struct nested_dirs npt;         /* its NPT directories; the root is the CPU's */
     uint64_t deadline;              /* of the run in progress (the INTR exit's) */
     uint64_t io_next_rip;           /* the last I/O exit: RIP past its instruction */
     uint32_t asid;
     uint8_t io_in, io_size;         /* and IN?, bytes */
     uint8_t new_tenant;             /* reset since the last VMRUN: flush, all dirty */
+    uint8_t mayfly_abi;             /* its tenant is a Mayfly guest: the fast path may serve it */
     uint8_t fxsave[512] __attribute__((aligned(16)));
 };
 
 /* Enters the guest of guest_vmcb (physical) under CLGI with the host's
  * VMSAVE/VMLOAD state in host_vmcb, and returns at its #VMEXIT once the
- * host's interrupts were let in (STGI). */
-void svm_enter(struct vcpu_regs *regs, uint64_t guest_vmcb, uint64_t host_vmcb);
+ * host's interrupts were let in (STGI). With fast set, null hypercalls
+ * are answered inside (vmrun.S); returns how many. */
+uint64_t svm_enter(struct vcpu_regs *regs, uint64_t guest_vmcb, uint64_t host_vmcb,
+                   uint64_t fast);
 
 /* What every vCPU shares, set up once by svm_cpu_init. */
 struct svm_setup {

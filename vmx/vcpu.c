@@ -30,6 +30,15 @@
 #define AR_TSS_BUSY     0x008b
 #define AR_UNUSABLE     0x10000
 
+_Static_assert(__builtin_offsetof(struct vcpu_arch, fast_until) == VCPU_FAST_UNTIL &&
+                   __builtin_offsetof(struct vcpu_arch, fast_calls) == VCPU_FAST_CALLS,
+               "the fast path's offsets (vcpu.h)");
+_Static_assert(FAST_HC_NR == MF_HC_NULL && FAST_EXIT_VMCALL == EXIT_REASON_VMCALL &&
+                   FAST_VMCS_EXIT_REASON == VMCS_EXIT_REASON &&
+                   FAST_VMCS_INSN_LENGTH == VMCS_EXIT_INSTRUCTION_LENGTH &&
+                   FAST_VMCS_GUEST_RIP == VMCS_GUEST_RIP,
+               "the fast path's constants (vcpu.h)");
+
 /* Per CPU (x86/percpu.h): the VMCS current on it (vmcs_owner) and the
  * vCPU whose x87/SSE, CR2 and KERNEL_GS_BASE are in its registers
  * (state_owner). A vCPU runs on one CPU from its reset until
@@ -50,14 +59,44 @@ static int vmclear(uint64_t vmcs)
     return failed ? -1 : 0;
 }
 
+/* Flushes what this CPU cached under an EPT root (x86/nested_root.h). */
+static void invept_root(uint64_t eptp)
+{
+    struct {
+        uint64_t eptp;
+        uint64_t reserved;
+    } desc = { eptp, 0 };
+    uint64_t type = vmx_setup.invept_single ? 1 : 2;
+
+    __asm__ volatile("invept %0, %1" ::"m"(desc), "r"(type) : "cc", "memory");
+}
+
+/* Makes v's VMCS current on CPU c with one of c's EPT roots pointed at
+ * v's directories. Only this function takes roots, and it makes the
+ * taker the VMCS owner: while v owns the VMCS, nobody has taken its
+ * root here since, so the shortcut skips the look. */
+static void make_current_on(struct x86_cpu *c, struct vcpu_arch *v)
+{
+    uint64_t eptp;
+    int repointed;
+
+    if (c->vmcs_owner == v)
+        return;
+    vmptrld(v->vmcs);
+    c->vmcs_owner = v;
+    eptp = nested_root_take(c->index, v, &v->ept, &repointed) | EPTP_WALK_4 | EPTP_WB;
+    /* The root's last holder's translations go before v runs on it. */
+    if (repointed)
+        invept_root(eptp);
+    if (eptp != v->eptp) {
+        vmwrite(VMCS_EPT_POINTER, eptp);
+        v->eptp = eptp;
+    }
+}
+
 static void make_current(struct vcpu_arch *v)
 {
-    struct x86_cpu *c = x86_cpu_self();
-
-    if (c->vmcs_owner != v) {
-        vmptrld(v->vmcs);
-        c->vmcs_owner = v;
-    }
+    make_current_on(x86_cpu_self(), v);
 }
 
 /* Host state: this CPU's own descriptor tables, TSS and per-CPU GS base;
@@ -117,7 +156,6 @@ static void write_controls(const struct vcpu_arch *v)
     vmwrite(VMCS_IO_BITMAP_B, s->io_bitmap_b);
     vmwrite(VMCS_MSR_BITMAP, s->msr_bitmap);
     vmwrite(VMCS_TSC_OFFSET, 0);
-    vmwrite(VMCS_EPT_POINTER, v->eptp);
     if (s->use_vpid)
         vmwrite(VMCS_VPID, v->vpid);
     /* The host owns every CR0 and CR4 bit: a guest write that changes
@@ -130,21 +168,19 @@ static void write_controls(const struct vcpu_arch *v)
 uint64_t vmx_vcpu_footprint(uint64_t partition_size)
 {
     uint64_t pds = (partition_size + (1ULL << 30) - 1) >> 30;
-    /* VMCS, EPT PML4 + PDPT + one PD per GiB, and the vcpu structure. */
-    return (1 + 2 + pds) * PAGE_SIZE + sizeof(struct vcpu_arch);
+    /* VMCS, one EPT directory per GiB (the PML4 and PDPT above them
+     * are the CPU's: x86/nested_root.h), and the vcpu structure. */
+    return (1 + pds) * PAGE_SIZE + sizeof(struct vcpu_arch);
 }
 
 struct vcpu_arch *vmx_vcpu_create(uint32_t index, uint64_t base, uint64_t size)
 {
     struct vcpu_arch *v = pool_alloc_bytes(sizeof(*v), 64);
-    struct pt_ctx ept = { .alloc = paging_pool_page,
-                          .table_ptr = paging_identity_table };
 
     if (!v)
         return NULL;
     v->vmcs = pool_alloc_pages(1);
-    v->eptp = ept_build(&ept, base, size);
-    if (!v->vmcs || !v->eptp)
+    if (!v->vmcs || nested_dirs_build(&v->ept, &ept_format, base, size) < 0)
         return NULL;
     v->vpid = vmx_setup.use_vpid ? (uint16_t)(index + 1) : 0;
     *(uint32_t *)(uintptr_t)v->vmcs = (uint32_t)(vmx_caps.basic & 0x7fffffff);
@@ -279,10 +315,7 @@ static void first_entry_here(struct x86_cpu *c, struct vcpu_arch *v)
 /* Before an entry on CPU c: the VMCS current, and the rest on its first. */
 static inline void prepare_entry(struct x86_cpu *c, struct vcpu_arch *v)
 {
-    if (c->vmcs_owner != v) {
-        vmptrld(v->vmcs);
-        c->vmcs_owner = v;
-    }
+    make_current_on(c, v);
     if (__builtin_expect(v->ready_on != c, 0))
         first_entry_here(c, v);
 }
@@ -330,11 +363,16 @@ static void arm_timer(uint64_t now, uint64_t deadline)
                                                : 1);
 }
 
-void vmx_vcpu_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hypercall,
-                   void *ctx, struct vm_exit *exit)
+/* The run of vmx_vcpu_run, which counts the null hypercalls the fast
+ * path answered meanwhile. */
+static void run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hypercall,
+                void *ctx, struct vm_exit *exit)
 {
     uint64_t now = rdtsc(), armed_at = now - vmx_setup.rearm_slack - 1;
     struct x86_cpu *c = x86_cpu_self();
+    /* Only the Mayfly ABI has the null hypercall; an hvt guest's VMCALL
+     * goes to its personality, which ends it. */
+    int fast = v->boot.layout == VCPU_LAYOUT_MAYFLY;
 
     /* The interrupt self-test (off unless asked for) sends before the
      * first entry of a run, never on the path that serves hypercalls. */
@@ -355,6 +393,12 @@ void vmx_vcpu_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hyp
             arm_timer(now, deadline);
             armed_at = now;
         }
+        /* The fast path stops where this loop would act: at the
+         * deadline, or when the timer is due to be armed again. */
+        v->fast_until = !fast ? 0
+                        : armed_at + vmx_setup.rearm_slack < deadline
+                            ? armed_at + vmx_setup.rearm_slack
+                            : deadline;
         switch_cpu_state(c, v);
         do {
             if (vmx_enter(&v->regs, v->launched)) {
@@ -370,6 +414,14 @@ void vmx_vcpu_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hyp
             return;
         now = rdtsc();
     }
+}
+
+void vmx_vcpu_run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hypercall,
+                  void *ctx, struct vm_exit *exit)
+{
+    v->fast_calls = 0;
+    run(v, deadline, on_hypercall, ctx, exit);
+    exit->fast_hypercalls = v->fast_calls;
 }
 
 void vmx_vcpu_complete_io(struct vcpu_arch *v, uint32_t value)

@@ -10,15 +10,32 @@
  * hypercalls are served in place (vcpu_arch_run). */
 #define VCPU_REARM_SLACK_US 50
 
+/* The null-hypercall fast path in vmentry.S (docs/architecture.md):
+ * struct vcpu_arch's fields right after the registers, and what it
+ * compares with (checked against vmcs.h and the ABI in vcpu.c). */
+#define VCPU_FAST_UNTIL     120
+#define VCPU_FAST_CALLS     128
+#define FAST_HC_NR          6           /* MF_HC_NULL */
+#define FAST_EXIT_VMCALL    18          /* EXIT_REASON_VMCALL */
+#define FAST_VMCS_EXIT_REASON   0x4402
+#define FAST_VMCS_INSN_LENGTH   0x440c
+#define FAST_VMCS_GUEST_RIP     0x681e
+
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 #include "../hv/arch.h"
+#include "../x86/nested_root.h"
 
 
 struct vcpu_arch {
     struct vcpu_regs regs;          /* first: vmentry.S indexes from here */
+    /* The fast path answers a Mayfly guest's null hypercall at the exit
+     * while the TSC is below fast_until (0: never) and counts it. */
+    uint64_t fast_until;
+    uint64_t fast_calls;
     uint64_t vmcs;                  /* physical address of the VMCS region */
-    uint64_t eptp;                  /* EPT pointer: root, walk length, memory type */
+    struct nested_dirs ept;         /* its EPT directories; the root is the CPU's */
+    uint64_t eptp;                  /* the EPT pointer in its VMCS now (0: none yet) */
     uint16_t vpid;                  /* 0 when VPIDs are not in use */
     uint8_t launched;
     uint8_t fresh;                  /* reset: the guest state is written at the next run */
@@ -65,6 +82,7 @@ struct vmx_setup {
     uint64_t rearm_slack;           /* VCPU_REARM_SLACK_US in TSC ticks */
     int use_vpid;
     int invvpid_single;
+    int invept_single;              /* else INVEPT all-context */
 };
 
 extern struct vmx_setup vmx_setup;

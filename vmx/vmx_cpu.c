@@ -3,6 +3,7 @@
 #include "../hv/fmt.h"
 #include "../hv/hv.h"
 #include "../hv/pool.h"
+#include "ept.h"
 #include "vcpu.h"
 #include "vmx.h"
 #include "../x86/percpu.h"
@@ -16,7 +17,7 @@ static uint64_t fixed_bits(uint64_t value, uint32_t msr_fixed0, uint32_t msr_fix
 int vmx_cpu_prepare(struct x86_cpu *c)
 {
     c->vmxon = pool_alloc_pages(1);
-    if (!c->vmxon)
+    if (!c->vmxon || nested_roots_prepare(c->index, &ept_format) < 0)
         return -1;
     *(uint32_t *)(uintptr_t)c->vmxon = (uint32_t)(vmx_caps.basic & 0x7fffffff);
     return 0;

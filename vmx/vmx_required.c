@@ -83,5 +83,12 @@ int vmx_check_required(const struct vmx_caps *c, char *buf, size_t size)
     if (!(c->ept_vpid & EPT_CAP_WALK_4) || !(c->ept_vpid & EPT_CAP_WB))
         return fmt_error(buf, size, HV_NO_NESTED_PAGING, "EPT lacks 4-level walks or write-back memory: "
                          "Mayfly needs both; use a newer CPU");
+    /* Each CPU's EPT roots are pointed at one partition after another
+     * (x86/nested_root.h): what it cached under one must be flushed. */
+    if (!(c->ept_vpid & EPT_CAP_INVEPT) ||
+        !(c->ept_vpid & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL)))
+        return fmt_error(buf, size, HV_NO_NESTED_PAGING, "EPT without INVEPT (single-context "
+                         "or all-context): Mayfly needs it to reuse EPT roots between "
+                         "partitions; use a newer CPU");
     return check_controls(c, buf, size);
 }

@@ -38,6 +38,7 @@ void vmx_setup_controls(void)
     s->use_vpid = vmx_allowed1(c->procbased2, PROC2_ENABLE_VPID) &&
                   (c->ept_vpid & EPT_CAP_INVVPID);
     s->invvpid_single = (c->ept_vpid & (1ULL << 41)) != 0;
+    s->invept_single = (c->ept_vpid & EPT_CAP_INVEPT_SINGLE) != 0;
     s->pin = vmx_adjust_controls(c->pinbased, PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING |
                                  PIN_PREEMPTION_TIMER);
     s->proc = vmx_adjust_controls(c->procbased, PROC_HLT_EXITING | PROC_MWAIT_EXITING |

@@ -22,7 +22,7 @@ static struct vmx_caps full_caps(void)
 
     memset(&c, 0, sizeof(c));
     c.pinbased = c.procbased = c.procbased2 = c.exit = c.entry = 0xffffffffULL << 32;
-    c.ept_vpid = EPT_CAP_WALK_4 | EPT_CAP_WB;
+    c.ept_vpid = EPT_CAP_WALK_4 | EPT_CAP_WB | EPT_CAP_INVEPT | EPT_CAP_INVEPT_SINGLE;
     return c;
 }
 
@@ -130,6 +130,24 @@ static void test_no_ept(void **state)
     assert_int_equal(vmx_check_required(&c, buf, sizeof(buf)), HV_NO_NESTED_PAGING);
 }
 
+/* Without INVEPT the shared EPT roots could carry one partition's
+ * cached translations to the next; either flush type will do. */
+static void test_no_invept(void **state)
+{
+    struct vmx_caps c = full_caps();
+    char buf[256];
+
+    (void)state;
+    c.ept_vpid &= ~EPT_CAP_INVEPT;
+    assert_int_equal(vmx_check_required(&c, buf, sizeof(buf)), HV_NO_NESTED_PAGING);
+    assert_non_null(strstr(buf, "INVEPT"));
+    c = full_caps();
+    c.ept_vpid &= ~EPT_CAP_INVEPT_SINGLE;
+    assert_int_equal(vmx_check_required(&c, buf, sizeof(buf)), HV_NO_NESTED_PAGING);
+    c.ept_vpid |= EPT_CAP_INVEPT_ALL;
+    assert_int_equal(vmx_check_required(&c, buf, sizeof(buf)), HV_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -141,6 +159,7 @@ int main(void)
         cmocka_unit_test(test_no_entry_efer),
         cmocka_unit_test(test_no_64bit_or_bitmaps),
         cmocka_unit_test(test_no_ept),
+        cmocka_unit_test(test_no_invept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
