@@ -3,8 +3,13 @@
  * TSC advances with emulated instructions, so tick counts are repeatable.
  *   bench launch        launch cost: start -> first instruction, scrub, copy;
  *                       start -> first console write
- *   bench null N        N null hypercalls: ticks per round trip
+ *   bench null N [MS]   8 batches of N null hypercalls: ticks per round
+ *                       trip; then stays alive MS milliseconds (so that
+ *                       mfctl ps shows its count of hypercalls)
  *   bench hold MS       stays alive MS milliseconds (concurrency tests)
+ *   bench zero KIB      rep stosq over KIB KiB of its own free memory
+ *                       (between its image and its stack): ticks per
+ *                       MiB, the floor for the hypervisor's scrub
  *   bench spin N        N rounds of register-only work: the TSC at its
  *                       start and end (the CPUs share one TSC), for the
  *                       SMP scaling figure
@@ -34,7 +39,7 @@ static int bench_launch(const struct mf_boot_info *bi)
     return 0;
 }
 
-static int bench_null(uint64_t n)
+static int bench_null(uint64_t n, uint64_t hold_ms)
 {
     uint64_t t0, t1, best = ~0ULL;
 
@@ -50,12 +55,36 @@ static int bench_null(uint64_t n)
     }
     mf_printf("bench null: %llu calls, %llu ticks per round trip\n", (unsigned long long)n,
               (unsigned long long)(best / n));
+    if (hold_ms)
+        mf_sleep_ns(hold_ms * 1000000ULL);
     return 0;
 }
 
 static int bench_hold(uint64_t ms)
 {
     mf_sleep_ns(ms * 1000000ULL);
+    return 0;
+}
+
+/* The same instruction the hypervisor scrubs with (mem_arch_zero), in
+ * guest memory that nothing uses: from the first page past the image to
+ * 64 KiB below the stack. */
+static int bench_zero(const struct mf_boot_info *bi, uint64_t kib)
+{
+    uint64_t start = ((uint64_t)(uintptr_t)__image_end + 4095) & ~4095ULL;
+    uint64_t limit = bi->mem_size - 64 * 1024, bytes = kib * 1024, count = bytes / 8, t0, t1;
+    void *p = (void *)(uintptr_t)start;
+
+    if (bytes == 0 || start > limit || bytes > limit - start) {
+        mf_printf("bench zero: %llu KiB do not fit between the image and the stack\n",
+                  (unsigned long long)kib);
+        return 2;
+    }
+    t0 = mf_tsc();
+    __asm__ volatile("rep stosq" : "+D"(p), "+c"(count) : "a"(0ULL) : "memory");
+    t1 = mf_tsc();
+    mf_printf("bench zero: %llu KiB in %llu ticks, %llu ticks per MiB\n", (unsigned long long)kib,
+              (unsigned long long)(t1 - t0), (unsigned long long)((t1 - t0) * 1024 / kib));
     return 0;
 }
 
@@ -79,14 +108,18 @@ static int bench_spin(uint64_t n)
 int main(const struct mf_boot_info *bi)
 {
     const char *mode = mf_arg(0);
-    uint64_t n = 0;
+    uint64_t n = 0, hold_ms = 0;
 
     if (mf_arg(1) && mf_parse_u64(mf_arg(1), &n) < 0)
         return 2;
+    if (mf_arg(2) && mf_parse_u64(mf_arg(2), &hold_ms) < 0)
+        return 2;
     if (mode && !strcmp(mode, "null"))
-        return bench_null(n ? n : 1000);
+        return bench_null(n ? n : 1000, hold_ms);
     if (mode && !strcmp(mode, "hold"))
         return bench_hold(n ? n : 1000);
+    if (mode && !strcmp(mode, "zero"))
+        return bench_zero(bi, n ? n : 1024);
     if (mode && !strcmp(mode, "spin"))
         return bench_spin(n ? n : 1000000);
     return bench_launch(bi);
