@@ -14,7 +14,6 @@ export MAYFLY_BUILD=${MAYFLY_BUILD:-$PWD/build}
 export SYSTEST_OUT=${SYSTEST_OUT:-$MAYFLY_BUILD/bench/control_net}
 source tests/system/lib.sh
 source tests/lib/netns.sh
-trap netns_cleanup EXIT
 MFCTL_REAL=$MAYFLY_BUILD/mfctl
 G=$MAYFLY_BUILD/guests
 KEY=00112233445566778899aabbccddeeff
@@ -43,8 +42,8 @@ khz() { sed -nE 's/^mayfly: TSC ([0-9]+) kHz.*/\1/p' "$1/serial.log" | head -1; 
 # --- over the network ---------------------------------------------------
 NET=$OUT/net
 rm -rf "$NET"; mkdir -p "$NET"
-netns_make 1 && netns_wrap "$NETNS_NAME" "$MFCTL_REAL" "$NET/mfctl" &&
-    netns_boot "$NETNS_NAME" bochs "$NET" "partition small 2M x 4
+netns_make 1 && netns_wrap_to "$NETNS_NAME" "$MFCTL_REAL" "$NET/mfctl" &&
+    netns_boot_bg "$NETNS_NAME" bochs "$NET" "partition small 2M x 4
 uplink lan0
 control net lan0 ip=10.0.0.2 port=7000 mac=$NETNS_NIC_MAC key=$KEY store=8M" &&
     netns_wait_line "$NET" 'ctlnet: serving control on' 120 ||

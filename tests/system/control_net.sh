@@ -25,9 +25,7 @@ QEMU_GUEST_MAC=52:54:00:ab:cd:02    # under QEMU the guest keeps an address of i
 ADDR=10.0.0.2:7000
 REAL_MFCTL=$MFCTL
 NETNS_NIC_MAC=$NIC_MAC
-source "$(dirname "$0")/../lib/netns.sh"
-trap netns_cleanup EXIT
-trap 'exit 1' INT TERM
+source "$(dirname "$0")/../lib/netns.sh"     # cleans up on exit
 
 # cn_boot NAME EMU TAG CONFIG FILE...: a namespace (TAG) with the emulator
 # (bochs or qemu) in it, MFCTL a wrapper running mfctl there; waits until
@@ -44,8 +42,8 @@ cn_boot() {
     KEY_ARGS=(--key "$KEY")
     rm -rf "$BOOT_DIR"
     mkdir -p "$BOOT_DIR"
-    netns_make "$tag" && netns_wrap "$NETNS_NAME" "$REAL_MFCTL" "$BOOT_DIR/mfctl" &&
-        netns_boot "$NETNS_NAME" "$emu" "$BOOT_DIR" "$conf" "$@" ||
+    netns_make "$tag" && netns_wrap_to "$NETNS_NAME" "$REAL_MFCTL" "$BOOT_DIR/mfctl" &&
+        netns_boot_bg "$NETNS_NAME" "$emu" "$BOOT_DIR" "$conf" "$@" ||
         { BOOT_WHY=$NETNS_WHY; return 1; }
     MFCTL=$BOOT_DIR/mfctl
     for ((i = 0; i < 120; i++)); do
