@@ -58,8 +58,8 @@ ccl_boot() {
     CTL_TIMEOUT=30
     rm -rf "$BOOT_DIR"
     mkdir -p "$BOOT_DIR"
-    netns_make ccl && netns_wrap "$NETNS_NAME" "$REAL_MFCTL" "$BOOT_DIR/mfctl" &&
-        netns_boot "$NETNS_NAME" bochs "$BOOT_DIR" "$(printf '%s\n' "partition small 2M x 2" \
+    netns_make ccl && netns_wrap_to "$NETNS_NAME" "$REAL_MFCTL" "$BOOT_DIR/mfctl" &&
+        netns_boot_bg "$NETNS_NAME" bochs "$BOOT_DIR" "$(printf '%s\n' "partition small 2M x 2" \
             "uplink lan0" "control net lan0 ip=10.0.0.2 port=7000 mac=$NETNS_NIC_MAC key=$KEY")" &&
         netns_wait_line "$BOOT_DIR" "ctlnet: serving control on 10.0.0.2:7000" 120 ||
         { BOOT_WHY=$NETNS_WHY; return 1; }
