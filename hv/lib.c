@@ -3,11 +3,26 @@
  * win in the UEFI link. */
 #include "lib.h"
 
-/* Eight bytes at a time whatever the alignment: __builtin_memcpy of a
- * fixed 8 bytes becomes one load and one store where the CPU allows
- * unaligned access (x86), and safe code where it does not. */
+/* On x86-64, REP MOVSQ and REP MOVSB for the tail: one instruction for
+ * every 8 bytes, where the loop below takes five (issue 15: the copies
+ * of a launch and of every switched frame), and the fast-string path of
+ * the CPU on hardware. The direction flag is clear in C code, and a VM
+ * exit gives the host its own RFLAGS. Elsewhere, eight bytes at a time
+ * whatever the alignment: __builtin_memcpy of a fixed 8 bytes becomes
+ * one load and one store where the CPU allows unaligned access, and
+ * safe code where it does not. Both copy upwards, as memmove relies on. */
 __attribute__((weak)) void *memcpy(void *dst, const void *src, size_t n)
 {
+#if defined(__x86_64__)
+    void *d = dst;
+    size_t words = n / 8, tail = n % 8;
+
+    __asm__ volatile("rep movsq\n\tmovq %3, %%rcx\n\trep movsb"
+                     : "+D"(d), "+S"(src), "+c"(words)
+                     : "r"(tail)
+                     : "memory");
+    return dst;
+#else
     unsigned char *d = dst;
     const unsigned char *s = src;
 
@@ -19,6 +34,7 @@ __attribute__((weak)) void *memcpy(void *dst, const void *src, size_t n)
     while (n--)
         *d++ = *s++;
     return dst;
+#endif
 }
 
 void *memmove(void *dst, const void *src, size_t n)
