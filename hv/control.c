@@ -104,6 +104,7 @@ static uint8_t net_in_storage[NET_IN_BYTES], net_tx_storage[TX_RING_BYTES];
 static struct txring net_in;
 static uint32_t net_gen, net_gen_seen;
 static int net_reset, net_replied;
+static int net_starved;             /* XFER found net_in full: tell the guest when room frees */
 static uint8_t net_held[NET_IN_BYTES];
 static uint32_t net_held_len, net_held_off;
 static uint64_t net_replies_dropped;
@@ -916,6 +917,10 @@ static int net_refill(void)
         got = net_held_len != 0;
     }
     net_gen_seen = net_gen;
+    if (got && net_starved) {
+        net_starved = 0;
+        net_replied = 1;            /* room again: the guest offers the rest now, not later */
+    }
     lock_give(&net_lock);
     if (reset) {
         ctl_parser_reset(&net.parser);
@@ -975,6 +980,8 @@ int control_net_xfer(const uint8_t *in, uint32_t in_len, uint8_t *out, uint32_t 
     }
     room = txring_room(&net_in);
     r->in_taken = in_len < room ? in_len : (uint32_t)room;
+    if (r->in_taken < in_len)
+        net_starved = 1;
     txring_put(&net_in, in, r->in_taken);
     r->out_len = 0;
     while (r->out_len < out_room && txring_pending(&net.tx))

@@ -496,14 +496,14 @@ static int protocol_error(struct session *s, const char *fmt, const char *detail
  */
 static int reply_is_ours(const struct session *s, unsigned type)
 {
-    if (s->reply.hdr.seq != s->seq && s->reply.hdr.type != MF_CTL_REPLY)
+    if (s->reply.hdr.seq != s->want && s->reply.hdr.type != MF_CTL_REPLY)
         return 0;
     if (s->key_len)
-        return s->reply.hdr.seq == s->seq && s->reply.hdr.type == (type | MF_CTL_REPLY);
+        return s->reply.hdr.seq == s->want && s->reply.hdr.type == (type | MF_CTL_REPLY);
     return 1;
 }
 
-/* Waits for the reply to s->seq; reports timeouts and broken replies. */
+/* Waits for the reply to s->want; reports timeouts and broken replies. */
 static int wait_reply(struct session *s, unsigned type, const char *what)
 {
     long long deadline = monotonic_ms() + (long long)s->timeout_s * 1000;
@@ -558,7 +558,7 @@ int session_hello(struct session *s, int require_key)
     int rc;
 
     snprintf(what, sizeof(what), "%s: HELLO", s->command);
-    s->seq = 1;
+    s->seq = s->want = 1;
     s->auth = 0;
     memset(s->nonce, 0, sizeof(s->nonce));
     if ((rc = request(s, MF_CTL_HELLO, NULL, 0)) != 0 ||
@@ -610,13 +610,29 @@ int session_open(struct session *s, const char *command, const struct live_optio
     return session_hello(s, 1);
 }
 
+int session_send_request(struct session *s, uint8_t type, const void *payload, uint32_t len,
+                         uint32_t *seq)
+{
+    *seq = ++s->seq;
+    return request(s, type, payload, len);
+}
+
 int session_call(struct session *s, uint8_t type, const void *payload, uint32_t len,
                  uint32_t min_reply, const char *what)
 {
+    uint32_t seq;
+    int rc = session_send_request(s, type, payload, len, &seq);
+
+    return rc ? rc : session_finish(s, seq, type, min_reply, what);
+}
+
+int session_finish(struct session *s, uint32_t seq, uint8_t type, uint32_t min_reply,
+                   const char *what)
+{
     int rc;
 
-    s->seq++;
-    if ((rc = request(s, type, payload, len)) != 0 || (rc = wait_reply(s, type, what)) != 0)
+    s->want = seq;
+    if ((rc = wait_reply(s, type, what)) != 0)
         return rc;
     /* With a key every reply must carry our MAC: an unsigned refusal may
      * be true (a wrong key gets one) but says nothing trustworthy, and an

@@ -115,6 +115,7 @@ struct session {
     int auth;                       /* the hypervisor requires a MAC */
     uint8_t nonce[MF_CTL_NONCE_BYTES];
     uint32_t seq;                   /* the last request's */
+    uint32_t want;                  /* the request whose reply is awaited */
     struct mf_ctl_hello_reply hello;
     struct ctl_parser parser;
     uint8_t in[4096];               /* received, not yet parsed */
@@ -166,6 +167,17 @@ int session_reply_status(struct session *s, char *why, size_t why_size);
  */
 int session_call(struct session *s, uint8_t type, const void *payload, uint32_t len,
                  uint32_t min_reply, const char *what);
+/*
+ * session_call in two halves, for requests in flight together (uploads
+ * over TCP): the first sends type with the next seq (in *seq); the
+ * second waits for the reply to seq and judges it as session_call does.
+ * Replies come in request order, so requests sent together are finished
+ * in the order they were sent.
+ */
+int session_send_request(struct session *s, uint8_t type, const void *payload, uint32_t len,
+                         uint32_t *seq);
+int session_finish(struct session *s, uint32_t seq, uint8_t type, uint32_t min_reply,
+                   const char *what);
 /* Whether a reply's MAC checks out against the session key and nonce. */
 int session_reply_mac_ok(const struct session *s);
 
