@@ -4,7 +4,12 @@
  * as they are, and the management layer faked. The input is a program
  * for a client that shares the key, beside an attacker that does not:
  *
- *   [0]      bit 0: the server has a key
+ *   [0]      bit 0: the server has a key; bit 1: the client and the attacker
+ *            share the network channel (control net) instead of COM2: their
+ *            bytes go in through control_net_xfer as far as it takes them,
+ *            replies come out in pieces of varying size, and op 7 with bit
+ *            3 set is a new client (MF_CTL_XFER_NEW_CLIENT: the connection
+ *            is new, its half-read replies gone, the client's nonce lost)
  *   then ops, each one byte (op & 7) and its operands; with op & 8 the
  *   length l of ops 2, 3 and 6 is two bytes (little-endian), so whole
  *   STARTs with their devices and wide LIST requests can be sent:
@@ -23,7 +28,9 @@
  * (ASan); every byte the server sends parses as a reply frame; nothing
  * ever waits for the UART; with a key, the management layer is only
  * reached by requests the client signed (STOPs counted both ways), and
- * every reply to a signed request verifies under the client's nonce.
+ * every reply to a signed request verifies under the client's nonce;
+ * on the network, XFER never takes more than offered or gives more than
+ * room, and everything offered is taken in the end.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -192,17 +199,72 @@ static int have_nonce, awaiting_hello;
 static uint32_t seq, signed_seq_min;
 static uint8_t last_wire[CTL_FRAME_MAX];
 static size_t last_len;
+static int net_mode;                /* the network channel, not COM2 */
+static uint8_t net_out[1 << 16];    /* bytes not yet offered to XFER */
+static size_t net_out_len, net_out_off;
+static uint32_t xfers;
 
 static void line_add(const void *p, size_t n)
 {
+    if (net_mode) {
+        if (net_out_len + n <= sizeof(net_out)) {
+            memcpy(net_out + net_out_len, p, n);
+            net_out_len += n;
+        }
+        return;
+    }
     if (rx_len + n > sizeof(rx))
         return;
     memcpy(rx + rx_len, p, n);
     rx_len += n;
 }
 
+static void collect(void);
+
+/* One XFER as the control guest makes it, with room for a piece of
+ * varying size (1 to 4 KiB) of the replies; what comes out goes where
+ * COM2's bytes go. */
+static struct control_xfer_result net_xfer(uint32_t flags)
+{
+    static uint8_t piece[4096];
+    struct control_xfer_result r;
+    uint32_t in_len = (uint32_t)(net_out_len - net_out_off);
+    uint32_t room = 1 + (xfers++ * 977u) % sizeof(piece);
+
+    check(control_net_xfer(net_out + net_out_off, in_len, piece, room, flags, &r) == 0);
+    check(r.in_taken <= in_len && r.out_len <= room);
+    net_out_off += r.in_taken;
+    if (tx_len + r.out_len > sizeof(line_out)) {
+        /* Full: parse what came, keep only the unparsed tail. */
+        collect();
+        memmove(line_out, line_out + tx_parsed, tx_len - tx_parsed);
+        tx_len -= tx_parsed;
+        tx_parsed = 0;
+    }
+    memcpy(line_out + tx_len, piece, r.out_len);
+    tx_len += r.out_len;
+    return r;
+}
+
+static void net_poll_all(void)
+{
+    for (int i = 0; i < 20000; i++) {
+        struct control_xfer_result r = net_xfer(0);
+        if (net_out_off == net_out_len && !r.out_pending && !txring_pending(&net_in) &&
+            net_held_off == net_held_len)
+            return;
+        now_tsc += HZ / 1000;
+        control_poll();
+    }
+    check(net_out_off == net_out_len);
+}
+
 static void poll_all(void)
 {
+    if (net_mode) {
+        net_poll_all();
+        return;
+    }
     for (int i = 0; i < 20000 && (rx_off < rx_len || txring_pending(&serial.tx)); i++) {
         now_tsc += HZ / 1000;
         control_poll();
@@ -257,7 +319,8 @@ static void reset(int keyed)
 {
     memset(&cfg, 0, sizeof(cfg));
     cfg.control = 1;
-    cfg.control_line = 1;
+    cfg.control_line = net_mode ? 0 : 1;
+    cfg.control_net.line = net_mode ? 2 : 0;
     cfg.store_size = sizeof(store_mem);
     if (keyed) {
         cfg.key_len = sizeof(key);
@@ -271,6 +334,9 @@ static void reset(int keyed)
     memset(nonce, 0, sizeof(nonce));
     memset(old_nonce, 0, sizeof(old_nonce));
     serial.enabled = net.enabled = 0;
+    net_out_len = net_out_off = 0;
+    xfers = 0;
+    control_net_guest(0, NULL, NULL);
     control_init(&cfg, NULL, store_mem, sizeof(store_mem));
     ctl_parser_init2(&replies, 1);
 }
@@ -281,6 +347,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 1)
         return 0;
+    net_mode = (data[0] >> 1) & 1;
     reset(data[0] & 1);
     while (i < size) {
         uint8_t wide = data[i] & 8, op = data[i++] & 7, type = 0;
@@ -336,6 +403,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             send(type, p, len, old_nonce, ++seq);
             break;
         default:
+            if (net_mode && wide) {
+                /* A new connection: nothing of the last is read any more. */
+                net_out_len = net_out_off = 0;
+                net_xfer(MF_CTL_XFER_NEW_CLIENT);
+                tx_parsed = tx_len;
+                ctl_parser_init2(&replies, 1);
+                have_nonce = awaiting_hello = 0;
+                break;
+            }
             send(MF_CTL_HELLO, NULL, 0, NULL, 1);
             break;
         }
