@@ -27,6 +27,7 @@
  *   op 7 i k  instance port i % N, if running, sends: a reply to the
  *             client (k even) or an ARP request broadcast (k odd)
  *   op 8 i    instance port i % N refuses frames (no buffer) or takes them
+ *             again; i bit 7: takes (i >> 3 & 7) more, refuses one, takes again
  *
  * After every step: the hold's buffers are each either held or free, and
  * held + free == SERVICE_HOLD_FRAMES; no held frame or used flow names a
@@ -61,6 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct fport {
     struct port port;
     int refuse;
+    uint32_t refuse_after;                  /* 1 + frames to take before refusing one; 0: off */
     uint16_t last[2][16];                   /* the last sequence number per flow, TCP and UDP */
 };
 
@@ -107,8 +109,12 @@ static int inst_deliver(struct port *p, const uint8_t *frame, uint32_t len)
     check(len >= PORT_FRAME_MIN && len <= MF_NET_FRAME_MAX);
     check(!memcmp(frame, SVC_MAC, 6));      /* no broadcast, nothing for other hosts */
     check(p->flags & PORT_F_SERVICE);
-    if (f->refuse)
+    if (f->refuse || f->refuse_after == 1) {
+        f->refuse_after = 0;
         return 0;
+    }
+    if (f->refuse_after)
+        f->refuse_after--;
     if (len >= 38 && frame[12] == 0x08 && frame[13] == 0x00 && frame[15] == SEQ_MARK) {
         uint16_t *last = &f->last[frame[23] == 17][(frame[34] << 8 | frame[35]) & 15];
         uint16_t n = (uint16_t)(frame[18] << 8 | frame[19]);
@@ -357,7 +363,11 @@ static int step(struct script *s)
             instance_sends(&inst[b[0] % N], b[1]);
         break;
     default:
-        if (script_take(s, b, 1) == 0)
+        if (script_take(s, b, 1) < 0)
+            break;
+        if (b[0] & 128)
+            inst[b[0] % N].refuse_after = 1u + (b[0] >> 3 & 7u);
+        else
             inst[b[0] % N].refuse = !inst[b[0] % N].refuse;
         break;
     }

@@ -50,6 +50,7 @@ static const uint8_t BROADCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 struct fport {
     struct port port;
     int refuse;
+    uint32_t refuse_after;                  /* 1 + frames to take before refusing one; 0: off */
     uint32_t count;                         /* frames taken */
     uint32_t len[REC_FRAMES];
     uint8_t frame[REC_FRAMES][MF_NET_FRAME_MAX];
@@ -78,10 +79,13 @@ static int fport_deliver(struct port *p, const uint8_t *frame, uint32_t len)
 {
     struct fport *f = (struct fport *)(void *)p;
 
-    if (f->refuse) {
+    if (f->refuse || f->refuse_after == 1) {
+        f->refuse_after = 0;
         p->stats.drops_no_buffer++;
         return 0;
     }
+    if (f->refuse_after)
+        f->refuse_after--;
     if (f->count < REC_FRAMES) {
         memcpy(f->frame[f->count], frame, len);
         f->len[f->count] = len;
@@ -461,6 +465,34 @@ static void a_new_frame_does_not_overtake_held_ones(void **state)
     assert_int_equal(inst[0].count, 2);
     assert_int_equal(inst[0].frame[0][TAG_AT], 1);
     assert_int_equal(inst[0].frame[1][TAG_AT], 2);
+}
+
+/* The instance has no buffer for the second of four held frames, and has
+ * one again for the third within the same flush: the rest wait behind the
+ * second, and so does a new frame. */
+static void a_frame_refused_at_the_flush_is_not_overtaken(void **state)
+{
+    (void)state;
+
+    start(1, SVC_PORT);
+    client_tcp(1000, TCP_SYN, 1);
+    client_tcp(1000, TCP_ACK, 2);
+    client_tcp(1000, TCP_ACK, 3);
+    poll();
+    launch(0, 0);
+    client_tcp(1000, TCP_ACK, 4);
+    inst[0].refuse_after = 2;
+    poll();
+    assert_int_equal(inst[0].count, 1);
+    assert_int_equal(svc.held_count, 3);
+    client_tcp(1000, TCP_ACK, 5);
+    assert_int_equal(inst[0].count, 1);
+    poll();
+    assert_int_equal(inst[0].count, 5);
+    for (uint32_t k = 0; k < 5; k++)
+        assert_int_equal(inst[0].frame[k][TAG_AT], k + 1);
+    assert_int_equal(svc.counts.hold_drops, 0);
+    check_front();
 }
 
 static void a_frame_held_too_long_is_dropped(void **state)
@@ -1009,6 +1041,7 @@ int main(void)
         cmocka_unit_test(a_launched_instance_gets_the_held_frames_in_order),
         cmocka_unit_test(held_frames_wait_while_the_instance_has_no_buffer),
         cmocka_unit_test(a_new_frame_does_not_overtake_held_ones),
+        cmocka_unit_test(a_frame_refused_at_the_flush_is_not_overtaken),
         cmocka_unit_test(a_frame_held_too_long_is_dropped),
         cmocka_unit_test(a_full_hold_drops_and_counts_the_rest),
         cmocka_unit_test(a_failed_launch_frees_the_slot_and_its_frames),
