@@ -110,10 +110,10 @@ host, so they vary by a fifth or so from run to run, and the ticks per
 the bytes go host TCP → Bochs's e1000 on the tap → the uplink → the
 switch → the control guest's TCP stack → MF_HC_CTL_XFER → the control
 server on the boot CPU, which parses, authenticates and stores each
-4 KiB chunk with the same checks as on COM2; each chunk waits for its
-reply before the next goes, as on COM2, so the upload is bound by that
-round trip (Bochs's e1000 and two TCP stacks), not by the hypervisor's
-work. Over COM2 every byte crosses the emulated UART at 115200 baud.
+4 KiB chunk with the same checks as on COM2; mfctl keeps 8 chunks in
+flight over TCP (one at a time over COM2), so the upload is bound by
+Bochs's e1000 and the two TCP stacks, not by the hypervisor's work.
+Over COM2 every byte crosses the emulated UART at 115200 baud.
 The START figure is keyed (the network needs a key; the COM2 figure
 above is not): it includes checking the request's HMAC and signing the
 reply, in software SHA-256, before the new guest is first scheduled.
