@@ -84,7 +84,14 @@ static void make_current_on(struct x86_cpu *c, struct vcpu_arch *v)
         return;
     vmptrld(v->vmcs);
     c->vmcs_owner = v;
-    eptp = nested_root_take(c->index, v, &v->ept, &repointed) | EPTP_WALK_4 | EPTP_WB;
+    /* Most switches find the root still held here: no call for those
+     * (the VMCS may still hold another CPU's root: compared below). */
+    if (nested_root_held(c->index, v, &v->ept)) {
+        repointed = 0;
+        eptp = nested_roots[c->index].slot[v->ept.slot].root | EPTP_WALK_4 | EPTP_WB;
+    } else {
+        eptp = nested_root_take(c->index, v, &v->ept, &repointed) | EPTP_WALK_4 | EPTP_WB;
+    }
     /* The root's last holder's translations go before v runs on it. */
     if (repointed)
         invept_root(eptp);
@@ -315,7 +322,8 @@ static void first_entry_here(struct x86_cpu *c, struct vcpu_arch *v)
 /* Before an entry on CPU c: the VMCS current, and the rest on its first. */
 static inline void prepare_entry(struct x86_cpu *c, struct vcpu_arch *v)
 {
-    make_current_on(c, v);
+    if (c->vmcs_owner != v)     /* here, not in the call: the usual case */
+        make_current_on(c, v);
     if (__builtin_expect(v->ready_on != c, 0))
         first_entry_here(c, v);
 }
@@ -392,13 +400,13 @@ static void run(struct vcpu_arch *v, uint64_t deadline, vm_hypercall_fn on_hyper
         if (now - armed_at > vmx_setup.rearm_slack) {
             arm_timer(now, deadline);
             armed_at = now;
+            /* The fast path stops where this loop would act: at the
+             * deadline, or when the timer is due to be armed again. */
+            v->fast_until = !fast ? 0
+                            : armed_at + vmx_setup.rearm_slack < deadline
+                                ? armed_at + vmx_setup.rearm_slack
+                                : deadline;
         }
-        /* The fast path stops where this loop would act: at the
-         * deadline, or when the timer is due to be armed again. */
-        v->fast_until = !fast ? 0
-                        : armed_at + vmx_setup.rearm_slack < deadline
-                            ? armed_at + vmx_setup.rearm_slack
-                            : deadline;
         switch_cpu_state(c, v);
         do {
             if (vmx_enter(&v->regs, v->launched)) {
