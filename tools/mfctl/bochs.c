@@ -93,9 +93,12 @@ static int list_modules(const char *dir, struct module_list *m)
     module_add(m, dir, "mayfly.conf");
     if (file_read(path, CONFIG_FILE_MAX, &text, &size) < 0)
         return -1;
+    /* The guest lines, then the summon lines (their instances start from
+     * the same boot files). */
     if (config_parse((const char *)text, size, &cfg, &err) == 0)
-        for (uint32_t i = 0; i < cfg.guest_count; i++) {
-            const struct config_guest *g = &cfg.guests[i];
+        for (uint32_t i = 0; i < cfg.guest_count + cfg.summon_count; i++) {
+            const struct config_guest *g = i < cfg.guest_count ? &cfg.guests[i]
+                                           : &cfg.summons[i - cfg.guest_count].guest;
             module_add(m, dir, g->image);
             for (uint32_t k = 0; k < g->device_count; k++)
                 if (g->devices[k].kind == CONFIG_DEVICE_BLOCK)
