@@ -15,6 +15,7 @@
 
 #include "../../x86/nested_root.h"
 #include "../../vmx/ept.h"
+#include "pool.h"
 
 #define M2 0x200000ULL
 #define G1 0x40000000ULL
@@ -53,7 +54,7 @@ static void test_dirs_map_the_partition_only(void **state)
     (void)state;
     assert_int_equal(nested_dirs_build(&d, &ept_format, base, 3 * M2), 0);
     assert_int_equal(d.count, 1);
-    for (int i = 0; i < 3; i++)
+    for (uint64_t i = 0; i < 3; i++)
         assert_int_equal(table(d.pd)[i], (base + i * M2) | ept_format.leaf_2m);
     for (int i = 3; i < 512; i++)
         assert_int_equal(table(d.pd)[i], 0);
@@ -145,7 +146,7 @@ static void test_root_taken_over_maps_nothing_of_the_old_holder(void **state)
     assert_int_equal(nested_roots_prepare(2, &ept_format), 0);
     assert_int_equal(nested_dirs_build(&big, &ept_format, 0x40000000, 2 * G1), 0);
     root_big = nested_root_take(2, &vcpu_big, &big, &repointed);
-    for (int i = 0; i < NESTED_ROOT_SLOTS; i++) {
+    for (unsigned i = 0; i < NESTED_ROOT_SLOTS; i++) {
         assert_int_equal(nested_dirs_build(&small[i], &ept_format, 0x200000ULL * (i + 1), M2),
                          0);
         root = nested_root_take(2, &vcpu_small[i], &small[i], &repointed);
