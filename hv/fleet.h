@@ -48,6 +48,10 @@ uint64_t fleet_pool_extra(const struct config *cfg, uint32_t partitions);
 void fleet_init(const struct config *cfg, struct partition_table *parts,
                 const struct boot_info *info);
 
+/* Called once the boot has set everything up (the control channel and
+ * uplinks too): what the resource check compares with from then on. */
+void fleet_booted(void);
+
 /* The fleet lock (see above). */
 void fleet_lock(void);
 void fleet_unlock(void);
@@ -117,7 +121,11 @@ const struct config *fleet_config(void);
 const struct partition_table *fleet_partitions(void);
 
 /* Prints the end-of-run summary (counts, pending instances never
- * started, switch counters). */
+ * started, switch counters) and the resource check: one line, "mayfly:
+ * resource check after N guests ended: ...: ok" or "...: WRONG: what",
+ * saying whether every partition, port, switch slot and pool byte is
+ * where its owner says. The check also runs every FLEET_CHECK_EVERY
+ * ends. */
 void fleet_report(void);
 
 #endif

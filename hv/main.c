@@ -239,6 +239,7 @@ static void start_services(const struct boot_info *info, uint8_t *store)
     summon_init(&config, info);
     control_init(&config, info, store, config.store_size);
     ctlnet_init(&config);
+    fleet_booted();
 }
 
 void hv_main(const struct boot_info *info)

@@ -205,6 +205,16 @@ uint32_t net_ports_free(void)
     return free_count;
 }
 
+uint32_t net_ports_total(void)
+{
+    return port_count;
+}
+
+uint32_t net_queue_ports_total(void)
+{
+    return qport_count;
+}
+
 struct vswitch *net_switch(uint32_t index)
 {
     return index < switch_count ? &switches[index] : NULL;

@@ -41,8 +41,9 @@ void net_ports_needed(const struct config *cfg, uint32_t partitions, struct net_
 struct vport *net_port_take(uint32_t sw, const uint8_t mac[6], const struct guest_mem *mem,
                             void (*notify)(struct port *p, enum port_event event), void *owner);
 
-/* Ports free now. */
+/* Ports free now; ports in the pool. */
 uint32_t net_ports_free(void);
+uint32_t net_ports_total(void);
 
 /* Detaches p from its switch and frees it. */
 void net_port_give(struct vport *p);
@@ -54,6 +55,7 @@ struct qport *net_queue_port_take(uint32_t sw, const uint8_t mac[6],
                                   void *owner);
 void net_queue_port_give(struct qport *q);
 uint32_t net_queue_ports_free(void);
+uint32_t net_queue_ports_total(void);
 
 /* The switch at index (config order), or NULL; and how many there are. */
 struct vswitch *net_switch(uint32_t index);

@@ -65,6 +65,10 @@
 #define RUN_PENDING_PER_START 64
 #define RUN_PENDING_MAX       256
 
+/* The fleet checks that every partition, port and pool byte is where
+ * its owner says every this many guest ends (and when all have ended). */
+#define FLEET_CHECK_EVERY     1000
+
 /* CPUs that run guests (issue 12): per-CPU tables are this long; a
  * machine with more brings up this many. */
 #define CPU_MAX             64

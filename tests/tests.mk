@@ -36,3 +36,15 @@ mutate:
 	@tools/install-deps.sh --check-or-install
 	@MUTATE_LOGS=$(abspath $(BUILD))/mutate-logs tests/mutate/run.sh \
 	    tests/mutate/mutations.list '$(MUTATE_ONLY)'
+
+# The churn soak (issue 16): SOAK_CYCLES guest create/destroy cycles in one
+# Bochs boot, from the config and over the control channel, with every
+# resource checked at intervals and at the end (tests/system/soak.sh;
+# `make test` runs it with 2,000). About an hour for the default.
+SOAK_CYCLES ?= 100000
+.PHONY: soak
+soak:
+	@tools/install-deps.sh --check-or-install
+	@$(MAKE) --no-print-directory all
+	@SOAK_CYCLES=$(SOAK_CYCLES) MAYFLY_BUILD=$(abspath $(BUILD)) TEST_FILTER='^soak\.sh$$' \
+	    tests/run.sh system

@@ -53,6 +53,10 @@ SRC_control   := hv/txring.c hv/ctl_session.c hv/ctl_frame.c hv/store.c hv/logbu
 
 UNIT_TESTS   := config memmap partition mb2 fmt pagetable elf mft sched lifecycle cap ept virtq fdb vswitch netstack crypto ctl_frame logbuf store control vmx_required cpuid exit_decode rtc qport svm_required svm_exit_decode svm_npt
 FUZZ_TARGETS := config mb2 memmap elf mft virtq frame ctl logbuf control
+# Every ring field read once per pop (issue 16): virtq.c under a watch
+# that counts each read of guest memory (page faults and single steps).
+SRC_virtq_fetch := hv/virtq.c hv/fmt.c
+UNIT_TESTS   += virtq_fetch
 # ACPI CPU discovery (issue 12): firmware input, so fuzzed too.
 SRC_madt      := hv/madt.c hv/fmt.c
 UNIT_TESTS   += madt

@@ -29,19 +29,20 @@ missing_tools() {
 
 # ---- the boots -----------------------------------------------------------
 
-# control_boot NAME CONFIG_TEXT: builds an image and starts `mfctl run
+# control_boot NAME CONFIG_TEXT [FILE...]: builds an image (with the guest
+# images the config's lines name) and starts `mfctl run
 # --bochs --control` in the background (CONTROL_EMU=--qemu: the UEFI image
 # under OVMF, on AMD-V); waits for the control server's line. BOOT_WHY
 # says why when it did not come.
 control_boot() {
-    local name=$1 conf=$2
+    local name=$1 conf=$2; shift 2
     BOOT_DIR=$SYSTEST_OUT/$name
     BOOT_WHY=
     SOCK=$SOCK_DIR/$name.sock
     rm -rf "$BOOT_DIR"
     mkdir -p "$BOOT_DIR"
     printf '%s\n' "$conf" > "$BOOT_DIR/mayfly.conf"
-    if ! "$MFCTL" image -c "$BOOT_DIR/mayfly.conf" -o "$BOOT_DIR/mayfly.img" \
+    if ! "$MFCTL" image -c "$BOOT_DIR/mayfly.conf" -o "$BOOT_DIR/mayfly.img" "$@" \
             >"$BOOT_DIR/image.log" 2>&1; then
         BOOT_WHY="mfctl image failed: $(tail -2 "$BOOT_DIR/image.log" | tr '\n' ' ')"
         : > "$BOOT_DIR/serial.log"
