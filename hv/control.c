@@ -123,7 +123,7 @@ static int control_wanted(void)
     return 1;                       /* bytes may arrive at any time */
 }
 
-static const struct run_poller control_poller = { control_poll, control_wanted, 1, 0 };
+static const struct run_poller control_poller = { control_poll, control_wanted, 1, 0, NULL };
 
 static void channel_init(struct ctl_channel *ch, const struct config *cfg, uint8_t *tx_storage)
 {

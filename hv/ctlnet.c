@@ -159,7 +159,7 @@ static int ctlnet_wanted(void)
     return restart_tsc != 0;
 }
 
-static const struct run_poller ctlnet_poller = { ctlnet_poll, ctlnet_wanted, 1, 0 };
+static const struct run_poller ctlnet_poller = { ctlnet_poll, ctlnet_wanted, 1, 0, NULL };
 
 void ctlnet_init(const struct config *cfg)
 {

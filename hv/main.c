@@ -197,10 +197,11 @@ static void console_poller_poll(void)
 
 /* Every CPU drains the console, so that a line an AP writes leaves even
  * while the boot CPU sleeps. */
-static const struct run_poller console_poller = { console_poller_poll, console_pending, 0, 1 };
+static const struct run_poller console_poller = { console_poller_poll, console_pending, 0, 1,
+                                                  NULL };
 
 /* The uplink NICs, polled by the boot CPU. */
-static const struct run_poller uplink_poller = { uplink_poll, uplink_wanted, 0, 0 };
+static const struct run_poller uplink_poller = { uplink_poll, uplink_wanted, 0, 0, NULL };
 
 /* With uplink lines only: the PCI scan (a line per function) brings up
  * as many NICs as there are uplink lines, and each line takes one. */

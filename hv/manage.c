@@ -1,5 +1,4 @@
 #include "manage.h"
-#include "summon.h"
 #include "../include/mayfly/abi.h"
 #include "arch.h"
 #include "console.h"
@@ -146,6 +145,12 @@ static const char *class_of(const struct guest_line *l)
     return l->class_index >= 0 ? fleet_partitions()->classes[l->class_index].name : "";
 }
 
+/* A summoned instance's line is named after its service. */
+static const char *service_of(const struct config_guest *c)
+{
+    return c->service ? c->name : NULL;
+}
+
 static void live_entry(struct manage_entry *e, const struct guest *g, uint64_t now)
 {
     const struct partition_table *parts = fleet_partitions();
@@ -156,7 +161,7 @@ static void live_entry(struct manage_entry *e, const struct guest *g, uint64_t n
     str_copy(e->name, g->name, sizeof(e->name));
     e->image = fleet_line(g->line)->cfg->image;
     e->personality = g->pers->name;
-    e->service = summon_service_name(fleet_line(g->line)->cfg);
+    e->service = service_of(fleet_line(g->line)->cfg);
     e->service_slot = fleet_line(g->line)->cfg->service_slot;
     e->class_name = parts->classes[parts->parts[g->partition].class_index].name;
     e->mem_size = g->mem_size;
@@ -172,7 +177,7 @@ static void pending_entry(struct manage_entry *e, const struct guest_line *l, ui
     fmt_snprintf(e->name, sizeof(e->name), "%s.%u", l->cfg->name, k);
     e->image = l->cfg->image;
     e->personality = l->pers->name;
-    e->service = summon_service_name(l->cfg);
+    e->service = service_of(l->cfg);
     e->service_slot = l->cfg->service_slot;
     e->class_name = class_of(l);
 }

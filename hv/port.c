@@ -6,7 +6,6 @@
 #include <stdarg.h>
 
 #include "port.h"
-#include "service.h"
 #include "fmt.h"
 #include "lib.h"
 
@@ -29,8 +28,8 @@ int port_set_running(struct port *p)
         return -1;
     p->why[0] = '\0';
     p->state = p->stats.state = MF_NET_STATE_RUNNING;
-    if (p->flags & PORT_F_SERVICE)
-        service_member_running(p);
+    if ((p->flags & PORT_F_SERVICE) && p->hooks)
+        p->hooks->running(p);
     return 0;
 }
 

@@ -56,6 +56,15 @@ struct port;
 struct service;
 struct vswitch;
 
+/* What a port that belongs to a summoned service tells it (hv/service.c
+ * sets them on the instance ports it takes in): the switch and the port
+ * call them without knowing what a service is. */
+struct port_hooks {
+    void (*running)(struct port *p);        /* port_set_running */
+    void (*sent)(struct port *p);           /* vswitch_forward accepted a frame */
+    void (*gone)(struct port *p);           /* vswitch_detach, before it leaves */
+};
+
 enum port_event {
     PORT_EVENT_WAKE = 1,            /* something for the owner */
     PORT_EVENT_FAILED,              /* the port failed (once); p->why says why */
@@ -87,6 +96,7 @@ struct port {
     void *owner;                    /* the owner's, for notify */
     struct service *service;        /* PORT_F_SERVICE: the service it serves */
     uint32_t service_slot;
+    const struct port_hooks *hooks; /* PORT_F_SERVICE: its service's (else NULL) */
     char why[PORT_WHY_MAX];         /* why it failed (or why the last setup was refused) */
 };
 

@@ -224,6 +224,9 @@ static void nothing_left(struct run_cpu *rc)
     fleet_counts(&c);
     if (rc->index == 0 && !c.running && !c.pending && rc->reported != c.started + 1ULL) {
         fleet_report();
+        for (uint32_t i = 0; i < poller_count; i++)
+            if (pollers[i]->report)
+                pollers[i]->report();
         report_cross_wakes();
         rc->reported = c.started + 1ULL;
         if (!pollers_keep_alive()) {

@@ -15,6 +15,7 @@ struct run_poller {
     int (*wanted)(void);        /* whether it has work (or always looks) now */
     int keeps_alive;            /* it may bring guests: never power off when idle */
     int every_cpu;
+    void (*report)(void);       /* its lines for the final report (after the fleet's), or NULL */
 };
 
 #define RUN_POLLERS_MAX 8

@@ -112,11 +112,16 @@ static void free_slot(struct service *s, uint32_t slot)
     memset(&s->slots[slot], 0, sizeof(s->slots[slot]));
 }
 
+static const struct port_hooks member_hooks = {
+    service_member_running, service_member_sent, service_member_gone,
+};
+
 void service_join(struct service *s, uint32_t slot, struct port *p)
 {
     if (slot >= s->max)
         return;
     p->flags |= PORT_F_SERVICE;
+    p->hooks = &member_hooks;
     p->service = s;
     p->service_slot = slot;
     s->slots[slot].port = p;
@@ -128,6 +133,7 @@ void service_member_gone(struct port *p)
     uint32_t slot = p->service_slot;
 
     p->flags &= ~PORT_F_SERVICE;
+    p->hooks = NULL;
     p->service = NULL;
     if (!s || slot >= s->max || s->slots[slot].port != p)
         return;

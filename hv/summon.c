@@ -98,7 +98,8 @@ static void summon_poll(void);
 
 /* It does not keep the machine up by itself: 'poweroff when-idle' powers
  * off once no guest runs, summoned or not (docs/summon.md). */
-static const struct run_poller summon_poller = { summon_poll, summon_wanted, 0, 0 };
+static const struct run_poller summon_poller = { summon_poll, summon_wanted, 0, 0,
+                                                 summon_report };
 
 void summon_init(const struct config *cfg, const struct boot_info *info)
 {
@@ -330,13 +331,6 @@ int summon_info(uint32_t i, struct summon_info *out)
     out->latency_max = c->latency_max;
     lock_give(&s->sw->lock);
     return 0;
-}
-
-const char *summon_service_name(const struct config_guest *c)
-{
-    if (!c->service || c->service > service_count)
-        return NULL;
-    return services[c->service - 1].cfg->guest.name;
 }
 
 void summon_report(void)

@@ -39,9 +39,6 @@ struct summon_info {
 uint32_t summon_services(void);
 int summon_info(uint32_t i, struct summon_info *out);
 
-/* The service a guest line's instances serve, or NULL. */
-const char *summon_service_name(const struct config_guest *c);
-
 /* One line per service with its counts, for the report. */
 void summon_report(void);
 

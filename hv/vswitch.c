@@ -7,7 +7,6 @@
  */
 #include "vswitch.h"
 #include "lib.h"
-#include "service.h"
 #include "../include/mayfly/cap.h"
 
 _Static_assert(SWITCH_NAME_MAX <= sizeof(((struct mf_cap_info *)0)->name),
@@ -52,8 +51,8 @@ void vswitch_detach(struct port *p)
 
     if (!sw)
         return;
-    if (p->flags & PORT_F_SERVICE)
-        service_member_gone(p);
+    if ((p->flags & PORT_F_SERVICE) && p->hooks)
+        p->hooks->gone(p);
     if (p->index < sw->capacity && sw->ports[p->index] == p) {
         sw->ports[p->index] = NULL;
         sw->count--;
@@ -191,8 +190,8 @@ int vswitch_forward(struct port *src, const uint8_t *frame, uint32_t len)
     src->stats.tx_frames++;
     src->stats.tx_bytes += len;
     learn(sw, src, frame + 6);
-    if (src->flags & PORT_F_SERVICE)
-        service_member_sent(src);
+    if ((src->flags & PORT_F_SERVICE) && src->hooks)
+        src->hooks->sent(src);
     flood_or_send(sw, src, frame, len);
     return 1;
 }
