@@ -162,7 +162,7 @@ mfctl_usage() {
     mfctl_do run
     expect_rc 2 && expect_err '^usage: mfctl run' || return 1
     mfctl_do ps
-    expect_rc 2 && expect_err 'no control socket' || return 1
+    expect_rc 2 && expect_err 'no control address: pass --control SOCKET .* or --control tcp://HOST:PORT' || return 1
     mfctl_do --help
     expect_rc 0 && expect_line '^usage: mfctl' && expect_line '^  run ' || return 1
     mfctl_do image --help
