@@ -1,3 +1,5 @@
+#include <stdarg.h>
+
 #include "fleet.h"
 #include "../include/mayfly/abi.h"
 #include "arch.h"
@@ -211,6 +213,105 @@ void fleet_start_pending(void)
     }
 }
 
+/* What the resource check compares with, taken by fleet_booted: the pool
+ * in use and the switch slots not held by guests (uplinks). */
+static struct {
+    uint64_t pool_used;
+    uint32_t other_slots;
+    int taken;
+} at_boot;
+
+/* Teardowns under way without the fleet lock (their ports going back). */
+static uint32_t teardowns;
+
+/* Ports held by guests alive now (their personality lists them). */
+static uint32_t ports_held(void)
+{
+    const struct port *p[CONFIG_DEVICES_MAX + CONFIG_NETS_MAX];
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < parts->count; i++)
+        if (guests[i].state != GUEST_FREE && guests[i].pers)
+            n += guests[i].pers->ports(&guests[i], p, sizeof(p) / sizeof(p[0]));
+    return n;
+}
+
+static uint32_t switch_slots_used(void)
+{
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < net_switch_count(); i++)
+        n += net_switch(i)->count;
+    return n;
+}
+
+void fleet_booted(void)
+{
+    fleet_lock();
+    at_boot.pool_used = pool_used();
+    at_boot.other_slots = switch_slots_used() - ports_held();
+    at_boot.taken = 1;
+    fleet_unlock();
+}
+
+/* Appends to a check's list of what is wrong. */
+static void wrong_add(char *wrong, size_t size, const char *fmt, ...)
+{
+    size_t used = strlen(wrong);
+    va_list ap;
+
+    va_start(ap, fmt);
+    fmt_vsnprintf(wrong + used, size - used, fmt, ap);
+    va_end(ap);
+}
+
+/* Counts every resource a guest holds from its owner and says whether
+ * they add up: partitions free (the allocator's free lists) plus slots
+ * holding a guest make the table, and those slots are the guests the
+ * counts call alive; ports free plus ports guests hold make the pools,
+ * and switch slots are the guests' ports plus what was attached at boot
+ * (not checked while a teardown on another CPU is giving ports back
+ * without the lock); the pool is what it was at boot (nothing is
+ * allocated after it). With the fleet lock held. */
+static void check_resources(uint32_t ended)
+{
+    uint32_t free_parts = 0, held = 0, ports = ports_held();
+    uint32_t ports_free = net_ports_free() + net_queue_ports_free();
+    uint32_t ports_total = net_ports_total() + net_queue_ports_total();
+    uint32_t slots = switch_slots_used();
+    uint64_t used = pool_used();
+    char wrong[192] = "";
+
+    for (uint32_t i = 0; i < parts->class_count; i++)
+        free_parts += parts->classes[i].free_count;
+    for (uint32_t i = 0; i < parts->count; i++)
+        held += guests[i].state != GUEST_FREE;
+    if (free_parts + held != parts->count || held != counts.running)
+        wrong_add(wrong, sizeof(wrong), " %u free and %u held partitions of %u, %u guests "
+                  "alive;", free_parts, held, parts->count, counts.running);
+    if (__atomic_load_n(&teardowns, __ATOMIC_ACQUIRE) == 0) {
+        if (ports_free + ports != ports_total)
+            wrong_add(wrong, sizeof(wrong), " %u free and %u held ports of %u;", ports_free,
+                      ports, ports_total);
+        if (at_boot.taken && slots != at_boot.other_slots + ports)
+            wrong_add(wrong, sizeof(wrong), " %u switch slots in use, not %u;", slots,
+                      at_boot.other_slots + ports);
+    }
+    if (at_boot.taken && used != at_boot.pool_used)
+        wrong_add(wrong, sizeof(wrong), " the pool grew after boot;");
+    kprintf("mayfly: resource check after %u guests ended: %u of %u partitions free, %u "
+            "held; ports %u free of %u, %u held; switch slots %u in use; pool %llu of %llu "
+            "bytes used (%llu at boot): %s%s\n", ended, free_parts, parts->count, held,
+            ports_free, ports_total, ports, slots, (unsigned long long)used,
+            (unsigned long long)pool_size(), (unsigned long long)at_boot.pool_used,
+            wrong[0] ? "WRONG:" : "ok", wrong);
+}
+
+static uint32_t ended_count(void)
+{
+    return counts.exited_ok + counts.failed + counts.killed + counts.retired;
+}
+
 /* The teardown (ports, scrub) runs without the lock: the partition is
  * still g's until partition_free. When nothing is left anywhere, the
  * boot CPU is kicked so that it reports at once. */
@@ -218,8 +319,10 @@ void fleet_finish(struct guest *g, int was_killed, const char *why)
 {
     int all_done;
 
+    __atomic_add_fetch(&teardowns, 1, __ATOMIC_ACQ_REL);
     guest_teardown(g, was_killed, why);
     fleet_lock();
+    __atomic_sub_fetch(&teardowns, 1, __ATOMIC_ACQ_REL);
     if (g->retire)
         counts.retired++;
     else if (was_killed)
@@ -235,6 +338,8 @@ void fleet_finish(struct guest *g, int was_killed, const char *why)
     counts.running--;
     partition_free(parts, g->partition);
     __atomic_add_fetch(&g->ends, 1, __ATOMIC_RELEASE);
+    if (ended_count() % FLEET_CHECK_EVERY == 0)
+        check_resources(ended_count());
     fleet_start_pending();
     all_done = !counts.running && !fleet_pending(0);
     fleet_unlock();
@@ -391,6 +496,9 @@ void fleet_report(void)
                 (unsigned long long)sw->busy_tsc);
     }
     uplink_report();
+    fleet_lock();
+    check_resources(ended_count());
+    fleet_unlock();
 }
 
 /* The files the boot loader brought (arg: the boot info), for the
