@@ -36,6 +36,7 @@
 #include "pool.h"
 #include "run.h"
 #include "store.h"
+#include "summon.h"
 #include "txring.h"
 
 _Static_assert(MF_CTL_DEVICES_MAX == CONFIG_DEVICES_MAX, "START carries every device of a line");
@@ -376,7 +377,8 @@ static uint32_t wire_state(enum manage_state s)
 }
 
 /* Appends one listed guest to the LIST reply being built, in entries of
- * r->entry_size bytes (the personality only in the longer ones). */
+ * r->entry_size bytes (the personality and the service only in the
+ * longer ones). */
 static void emit_entry(const struct manage_entry *e, void *arg)
 {
     struct mf_ctl_list_reply *r = arg;
@@ -384,9 +386,14 @@ static void emit_entry(const struct manage_entry *e, void *arg)
     struct mf_ctl_guest_entry *out = (struct mf_ctl_guest_entry *)(void *)at;
 
     memset(at, 0, r->entry_size);
-    if (r->entry_size == sizeof(struct mf_ctl_guest_entry2))
+    if (r->entry_size >= sizeof(struct mf_ctl_guest_entry2))
         str_copy(((struct mf_ctl_guest_entry2 *)(void *)at)->personality,
                  e->personality ? e->personality : "", MF_CTL_PERSONALITY_MAX);
+    if (r->entry_size >= sizeof(struct mf_ctl_guest_entry3) && e->service) {
+        struct mf_ctl_guest_entry3 *e3 = (struct mf_ctl_guest_entry3 *)(void *)at;
+        str_copy(e3->service, e->service, sizeof(e3->service));
+        e3->service_slot = e->service_slot;
+    }
     out->id = e->id;
     out->state = wire_state(e->state);
     str_copy(out->name, e->name, sizeof(out->name));
@@ -398,8 +405,9 @@ static void emit_entry(const struct manage_entry *e, void *arg)
 }
 
 /* LIST: the first, 128-byte entries to a client that asks for nothing
- * else (older mfctl sends first alone, or nothing); entries with the
- * personality to one that asks for at least their size. */
+ * else (older mfctl sends first alone, or nothing); the longest entries
+ * this hypervisor knows that are no longer than the client asked for
+ * (with the personality, then the service too). */
 static uint32_t do_list(const uint8_t *in, uint32_t len, int32_t *status, char *why, size_t n)
 {
     struct mf_ctl_list_reply *r = (struct mf_ctl_list_reply *)(void *)payload;
@@ -413,7 +421,9 @@ static uint32_t do_list(const uint8_t *in, uint32_t len, int32_t *status, char *
         memcpy(&req.first, in, sizeof(req.first));
     memset(r, 0, sizeof(*r));
     r->first = req.first;
-    r->entry_size = req.entry_size >= sizeof(struct mf_ctl_guest_entry2)
+    r->entry_size = req.entry_size >= sizeof(struct mf_ctl_guest_entry3)
+                    ? sizeof(struct mf_ctl_guest_entry3)
+                    : req.entry_size >= sizeof(struct mf_ctl_guest_entry2)
                     ? sizeof(struct mf_ctl_guest_entry2) : sizeof(struct mf_ctl_guest_entry);
     max = (uint32_t)((MF_CTL_PAYLOAD_MAX - sizeof(*r)) / r->entry_size);
     manage_list(req.first, max, &r->total, emit_entry, r);
@@ -716,6 +726,54 @@ static uint32_t do_logs(const uint8_t *in, uint32_t len, int32_t *status, char *
     return sizeof(*r) + r->length;
 }
 
+/* One summoned service's figures as a SERVICES entry. */
+static void service_entry(const struct summon_info *s, struct mf_ctl_service_entry *out)
+{
+    memset(out, 0, sizeof(*out));
+    str_copy(out->name, s->name ? s->name : "", sizeof(out->name));
+    out->ip = s->ip;
+    out->port = s->port;
+    out->max = s->max;
+    out->running = s->running;
+    out->idle_ms = s->idle_ms;
+    out->summoned = s->summoned;
+    out->idled = s->idled;
+    out->ended = s->ended;
+    out->launch_failures = s->launch_failures;
+    out->flows = s->flows;
+    out->held = s->held;
+    out->flushed = s->flushed;
+    out->hold_drops = s->hold_drops;
+    out->no_instance_drops = s->no_instance_drops;
+    out->arp_answered = s->arp_answered;
+    out->latency_avg = s->latency_avg;
+    out->latency_min = s->latency_min;
+    out->latency_max = s->latency_max;
+    out->latency_count = s->latency_count;
+}
+
+/* SERVICES: the summoned services from first on, as many as fit. */
+static uint32_t do_services(const uint8_t *in, uint32_t len, int32_t *status, char *why,
+                            size_t n)
+{
+    struct mf_ctl_services_reply *r = (struct mf_ctl_services_reply *)(void *)payload;
+    struct mf_ctl_service_entry *out = (struct mf_ctl_service_entry *)(void *)(r + 1);
+    struct mf_ctl_services req;
+    uint32_t max = (uint32_t)((MF_CTL_PAYLOAD_MAX - sizeof(*r)) / sizeof(*out));
+    struct summon_info s;
+
+    if ((*status = request_copy(&req, sizeof(req), sizeof(req), in, len, why, n)))
+        return 0;
+    memset(r, 0, sizeof(*r));
+    r->first = req.first;
+    r->total = summon_services();
+    r->entry_size = sizeof(*out);
+    for (uint32_t i = req.first; i < r->total && r->count < max; i++)
+        if (summon_info(i, &s) == 0)
+            service_entry(&s, &out[r->count++]);
+    return (uint32_t)(sizeof(*r) + r->count * sizeof(*out));
+}
+
 /* A request type the protocol names but this table does not serve (or
  * one out of range): refused like hc_bad refuses an unknown hypercall. */
 static uint32_t do_bad(const uint8_t *in, uint32_t len, int32_t *status, char *why, size_t n)
@@ -743,6 +801,7 @@ static const struct request_entry requests_table[MF_CTL_TYPE_COUNT] = {
     [MF_CTL_STOP] = { do_stop, sizeof(struct mf_ctl_guest_ref) },
     [MF_CTL_STATS] = { do_stats, sizeof(struct mf_ctl_guest_ref) },
     [MF_CTL_LOGS] = { do_logs, sizeof(struct mf_ctl_logs) },
+    [MF_CTL_SERVICES] = { do_services, sizeof(struct mf_ctl_services) },
 };
 
 /* table[type] of a table of count entries; empty slots and types out of

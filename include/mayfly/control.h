@@ -57,7 +57,8 @@
 #define MF_CTL_STOP             7   /* struct mf_ctl_guest_ref -> status */
 #define MF_CTL_STATS            8   /* struct mf_ctl_guest_ref (id 0: global) -> struct mf_ctl_stats_reply */
 #define MF_CTL_LOGS             9   /* struct mf_ctl_logs -> struct mf_ctl_logs_reply + text */
-#define MF_CTL_TYPE_COUNT       10
+#define MF_CTL_SERVICES         10  /* struct mf_ctl_services -> struct mf_ctl_services_reply + entries */
+#define MF_CTL_TYPE_COUNT       11
 #define MF_CTL_REPLY            0x80
 
 struct mf_ctl_header {
@@ -122,11 +123,24 @@ struct mf_ctl_guest_entry2 {
 };
 _Static_assert(sizeof(struct mf_ctl_guest_entry2) == 144, "mf_ctl_guest_entry2 layout");
 
+/* A LIST entry that also says which summoned service (summon lines,
+ * docs/summon.md) an instance serves: sent only to a client that asks
+ * for entries of at least this size. A hypervisor that serves these
+ * also serves MF_CTL_SERVICES. */
+struct mf_ctl_guest_entry3 {
+    struct mf_ctl_guest_entry2 e2;
+    char service[MF_CTL_NAME_MAX];  /* the summon line's name; "" for other guests */
+    uint32_t service_slot;          /* the instance's slot in its service (0..max-1) */
+    uint32_t reserved;              /* 0 */
+};
+_Static_assert(sizeof(struct mf_ctl_guest_entry3) == 184, "mf_ctl_guest_entry3 layout");
+
 /* LIST's payload: empty (first 0, 128-byte entries), first alone (4
  * bytes), or the whole struct. */
 struct mf_ctl_list {
     uint32_t first;             /* index of the first entry wanted */
-    uint32_t entry_size;        /* 0 or 128: mf_ctl_guest_entry; 144: mf_ctl_guest_entry2 */
+    uint32_t entry_size;        /* 0 or 128: mf_ctl_guest_entry; 144: mf_ctl_guest_entry2;
+                                 * 184 or more: mf_ctl_guest_entry3 */
 };
 _Static_assert(sizeof(struct mf_ctl_list) == 8, "mf_ctl_list layout");
 
@@ -137,7 +151,7 @@ struct mf_ctl_list_reply {
     uint32_t first;             /* index of the first entry (LIST's payload: u32 first) */
     uint32_t entry_size;        /* bytes of each entry that follows; 0 (older
                                  * hypervisors): 128 */
-    /* struct mf_ctl_guest_entry or mf_ctl_guest_entry2 entries[count]; */
+    /* struct mf_ctl_guest_entry, _entry2 or _entry3 entries[count]; */
 };
 _Static_assert(sizeof(struct mf_ctl_list_reply) == 184, "mf_ctl_list_reply layout");
 
@@ -255,5 +269,52 @@ struct mf_ctl_logs_reply {
     uint32_t truncated;         /* 1 when older lines were dropped */
 };
 _Static_assert(sizeof(struct mf_ctl_logs_reply) == 176, "mf_ctl_logs_reply layout");
+
+/* SERVICES' payload: the index of the first service wanted (a reply
+ * holds as many as fit; ask again from first + count for the rest). */
+struct mf_ctl_services {
+    uint32_t first;
+    uint32_t reserved;          /* 0 */
+};
+_Static_assert(sizeof(struct mf_ctl_services) == 8, "mf_ctl_services layout");
+
+struct mf_ctl_services_reply {
+    struct mf_ctl_status st;
+    uint32_t count;             /* entries that follow in this reply */
+    uint32_t total;             /* services the config brought up */
+    uint32_t first;             /* index of the first entry */
+    uint32_t entry_size;        /* bytes of each entry that follows (entries grow at
+                                 * their end: read the first sizeof of what you know) */
+    /* struct mf_ctl_service_entry entries[count]; */
+};
+_Static_assert(sizeof(struct mf_ctl_services_reply) == 184, "mf_ctl_services_reply layout");
+
+/* One summoned service: its line, its instances now, and what it did
+ * since boot. */
+struct mf_ctl_service_entry {
+    char name[MF_CTL_NAME_MAX];     /* the summon line's name */
+    uint32_t ip;                    /* the service address a.b.c.d as a << 24 | b << 16 | ... */
+    uint16_t port;                  /* its TCP/UDP port; 0: any */
+    uint16_t reserved;              /* 0 */
+    uint32_t max;                   /* instances at once (max=) */
+    uint32_t running;               /* instances alive now */
+    uint32_t idle_ms;               /* an instance idle this long is retired (idle=) */
+    uint32_t reserved2;             /* 0 */
+    uint64_t summoned;              /* instances started */
+    uint64_t idled;                 /* retired when idle */
+    uint64_t ended;                 /* instances that ended, however */
+    uint64_t launch_failures;       /* starts that failed */
+    uint64_t flows;                 /* flows pinned to an instance */
+    uint64_t held;                  /* frames held until an instance's port ran */
+    uint64_t flushed;               /* held frames delivered to it */
+    uint64_t hold_drops;            /* no room to hold, held too long, or its instance died */
+    uint64_t no_instance_drops;     /* frames for no port the service serves, none running */
+    uint64_t arp_answered;          /* ARP requests for the address answered */
+    uint64_t latency_avg;           /* TSC ticks from the first frame for a new instance */
+    uint64_t latency_min;           /*   to its first reply (HELLO's tsc_hz converts); */
+    uint64_t latency_max;           /*   all 0 while latency_count is 0 */
+    uint64_t latency_count;         /* instances timed */
+};
+_Static_assert(sizeof(struct mf_ctl_service_entry) == 168, "mf_ctl_service_entry layout");
 
 #endif

@@ -178,6 +178,21 @@ int manage_guest_stats(uint32_t id, struct manage_guest_stats *out, char *why, s
 
 void manage_stats(struct manage_stats *out) { memset(out, 0, sizeof(*out)); }
 
+/* Two summoned services for SERVICES, the second without a name. */
+uint32_t summon_services(void) { return 2; }
+
+int summon_info(uint32_t i, struct summon_info *out)
+{
+    if (i >= 2)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    out->name = i ? NULL : "web";
+    out->ip = 0x0a000009u;
+    out->max = 4;
+    out->summoned = out->latency_count = i;
+    return 0;
+}
+
 uint32_t log_read(uint32_t id, char *out, uint32_t max, int *truncated)
 {
     (void)id;

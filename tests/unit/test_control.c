@@ -14,7 +14,8 @@
  * and frames that are not admitted get few, unsigned replies and one log
  * line per second, however many arrive (item 6); a refused UPLOAD_BEGIN
  * or UPLOAD_END leaves the upload in progress (item 9); no reply waits
- * for the UART.
+ * for the UART; LIST's entry sizes and SERVICES (issue 14: summoned
+ * services) as the wire carries them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -160,7 +161,8 @@ int manage_stop(uint32_t id, char *why, size_t why_size)
 }
 
 /* The guests LIST shows: list_count of them, a Solo5 one first, then
- * Mayfly ones, and one whose personality the fleet left NULL. */
+ * Mayfly ones, and one whose personality the fleet left NULL; from the
+ * third on, instances of summoned service "web" in slot i - 2. */
 static uint32_t list_count;
 
 uint32_t manage_list(uint32_t first, uint32_t max, uint32_t *total,
@@ -174,6 +176,7 @@ uint32_t manage_list(uint32_t first, uint32_t max, uint32_t *total,
             .id = 100 + i, .state = MANAGE_RUNNING, .image = i ? "hello.elf" : "www.hvt",
             .class_name = "small", .personality = i == 0 ? "solo5-hvt"
                                                  : i == 1 ? NULL : "mayfly",
+            .service = i >= 2 ? "web" : NULL, .service_slot = i >= 2 ? i - 2 : 0,
             .mem_size = 2 << 20, .hypercalls = i,
         };
         snprintf(e.name, sizeof(e.name), "g.%u", i);
@@ -192,6 +195,31 @@ int manage_guest_stats(uint32_t id, struct manage_guest_stats *out, char *why, s
 void manage_stats(struct manage_stats *out)
 {
     memset(out, 0, sizeof(*out));
+}
+
+/* The services SERVICES shows: service_count of them, service i with
+ * figures made from i (so each field's place on the wire is checked). */
+static uint32_t service_count;
+
+uint32_t summon_services(void) { return service_count; }
+
+int summon_info(uint32_t i, struct summon_info *out)
+{
+    static char names[64][16];
+
+    if (i >= service_count)
+        return -1;
+    snprintf(names[i % 64], sizeof(names[0]), "svc%u", i);
+    *out = (struct summon_info){
+        .name = i == 1 ? NULL : names[i % 64], .ip = 0x0a000009u + i, .port = (uint16_t)(80 + i),
+        .max = 4, .running = i % 3, .idle_ms = 100 * i,
+        .summoned = 1000 + i, .idled = 2000 + i, .ended = 3000 + i, .launch_failures = 4000 + i,
+        .flows = 5000 + i, .held = 6000 + i, .flushed = 7000 + i, .hold_drops = 8000 + i,
+        .no_instance_drops = 9000 + i, .arp_answered = 10000 + i,
+        .latency_avg = 11000 + i, .latency_min = 12000 + i, .latency_max = 13000 + i,
+        .latency_count = 14000 + i,
+    };
+    return 0;
 }
 
 uint32_t log_read(uint32_t id, char *out, uint32_t max, int *truncated)
@@ -253,6 +281,7 @@ static void server_new_on(int keyed, uint32_t serial_line, uint32_t net_line)
     start_calls = 0;
     start_ok = 0;
     list_count = 0;
+    service_count = 0;
     memset(&started_line, 0, sizeof(started_line));
     started_files = NULL;
     serial.enabled = net.enabled = 0;
@@ -908,6 +937,11 @@ static void test_list_personality(void **state)
     wide.entry_size = 1000;
     r = call(&c, MF_CTL_LIST, &wide, sizeof(wide));
     memcpy(&lr, r->payload, sizeof(lr));
+    assert_int_equal(lr.entry_size, 184);
+    /* Between two sizes: the shorter one. */
+    wide.entry_size = 183;
+    r = call(&c, MF_CTL_LIST, &wide, sizeof(wide));
+    memcpy(&lr, r->payload, sizeof(lr));
     assert_int_equal(lr.entry_size, 144);
     /* A full page of wide entries fits the frame. */
     list_count = 100;
@@ -916,6 +950,164 @@ static void test_list_personality(void **state)
     memcpy(&lr, r->payload, sizeof(lr));
     assert_int_equal(lr.count, (MF_CTL_PAYLOAD_MAX - sizeof(lr)) / 144);
     assert_int_equal(lr.total, 100);
+}
+
+/* Entry 3 of a LIST reply of entry_size-byte entries (zero past them). */
+static void list_entry3(const struct reply *r, uint32_t i, struct mf_ctl_guest_entry3 *out)
+{
+    struct mf_ctl_list_reply lr;
+
+    memcpy(&lr, r->payload, sizeof(lr));
+    assert_true(i < lr.count);
+    assert_true(lr.entry_size <= sizeof(*out));
+    assert_int_equal(r->hdr.length, sizeof(lr) + lr.count * lr.entry_size);
+    memset(out, 0, sizeof(*out));
+    memcpy(out, r->payload + sizeof(lr) + i * lr.entry_size, lr.entry_size);
+}
+
+/* Entries of 184 bytes say which service an instance serves and its
+ * slot; other guests' say "" and 0; shorter entries stay as they were. */
+static void test_list_service(void **state)
+{
+    struct mf_ctl_list req = { .first = 0, .entry_size = sizeof(struct mf_ctl_guest_entry3) };
+    struct mf_ctl_guest_entry3 e;
+    struct mf_ctl_list_reply lr;
+    struct client c;
+    const struct reply *r;
+
+    (void)state;
+    server_new(1);
+    hello(&c);
+    list_count = 5;
+    r = call(&c, MF_CTL_LIST, &req, sizeof(req));
+    assert_int_equal(r->status, 0);
+    memcpy(&lr, r->payload, sizeof(lr));
+    assert_int_equal(lr.entry_size, 184);
+    assert_int_equal(lr.count, 5);
+    list_entry3(r, 0, &e);
+    assert_int_equal(e.e2.e.id, 100);
+    assert_string_equal(e.e2.personality, "solo5-hvt");
+    assert_string_equal(e.service, "");
+    assert_int_equal(e.service_slot, 0);
+    assert_int_equal(e.reserved, 0);
+    list_entry3(r, 2, &e);
+    assert_string_equal(e.e2.e.name, "g.2");
+    assert_string_equal(e.e2.personality, "mayfly");
+    assert_string_equal(e.service, "web");
+    assert_int_equal(e.service_slot, 0);
+    list_entry3(r, 4, &e);
+    assert_int_equal(e.e2.e.id, 104);
+    assert_string_equal(e.service, "web");
+    assert_int_equal(e.service_slot, 2);
+    /* A client that knows only the personality gets 144-byte entries. */
+    req.entry_size = sizeof(struct mf_ctl_guest_entry2);
+    r = call(&c, MF_CTL_LIST, &req, sizeof(req));
+    memcpy(&lr, r->payload, sizeof(lr));
+    assert_int_equal(lr.entry_size, 144);
+    assert_int_equal(r->hdr.length, sizeof(lr) + 5 * 144);
+    list_entry3(r, 4, &e);
+    assert_string_equal(e.e2.personality, "mayfly");
+    assert_string_equal(e.service, "");
+    /* A full page of the longest entries fits the frame. */
+    list_count = 100;
+    req.entry_size = sizeof(struct mf_ctl_guest_entry3);
+    r = call(&c, MF_CTL_LIST, &req, sizeof(req));
+    memcpy(&lr, r->payload, sizeof(lr));
+    assert_int_equal(lr.count, (MF_CTL_PAYLOAD_MAX - sizeof(lr)) / 184);
+    list_entry3(r, lr.count - 1, &e);
+    assert_int_equal(e.service_slot, lr.count - 3);
+}
+
+/* Service i of a SERVICES reply. */
+static void service_entry_at(const struct reply *r, uint32_t i, struct mf_ctl_service_entry *out)
+{
+    struct mf_ctl_services_reply sr;
+
+    memcpy(&sr, r->payload, sizeof(sr));
+    assert_int_equal(sr.entry_size, sizeof(*out));
+    assert_true(i < sr.count);
+    assert_int_equal(r->hdr.length, sizeof(sr) + sr.count * sizeof(*out));
+    memcpy(out, r->payload + sizeof(sr) + i * sizeof(*out), sizeof(*out));
+}
+
+/* SERVICES: every figure of summon_info in its place, paged from first
+ * on; none configured, none listed; a short payload refused. */
+static void test_services(void **state)
+{
+    struct mf_ctl_services req = { 0, 0 };
+    struct mf_ctl_services_reply sr;
+    struct mf_ctl_service_entry e;
+    struct client c;
+    const struct reply *r;
+    uint32_t per_page = (MF_CTL_PAYLOAD_MAX - sizeof(sr)) / sizeof(e);
+
+    (void)state;
+    server_new(1);
+    hello(&c);
+    r = call(&c, MF_CTL_SERVICES, &req, sizeof(req));
+    assert_int_equal(r->status, 0);
+    assert_int_equal(r->hdr.type, MF_CTL_SERVICES | MF_CTL_REPLY);
+    assert_true(verifies_under(r, &c));
+    memcpy(&sr, r->payload, sizeof(sr));
+    assert_int_equal(sr.count, 0);
+    assert_int_equal(sr.total, 0);
+    assert_int_equal(r->hdr.length, sizeof(sr));
+
+    service_count = 3;
+    r = call(&c, MF_CTL_SERVICES, &req, sizeof(req));
+    memcpy(&sr, r->payload, sizeof(sr));
+    assert_int_equal(sr.count, 3);
+    assert_int_equal(sr.total, 3);
+    assert_int_equal(sr.first, 0);
+    service_entry_at(r, 2, &e);
+    assert_string_equal(e.name, "svc2");
+    assert_int_equal(e.ip, 0x0a00000b);
+    assert_int_equal(e.port, 82);
+    assert_int_equal(e.reserved, 0);
+    assert_int_equal(e.max, 4);
+    assert_int_equal(e.running, 2);
+    assert_int_equal(e.idle_ms, 200);
+    assert_int_equal(e.reserved2, 0);
+    assert_int_equal(e.summoned, 1002);
+    assert_int_equal(e.idled, 2002);
+    assert_int_equal(e.ended, 3002);
+    assert_int_equal(e.launch_failures, 4002);
+    assert_int_equal(e.flows, 5002);
+    assert_int_equal(e.held, 6002);
+    assert_int_equal(e.flushed, 7002);
+    assert_int_equal(e.hold_drops, 8002);
+    assert_int_equal(e.no_instance_drops, 9002);
+    assert_int_equal(e.arp_answered, 10002);
+    assert_int_equal(e.latency_avg, 11002);
+    assert_int_equal(e.latency_min, 12002);
+    assert_int_equal(e.latency_max, 13002);
+    assert_int_equal(e.latency_count, 14002);
+    service_entry_at(r, 1, &e);
+    assert_string_equal(e.name, "");            /* no name given: empty, not garbage */
+
+    /* More than a frame holds: pages, each as full as it can be. */
+    service_count = per_page + 5;
+    r = call(&c, MF_CTL_SERVICES, &req, sizeof(req));
+    memcpy(&sr, r->payload, sizeof(sr));
+    assert_int_equal(sr.count, per_page);
+    assert_int_equal(sr.total, per_page + 5);
+    req.first = per_page;
+    r = call(&c, MF_CTL_SERVICES, &req, sizeof(req));
+    memcpy(&sr, r->payload, sizeof(sr));
+    assert_int_equal(sr.count, 5);
+    assert_int_equal(sr.first, per_page);
+    service_entry_at(r, 0, &e);
+    snprintf(sr.st.message, sizeof(sr.st.message), "svc%u", per_page);
+    assert_string_equal(e.name, sr.st.message);
+    req.first = UINT32_MAX;
+    r = call(&c, MF_CTL_SERVICES, &req, sizeof(req));
+    memcpy(&sr, r->payload, sizeof(sr));
+    assert_int_equal(sr.count, 0);
+    assert_int_equal(r->hdr.length, sizeof(sr));
+
+    /* A payload shorter than the request is refused, changing nothing. */
+    r = call(&c, MF_CTL_SERVICES, &req, 4);
+    assert_int_equal(r->status, -MF_EINVAL);
 }
 
 /* ---- the network channel ---------------------------------------------- */
@@ -1287,6 +1479,8 @@ int main(void)
         cmocka_unit_test(test_start_with_devices),
         cmocka_unit_test(test_start_devices_refused),
         cmocka_unit_test(test_list_personality),
+        cmocka_unit_test(test_list_service),
+        cmocka_unit_test(test_services),
         cmocka_unit_test(test_net_xfer_refused),
         cmocka_unit_test(test_net_and_serial),
         cmocka_unit_test(test_net_in_bounded),
