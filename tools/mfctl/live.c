@@ -14,6 +14,7 @@
 #include "config.h"
 #include "crc32.h"
 #include "elf.h"
+#include "mayfly/abi.h"
 #include "session.h"
 
 #define GUEST_FILE_MAX      (1ULL << 30)
@@ -632,12 +633,13 @@ struct ps_row {
     char personality[MF_CTL_PERSONALITY_MAX];
     const char *state;
     char mem[24], uptime[24], hypercalls[24];
+    char service[MF_CTL_NAME_MAX + 12];     /* "web/2", or "-" */
 };
 
 /* Copies count entries of entry_size bytes (the reply says which; an
- * older hypervisor's are the 128-byte ones, without a personality) into
- * the wide form. */
-static void entries_widen(struct mf_ctl_guest_entry2 *dst, const uint8_t *src, uint32_t count,
+ * older hypervisor's are the 128-byte ones, without a personality, or
+ * the 144-byte ones, without the service) into the widest form. */
+static void entries_widen(struct mf_ctl_guest_entry3 *dst, const uint8_t *src, uint32_t count,
                           uint32_t entry_size)
 {
     size_t n = entry_size < sizeof(*dst) ? entry_size : sizeof(*dst);
@@ -649,10 +651,10 @@ static void entries_widen(struct mf_ctl_guest_entry2 *dst, const uint8_t *src, u
 }
 
 /* LIST, page by page from first = 0, until total entries came; asks for
- * the entries with the personality. */
-static int list_all(struct mf_ctl_guest_entry2 **out, uint32_t *count)
+ * the entries with the personality and the service. */
+static int list_all(struct mf_ctl_guest_entry3 **out, uint32_t *count)
 {
-    struct mf_ctl_guest_entry2 *all = NULL;
+    struct mf_ctl_guest_entry3 *all = NULL;
     uint32_t have = 0, cap = 0;
 
     for (int page = 0; page < LIST_PAGES_MAX; page++) {
@@ -675,7 +677,7 @@ static int list_all(struct mf_ctl_guest_entry2 **out, uint32_t *count)
             return EXIT_CONNECT;
         }
         if (have + lr.count > cap) {
-            struct mf_ctl_guest_entry2 *grown;
+            struct mf_ctl_guest_entry3 *grown;
             cap = (have + lr.count) * 2;
             grown = realloc(all, cap * sizeof(*all));
             if (!grown) {
@@ -696,13 +698,13 @@ static int list_all(struct mf_ctl_guest_entry2 **out, uint32_t *count)
     return 0;
 }
 
-static void ps_json(const struct mf_ctl_guest_entry2 *all, uint32_t count)
+static void ps_json(const struct mf_ctl_guest_entry3 *all, uint32_t count)
 {
     char buf[MF_CTL_NAME_MAX];
 
     putchar('[');
     for (uint32_t i = 0; i < count; i++) {
-        const struct mf_ctl_guest_entry *e = &all[i].e;
+        const struct mf_ctl_guest_entry *e = &all[i].e2.e;
         printf("%s{\"id\":%u,\"name\":", i ? "," : "", e->id);
         field_str(buf, sizeof(buf), e->name, sizeof(e->name));
         json_string(stdout, buf, strlen(buf));
@@ -713,8 +715,17 @@ static void ps_json(const struct mf_ctl_guest_entry2 *all, uint32_t count)
         field_str(buf, sizeof(buf), e->class_name, sizeof(e->class_name));
         json_string(stdout, buf, strlen(buf));
         printf(",\"personality\":");
-        field_str(buf, sizeof(buf), all[i].personality, sizeof(all[i].personality));
+        field_str(buf, sizeof(buf), all[i].e2.personality, sizeof(all[i].e2.personality));
         json_string(stdout, buf, strlen(buf));
+        /* null: not a summoned instance (or a hypervisor that does not say). */
+        field_str(buf, sizeof(buf), all[i].service, sizeof(all[i].service));
+        if (buf[0]) {
+            printf(",\"service\":");
+            json_string(stdout, buf, strlen(buf));
+            printf(",\"service_slot\":%u", all[i].service_slot);
+        } else {
+            printf(",\"service\":null,\"service_slot\":null");
+        }
         printf(",\"state\":\"%s\",\"mem_size\":%llu,\"uptime_ms\":%llu,\"uptime_tsc\":%llu,"
                "\"hypercalls\":%llu}", state_name(e->state), (unsigned long long)e->mem_size,
                (unsigned long long)tsc_to_ms(e->uptime_tsc, session.hello.tsc_hz),
@@ -723,13 +734,16 @@ static void ps_json(const struct mf_ctl_guest_entry2 *all, uint32_t count)
     puts("]");
 }
 
-static void ps_table(const struct mf_ctl_guest_entry2 *all, uint32_t count)
+/* The table; the SERVICE column (last, so the others keep their
+ * places) only when a summoned instance is listed. */
+static void ps_table(const struct mf_ctl_guest_entry3 *all, uint32_t count)
 {
     static const char *const heads[] = {
         "ID", "NAME", "IMAGE", "PERSONALITY", "CLASS", "STATE", "MEM", "UPTIME(ms)", "HYPERCALLS",
+        "SERVICE",
     };
     enum { COLUMNS = sizeof(heads) / sizeof(heads[0]) };
-    int w[COLUMNS];
+    int w[COLUMNS], services = 0;
     struct ps_row *rows = calloc(count ? count : 1, sizeof(*rows));
 
     if (!rows) {
@@ -740,8 +754,8 @@ static void ps_table(const struct mf_ctl_guest_entry2 *all, uint32_t count)
         w[c] = (int)strlen(heads[c]);
     for (uint32_t i = 0; i < count; i++) {
         struct ps_row *r = &rows[i];
-        const struct mf_ctl_guest_entry *e = &all[i].e;
-        char id[16];
+        const struct mf_ctl_guest_entry *e = &all[i].e2.e;
+        char id[16], service[MF_CTL_NAME_MAX];
         const char *cells[COLUMNS];
 
         field_str(r->name, sizeof(r->name), e->name, sizeof(e->name));
@@ -750,8 +764,8 @@ static void ps_table(const struct mf_ctl_guest_entry2 *all, uint32_t count)
         if (!r->class_name[0])
             snprintf(r->class_name, sizeof(r->class_name), "-");
         /* "-": a hypervisor that does not say (older ones run Mayfly guests only). */
-        field_str(r->personality, sizeof(r->personality), all[i].personality,
-                  sizeof(all[i].personality));
+        field_str(r->personality, sizeof(r->personality), all[i].e2.personality,
+                  sizeof(all[i].e2.personality));
         if (!r->personality[0])
             snprintf(r->personality, sizeof(r->personality), "-");
         r->state = state_name(e->state);
@@ -763,30 +777,43 @@ static void ps_table(const struct mf_ctl_guest_entry2 *all, uint32_t count)
             snprintf(r->uptime, sizeof(r->uptime), "-");
         snprintf(r->hypercalls, sizeof(r->hypercalls), "%llu",
                  (unsigned long long)e->hypercalls);
+        field_str(service, sizeof(service), all[i].service, sizeof(all[i].service));
+        if (service[0]) {
+            snprintf(r->service, sizeof(r->service), "%s/%u", service, all[i].service_slot);
+            services = 1;
+        } else {
+            snprintf(r->service, sizeof(r->service), "-");
+        }
         snprintf(id, sizeof(id), "%u", e->id);
         r->id = e->id;
         cells[0] = id; cells[1] = r->name; cells[2] = r->image; cells[3] = r->personality;
         cells[4] = r->class_name; cells[5] = r->state; cells[6] = r->mem; cells[7] = r->uptime;
-        cells[8] = r->hypercalls;
+        cells[8] = r->hypercalls; cells[9] = r->service;
         for (int c = 0; c < COLUMNS; c++)
             if ((int)strlen(cells[c]) > w[c])
                 w[c] = (int)strlen(cells[c]);
     }
-    printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s\n", w[0], heads[0], w[1],
+    printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s", w[0], heads[0], w[1],
            heads[1], w[2], heads[2], w[3], heads[3], w[4], heads[4], w[5], heads[5], w[6],
            heads[6], w[7], heads[7], w[8], heads[8]);
+    if (services)
+        printf("  %s", heads[9]);
+    putchar('\n');
     for (uint32_t i = 0; i < count; i++) {
         const struct ps_row *r = &rows[i];
-        printf("%-*u  %-*s  %-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s\n", w[0], r->id, w[1],
+        printf("%-*u  %-*s  %-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s", w[0], r->id, w[1],
                r->name, w[2], r->image, w[3], r->personality, w[4], r->class_name, w[5],
                r->state, w[6], r->mem, w[7], r->uptime, w[8], r->hypercalls);
+        if (services)
+            printf("  %s", r->service);
+        putchar('\n');
     }
     free(rows);
 }
 
 int cmd_ps(int argc, char **argv)
 {
-    struct mf_ctl_guest_entry2 *all = NULL;
+    struct mf_ctl_guest_entry3 *all = NULL;
     struct live_options o;
     uint32_t count = 0;
     int rc;
@@ -814,11 +841,158 @@ struct stat_field {
     int global_only, guest_only;
 };
 
+#define SERVICES_PAGES_MAX  256             /* a bound on paging, whatever the replies say */
+
+/* Whether the hypervisor serves SERVICES: one that sends LIST entries
+ * of mf_ctl_guest_entry3's size does (both came with summoning). An
+ * older one is not asked: it refuses a type it does not know without
+ * signing the refusal, which with a key is never taken for the answer,
+ * so the call would wait for --timeout. A LIST from past every guest
+ * asks for nothing else. 1, 0, or -EXIT_*. */
+static int services_served(void)
+{
+    struct mf_ctl_list req = { .first = UINT32_MAX,
+                               .entry_size = sizeof(struct mf_ctl_guest_entry3) };
+    struct mf_ctl_list_reply lr;
+    int rc = session_call(&session, MF_CTL_LIST, &req, sizeof(req), sizeof(lr), "stats");
+
+    if (rc)
+        return -rc;
+    memcpy(&lr, session.reply.payload, sizeof(lr));
+    return lr.entry_size >= sizeof(struct mf_ctl_guest_entry3);
+}
+
+/* Every summoned service, page by page (none from a hypervisor that
+ * does not serve SERVICES, or answers it with -MF_ENOSYS). 0 or EXIT_*. */
+static int services_all(struct mf_ctl_service_entry **out, uint32_t *count)
+{
+    struct mf_ctl_service_entry *all = NULL;
+    uint32_t have = 0;
+    int rc = services_served();
+
+    *out = NULL;
+    *count = 0;
+    if (rc <= 0)
+        return -rc;
+    for (int page = 0; page < SERVICES_PAGES_MAX; page++) {
+        struct mf_ctl_services req = { .first = have };
+        struct mf_ctl_services_reply sr;
+        struct mf_ctl_service_entry *grown;
+
+        session.quiet_status = -MF_ENOSYS;
+        rc = session_call(&session, MF_CTL_SERVICES, &req, sizeof(req), sizeof(sr), "stats");
+        session.quiet_status = 0;
+        if (rc == EXIT_REFUSED && session.status == -MF_ENOSYS && page == 0)
+            return 0;
+        if (rc != 0) {
+            free(all);
+            return rc;
+        }
+        memcpy(&sr, session.reply.payload, sizeof(sr));
+        if (sr.entry_size < sizeof(*all) || sr.entry_size > MF_CTL_PAYLOAD_MAX ||
+            sr.count > (session.reply.hdr.length - sizeof(sr)) / sr.entry_size) {
+            error_say("stats: protocol error: a SERVICES reply of %u bytes cannot hold %u "
+                      "entries of %u bytes", session.reply.hdr.length, sr.count, sr.entry_size);
+            free(all);
+            return EXIT_CONNECT;
+        }
+        grown = realloc(all, ((size_t)have + sr.count + 1) * sizeof(*all));
+        if (!grown) {
+            error_say("out of memory");
+            free(all);
+            return EXIT_REFUSED;
+        }
+        all = grown;
+        /* Later entries grow at their end: the part this mfctl knows. */
+        for (uint32_t i = 0; i < sr.count; i++)
+            memcpy(&all[have + i], session.reply.payload + sizeof(sr) + (size_t)i * sr.entry_size,
+                   sizeof(*all));
+        have += sr.count;
+        if (sr.count == 0 || have >= sr.total)
+            break;
+    }
+    *out = all;
+    *count = have;
+    return 0;
+}
+
+/* Ticks as whole microseconds at tsc_hz. */
+static uint64_t tsc_to_us(uint64_t ticks, uint64_t tsc_hz)
+{
+    return ticks / tsc_hz * 1000000 + ticks % tsc_hz * 1000000 / tsc_hz;
+}
+
+/* "10.0.0.9:80", or "10.0.0.9" for a service on every port. */
+static void service_address(char *dst, size_t size, const struct mf_ctl_service_entry *e)
+{
+    int n = snprintf(dst, size, "%u.%u.%u.%u", e->ip >> 24, e->ip >> 16 & 255, e->ip >> 8 & 255,
+                     e->ip & 255);
+
+    if (e->port && n > 0 && (size_t)n < size)
+        snprintf(dst + n, size - (size_t)n, ":%u", e->port);
+}
+
+static void service_json(const struct mf_ctl_service_entry *e, uint64_t tsc_hz, int first)
+{
+    char name[MF_CTL_NAME_MAX + 1], ip[20];
+
+    field_str(name, sizeof(name), e->name, sizeof(e->name));
+    snprintf(ip, sizeof(ip), "%u.%u.%u.%u", e->ip >> 24, e->ip >> 16 & 255, e->ip >> 8 & 255,
+             e->ip & 255);
+    printf("%s{\"name\":", first ? "" : ",");
+    json_string(stdout, name, strlen(name));
+    printf(",\"ip\":\"%s\",\"port\":%u,\"max\":%u,\"running\":%u,\"idle_ms\":%u,"
+           "\"summoned\":%llu,\"idled\":%llu,\"ended\":%llu,\"launch_failures\":%llu,"
+           "\"flows\":%llu,\"held\":%llu,\"flushed\":%llu,\"hold_drops\":%llu,"
+           "\"no_instance_drops\":%llu,\"arp_answered\":%llu,\"latency_count\":%llu,"
+           "\"latency_avg_tsc\":%llu,\"latency_min_tsc\":%llu,\"latency_max_tsc\":%llu",
+           ip, e->port, e->max, e->running, e->idle_ms, (unsigned long long)e->summoned,
+           (unsigned long long)e->idled, (unsigned long long)e->ended,
+           (unsigned long long)e->launch_failures, (unsigned long long)e->flows,
+           (unsigned long long)e->held, (unsigned long long)e->flushed,
+           (unsigned long long)e->hold_drops, (unsigned long long)e->no_instance_drops,
+           (unsigned long long)e->arp_answered, (unsigned long long)e->latency_count,
+           (unsigned long long)e->latency_avg, (unsigned long long)e->latency_min,
+           (unsigned long long)e->latency_max);
+    if (tsc_hz)
+        printf(",\"latency_avg_us\":%llu,\"latency_min_us\":%llu,\"latency_max_us\":%llu",
+               (unsigned long long)tsc_to_us(e->latency_avg, tsc_hz),
+               (unsigned long long)tsc_to_us(e->latency_min, tsc_hz),
+               (unsigned long long)tsc_to_us(e->latency_max, tsc_hz));
+    putchar('}');
+}
+
+/* One line: what the service is, what runs, what it did. */
+static void service_line(const struct mf_ctl_service_entry *e, uint64_t tsc_hz)
+{
+    char name[MF_CTL_NAME_MAX + 1], addr[32];
+
+    field_str(name, sizeof(name), e->name, sizeof(e->name));
+    service_address(addr, sizeof(addr), e);
+    printf("service %s %s: %u/%u running, summoned %llu times, %llu idled out, %llu launch "
+           "failures; ", name, addr, e->running, e->max, (unsigned long long)e->summoned,
+           (unsigned long long)e->idled, (unsigned long long)e->launch_failures);
+    if (!e->latency_count)
+        printf("first reply not timed yet");
+    else
+        printf("first reply %llu ticks (%llu..%llu, %llu timed)",
+               (unsigned long long)e->latency_avg, (unsigned long long)e->latency_min,
+               (unsigned long long)e->latency_max, (unsigned long long)e->latency_count);
+    if (e->latency_count && tsc_hz)
+        printf(" = %llu us (%llu..%llu)", (unsigned long long)tsc_to_us(e->latency_avg, tsc_hz),
+               (unsigned long long)tsc_to_us(e->latency_min, tsc_hz),
+               (unsigned long long)tsc_to_us(e->latency_max, tsc_hz));
+    printf("; frames %llu held, %llu dropped\n", (unsigned long long)e->held,
+           (unsigned long long)(e->hold_drops + e->no_instance_drops));
+}
+
 int cmd_stats(int argc, char **argv)
 {
     struct live_options o;
     struct mf_ctl_guest_ref ref = { 0 };
     struct mf_ctl_stats_reply r;
+    struct mf_ctl_service_entry *services = NULL;
+    uint32_t service_count = 0;
     char what[32];
     int rc;
 
@@ -860,6 +1034,8 @@ int cmd_stats(int argc, char **argv)
     };
     int global = r.id == 0, shown = 0;
 
+    if (global && (rc = services_all(&services, &service_count)) != 0)
+        goto out;
     if (o.json) {
         putchar('{');
         for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
@@ -869,6 +1045,10 @@ int cmd_stats(int argc, char **argv)
         if (global) {
             printf(",\"version\":");
             json_string(stdout, h->version, strlen(h->version));
+            printf(",\"services\":[");
+            for (uint32_t i = 0; i < service_count; i++)
+                service_json(&services[i], h->tsc_hz, i == 0);
+            putchar(']');
         } else {
             printf(",\"state\":\"%s\"", state_name(r.state));
         }
@@ -881,8 +1061,11 @@ int cmd_stats(int argc, char **argv)
         for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
             if (!(fields[i].global_only && !global) && !(fields[i].guest_only && global))
                 printf("%-18s %llu\n", fields[i].key, (unsigned long long)fields[i].value);
+        for (uint32_t i = 0; i < service_count; i++)
+            service_line(&services[i], h->tsc_hz);
     }
 out:
+    free(services);
     session_close(&session);
     return rc;
 }

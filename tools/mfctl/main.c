@@ -131,10 +131,12 @@ static const char usage_ps[] =
     "usage: mfctl ps --control SOCKET [--json]\n"
     "\n"
     "Lists the guests alive: ID NAME IMAGE PERSONALITY CLASS STATE MEM UPTIME(ms)\n"
-    "HYPERCALLS. PERSONALITY is mayfly or solo5-hvt (- from a hypervisor that does\n"
-    "not say). STATE is running, waiting (blocked in a hypercall) or pending\n"
-    "(waiting for a free partition). With --json, an array of objects with the\n"
-    "same fields.\n"
+    "HYPERCALLS, and SERVICE when a summoned instance is listed (its summon line\n"
+    "and slot, web/2; - for other guests). PERSONALITY is mayfly or solo5-hvt (-\n"
+    "from a hypervisor that does not say). STATE is running, waiting (blocked in a\n"
+    "hypercall) or pending (waiting for a free partition). With --json, an array\n"
+    "of objects with the same fields (service and service_slot null for guests\n"
+    "that are not summoned).\n"
     "\n"
     LIVE_OPTIONS_HELP
     LIVE_EXIT_HELP;
@@ -145,7 +147,10 @@ static const char usage_stats[] =
     "The hypervisor's counters (guests started, running, exited, failed, free\n"
     "partitions, network frames, control requests, image store), or with ID one\n"
     "guest's (uptime, hypercalls, preemptions, network frames): one 'key value'\n"
-    "line each, or a JSON object with --json.\n"
+    "line each, or a JSON object with --json. Without ID, also one line per\n"
+    "summoned service: address, instances running/max, times summoned, idled\n"
+    "out, launch failures, first-reply latency (average, min..max, in TSC ticks\n"
+    "and microseconds), frames held and dropped ('services' in the JSON).\n"
     "\n"
     LIVE_OPTIONS_HELP
     LIVE_EXIT_HELP;

@@ -48,7 +48,7 @@ const char *ctl_type_name(unsigned type)
         [MF_CTL_HELLO] = "HELLO", [MF_CTL_LIST] = "LIST",
         [MF_CTL_UPLOAD_BEGIN] = "UPLOAD_BEGIN", [MF_CTL_UPLOAD_CHUNK] = "UPLOAD_CHUNK",
         [MF_CTL_UPLOAD_END] = "UPLOAD_END", [MF_CTL_START] = "START", [MF_CTL_STOP] = "STOP",
-        [MF_CTL_STATS] = "STATS", [MF_CTL_LOGS] = "LOGS",
+        [MF_CTL_STATS] = "STATS", [MF_CTL_LOGS] = "LOGS", [MF_CTL_SERVICES] = "SERVICES",
     };
 
     type &= ~(unsigned)MF_CTL_REPLY;
@@ -653,6 +653,8 @@ int session_finish(struct session *s, uint32_t seq, uint8_t type, uint32_t min_r
         return EXIT_CONNECT;
     }
     if (s->status < 0) {
+        if (s->quiet_status && s->status == s->quiet_status)
+            return EXIT_REFUSED;            /* the caller expected it and says what it means */
         if (s->message[0])
             error_say("%s: %s", what, s->message);
         else

@@ -123,6 +123,7 @@ struct session {
     struct ctl_reply reply;         /* the latest reply */
     int32_t status;                 /* its status */
     char message[MF_CTL_MESSAGE_MAX];   /* and message, NUL-terminated */
+    int32_t quiet_status;           /* a refusal session_call returns unsaid (0: none) */
 };
 
 /* Parses a hex key (the config's key=HEX); -1 with a message. */
