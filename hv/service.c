@@ -17,7 +17,9 @@
 #define IP_TCP          6
 #define IP_UDP          17
 #define TCP_FIN         0x01
+#define TCP_SYN         0x02
 #define TCP_RST         0x04
+#define TCP_ACK         0x10
 
 static uint16_t be16(const uint8_t *p)
 {
@@ -175,20 +177,24 @@ void service_member_sent(struct port *p)
         s->counts.latency_max = t;
 }
 
-/* An ARP request for the service's address: a reply is owed (sent by
- * service_poll: a port never sends from inside its deliver). */
-static void arp_request(struct service *s, const uint8_t *frame, uint32_t len)
+/* An ARP request for the service's address (broadcast, or unicast to
+ * its MAC: a client refreshing its cache): a reply is owed (sent by
+ * service_poll: a port never sends from inside its deliver). 1 if it
+ * was one, 0 for any other frame. */
+static int arp_request(struct service *s, const uint8_t *frame, uint32_t len)
 {
     const uint8_t *a = frame + 14;
 
-    if (len < 14 + ARP_BYTES || be16(a) != 1 || be16(a + 2) != ETH_IPV4 || a[4] != 6 ||
-        a[5] != 4 || be16(a + 6) != 1 || be32(a + 24) != s->ip)
-        return;
+    if (be16(frame + 12) != ETH_ARP || len < 14 + ARP_BYTES || be16(a) != 1 ||
+        be16(a + 2) != ETH_IPV4 || a[4] != 6 || a[5] != 4 || be16(a + 6) != 1 ||
+        be32(a + 24) != s->ip)
+        return 0;
     if (s->arp_count == SERVICE_ARP_QUEUE)
-        return;                                 /* the client asks again */
+        return 1;                               /* the client asks again */
     memcpy(s->arp[s->arp_count].mac, a + 8, 6);
     s->arp[s->arp_count].ip = be32(a + 14);
     s->arp_count++;
+    return 1;
 }
 
 /* A frame's flow: IPv4 to the service's address with its protocol,
@@ -356,8 +362,8 @@ static void to_all(struct service *s, const uint8_t *frame, uint32_t len, uint64
 
     for (uint32_t i = 0; i < s->max; i++) {
         struct service_slot *sl = &s->slots[i];
-        if (sl->state == SLOT_READY && sl->port) {
-            any |= vswitch_try_deliver(sl->port, frame, len);
+        if (sl->state == SLOT_READY && sl->port && vswitch_try_deliver(sl->port, frame, len)) {
+            any = 1;
             sl->active_tsc = now;
         }
     }
@@ -373,12 +379,13 @@ static int service_deliver(struct port *p, const uint8_t *frame, uint32_t len)
     struct flow_key k;
 
     if (frame[0] & 1u) {                    /* broadcast or multicast */
-        if (be16(frame + 12) == ETH_ARP)
-            arp_request(s, frame, len);
+        arp_request(s, frame, len);
         return 1;
     }
     if (!fdb_mac_equal(frame, s->port.mac))
         return 1;                           /* flooded unknown unicast: not the service's */
+    if (arp_request(s, frame, len))
+        return 1;
     if (flow_of(s, frame, len, &k) < 0 ||
         (s->l4port && (k.proto != IP_TCP && k.proto != IP_UDP)) ||
         (s->l4port && k.dport != s->l4port)) {
@@ -402,6 +409,8 @@ static int service_deliver(struct port *p, const uint8_t *frame, uint32_t len)
     f->last_tsc = now;
     if (k.proto == IP_TCP && (k.flags & (TCP_FIN | TCP_RST)))
         f->closed = 1;
+    else if (k.proto == IP_TCP && (k.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+        f->closed = 0;                      /* the same client port, a new connection */
     to_slot(s, f->slot, frame, len, now);
     return 1;
 }
@@ -506,10 +515,11 @@ void service_poll(struct service *s, uint64_t now, uint64_t idle_tsc,
 
 void service_launched(struct service *s, uint32_t slot, uint32_t guest_id, uint64_t now)
 {
-    struct service_slot *sl = &s->slots[slot];
+    struct service_slot *sl;
 
     if (slot >= s->max)
         return;
+    sl = &s->slots[slot];
     s->counts.summoned++;
     if (sl->state != SLOT_WANTED)
         return;                     /* it ended already (service_member_gone) */

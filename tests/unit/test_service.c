@@ -335,6 +335,29 @@ static void arp_for_the_service_gets_one_reply(void **state)
     assert_int_equal(client.count, 1);              /* once */
 }
 
+/* A unicast request to the service's MAC (a client refreshing its cache)
+ * is answered by the front too, with an instance running, and does not
+ * reach the instance; an ARP reply to the service's MAC does (its stack
+ * asked for the client). */
+static void unicast_arp_for_the_service_is_answered_by_the_front(void **state)
+{
+    uint8_t f[42];
+    uint32_t before;
+    (void)state;
+
+    start(1, SVC_PORT);
+    ready_flow(40000, 0, 0);
+    before = inst[0].count;
+    send_from(&client, f, arp(f, SVC_MAC, CLIENT_MAC, CLIENT_IP, SVC_IP, 1));
+    poll();
+    assert_int_equal(svc.counts.arp_answered, 1);
+    assert_int_equal(inst[0].count, before);
+    assert_int_equal(get16(client.frame[client.count - 1] + 20), 2);
+    send_from(&client, f, arp(f, SVC_MAC, CLIENT_MAC, CLIENT_IP, SVC_IP, 2));
+    assert_int_equal(inst[0].count, before + 1);
+    assert_int_equal(svc.counts.arp_answered, 1);
+}
+
 static void arp_for_other_addresses_or_not_a_request_gets_none(void **state)
 {
     uint8_t f[42];
@@ -1035,6 +1058,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(arp_for_the_service_gets_one_reply),
+        cmocka_unit_test(unicast_arp_for_the_service_is_answered_by_the_front),
         cmocka_unit_test(arp_for_other_addresses_or_not_a_request_gets_none),
         cmocka_unit_test(arp_replies_owed_are_bounded),
         cmocka_unit_test(a_syn_with_no_instance_is_held_and_its_slot_wanted),
