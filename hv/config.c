@@ -275,6 +275,13 @@ int config_parse_ipv4(const char *s, uint32_t *out)
     return 0;
 }
 
+/* An address a host may have: not 0.0.0.0, not loopback, multicast or
+ * the broadcast address. */
+static int ipv4_unicast(uint32_t a)
+{
+    return a != 0 && (a >> 24) != 127 && (a >> 24) < 224;
+}
+
 /* pci=BB:DD.F, hex bus and device, a function 0-7. */
 static int parse_pci(const char *s, struct config_uplink *u)
 {
@@ -634,9 +641,9 @@ static int summon_option(const struct line *ln, struct config_summon *s, const c
     *given |= 1u << i;
     word += strlen(own[i]);
     if (i == 0) {
-        if (config_parse_ipv4(word, &s->ip) < 0 || s->ip == 0 || (s->ip >> 28) >= 14)
+        if (config_parse_ipv4(word, &s->ip) < 0 || !ipv4_unicast(s->ip))
             return fail(err, ln->number, "bad ip '%s' (a unicast IPv4 address like "
-                        "ip=10.0.0.9)", word), 1;
+                        "ip=10.0.0.9: not 0.0.0.0, 127.x, multicast or broadcast)", word), 1;
     } else if (!all_digits(word) || config_parse_size(word, &v) < 0 ||
                (i == 1 && (v == 0 || v > 65535)) ||
                (i == 2 && (v == 0 || v > CONFIG_TIMEOUT_MAX_MS)) ||
@@ -854,32 +861,6 @@ static int parse_control_com2(const struct line *ln, struct config *cfg,
 
 /* A dotted quad "A.B.C.D", each part 0-255 in decimal without a sign:
  * 0, or -1 when malformed. */
-static int parse_ipv4(const char *s, uint8_t out[4])
-{
-    for (uint32_t i = 0; i < 4; i++) {
-        uint32_t v = 0, digits = 0;
-        for (; *s >= '0' && *s <= '9' && digits < 4; s++, digits++)
-            v = v * 10 + (uint32_t)(*s - '0');
-        if (!digits || digits > 3 || v > 255 || *s != (i == 3 ? '\0' : '.'))
-            return -1;
-        out[i] = (uint8_t)v;
-        s++;
-    }
-    return 0;
-}
-
-static uint32_t ipv4_word(const uint8_t a[4])
-{
-    return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
-}
-
-/* An address a host may have: not 0.0.0.0, not loopback, multicast or
- * the broadcast address. */
-static int ipv4_unicast(const uint8_t a[4])
-{
-    return ipv4_word(a) != 0 && a[0] != 127 && a[0] < 224;
-}
-
 /* ip=, mask= or gw= of a control net line. */
 static int control_net_address(const struct line *ln, const char *w, const char *what,
                                uint8_t out[4], int *given, struct config_error *err)
@@ -888,10 +869,11 @@ static int control_net_address(const struct line *ln, const char *w, const char 
 
     if ((*given)++)
         return fail(err, ln->number, "control net option '%s' is given twice: keep one", what);
-    if (parse_ipv4(w, out) < 0)
+    if (config_parse_ipv4(w, &m) < 0)
         return fail(err, ln->number, "bad %s '%s' (four numbers 0-255 like 10.0.0.2)", what, w);
-    m = ipv4_word(out);
-    if (!strcmp(what, "mask") ? (m & (~m >> 1)) != 0 || !m : !ipv4_unicast(out))
+    for (uint32_t i = 0; i < 4; i++)
+        out[i] = (uint8_t)(m >> (24 - 8 * i));
+    if (!strcmp(what, "mask") ? (m & (~m >> 1)) != 0 || !m : !ipv4_unicast(m))
         return fail(err, ln->number, "bad %s '%s' (%s)", what, w,
                     !strcmp(what, "mask") ? "a run of ones from the top, like 255.255.255.0"
                                           : "a unicast address: not 0.0.0.0, 127.x, multicast "

@@ -312,6 +312,7 @@ static void test_summon(void **state)
     check_error("switch lan\nsummon web image=w.elf ip=10.0.0\n", 2, "bad ip", NULL);
     check_error("switch lan\nsummon web image=w.elf ip=224.0.0.1\n", 2, "bad ip", "unicast");
     check_error("switch lan\nsummon web image=w.elf ip=0.0.0.0\n", 2, "bad ip", NULL);
+    check_error("switch lan\nsummon web image=w.elf ip=127.0.0.1\n", 2, "bad ip", "127.x");
     check_error("switch lan\nsummon web image=w.elf ip=10.0.0.9 port=0\n", 2, "bad port", NULL);
     check_error("switch lan\nsummon web image=w.elf ip=10.0.0.9 port=65536\n", 2, "bad port",
                 NULL);
