@@ -5,7 +5,8 @@
 #                               guests (linked with guests/lib/net/) and the
 #                               adversarial guests (tests/guests/evil/,
 #                               tests/guests/badring/), the SMP test's
-#                               TSC-stamped job (tests/guests/burn/)
+#                               TSC-stamped job (tests/guests/burn/), the
+#                               in-guest hypercall fuzzer (tests/guests/hcfuzz/)
 #   build/guests/ctlnet.elf     the control guest of 'control net' (guests/ctlnet/)
 #   build/guests/bad-*.elf      broken images for loader tests
 
@@ -33,7 +34,7 @@ GUEST_TCP_OBJ := $(patsubst %,$(GUEST_BUILD)/lib/net/%.o,tcp tcp_net)
 GUEST_SAMPLES := hello count sleep bench benchbig
 GUEST_NET_SAMPLES := udp-echo udp-ping flood
 GUEST_TCP_SAMPLES := httpd http-get
-GUEST_IMAGES  := $(patsubst %,$(GUEST_BUILD)/%.elf,$(GUEST_SAMPLES) $(GUEST_NET_SAMPLES) $(GUEST_TCP_SAMPLES) evil badring churn burn)
+GUEST_IMAGES  := $(patsubst %,$(GUEST_BUILD)/%.elf,$(GUEST_SAMPLES) $(GUEST_NET_SAMPLES) $(GUEST_TCP_SAMPLES) evil badring churn burn hcfuzz)
 GUEST_BAD     := $(patsubst %,$(GUEST_BUILD)/bad-%.elf,magic nonote version far overlap truncated long)
 
 guests: $(GUEST_IMAGES) $(GUEST_BAD)
@@ -76,6 +77,11 @@ $(GUEST_BUILD)/burn/%.o: tests/guests/burn/%.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
+$(GUEST_BUILD)/hcfuzz/%.o: tests/guests/hcfuzz/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
 $(GUEST_BUILD)/badring/%.o: tests/guests/badring/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
@@ -110,6 +116,7 @@ guests: $(GUEST_BUILD)/ctlnet.elf
 $(eval $(call guest_image,evil,tests/guests/evil))
 $(eval $(call guest_image,badring,tests/guests/badring))
 $(eval $(call guest_image,burn,tests/guests/burn))
+$(eval $(call guest_image,hcfuzz,tests/guests/hcfuzz))
 $(eval $(call guest_image,churn,tests/guests/churn,$(GUEST_NET_OBJ)))
 
 $(GUEST_BAD) &: $(GUEST_BUILD)/hello.elf tests/guests/mkbad.py

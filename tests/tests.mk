@@ -40,11 +40,14 @@ mutate:
 # The churn soak (issue 16): SOAK_CYCLES guest create/destroy cycles in one
 # Bochs boot, from the config and over the control channel, with every
 # resource checked at intervals and at the end (tests/system/soak.sh;
-# `make test` runs it with 2,000). About an hour for the default.
+# `make test` runs it with 2,000), then the in-guest fuzzer
+# (tests/system/hcfuzz.sh) with HCFUZZ_CALLS hypercalls per fuzzer
+# (default 1,000,000; make test runs 20,000). An hour or more.
 SOAK_CYCLES ?= 100000
+HCFUZZ_CALLS ?= 1000000
 .PHONY: soak
 soak:
 	@tools/install-deps.sh --check-or-install
 	@$(MAKE) --no-print-directory all
-	@SOAK_CYCLES=$(SOAK_CYCLES) MAYFLY_BUILD=$(abspath $(BUILD)) TEST_FILTER='^soak\.sh$$' \
-	    tests/run.sh system
+	@SOAK_CYCLES=$(SOAK_CYCLES) HCFUZZ_CALLS=$(HCFUZZ_CALLS) MAYFLY_BUILD=$(abspath $(BUILD)) \
+	    TEST_FILTER='^(soak|hcfuzz)\.sh$$' tests/run.sh system
