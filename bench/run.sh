@@ -6,7 +6,7 @@
 set -u
 cd "$(dirname "$0")/.."
 source tests/lib/emu.sh
-tools/install-deps.sh --check-or-install || exit 2
+tools/install-deps.sh --bench || exit 2
 OUT=$MAYFLY_BUILD/bench
 G=$MAYFLY_BUILD/guests
 mkdir -p "$OUT"
@@ -45,6 +45,13 @@ boot null 256 'partition small 2M x 1
 guest null image=bench.elf args="null 2000"
 poweroff when-idle' "$G/bench.elf"
 NULL=$(field null 'bench null:' 's/.* ([0-9]+) ticks per round trip.*/\1/')
+# The null hypercall is answered by the fast path at the VM exit
+# (docs/fastpaths.md): 26 instructions from the exit to VMRESUME on
+# VT-x, 11 from VMRUN to VMRUN on AMD-V. A bare stub that only moves RIP
+# past the call and re-enters takes 7 (two VMREADs and their field
+# numbers, the add, the VMWRITE, VMRESUME) and 2 (the add to the VMCB's
+# RIP, VMRUN): the floor is the round trip less the difference.
+FAST_VMX_EXTRA=$(( 26 - 7 )); FAST_SVM_EXTRA=$(( 11 - 2 ))
 
 echo "bench: launches (one partition, one guest at a time, nothing else runnable)"
 # The first instance finds its partition as the boot left it (scrubbed at
@@ -68,6 +75,33 @@ read -r S1_T S1_S S1_C S1_R <<<"$(launch_line launch-small small.1)"
 read -r B1_T B1_S B1_C B1_R <<<"$(launch_line launch-big big.1)"
 read -r H0_T H0_S H0_C H0_R <<<"$(launch_line launch-huge huge.0)"
 SCRUB_PER_MIB=$(( H0_S / 64 ))
+
+echo "bench: launch with 1000 guests running"
+# 1000 hold guests alive (waiting) in their own class while a small one
+# starts in a clean partition: the same launch as small.1 above, on a
+# full machine. wait.0 holds that partition first, long enough for the
+# console ring to drain the 1000 start lines (or the launch line would
+# be dropped), and scrubs it at its end, as small.0 does above.
+boot launch-full 2048 'partition hold 2M x 1000
+partition only 2M x 1
+guest hold image=bench.elf class=hold count=1000 args="hold 20000"
+guest wait image=bench.elf class=only args="hold 12000"
+guest small image=bench.elf class=only
+poweroff when-idle' "$G/bench.elf"
+read -r LF_T LF_S LF_C LF_R <<<"$(launch_line launch-full small.0)"
+LF_RUNNING=$(grep -cE 'guest [0-9]+ hold\.[0-9]+ started' "$OUT/launch-full/serial.log")
+
+echo "bench: scrub floor (rep stosq in a guest)"
+boot zero 256 'partition small 4M x 1
+guest zero image=bench.elf args="zero 2048"
+poweroff when-idle' "$G/bench.elf"
+ZERO_PER_MIB=$(field zero 'bench zero:' 's/.* ([0-9]+) ticks per MiB.*/\1/')
+for v in LF_T S1_T ZERO_PER_MIB; do
+    if [ -z "${!v}" ]; then echo "bench: no figure for $v; see $OUT/launch-full, $OUT/zero"; exit 1; fi
+done
+mib_per_million() { awk -v t="$1" 'BEGIN { printf "%.2f", 1000000 / t }'; }
+SCRUB_MPM=$(mib_per_million "$SCRUB_PER_MIB"); ZERO_MPM=$(mib_per_million "$ZERO_PER_MIB")
+LF_PCT=$(awk -v a="$LF_T" -v b="$S1_T" 'BEGIN { printf "%+.2f", (a - b) * 100 / b }')
 
 echo "bench: Solo5 hvt beside native (launch, POLL, datagram round trip)"
 # The same as the small launch above, for an hvt image (hvt-bench, about
@@ -172,6 +206,18 @@ read -r F15_N F15_K F15_X F15_T F15_P F15_S F15_D F15_HK F15_HT <<<"$(flood_figu
 # (switching, both copies, ring work) over the frames the sender sent.
 B64_HPF=$(ratio "$B64_HT" "$B64_N" 0); F64_HPF=$(ratio "$F64_HT" "$F64_N" 0)
 F15_HPF=$(ratio "$F15_HT" "$F15_N" 0)
+# Copies and everything else: a delivered frame is copied out of the
+# TX chain with its 12-byte virtio-net header into the bounce buffer
+# (one memcpy of N + 12 bytes), then into the RX chain as a header of
+# its own (12 bytes) and the frame (N bytes): hv/vport.c. memcpy
+# (hv/lib.c) is 7 instructions besides its REP MOVSQ (one per 8 bytes)
+# and REP MOVSB (one per byte left), so the copies are derived from the
+# code, not timed (a TSC read around each copy would cost more than the
+# copy of a small frame), for chains of one descriptor as flood's are.
+memcpy_of() { echo $(( 7 + $1 / 8 + $1 % 8 )); }
+copies_of() { echo $(( $(memcpy_of $(( $1 + 12 ))) + $(memcpy_of 12) + $(memcpy_of "$1") )); }
+B64_COPY=$(copies_of 64); F15_COPY=$(copies_of 1514)
+B64_REST=$(( B64_HPF - B64_COPY )); F15_REST=$(( F15_HPF - F15_COPY ))
 for v in RTT_MIN RTT_AVG F64_P B64_P F15_P F64_S F15_S; do
     if [ -z "${!v}" ]; then echo "bench: no figure for $v; see $OUT/net-*/serial.log"; exit 1; fi
 done
@@ -328,11 +374,13 @@ phases in the guest's boot-info page (\`scrub_tsc\`, \`load_tsc\`).
 
 | measurement | result | goal |
 |---|---|---|
-| null hypercall round trip, seen from the guest | $NULL ticks | ≤ 100 hypervisor instructions |
+| null hypercall round trip, seen from the guest (fast path at the VM exit) | $NULL ticks (bare-stub floor $(( NULL - FAST_VMX_EXTRA ))) | ≤ 100 ticks |
 | launch, small image (15 KiB), clean partition: start → first guest instruction | $S1_T ticks (copy $S1_C, rest $S1_R) | ≤ 15,000 beyond the copy |
 | launch, small image, first use of a partition (scrub included) | $S0_T ticks (scrub $S0_S, copy $S0_C, rest $S0_R) | |
 | launch, 1 MiB image, clean partition | $B1_T ticks (copy $B1_C, rest $B1_R) | ≤ 15,000 beyond the copy |
-| scrub cost | $SCRUB_PER_MIB ticks per MiB (64 MiB partition: $H0_S) | |
+| launch, small image, clean partition, $LF_RUNNING other guests alive | $LF_T ticks (copy $LF_C, rest $LF_R): $LF_PCT % against the empty machine's $S1_T | within 5% of the empty machine |
+| scrub cost | $SCRUB_PER_MIB ticks per MiB (64 MiB partition: $H0_S): $SCRUB_MPM MiB per million instructions | |
+| scrub floor: plain \`rep stosq\` over 2 MiB, in a guest | $ZERO_PER_MIB ticks per MiB: $ZERO_MPM MiB per million instructions | scrub at the floor |
 | concurrent guests, 2 GiB machine, 2 MiB partitions | $PEAK ran at once ($OK of $N exited 0) | ≥ 900 |
 | hypervisor memory per guest | $PER_GUEST bytes (pool $POOL KiB for $N partitions) | ≤ 16 KiB |
 
@@ -340,10 +388,38 @@ phases in the guest's boot-info page (\`scrub_tsc\`, \`load_tsc\`).
 copying: building the guest's page tables and boot-info page, resetting
 the VMCS, queueing and scheduling it and entering it.
 
-Memory per guest is what the pool holds per partition: a 4 KiB VMCS,
-three 4 KiB EPT pages (PML4, PDPT, one directory of 2 MiB leaves), the
-vCPU with its 512-byte FXSAVE area and the guest's record; the MSR and
-I/O bitmaps are shared by all guests.
+Memory per guest is what the pool holds, over the partitions: a 4 KiB
+VMCS, one 4 KiB EPT directory of 2 MiB leaves, the vCPU with its
+512-byte FXSAVE area and the guest's record, plus the pool's fixed part
+spread over them (the hypervisor's own page tables, stacks, queues, the
+MSR and I/O bitmaps). The EPT's PML4 and PDPT are the CPU's, four pairs
+per CPU pointed at the directories of the guests that run there
+(\`x86/nested_root.c\`, docs/fastpaths.md); before that, every
+partition had its own and the figure was 17792 bytes.
+
+Null hypercall: the backend answers it at the VM exit, without the exit
+table, the core or the entry checks (docs/fastpaths.md). The round trip
+is the guest's loop (the call, its test of the instruction to use, the
+loop) plus the hypervisor's 26 instructions from the exit to VMRESUME;
+the bare-stub floor beside it is the same round trip with a handler
+that only moves RIP past the VMCALL and resumes (7 instructions),
+derived by taking the difference off. Before the fast path the round
+trip was 210 ticks.
+
+Launch on a full machine: the small launch again, with $LF_RUNNING hold
+guests alive (waiting) in a class of their own. The launch path does
+nothing that grows with them: \`partition_alloc\` pops its class's free
+list, the guest's slot is its partition's and the run queue is a ring.
+The copy differs from the empty machine's only if the image does.
+
+Scrub: the hypervisor zeroes with \`rep stosq\` (\`mem_arch_zero\`),
+which Bochs counts as one instruction per 8 bytes; the floor row is the
+same instruction timed inside a guest over free memory of its own
+(\`bench zero\`), a little slower there (the guest's accesses go through
+EPT). \`rep stosb\` counts one per byte in Bochs (8 times slower).
+Partitions are zeroed when a guest ends, so a launch finds a clean one
+unless it is the partition's first use since boot (the "first use" row);
+there is no zeroing in the background at idle yet.
 
 ## Network
 
@@ -353,6 +429,8 @@ I/O bitmaps are shared by all guests.
 | hypervisor instructions per switched 64-byte frame, batched (burst of $B64_N that fits the receiver's RX ring; both copies included) | $B64_HPF ($B64_HT ticks in $B64_HK kicks) | ≤ 150 per 64-byte frame, copy excluded |
 | hypervisor instructions per 64-byte frame, sustained flood of $F64_N (most dropped at the switch: receiver's ring full) | $F64_HPF ($F64_HT ticks in $F64_HK kicks) | |
 | hypervisor instructions per 1514-byte frame, flood of $F15_N (both copies included) | $F15_HPF ($F15_HT ticks in $F15_HK kicks) | |
+| the same split: copies (derived) and everything else, 64-byte burst | copies $B64_COPY, everything else $B64_REST | ≤ 150 beyond the copies |
+| the same split, 1514-byte flood | copies $F15_COPY, everything else $F15_REST | |
 | 64-byte frames, sustained flood of $F64_N: ticks per frame seen by the sender (everything: guests and hypervisor) | $F64_P ticks per frame; switch: $F64_S switched, $F64_D dropped | |
 | 64-byte frames, burst of $B64_N: ticks per frame seen by the sender | $B64_P ticks per frame; switch: $B64_S switched, $B64_D dropped | |
 | 1514-byte frames (1472-byte UDP payload, a 1500-byte IP packet), flood of $F15_N: ticks per frame seen by the sender | $F15_P ticks per frame; switch: $F15_S switched, $F15_D dropped | |
@@ -471,7 +549,7 @@ the ARP exchange before the datagrams too.
 
 | measurement | AMD-V (QEMU TCG, \`-cpu max\`, \`-icount\`) | VT-x (Bochs, tigerlake) |
 |---|---|---|
-| null hypercall round trip, seen from the guest | $SVM_NULL ticks | $NULL ticks |
+| null hypercall round trip, seen from the guest (fast path) | $SVM_NULL ticks (bare-stub floor $(( SVM_NULL - FAST_SVM_EXTRA ))) | $NULL ticks (floor $(( NULL - FAST_VMX_EXTRA ))) |
 | launch, small image, clean partition: start → first guest instruction | $SVM_T ticks (copy $SVM_C, rest $SVM_R) | $S1_T ticks (copy $S1_C, rest $S1_R) |
 
 Both count emulated instructions: Bochs advances the TSC one tick per
@@ -483,7 +561,9 @@ instructions per round trip, not what the switch costs on hardware (an
 SVM round trip on hardware is hundreds of cycles, like VT-x's). The
 AMD-V backend has no preemption timer: each run arms the local APIC
 timer, which adds its own instructions to every run but not to a
-hypercall served in place.
+hypercall served in place. Its fast path is 11 instructions from VMRUN
+to VMRUN and needs no deadline check (the alarm's interrupt exits the
+next VMRUN); before it, the round trip was 248 ticks.
 
 ## Solo5 hvt guests
 
@@ -530,5 +610,56 @@ the network channel the design plans.
 MD
 bash bench/summon.sh
 printf '\n%s\n' "$CTLNET_MD"
+cat <<MD
+
+## Plots
+
+Rendered by \`make bench\` with gnuplot next to this file:
+[launch.png](launch.png) (launch cost against guests alive),
+[switch.png](switch.png) (hypervisor instructions per frame by frame
+size, copies apart), [rtt.png](rtt.png) (datagram round trips: min, avg
+and max of each run; udp-ping reports no per-datagram samples, so this
+is the spread, not a histogram).
+MD
 } > bench/RESULTS.md
+# The plots: data files under $OUT/plots, PNGs next to RESULTS.md.
+PLOTS=$OUT/plots
+mkdir -p "$PLOTS"
+printf '%s %s %s %s\n' 0 "$S1_C" "$S1_R" "$S1_T" "$LF_RUNNING" "$LF_C" "$LF_R" "$LF_T" \
+    > "$PLOTS/launch.dat"
+printf '"%s" %s %s\n' "64 B burst" "$B64_COPY" "$B64_REST" "1514 B flood" "$F15_COPY" "$F15_REST" \
+    > "$PLOTS/switch.dat"
+printf '"%s" %s %s %s\n' "native" "$RTT_MIN" "$RTT_AVG" "$RTT_MAX" \
+    "hvt echo" "$HRTT_MIN" "$HRTT_AVG" "$HRTT_MAX" \
+    "1 CPU" "$RS_MIN" "$RS_AVG" "$RS_MAX" "2 CPUs" "$RX_MIN" "$RX_AVG" "$RX_MAX" > "$PLOTS/rtt.dat"
+gnuplot <<GP || echo "bench: gnuplot failed; the figures above stand"
+set terminal pngcairo size 800,480
+set grid ytics
+set output 'bench/launch.png'
+set title 'Launch, small image, clean partition: start to first instruction'
+set xlabel 'guests alive'
+set ylabel 'emulated instructions'
+set yrange [0:*]
+set xrange [-100:1100]
+set key center center
+plot '$PLOTS/launch.dat' using 1:4 with linespoints lw 2 title 'total', \
+     '' using 1:3 with linespoints title 'beyond the copy', \
+     '' using 1:2 with linespoints title 'copy'
+set output 'bench/switch.png'
+set title 'Hypervisor instructions per switched frame'
+set xlabel 'frame size'
+set style data histograms
+set style histogram rowstacked
+set style fill solid 0.6 border -1
+set boxwidth 0.5
+set xrange [*:*]
+plot '$PLOTS/switch.dat' using 2:xtic(1) title 'copies (derived)', '' using 3 title 'everything else'
+set output 'bench/rtt.png'
+set title 'Datagram round trip (200 datagrams of 1..1472 bytes): min, avg, max'
+set xlabel ''
+set style data yerrorbars
+set xrange [-0.5:3.5]
+set key top left
+plot '$PLOTS/rtt.dat' using 0:3:2:4:xtic(1) with yerrorbars lw 2 pt 7 title 'min / avg / max'
+GP
 cat bench/RESULTS.md
