@@ -74,6 +74,9 @@ SRC_pci       := hv/pci.c hv/madt.c hv/fmt.c
 SRC_e1000     := hv/e1000.c hv/pci.c hv/fmt.c
 UNIT_TESTS   += pci e1000
 FUZZ_TARGETS += e1000
+# The ACPI MCFG (firmware input, issue 16): pci_mcfg_segment0 fuzzed.
+SRC_mcfg      := hv/pci.c hv/madt.c hv/fmt.c
+FUZZ_TARGETS += mcfg
 # The virtio-net driver over the modern PCI transport (issue 13): a fake
 # device (capabilities, common configuration, the device side of the
 # rings); what it writes back into the used rings is fuzzed.
