@@ -165,8 +165,8 @@ static void load_once(EFI_FILE_HANDLE root, const char *name)
         load_file(root, name);
 }
 
-/* Reads the config, then every file it names (each once): a line's
- * image, then its block devices' backings. A missing or bad config is
+/* Reads the config, then every file it names (each once): a guest or
+ * summon line's image, then its block devices' backings. A missing or bad config is
  * left for the core to report, with its line number. */
 static void load_files(EFI_HANDLE image)
 {
@@ -181,8 +181,8 @@ static void load_files(EFI_HANDLE image)
     if (load_file(root, "mayfly.conf") == 0) {
         conf = &boot_info.files[0];
         if (config_parse((const char *)(uintptr_t)conf->addr, conf->size, &config, &err) == 0)
-            for (uint32_t g = 0; g < config.guest_count; g++) {
-                const struct config_guest *line = &config.guests[g];
+            for (uint32_t g = 0; g < config_image_lines(&config); g++) {
+                const struct config_guest *line = config_image_line(&config, g);
                 load_once(root, line->image);
                 for (uint32_t d = 0; d < line->device_count; d++)
                     if (line->devices[d].kind == CONFIG_DEVICE_BLOCK)

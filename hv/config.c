@@ -602,6 +602,16 @@ static int parse_guest(const struct line *ln, struct config *cfg, struct config_
     return 0;
 }
 
+uint32_t config_image_lines(const struct config *cfg)
+{
+    return cfg->guest_count + cfg->summon_count;
+}
+
+const struct config_guest *config_image_line(const struct config *cfg, uint32_t i)
+{
+    return i < cfg->guest_count ? &cfg->guests[i] : &cfg->summons[i - cfg->guest_count].guest;
+}
+
 uint32_t config_summon_nets(const struct config_guest *g)
 {
     uint32_t n = g->net_count;

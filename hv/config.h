@@ -167,6 +167,11 @@ int config_find_switch(const struct config *cfg, const char *name);
 int config_check_guest(const struct config *cfg, const struct config_guest *g, char *why,
                        size_t n);
 
+/* The lines whose files the boot must bring: the guest lines, then the
+ * summon lines' instance lines (i < config_image_lines). */
+uint32_t config_image_lines(const struct config *cfg);
+const struct config_guest *config_image_line(const struct config *cfg, uint32_t i);
+
 /* Total number of partitions over all classes. */
 uint64_t config_partition_total(const struct config *cfg);
 

@@ -160,18 +160,6 @@ static struct payload *payload_get(struct image_job *job, const struct config_gu
     return payload_find(job, g, g->image, "image");
 }
 
-/* Line i of the guest lines and then the summon lines (whose instances
- * the hypervisor starts from the same boot files): i < lines_count. */
-static uint32_t lines_count(const struct config *cfg)
-{
-    return cfg->guest_count + cfg->summon_count;
-}
-
-static const struct config_guest *line_at(const struct config *cfg, uint32_t i)
-{
-    return i < cfg->guest_count ? &cfg->guests[i] : &cfg->summons[i - cfg->guest_count].guest;
-}
-
 /* Every block device's disk: found, read once, and a whole number of its
  * sectors, as the hypervisor requires when the guest starts. */
 static int check_disks(struct image_job *job)
@@ -179,8 +167,8 @@ static int check_disks(struct image_job *job)
     const struct config *cfg = &job->config;
     int failed = 0;
 
-    for (uint32_t i = 0; i < lines_count(cfg); i++) {
-        const struct config_guest *g = line_at(cfg, i);
+    for (uint32_t i = 0; i < config_image_lines(cfg); i++) {
+        const struct config_guest *g = config_image_line(cfg, i);
         for (uint32_t k = 0; k < g->device_count; k++) {
             const struct config_device *d = &g->devices[k];
             uint32_t sector = d->sector_size ? d->sector_size : 512;
@@ -225,8 +213,8 @@ static int check_guests(struct image_job *job)
     char why[ELF_REASON_MAX];
     int failed = 0;
 
-    for (uint32_t i = 0; i < lines_count(cfg); i++) {
-        const struct config_guest *g = line_at(cfg, i);
+    for (uint32_t i = 0; i < config_image_lines(cfg); i++) {
+        const struct config_guest *g = config_image_line(cfg, i);
         struct payload *p = payload_get(job, g);
         if (!p) {
             failed = 1;
