@@ -45,6 +45,7 @@ counts_back_after_cycles() {
     expect_line "^mayfly: summon web: $CYCLES summoned, $CYCLES idled out, $CYCLES ended, 0 running, 0 launch failures; $((2 * CYCLES)) flows, $CYCLES ARP answers$" &&
     expect_line "^mayfly: summon web: frames $CYCLES held, $CYCLES delivered from the hold, 0 dropped from it, 0 for no instance$" &&
     expect_line "^mayfly: summon web: first reply [0-9]+ ticks after the first frame on average \\([0-9]+ to [0-9]+, $CYCLES timed\\)$" &&
+    expect_line '^mayfly: resource check after [0-9]+ guests ended: 3 of 3 partitions free, 0 held; ports ([0-9]+) free of \1, 0 held; switch slots 1 in use; .*: ok$' &&
     expect_poweroff 0
 }
 
@@ -72,13 +73,16 @@ poweroff when-idle' "$G/httpd.elf" "$G/http-get.elf" &&
 }
 
 # A Solo5 unikernel summoned the same way: the hvt-net echo, its device
-# mapped with net:service=, driven by udp-ping.
-summon_solo5_boot() {
-    BOCHS_SECONDS=${BOCHS_SECONDS:-300} boot_bochs tigerlake 256 'partition small 4M x 2
+# mapped with net:service=, driven by udp-ping. Also from the UEFI
+# image under OVMF (QEMU, AMD-V), whose loader must bring the summoned
+# image from the disk beside the config.
+SOLO5_CONF='partition small 4M x 2
 switch lan
 summon echo image=hvt-net.hvt ip=10.0.0.1 net:service=lan idle=100 args="ip=10.0.0.1 idle=0"
 guest ping image=udp-ping.elf net=lan args="ip=10.0.0.2 peer=10.0.0.1 count=50"
-poweroff when-idle' "$G/hvt-net.hvt" "$G/udp-ping.elf" &&
+poweroff when-idle'
+
+solo5_summoned() {
     expect_line '^\[ping\.0\] udp-ping: 50/50 ' &&
     expect_guest ping.0 'exited with status 0$' &&
     expect_count 1 '^mayfly: guest [0-9]+ echo\.0 started' &&
@@ -87,8 +91,24 @@ poweroff when-idle' "$G/hvt-net.hvt" "$G/udp-ping.elf" &&
     expect_poweroff 0
 }
 
+summon_solo5_boot() {
+    BOCHS_SECONDS=${BOCHS_SECONDS:-300} boot_bochs tigerlake 256 "$SOLO5_CONF" \
+        "$G/hvt-net.hvt" "$G/udp-ping.elf" && solo5_summoned
+}
+
+summon_solo5_uefi() {
+    MAYFLY_EMULATOR=qemu-uefi QEMU_SECONDS=${QEMU_SECONDS:-120} boot_bochs tigerlake 256 \
+        "$SOLO5_CONF" "$G/hvt-net.hvt" "$G/udp-ping.elf" &&
+    expect_line '^mayfly: AMD-V: ' && expect_no_line 'was not loaded' && solo5_summoned
+}
+
 run_case summon_cycles_boot
 run_check every_first_request_answered "$SYSTEST_OUT/summon_cycles_boot"
 run_check counts_back_after_cycles "$SYSTEST_OUT/summon_cycles_boot"
 run_case summon_parallel_boot
 run_case summon_solo5_boot
+if command -v qemu-system-x86_64 >/dev/null && [ -r "$OVMF_CODE" ] && [ "${MAYFLY_QEMU:-1}" != 0 ]; then
+    run_case summon_solo5_uefi
+else
+    echo "SKIP: summon_solo5_uefi: no qemu-system-x86_64 or OVMF, or turned off with MAYFLY_QEMU=0"
+fi
