@@ -125,13 +125,16 @@ static uint64_t fill(uint64_t start, uint64_t end, uint64_t value)
 }
 
 /* Leaves the pattern in all the memory it can spare: between the
- * hypervisor's page tables and the image, and between the image and the
- * last 16 KiB below the stack pointer. */
+ * hypervisor's page tables and the image, and from the image's end up to
+ * 512 bytes below the stack pointer (the frames fill and the console
+ * calls use), the stack area near the top of the partition included, so
+ * that a scrub which left the top out would leave the pattern there. */
 int evil_secret(uint64_t unused)
 {
+    uint64_t rsp = read_rsp() & ~7ULL;
     uint64_t low_start = MF_PAGE_TABLE_END, low_end = MF_IMAGE_BASE;
     uint64_t high_start = (uint64_t)__image_end;
-    uint64_t high_end = (read_rsp() - 16 * 1024) & ~7ULL;
+    uint64_t high_end = rsp - 512;
     uint64_t bytes;
 
     (void)unused;
@@ -143,17 +146,20 @@ int evil_secret(uint64_t unused)
     return EVIL_OK;
 }
 
-/* Looks for the pattern in all of memory but page 0 and the stack in use. */
+/* Looks for the pattern in all of memory but page 0, up to the top of
+ * the partition: its own stack included, which never holds the pattern
+ * (it compares inverted words with the inverted pattern, the only form
+ * this image and its registers ever have). */
 int evil_scan(uint64_t unused)
 {
-    uint64_t start = 0x1000, end = read_rsp() & ~0xfffULL;
+    uint64_t start = 0x1000, end = mf_mem_size();
     const volatile uint64_t *p;
-    uint64_t want = pattern(), found = 0, first = 0;
+    uint64_t found = 0, first = 0;
 
     (void)unused;
     mf_printf("evil: scan: looking for the pattern in [0x%lx, 0x%lx)\n", start, end);
     for (p = (const volatile uint64_t *)start; p < (const volatile uint64_t *)end; p++) {
-        if (*p != want)
+        if (~*p != pattern_inverted)
             continue;
         if (found++ == 0)
             first = (uint64_t)p;
