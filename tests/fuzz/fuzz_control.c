@@ -31,6 +31,12 @@
  * every reply to a signed request verifies under the client's nonce;
  * on the network, XFER never takes more than offered or gives more than
  * room, and everything offered is taken in the end.
+ *
+ * Seeds seed-upload-* (issue 16) take the whole way an upload goes: a
+ * disk (or a real guest image, hello.elf) uploaded in chunks with its
+ * CRC, a START whose block device (or image) is that upload, so the
+ * store's bytes reach manage_start, and LOGS of the hypervisor and of a
+ * guest; on COM2 and on the network channel.
  */
 #include <stdarg.h>
 #include <stddef.h>
