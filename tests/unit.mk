@@ -104,13 +104,14 @@ UNIT_TESTS   += ctlnet
 SRC_ctlnet_hv := hv/fmt.c hv/str.c
 UNIT_TESTS   += ctlnet_hv
 # A summoned service's front (hv/service.c, issue 14) on a real switch:
-# fake client and instance ports, a fake clock.
+# fake client and instance ports, a fake clock; its frame path fuzzed.
 SRC_service   := hv/service.c hv/vswitch.c hv/port.c hv/fdb.c hv/fmt.c hv/str.c
 UNIT_TESTS   += service
 # The nested page tables' per-CPU roots and per-vCPU directories
 # (x86/nested_root.c, issue 15), on a host allocator standing in for the pool.
 SRC_nested_root := x86/nested_root.c vmx/ept.c hv/pagetable.c
 UNIT_TESTS   += nested_root
+FUZZ_TARGETS += service
 
 # The product's warnings (WARN and STRICT_WARN, from the Makefile) for the
 # sources under STRICT_DIRS, in unit and fuzz builds, and for the unit
