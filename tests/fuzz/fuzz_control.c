@@ -67,8 +67,9 @@ static uint64_t now_tsc;
 static uint8_t rx[1 << 16];
 static size_t rx_len, rx_off;
 static uint8_t line_out[1 << 18];
-static size_t tx_len;
+static size_t tx_len, tx_parsed;    /* bytes the server wrote, and of them parsed */
 static unsigned manage_calls, signed_stops;
+static struct ctl_parser replies;
 
 uint64_t time_arch_tsc(void) { return now_tsc; }
 uint64_t time_arch_tsc_hz(void) { return HZ; }
@@ -87,8 +88,17 @@ size_t control_arch_write_some(const uint8_t *buf, size_t len)
 {
     size_t n = len < 16 ? len : 16;
 
-    if (tx_len + n > sizeof(line_out))
-        tx_len = 0;                 /* the harness forgets what it already parsed */
+    if (tx_len + n > sizeof(line_out)) {
+        /* Full: keep only what is not parsed yet (the parser's place in
+         * it stays right); if even that fills it, start over. */
+        memmove(line_out, line_out + tx_parsed, tx_len - tx_parsed);
+        tx_len -= tx_parsed;
+        tx_parsed = 0;
+        if (tx_len + n > sizeof(line_out)) {
+            tx_len = 0;
+            ctl_parser_init2(&replies, 1);
+        }
+    }
     memcpy(line_out + tx_len, buf, n);
     tx_len += n;
     return n;
@@ -213,8 +223,6 @@ uint32_t log_read(uint32_t id, char *out, uint32_t max, int *truncated)
 static const uint8_t key[16] = "fuzz-key-0123456";
 static struct config cfg;
 static uint8_t store_mem[1 << 16];
-static struct ctl_parser replies;
-static size_t tx_parsed;
 static uint8_t nonce[MF_CTL_NONCE_BYTES], old_nonce[MF_CTL_NONCE_BYTES];
 static int have_nonce, awaiting_hello;
 static uint32_t seq, signed_seq_min;
