@@ -3,7 +3,9 @@
  * guest can set and VM entry does not reload (GPRs, CR2, KERNEL_GS_BASE
  * through GS base plus SWAPGS, FS/GS base, x87 and SSE) with values of
  * its own; archcheck, started after it, reads all of them and reports
- * each as ok or LEAK. The values are canonical addresses (FS/GS base
+ * each as ok or LEAK, and checks that CR4 and CPUID keep XSAVE and AVX
+ * (YMM) state out of reach. Debug registers and every other MSR end the
+ * guest that touches them (cpu.c, cpu_state.sh). The values are canonical addresses (FS/GS base
  * and SWAPGS need them) that nothing else produces: 0x5e7ac0de00nn.
  */
 #include "evil.h"
@@ -53,6 +55,29 @@ static uint64_t rdmsr(uint32_t msr)
 
     __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
     return ((uint64_t)hi << 32) | lo;
+}
+
+/* The CR4 every guest gets: PAE, OSFXSR, OSXMMEXCPT. OSXSAVE stays
+ * clear (and CPUID shows no XSAVE, OSXSAVE or AVX), so AVX's YMM upper
+ * halves and every XSAVE component are out of reach: only x87/SSE state
+ * can pass between tenants, and that is checked below. */
+#define CR4_GUEST           0x620ULL
+#define CPUID_1_ECX_XSAVE_OSXSAVE_AVX   (7u << 26)
+
+static uint64_t read_cr4(void)
+{
+    uint64_t v;
+
+    __asm__ volatile("mov %%cr4, %0" : "=r"(v));
+    return v;
+}
+
+static uint32_t cpuid_1_ecx(void)
+{
+    uint32_t a = 1, b, c = 0, d;
+
+    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+    return c;
 }
 
 static uint64_t read_cr2(void)
@@ -173,6 +198,9 @@ static int check_state(const char *mode, int own)
     bad += report(mode, "KERNEL_GS_BASE", read_kernel_gs(), own ? ARCH_PATTERN(PAT_KERNEL_GS) : 0);
     bad += report(mode, "FS base", rdmsr(IA32_FS_BASE), own ? ARCH_PATTERN(PAT_FS) : 0);
     bad += report(mode, "GS base", rdmsr(IA32_GS_BASE), own ? ARCH_PATTERN(PAT_GS) : 0);
+    bad += report(mode, "CR4", read_cr4(), CR4_GUEST);
+    bad += report(mode, "CPUID.1 ECX XSAVE, OSXSAVE and AVX bits",
+                  cpuid_1_ecx() & CPUID_1_ECX_XSAVE_OSXSAVE_AVX, 0);
     return bad + check_fpu(mode, own);
 }
 

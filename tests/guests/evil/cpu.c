@@ -119,6 +119,65 @@ int evil_mov_dr(uint64_t unused)
     return evil_survived("mov-dr");
 }
 
+/* MOV to/from DRn for n in 0-3, 6, 7 (4 and 5 alias 6 and 7): each must
+ * end the guest, so no tenant can read or plant debug-register state. */
+#define DR_CASE_READ(n) \
+    case n: __asm__ volatile("mov %%dr" #n ", %0" : "=r"(v)); break
+#define DR_CASE_WRITE(n) \
+    case n: __asm__ volatile("mov %0, %%dr" #n : : "r"(v) : "memory"); break
+
+int evil_dr_read(uint64_t n)
+{
+    uint64_t v = 0;
+
+    mf_printf("evil: dr-read: reading DR%lu\n", n);
+    switch (n) {
+        DR_CASE_READ(0); DR_CASE_READ(1); DR_CASE_READ(2); DR_CASE_READ(3);
+        DR_CASE_READ(6); DR_CASE_READ(7);
+    default:
+        return EVIL_USAGE;
+    }
+    mf_printf("evil: dr-read: DR%lu = 0x%lx\n", n, v);
+    return evil_survived("dr-read");
+}
+
+int evil_dr_write(uint64_t n)
+{
+    /* A breakpoint on the guest's own entry (DR0-3), every enable bit
+     * (DR7), or every status bit (DR6): what a tenant would plant. */
+    uint64_t v = n == 7 ? 0xffULL | 0x400 : n == 6 ? 0xffff4ff0ULL : 0x100000ULL;
+
+    mf_printf("evil: dr-write: writing 0x%lx to DR%lu\n", v, n);
+    switch (n) {
+        DR_CASE_WRITE(0); DR_CASE_WRITE(1); DR_CASE_WRITE(2); DR_CASE_WRITE(3);
+        DR_CASE_WRITE(6); DR_CASE_WRITE(7);
+    default:
+        return EVIL_USAGE;
+    }
+    return evil_survived("dr-write");
+}
+
+/* AVX (YMM) and XSAVE state: guests get CR4.OSXSAVE clear and no AVX or
+ * XSAVE in CPUID, so a VEX instruction must fault (#UD) and XSETBV must
+ * fault or exit. Either way the guest ends: the upper halves of the YMM
+ * registers, which FXSAVE does not switch, are out of every tenant's
+ * reach, on a CPU that has them (Bochs tigerlake) or not. */
+int evil_avx(uint64_t unused)
+{
+    (void)unused;
+    mf_puts("evil: avx: writing YMM0 (vpcmpeqb ymm0, ymm0, ymm0)\n");
+    __asm__ volatile("vpcmpeqb %%ymm0, %%ymm0, %%ymm0" ::: "memory");
+    return evil_survived("avx");
+}
+
+int evil_xsetbv(uint64_t unused)
+{
+    (void)unused;
+    mf_puts("evil: xsetbv: enabling x87, SSE and AVX in XCR0\n");
+    __asm__ volatile("xsetbv" : : "c"(0), "a"(7), "d"(0) : "memory");
+    return evil_survived("xsetbv");
+}
+
 /* RDPMC exits and has no handler: the generic "unexpected VM exit"
  * line, which must name the exit. */
 int evil_rdpmc(uint64_t unused)

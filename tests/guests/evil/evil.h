@@ -42,6 +42,10 @@ int evil_wbinvd(uint64_t unused);
 int evil_invd(uint64_t unused);
 int evil_mov_dr(uint64_t unused);
 int evil_rdpmc(uint64_t unused);
+int evil_dr_read(uint64_t n);
+int evil_dr_write(uint64_t n);
+int evil_avx(uint64_t unused);
+int evil_xsetbv(uint64_t unused);
 int evil_irq_victim(uint64_t rounds);
 
 /* Reports that an action which should have ended the guest did not. */

@@ -335,6 +335,10 @@ static const struct evil_mode evil_modes[] = {
     { "invd",         ARG_NONE, evil_invd },
     { "mov-dr",       ARG_NONE, evil_mov_dr },
     { "rdpmc",        ARG_NONE, evil_rdpmc },
+    { "dr-read",      ARG_DEC,  evil_dr_read },
+    { "dr-write",     ARG_DEC,  evil_dr_write },
+    { "avx",          ARG_NONE, evil_avx },
+    { "xsetbv",       ARG_NONE, evil_xsetbv },
     { "irq-victim",   ARG_DEC,  evil_irq_victim },
 };
 
