@@ -63,17 +63,11 @@ void ctlnet_released(struct guest *g)
     control_net_guest(0, NULL, NULL);
 }
 
-/* "a.b.c.d" into out. */
-static void ip_text(char *out, size_t n, const uint8_t ip[4])
-{
-    fmt_snprintf(out, n, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
-}
-
 /* The guest line for the control net line: its switch, MAC, class and
  * the arguments guests/ctlnet reads. */
 static void line_make(const struct config_control_net *c)
 {
-    char ip[16], mask[16], gw[16];
+    char ip[FMT_IPV4_LEN], mask[FMT_IPV4_LEN], gw[FMT_IPV4_LEN];
     size_t used;
 
     memset(&line_cfg, 0, sizeof(line_cfg));
@@ -86,16 +80,16 @@ static void line_make(const struct config_control_net *c)
     line_cfg.has_mac = c->has_mac;
     memcpy(line_cfg.mac, c->mac, 6);
     line_cfg.line = c->line;
-    ip_text(ip, sizeof(ip), c->ip);
+    fmt_ipv4(ip, c->ip);
     used = (size_t)fmt_snprintf(line_cfg.args, sizeof(line_cfg.args), "ip=%s port=%u", ip,
                                 c->port);
     if (c->mask[0] || c->mask[1] || c->mask[2] || c->mask[3]) {
-        ip_text(mask, sizeof(mask), c->mask);
+        fmt_ipv4(mask, c->mask);
         used += (size_t)fmt_snprintf(line_cfg.args + used, sizeof(line_cfg.args) - used,
                                      " mask=%s", mask);
     }
     if (c->gw[0] || c->gw[1] || c->gw[2] || c->gw[3]) {
-        ip_text(gw, sizeof(gw), c->gw);
+        fmt_ipv4(gw, c->gw);
         fmt_snprintf(line_cfg.args + used, sizeof(line_cfg.args) - used, " gw=%s", gw);
     }
 }

@@ -201,6 +201,12 @@ char *fmt_mac(char buf[FMT_MAC_LEN], const uint8_t mac[6])
     return buf;
 }
 
+char *fmt_ipv4(char buf[FMT_IPV4_LEN], const uint8_t ip[4])
+{
+    fmt_snprintf(buf, FMT_IPV4_LEN, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+    return buf;
+}
+
 int fmt_error(char *buf, size_t size, int err, const char *fmt, ...)
 {
     va_list ap;

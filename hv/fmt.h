@@ -19,6 +19,11 @@ size_t fmt_snprintf(char *buf, size_t size, const char *fmt, ...)
 #define FMT_MAC_LEN 18
 char *fmt_mac(char buf[FMT_MAC_LEN], const uint8_t mac[6]);
 
+/* "10.0.0.1" into buf (FMT_IPV4_LEN bytes) from an address in network
+ * order (ip[0] first); returns buf. */
+#define FMT_IPV4_LEN 16
+char *fmt_ipv4(char buf[FMT_IPV4_LEN], const uint8_t ip[4]);
+
 int fmt_error(char *buf, size_t size, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

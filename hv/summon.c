@@ -50,10 +50,14 @@ static const uint8_t *find_boot_file(void *arg, const char *name, uint64_t *size
 
 static const struct fleet_files boot_files = { find_boot_file, NULL };
 
-static void ip_text(char *out, size_t n, uint32_t ip)
+/* The config keeps a service's address as a number (ip[0] in the top
+ * byte); its text is fmt_ipv4's. */
+static char *ip_text(char out[FMT_IPV4_LEN], uint32_t ip)
 {
-    fmt_snprintf(out, n, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255u, (ip >> 8) & 255u,
-                 ip & 255u);
+    const uint8_t bytes[4] = { (uint8_t)(ip >> 24), (uint8_t)(ip >> 16), (uint8_t)(ip >> 8),
+                               (uint8_t)ip };
+
+    return fmt_ipv4(out, bytes);
 }
 
 /* Whether args already say ip= (as a word of their own). */
@@ -71,14 +75,14 @@ static int has_ip_arg(const char *args)
 static int make_line(struct summoned *s, char *why, size_t n)
 {
     static struct elf_image elf;
-    char ip[16];
+    char ip[FMT_IPV4_LEN];
 
     s->line = s->cfg->guest;
     if (elf_validate(s->image, s->image_size, manage_largest_partition(), &elf, why, n) < 0)
         return -1;
     if (elf.personality == ELF_MAYFLY && !has_ip_arg(s->line.args)) {
         char args[CONFIG_ARGS_MAX];
-        ip_text(ip, sizeof(ip), s->cfg->ip);
+        ip_text(ip, s->cfg->ip);
         fmt_snprintf(args, sizeof(args), "ip=%s%s%s", ip, s->line.args[0] ? " " : "",
                      s->line.args);
         if (strlen(s->line.args) + strlen(ip) + 4 >= sizeof(args))
@@ -103,7 +107,7 @@ static const struct run_poller summon_poller = { summon_poll, summon_wanted, 0, 
 
 void summon_init(const struct config *cfg, const struct boot_info *info)
 {
-    char ip[16], mac[FMT_MAC_LEN], why[160];
+    char ip[FMT_IPV4_LEN], mac[FMT_MAC_LEN], why[160];
 
     boot = info;
     for (uint32_t i = 0; i < cfg->summon_count; i++) {
@@ -112,7 +116,7 @@ void summon_init(const struct config *cfg, const struct boot_info *info)
         int sw = config_find_switch(cfg, config_summon_switch(&c->guest));
         uint8_t *storage;
 
-        ip_text(ip, sizeof(ip), c->ip);
+        ip_text(ip, c->ip);
         memset(s, 0, sizeof(*s));
         s->cfg = c;
         if (manage_boot_image(info, c->guest.image, &s->image, &s->image_size) < 0) {

@@ -208,10 +208,21 @@ static void test_mac(void **state)
     assert_string_equal(text, "52:54:00:ab:0c:ff");
 }
 
+static void test_ipv4(void **state)
+{
+    const uint8_t widest[4] = { 255, 255, 255, 255 }, mixed[4] = { 10, 0, 2, 15 };
+    char text[FMT_IPV4_LEN];
+    (void)state;
+    assert_ptr_equal(fmt_ipv4(text, widest), text);
+    assert_string_equal(text, "255.255.255.255");
+    assert_string_equal(fmt_ipv4(text, mixed), "10.0.2.15");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mac),
+        cmocka_unit_test(test_ipv4),
         cmocka_unit_test(test_plain_and_percent),
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_chars),

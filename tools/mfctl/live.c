@@ -922,11 +922,17 @@ static uint64_t tsc_to_us(uint64_t ticks, uint64_t tsc_hz)
     return ticks / tsc_hz * 1000000 + ticks % tsc_hz * 1000000 / tsc_hz;
 }
 
+/* A service's address (ip[0] in the top byte) as "10.0.0.9". */
+static int service_ip(char *dst, size_t size, const struct mf_ctl_service_entry *e)
+{
+    return snprintf(dst, size, "%u.%u.%u.%u", e->ip >> 24, e->ip >> 16 & 255, e->ip >> 8 & 255,
+                    e->ip & 255);
+}
+
 /* "10.0.0.9:80", or "10.0.0.9" for a service on every port. */
 static void service_address(char *dst, size_t size, const struct mf_ctl_service_entry *e)
 {
-    int n = snprintf(dst, size, "%u.%u.%u.%u", e->ip >> 24, e->ip >> 16 & 255, e->ip >> 8 & 255,
-                     e->ip & 255);
+    int n = service_ip(dst, size, e);
 
     if (e->port && n > 0 && (size_t)n < size)
         snprintf(dst + n, size - (size_t)n, ":%u", e->port);
@@ -937,8 +943,7 @@ static void service_json(const struct mf_ctl_service_entry *e, uint64_t tsc_hz, 
     char name[MF_CTL_NAME_MAX + 1], ip[20];
 
     field_str(name, sizeof(name), e->name, sizeof(e->name));
-    snprintf(ip, sizeof(ip), "%u.%u.%u.%u", e->ip >> 24, e->ip >> 16 & 255, e->ip >> 8 & 255,
-             e->ip & 255);
+    service_ip(ip, sizeof(ip), e);
     printf("%s{\"name\":", first ? "" : ",");
     json_string(stdout, name, strlen(name));
     printf(",\"ip\":\"%s\",\"port\":%u,\"max\":%u,\"running\":%u,\"idle_ms\":%u,"
