@@ -22,9 +22,14 @@ sboot() {   # sboot NAME CONFIG FILE...
     [ "$EMU_RESULT" = poweroff ] ||
         { echo "bench: run $name ended by $EMU_RESULT; see $OUT/$name/serial.log" >&2; exit 1; }
 }
-avg() {   # avg RUN REGEX: the average of the first number after the regex's match
+# avg RUN REGEX: "F / A": the first number after the regex's first match
+# (the first summon, into a partition used for the first time since
+# boot) and the average of the same number over the later matches (the
+# later summons, each into a partition its previous tenant left clean).
+avg() {
     grep -oE "$2 [0-9]+" "$OUT/$1/serial.log" | grep -oE '[0-9]+$' |
-        awk '{ s += $1; n++ } END { if (n) printf "%d", s / n; else print "-" }'
+        awk 'NR == 1 { f = $1; next } { s += $1; n++ }
+             END { if (n) printf "%d / %d", f, s / n; else if (NR) printf "%d / -", f; else print "-" }'
 }
 count() { grep -cE "$2" "$OUT/$1/serial.log"; }
 
@@ -55,11 +60,11 @@ S_OK=$(count summon_solo5 '^\[ping\.[0-9]+\] udp-ping: 1/1 replies intact')
 S_SUM=$(count summon_solo5 'echo\.0 retired: idle')
 cat <<MD
 
-## Summoned services (Bochs, VT-x; averages over $CYCLES summons each)
+## Summoned services (Bochs, VT-x; $CYCLES summons each: the first / the average of the later ones)
 
 | measurement | native guest (httpd, TCP) | Solo5 unikernel (hvt-net, UDP) |
 |---|---|---|
-| first frame at the switch → instance launched (hold, summoner's poll, launch through the fleet) | $N_LAUNCH ticks | $S_LAUNCH ticks |
+| first frame at the switch → instance launched (the summoner woken, the launch through the fleet) | $N_LAUNCH ticks | $S_LAUNCH ticks |
 | first frame → the instance's first instruction (boot info \`request_tsc\` to the guest's entry TSC) | $N_FIRST ticks | - |
 | first frame → delivered to the instance (its port set up, the held frame taken) | $N_READY ticks | $S_READY ticks |
 | first frame → the instance's first frame out (its first answer) | $N_REPLY ticks | $S_REPLY ticks |
@@ -67,13 +72,16 @@ cat <<MD
 
 Each request comes from a guest on the same switch once the previous
 instance has been retired (idle=100 ms), so every one summons a fresh
-instance into a clean partition (scrubbed at the previous tenant's
-teardown). The launch figure includes the summoner's wait for its next
-poll (at most 1 ms, 50,000 ticks at this TSC rate) and the launch itself
-(image copy, page tables, boot info, the vCPU). Between the launch and the
-first delivered frame the guest runs its own start-up: clearing its
-.bss (httpd's TCP connection pool is most of its 2 MiB) and setting its
-virtio-net port up. Between delivery and the first answer it brings its
-network stack up. The hypervisor's own share is the launch line; the
-rest is the guest's.
+instance. Each figure is given twice: the first summon, whose partition
+is used for the first time since boot and so is scrubbed at the launch
+(about 262,000 ticks per 2 MiB), and the average of the later ones,
+whose partition the previous tenant's teardown left clean. The launch
+figure is the front waking the summoner (at once, a few thousand ticks)
+and the launch through the fleet (a copy of the line checked at boot,
+the image copy, page tables, boot info, the vCPU, the console lines);
+the image is not checked again. Between the launch and the first
+delivered frame the guest runs its own start-up and sets its virtio-net
+port up; between delivery and the first answer it brings its network
+stack up. The hypervisor's own share is the launch line; the rest is the
+guest's.
 MD

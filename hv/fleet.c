@@ -370,9 +370,11 @@ int fleet_find_pending(uint32_t id, struct guest_line **line, uint32_t *instance
     return -1;
 }
 
-struct guest_line *fleet_new_line(const struct config_guest *cfg_line, const uint8_t *image,
-                                  uint64_t size, const struct fleet_files *files,
-                                  uint64_t request_tsc, int *status, char *why, size_t why_size)
+/* A free dynamic line for a copy of cfg_line, made from tmpl (a checked
+ * template) when it is not NULL, else blank and not yet checked. */
+static struct guest_line *line_take(const struct config_guest *cfg_line,
+                                    const struct guest_line *tmpl, uint64_t request_tsc,
+                                    int *status, char *why, size_t why_size)
 {
     struct guest_line *l;
     uint32_t i = config->guest_count;
@@ -387,16 +389,57 @@ struct guest_line *fleet_new_line(const struct config_guest *cfg_line, const uin
     }
     l = &lines[i];
     dynamic_cfg[i] = *cfg_line;
-    memset(l, 0, sizeof(*l));
+    if (tmpl)
+        *l = *tmpl;
+    else
+        memset(l, 0, sizeof(*l));
     l->cfg = &dynamic_cfg[i];
+    l->first_id = 0;
+    l->next_instance = l->pending = l->alive = 0;
+    l->valid = 0;                   /* until fleet_accept */
     l->dynamic = 1;
     l->request_tsc = request_tsc;
     l->cancelled = cancelled ? cancelled[i] : NULL;
-    if (check_line(l, image, size, files, why, why_size) < 0) {
+    return l;
+}
+
+struct guest_line *fleet_new_line(const struct config_guest *cfg_line, const uint8_t *image,
+                                  uint64_t size, const struct fleet_files *files,
+                                  uint64_t request_tsc, int *status, char *why, size_t why_size)
+{
+    struct guest_line *l = line_take(cfg_line, NULL, request_tsc, status, why, why_size);
+
+    if (l && check_line(l, image, size, files, why, why_size) < 0) {
         *status = -MF_EINVAL;
         return NULL;
     }
     return l;
+}
+
+int fleet_check_template(struct guest_line *out, const uint8_t *image, uint64_t size,
+                         const struct fleet_files *files, char *why, size_t why_size)
+{
+    const struct config_guest *c = out->cfg;
+    int r;
+
+    memset(out, 0, sizeof(*out));
+    out->cfg = c;
+    fleet_lock();
+    r = check_line(out, image, size, files, why, why_size);
+    fleet_unlock();
+    out->valid = r == 0;            /* a template's valid: it passed */
+    return r;
+}
+
+struct guest_line *fleet_new_line_from(const struct guest_line *tmpl, uint64_t request_tsc,
+                                       int *status, char *why, size_t why_size)
+{
+    if (!tmpl->valid) {
+        *status = fmt_error(why, why_size, -MF_EINVAL, "guest %s: its line was not checked",
+                            tmpl->cfg->name);
+        return NULL;
+    }
+    return line_take(tmpl->cfg, tmpl, request_tsc, status, why, why_size);
 }
 
 uint32_t fleet_partitions_for(const struct guest_line *l)

@@ -95,6 +95,19 @@ struct guest_line *fleet_new_line(const struct config_guest *cfg_line, const uin
 void fleet_accept(struct guest_line *l);
 void fleet_abandon(struct guest_line *l);
 
+/* A line checked once and kept by its caller (a summoned service's), so
+ * that each start of it skips the image checks: fleet_check_template
+ * runs fleet_new_line's checks on *out for out->cfg (the caller's, kept
+ * as long as out is) and image, and sets out->valid when they pass
+ * (0, else -1 with why); fleet_new_line_from is fleet_new_line
+ * for a copy of a template that passed (with its cfg copied as it is
+ * now). Both take the fleet lock as fleet_new_line does: the caller
+ * holds it for fleet_new_line_from, fleet_check_template takes it. */
+int fleet_check_template(struct guest_line *out, const uint8_t *image, uint64_t size,
+                         const struct fleet_files *files, char *why, size_t why_size);
+struct guest_line *fleet_new_line_from(const struct guest_line *tmpl, uint64_t request_tsc,
+                                       int *status, char *why, size_t why_size);
+
 /* Free partitions line l could get now. */
 uint32_t fleet_partitions_for(const struct guest_line *l);
 

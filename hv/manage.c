@@ -45,19 +45,23 @@ static int check_capacity(const struct guest_line *l, char *why, size_t n)
     return 0;
 }
 
-int manage_start(const struct config_guest *c, const uint8_t *image, uint64_t size,
-                 const struct fleet_files *files, uint64_t request_tsc,
-                 struct manage_started *out, char *why, size_t why_size)
+/* The config module's rules for c: 0, or the -MF_E* a START answers. */
+static int check_config(const struct config_guest *c, char *why, size_t why_size)
 {
     const struct config *cfg = fleet_config();
-    struct guest_line *l;
-    int r;
 
     if (config_check_guest(cfg, c, why, why_size) < 0)
         return c->class_name[0] && config_find_class(cfg, c->class_name) < 0 ? -MF_ENOENT
                                                                               : -MF_EINVAL;
-    fleet_lock();
-    l = fleet_new_line(c, image, size, files, request_tsc, &r, why, why_size);
+    return 0;
+}
+
+/* The rest of a start once its line l is taken (or NULL, r saying why):
+ * capacity, then the line goes live and its instances start. Under the
+ * fleet lock, which it gives back. */
+static int start_line(struct guest_line *l, int r, struct manage_started *out, char *why,
+                      size_t why_size)
+{
     if (l && (r = check_capacity(l, why, why_size)) < 0)
         fleet_abandon(l);
     if (l && r == 0) {
@@ -69,6 +73,42 @@ int manage_start(const struct config_guest *c, const uint8_t *image, uint64_t si
     }
     fleet_unlock();
     return r;
+}
+
+int manage_start(const struct config_guest *c, const uint8_t *image, uint64_t size,
+                 const struct fleet_files *files, uint64_t request_tsc,
+                 struct manage_started *out, char *why, size_t why_size)
+{
+    struct guest_line *l;
+    int r = check_config(c, why, why_size);
+
+    if (r < 0)
+        return r;
+    fleet_lock();
+    l = fleet_new_line(c, image, size, files, request_tsc, &r, why, why_size);
+    return start_line(l, r, out, why, why_size);
+}
+
+int manage_check_template(struct guest_line *tmpl, const uint8_t *image, uint64_t size,
+                          const struct fleet_files *files, char *why, size_t why_size)
+{
+    int r = check_config(tmpl->cfg, why, why_size);
+
+    tmpl->valid = 0;
+    if (r < 0)
+        return r;
+    return fleet_check_template(tmpl, image, size, files, why, why_size) < 0 ? -MF_EINVAL : 0;
+}
+
+int manage_start_from(const struct guest_line *tmpl, uint64_t request_tsc,
+                      struct manage_started *out, char *why, size_t why_size)
+{
+    struct guest_line *l;
+    int r = 0;
+
+    fleet_lock();
+    l = fleet_new_line_from(tmpl, request_tsc, &r, why, why_size);
+    return start_line(l, r, out, why, why_size);
 }
 
 /* Waits (with no lock held) until the tenant of slot g that ended

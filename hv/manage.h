@@ -57,6 +57,17 @@ int manage_start(const struct config_guest *c, const uint8_t *image, uint64_t si
                  const struct fleet_files *files, uint64_t request_tsc,
                  struct manage_started *out, char *why, size_t why_size);
 
+/* The same in two steps, for a line started again and again (a
+ * summoned service's instances): manage_check_template runs every check
+ * of manage_start but the capacity one on tmpl (tmpl->cfg set by the
+ * caller, kept with tmpl) once; manage_start_from starts tmpl->cfg's
+ * instances as manage_start would, from a copy of the template and its
+ * cfg as they are at the call, without checking the image again. */
+int manage_check_template(struct guest_line *tmpl, const uint8_t *image, uint64_t size,
+                          const struct fleet_files *files, char *why, size_t why_size);
+int manage_start_from(const struct guest_line *tmpl, uint64_t request_tsc,
+                      struct manage_started *out, char *why, size_t why_size);
+
 /* Stops a guest (ended, partition scrubbed and free, before this
  * returns) or cancels an instance still waiting for a partition. */
 int manage_stop(uint32_t id, char *why, size_t why_size);

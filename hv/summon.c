@@ -24,6 +24,7 @@ struct summoned {
     struct service svc;
     struct vswitch *sw;
     struct config_guest line;       /* what an instance runs (service and slot set per launch) */
+    struct guest_line tmpl;         /* line checked once at boot; each launch copies it */
     const uint8_t *image;
     uint64_t image_size;
     uint64_t idle_tsc;
@@ -69,18 +70,20 @@ static int has_ip_arg(const char *args)
     return 0;
 }
 
-/* The line an instance runs: a Mayfly image is told the service's
- * address (ip= first in its args) unless its args name one; a Solo5
- * unikernel's args are its own business and kept as they are. */
+/* The line an instance runs, checked here once (image, class, config
+ * rules: launches copy it without checking again): a Mayfly image is
+ * told the service's address (ip= first in its args) unless its args
+ * name one; a Solo5 unikernel's args are its own business and kept as
+ * they are. */
 static int make_line(struct summoned *s, char *why, size_t n)
 {
-    static struct elf_image elf;
     char ip[FMT_IPV4_LEN];
 
     s->line = s->cfg->guest;
-    if (elf_validate(s->image, s->image_size, manage_largest_partition(), &elf, why, n) < 0)
+    s->tmpl.cfg = &s->line;
+    if (manage_check_template(&s->tmpl, s->image, s->image_size, &boot_files, why, n) < 0)
         return -1;
-    if (elf.personality == ELF_MAYFLY && !has_ip_arg(s->line.args)) {
+    if (s->tmpl.elf.personality == ELF_MAYFLY && !has_ip_arg(s->line.args)) {
         char args[CONFIG_ARGS_MAX];
         ip_text(ip, s->cfg->ip);
         fmt_snprintf(args, sizeof(args), "ip=%s%s%s", ip, s->line.args[0] ? " " : "",
@@ -178,8 +181,7 @@ static void launch(struct summoned *s, uint32_t index, uint32_t slot, uint64_t w
 
     s->line.service = (uint8_t)(index + 1);
     s->line.service_slot = (uint8_t)slot;
-    r = manage_start(&s->line, s->image, s->image_size, &boot_files, wanted, &started, why,
-                     sizeof(why));
+    r = manage_start_from(&s->tmpl, wanted, &started, why, sizeof(why));
     lock_take(&s->sw->lock);
     if (r == 0)
         service_launched(&s->svc, slot, started.first_id, time_arch_tsc());
