@@ -85,6 +85,11 @@ void guest_release(struct guest *g, struct partition_table *parts)
     partition_free(parts, g->partition);
 }
 
+void guest_instance_name(char *buf, size_t size, const struct guest_line *l, uint32_t k)
+{
+    fmt_snprintf(buf, size, "%s.%u", l->cfg->name, l->cfg->service ? l->cfg->service_slot : k);
+}
+
 /* The log line comes first so that launch costs exclude console time. */
 int guest_launch(struct guest *g, const struct guest_line *l, uint32_t line_index, uint32_t k,
                  uint32_t cpu, struct partition_table *parts, const struct config *cfg)
@@ -96,7 +101,7 @@ int guest_launch(struct guest *g, const struct guest_line *l, uint32_t line_inde
 
     g->id = l->first_id + k;
     g->line = line_index;
-    fmt_snprintf(g->name, sizeof(g->name), "%s.%u", l->cfg->name, k);
+    guest_instance_name(g->name, sizeof(g->name), l, k);
     kprintf("mayfly: guest %u %s started in partition %s/%u at 0x%llx (%llu MiB) on CPU %u\n",
             g->id, g->name, c->name, g->partition - c->first, (unsigned long long)p->base,
             (unsigned long long)(c->size / MIB), cpu);

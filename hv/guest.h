@@ -139,6 +139,10 @@ void guest_log_error(struct guest *g, const char *fmt, ...)
  * whole lines with the guest's prefix. */
 void guest_console(struct guest *g, const char *text, uint64_t len);
 
+/* Instance k of line l's name: "<line>.<k>", where a summoned instance's
+ * k is its slot in the service (each summon is a line of its own). */
+void guest_instance_name(char *buf, size_t size, const struct guest_line *l, uint32_t k);
+
 /* Launches instance k of line l (index line_index) into g, whose
  * partition the caller has just taken, for CPU cpu (named in the log):
  * scrubbed if it may hold old bytes, image copied, capabilities and

@@ -214,7 +214,7 @@ static void pending_entry(struct manage_entry *e, const struct guest_line *l, ui
     memset(e, 0, sizeof(*e));
     e->id = l->first_id + k;
     e->state = MANAGE_PENDING;
-    fmt_snprintf(e->name, sizeof(e->name), "%s.%u", l->cfg->name, k);
+    guest_instance_name(e->name, sizeof(e->name), l, k);
     e->image = l->cfg->image;
     e->personality = l->pers->name;
     e->service = service_of(l->cfg);

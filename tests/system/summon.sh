@@ -67,6 +67,10 @@ poweroff when-idle' "$G/httpd.elf" "$G/http-get.elf" &&
     expect_line '^\[c\.0\] http-get: 16/16 ok$' &&
     expect_count 3 '^mayfly: guest [0-9]+ [abc]\.0 exited with status 0$' &&
     expect_count 4 '^mayfly: guest [0-9]+ web\.[0-9]+ started in partition svc/' &&
+    expect_count 1 '^mayfly: guest [0-9]+ web\.0 started in partition svc/' &&
+    expect_count 1 '^mayfly: guest [0-9]+ web\.1 started in partition svc/' &&
+    expect_count 1 '^mayfly: guest [0-9]+ web\.2 started in partition svc/' &&
+    expect_count 1 '^mayfly: guest [0-9]+ web\.3 started in partition svc/' &&
     expect_line '^mayfly: summon web: 4 summoned, 4 idled out, 4 ended, 0 running, 0 launch failures; ' &&
     expect_line '^mayfly: summon web: frames [0-9]+ held, [0-9]+ delivered from the hold, 0 dropped from it, ' &&
     expect_poweroff 0
