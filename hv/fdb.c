@@ -38,6 +38,7 @@ void fdb_init(struct fdb *t, struct fdb_entry *slots, uint32_t capacity)
     t->slots = slots;
     t->capacity = slots ? capacity : 0;
     t->count = 0;
+    t->generation = 1;              /* a zeroed memo is never current */
     if (t->capacity)
         memset(slots, 0, (size_t)t->capacity * sizeof(*slots));
 }
@@ -76,8 +77,11 @@ int fdb_learn(struct fdb *t, const uint8_t mac[6], uint32_t port)
         memcpy(t->slots[i].mac, mac, 6);
         t->slots[i].used = 1;
         t->count++;
+    } else if (t->slots[i].port == port) {
+        return 0;                   /* known already: no change */
     }
     t->slots[i].port = port;
+    t->generation++;
     return 0;
 }
 
@@ -106,6 +110,7 @@ static void remove_at(struct fdb *t, uint32_t hole)
     }
     memset(&t->slots[hole], 0, sizeof(t->slots[hole]));
     t->count--;
+    t->generation++;
 }
 
 int fdb_forget(struct fdb *t, const uint8_t mac[6])

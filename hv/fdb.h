@@ -5,6 +5,12 @@
  * correct without tombstones. The table never fills up completely: it
  * holds at most fdb_limit(capacity) entries, which leaves at least one
  * empty slot to end every probe and keeps lookups O(1) on average.
+ *
+ * Every change (an entry added, moved to another port or removed) bumps
+ * the table's generation, so a caller may remember one lookup's answer
+ * (struct fdb_memo) and reuse it for as long as the generation is the
+ * same: the switch does, for frames after the first of a burst to one
+ * destination.
  */
 #ifndef HV_FDB_H
 #define HV_FDB_H
@@ -24,6 +30,15 @@ struct fdb {
     struct fdb_entry *slots;
     uint32_t capacity;          /* a power of two */
     uint32_t count;
+    uint64_t generation;        /* bumped by every change: 64 bits never wrap */
+};
+
+/* One remembered lookup: mac mapped to port when the table's generation
+ * was generation. Zeroed, it remembers nothing (generations start at 1). */
+struct fdb_memo {
+    uint64_t generation;
+    uint8_t mac[6];
+    uint32_t port;
 };
 
 /* Whether two MAC addresses are equal: two loads and compares each, not
@@ -54,6 +69,20 @@ int fdb_learn(struct fdb *t, const uint8_t mac[6], uint32_t port);
 
 /* The port mac was learnt on, or FDB_NONE. */
 uint32_t fdb_lookup(const struct fdb *t, const uint8_t mac[6]);
+
+/* fdb_lookup through memo: the remembered answer while the table has not
+ * changed since and mac is the one asked about, else a lookup that memo
+ * then remembers (FDB_NONE too). */
+static inline uint32_t fdb_lookup_memo(const struct fdb *t, struct fdb_memo *memo,
+                                       const uint8_t mac[6])
+{
+    if (memo->generation == t->generation && fdb_mac_equal(memo->mac, mac))
+        return memo->port;
+    memo->port = fdb_lookup(t, mac);
+    __builtin_memcpy(memo->mac, mac, 6);
+    memo->generation = t->generation;
+    return memo->port;
+}
 
 /* Removes mac; 1 if it was there, else 0. */
 int fdb_forget(struct fdb *t, const uint8_t mac[6]);

@@ -113,7 +113,7 @@ static void flood_or_send(struct vswitch *sw, struct port *src, const uint8_t *f
     uint32_t copies = 0;
 
     if (unicast) {
-        uint32_t index = fdb_lookup(&sw->fdb, frame);
+        uint32_t index = fdb_lookup_memo(&sw->fdb, &sw->last_dst, frame);
 
         if (index != FDB_NONE) {
             struct port *dst = index < sw->capacity ? sw->ports[index] : NULL;

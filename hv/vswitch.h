@@ -28,6 +28,7 @@ struct vswitch {
     uint32_t capacity;
     uint32_t count;
     struct fdb fdb;
+    struct fdb_memo last_dst;       /* the last unicast lookup (a burst goes to one port) */
     uint64_t frames;                /* copies delivered to ports */
     uint64_t drops;                 /* frames (or flood copies) not delivered, any reason */
     uint64_t busy_tsc;              /* TSC ticks spent serving sends (vswitch_account) */

@@ -236,14 +236,53 @@ static void test_forget_port_keeps_others(void **state)
         assert_false(slots[i].used);
 }
 
-/* Random operations against a plain array, in tables of 4, 8 and 16. */
+/* A remembered lookup is reused only while the table is unchanged: a
+ * lookup, a move, a removal and a port's removal each show through it,
+ * and learning what is known already is no change. */
+static void test_memo(void **state)
+{
+    struct fdb_memo memo = { 0 };
+    uint8_t a[6], b[6];
+    uint64_t generation;
+    (void)state;
+    mac_of(1, a);
+    mac_of(2, b);
+    assert_int_equal(fdb_lookup_memo(&t, &memo, a), FDB_NONE);     /* a zeroed memo: looked up */
+    learn(1, 7);
+    assert_int_equal(fdb_lookup_memo(&t, &memo, a), 7);
+    generation = t.generation;
+    learn(1, 7);
+    assert_int_equal(t.generation, generation);                     /* no change */
+    assert_int_equal(fdb_lookup_memo(&t, &memo, a), 7);
+    assert_int_equal(fdb_lookup_memo(&t, &memo, b), FDB_NONE);      /* another address */
+    learn(2, 5);
+    assert_int_equal(fdb_lookup_memo(&t, &memo, b), 5);
+    learn(2, 6);                                                    /* moved */
+    assert_int_equal(fdb_lookup_memo(&t, &memo, b), 6);
+    assert_int_equal(fdb_forget(&t, b), 1);
+    assert_int_equal(fdb_lookup_memo(&t, &memo, b), FDB_NONE);
+    assert_int_equal(fdb_lookup_memo(&t, &memo, a), 7);
+    fdb_forget_port(&t, 7);
+    assert_int_equal(fdb_lookup_memo(&t, &memo, a), FDB_NONE);
+    fdb_init(&t, slots, CAP);
+    learn(1, 3);
+    assert_int_equal(fdb_lookup_memo(&t, &memo, a), 3);
+    fdb_init(&t, slots, CAP);                                       /* emptied */
+    assert_int_equal(fdb_lookup_memo(&t, &memo, a), FDB_NONE);
+}
+
+/* Random operations against a plain array, in tables of 4, 8 and 16;
+ * a memo asked about four of the addresses after each step answers as
+ * the model does. */
 static void test_random_against_model(void **state)
 {
     uint32_t model[64];
+    struct fdb_memo memo;
     (void)state;
     srand(12345);
     for (uint32_t cap = 4; cap <= CAP; cap *= 2) {
         fdb_init(&t, slots, cap);
+        memset(&memo, 0, sizeof(memo));
         for (int i = 0; i < 64; i++)
             model[i] = FDB_NONE;
         for (int step = 0; step < 20000; step++) {
@@ -273,6 +312,9 @@ static void test_random_against_model(void **state)
                 count += model[i] != FDB_NONE;
             }
             assert_int_equal(t.count, count);
+            n = (uint32_t)rand() % 4;
+            mac_of(n, mac);
+            assert_int_equal(fdb_lookup_memo(&t, &memo, mac), model[n]);
         }
     }
 }
@@ -310,6 +352,7 @@ int main(void)
         T(test_collisions),
         T(test_collisions_wrap),
         T(test_forget_port_keeps_others),
+        T(test_memo),
         T(test_random_against_model),
         T(test_mac_equal),
     };

@@ -943,6 +943,29 @@ static void test_uplink_policy(void **state)
     assert_int_equal(fp[2].delivered, 2);
 }
 
+/* The switch remembers its last unicast lookup; a port that leaves takes
+ * its address with it even when a newcomer gets its slot (its index). */
+static void test_remembered_lookup_follows_the_table(void **state)
+{
+    uint8_t host[6] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
+    uint8_t old_mac[6];
+    (void)state;
+    memcpy(old_mac, fp[1].port.mac, 6);
+    assert_int_equal(send_from(1, BROADCAST, fp[1].port.mac, 64), 1);  /* learnt on 1 */
+    assert_int_equal(send_from(2, fp[1].port.mac, host, 64), 1);
+    assert_int_equal(send_from(2, fp[1].port.mac, host, 64), 1);
+    assert_int_equal(fp[1].delivered, 2);
+    vswitch_detach(&fp[1].port);
+    fport_init(3, PORT_F_FIXED_MAC);
+    assert_int_equal(fp[3].port.index, 1);                  /* the slot 1 left */
+    assert_int_equal(send_from(2, old_mac, host, 64), 1);   /* unknown now: dropped */
+    assert_int_equal(fp[3].delivered, 0);
+    assert_int_equal(fp[0].delivered, 1);                   /* the broadcast only */
+    assert_int_equal(send_from(3, BROADCAST, fp[3].port.mac, 64), 1);
+    assert_int_equal(send_from(2, fp[3].port.mac, host, 64), 1);
+    assert_int_equal(fp[3].delivered, 1);
+}
+
 static void test_fake_forward_refusals(void **state)
 {
     uint8_t f[MF_NET_FRAME_MAX + 1];
@@ -1128,6 +1151,8 @@ int main(void)
         TF(test_fake_forwarding),
         TF(test_fake_uplink_learns_sources),
         cmocka_unit_test_setup_teardown(test_uplink_policy, setup_uplink, teardown),
+        cmocka_unit_test_setup_teardown(test_remembered_lookup_follows_the_table, setup_uplink,
+                                        teardown),
         TF(test_fake_forward_refusals),
         TF(test_fake_no_room),
         TF(test_fail_notifies_owner_once),
