@@ -10,9 +10,10 @@ tools/install-deps.sh --bench || exit 2
 OUT=$MAYFLY_BUILD/bench
 G=$MAYFLY_BUILD/guests
 mkdir -p "$OUT"
-# The soak's record (make soak, not make bench) is carried over as it is.
-SOAK_MD=$(awk '/^## Churn soak/ { p = 1 } p && /^## / && !/^## Churn soak/ { exit } p' \
-    bench/RESULTS.md 2>/dev/null)
+# Sections recorded by hand from longer runs (make soak, make fuzz-long:
+# their headings say "recorded by hand") are carried over as they are,
+# in their order.
+HAND_MD=$(awk '/^## / { p = /recorded by hand/ } p' bench/RESULTS.md 2>/dev/null)
 
 # boot NAME MEM_MIB CONFIG FILE...: one Bochs run; its serial log is $OUT/NAME/serial.log
 boot() {
@@ -613,7 +614,7 @@ the network channel the design plans.
 MD
 bash bench/summon.sh
 printf '\n%s\n' "$CTLNET_MD"
-[ -n "$SOAK_MD" ] && printf '\n%s\n' "$SOAK_MD"
+[ -n "$HAND_MD" ] && printf '\n%s\n' "$HAND_MD"
 cat <<MD
 
 ## Plots
