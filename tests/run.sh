@@ -8,8 +8,10 @@
 #   tests/run.sh selftest         only the runner's own check (run_selftest)
 #   TEST_FILTER=regex             only system test scripts whose name matches
 #
-# A system-test script counts as one more failure if it exits non-zero or
-# prints no PASS/FAIL/SKIP line: it died before it said what it had to.
+# A system-test script counts as one more failure if it exits non-zero,
+# prints no PASS/FAIL/SKIP line, or ends without its "END: <script>" line
+# (tests/system/lib.sh's end_of_script): it died before it said what it
+# had to.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -75,10 +77,12 @@ run_fuzz() {
 
 # run_script SCRIPT: runs one system-test script, echoes and counts its
 # PASS/FAIL/SKIP lines, and records a failure "<script> died (exit N) after
-# K results" when it exits non-zero, or exits with no result at all (unless
-# CASE_FILTER may have left it nothing to run).
+# K results" when it exits non-zero, when it never printed its own
+# "END: <script>" line (it stopped half-way, even with exit 0), or when it
+# exits with no result at all (unless CASE_FILTER may have left it nothing
+# to run).
 run_script() {
-    local s=$1 name line rc rc_file results=0
+    local s=$1 name line rc rc_file results=0 ended=0
     name=$(basename "$s")
     rc_file=$(mktemp "${TMPDIR:-/tmp}/mayfly-rc.XXXXXX")
     echo "== $name"
@@ -90,11 +94,13 @@ run_script() {
             "PASS: "*) record pass "${line#PASS: }"; results=$((results + 1)) ;;
             "FAIL: "*) record fail "${line#FAIL: }"; results=$((results + 1)) ;;
             "SKIP: "*) SKIPPED=$((SKIPPED + 1)); results=$((results + 1)) ;;
+            "END: $name") ended=1 ;;
         esac
     done < <(bash "$s" 2>&1; echo "$?" >"$rc_file")
     rc=$(cat "$rc_file")
     rm -f "$rc_file"
-    if [ "${rc:-?}" != 0 ] || { [ "$results" -eq 0 ] && [ -z "${CASE_FILTER:-}" ]; }; then
+    if [ "${rc:-?}" != 0 ] || [ "$ended" = 0 ] ||
+       { [ "$results" -eq 0 ] && [ -z "${CASE_FILTER:-}" ]; }; then
         echo "FAIL: $name died (exit ${rc:-?}) after $results results"
         record fail "$name died (exit ${rc:-?}) after $results results"
     fi
@@ -113,30 +119,39 @@ run_system() {
 }
 
 # run_selftest: run_script on throwaway scripts that pass, die half-way,
-# crash, and say nothing; the counts must show every death. Recorded as one
-# result, runner_counts_dead_scripts.
+# crash, say nothing, exit 0 half-way, and run a nested script that exits
+# 0 half-way; the counts must show every death. Recorded as one result,
+# runner_counts_dead_scripts.
 run_selftest() {
-    local s dir saved_p=$PASSED saved_f=$FAILED saved_s=$SKIPPED why=
+    local s dir saved_p=$PASSED saved_f=$FAILED saved_s=$SKIPPED why= lib
     local saved_failures=("${FAILURES[@]}")
     dir=$(mktemp -d "${TMPDIR:-/tmp}/mayfly-selftest.XXXXXX")
-    printf 'echo "PASS: one"\necho "SKIP: two: not here"\n' >"$dir/a_fine.sh"
+    lib="source '$ROOT/tests/system/lib.sh'"
+    printf '%s\necho "PASS: one"\necho "SKIP: two: not here"\nend_of_script\n' "$lib" >"$dir/a_fine.sh"
     printf 'echo "PASS: one"\necho "PASS: two"\nexit 3\n' >"$dir/b_dies.sh"
     printf 'echo "PASS: one"\nkill -SEGV $$\necho "PASS: never"\n' >"$dir/c_crashes.sh"
     printf 'echo "starting"\n' >"$dir/d_silent.sh"
-    printf 'echo "FAIL: one: broken"\n' >"$dir/e_fails.sh"
+    printf '%s\necho "FAIL: one: broken"\nend_of_script\n' "$lib" >"$dir/e_fails.sh"
+    printf '%s\necho "PASS: one"\nexit 0\necho "PASS: never"\nend_of_script\n' "$lib" >"$dir/f_stops.sh"
+    printf '%s\nbash "$(dirname "$0")/inner.sub" | nested_results in_ inner.sub\nend_of_script\n' \
+        "$lib" >"$dir/g_nested.sh"
+    cp "$dir/f_stops.sh" "$dir/inner.sub"
     PASSED=0 FAILED=0 SKIPPED=0 FAILURES=()
     for s in "$dir"/*.sh; do
         CASE_FILTER= run_script "$s"
     done >"$dir/log" 2>&1
-    [ "$PASSED" -eq 4 ] || why="$why passed $PASSED, expected 4;"
-    [ "$FAILED" -eq 4 ] || why="$why failed $FAILED, expected 4;"
+    [ "$PASSED" -eq 6 ] || why="$why passed $PASSED, expected 6;"
+    [ "$FAILED" -eq 6 ] || why="$why failed $FAILED, expected 6;"
     [ "$SKIPPED" -eq 1 ] || why="$why skipped $SKIPPED, expected 1;"
     for want in "b_dies.sh died (exit 3) after 2 results" \
                 "c_crashes.sh died (exit 139) after 1 results" \
-                "d_silent.sh died (exit 0) after 0 results" "one: broken"; do
+                "d_silent.sh died (exit 0) after 0 results" "one: broken" \
+                "f_stops.sh died (exit 0) after 1 results" \
+                "in_inner.sub died before its end (no 'END: inner.sub' line)"; do
         printf '%s\n' "${FAILURES[@]}" | grep -qxF "$want" || why="$why no failure '$want';"
     done
-    printf '%s\n' "${FAILURES[@]}" | grep -q "a_fine\|e_fails" && why="$why a script that ended well counted as dead;"
+    printf '%s\n' "${FAILURES[@]}" | grep -q "a_fine\|e_fails\|g_nested" &&
+        why="$why a script that ended well counted as dead;"
     PASSED=$saved_p FAILED=$saved_f SKIPPED=$saved_s FAILURES=("${saved_failures[@]}")
     if [ -z "$why" ]; then
         echo "PASS: runner_counts_dead_scripts"

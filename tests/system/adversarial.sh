@@ -160,3 +160,4 @@ for check in victims_finish_correctly write_past_partition_end write_to_hypervis
     debug_registers_denied unhandled_exit_is_named; do
     run_check "$check" "$ADV"
 done
+end_of_script

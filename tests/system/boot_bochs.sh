@@ -67,3 +67,4 @@ run_case ryzen_picks_amd_v
 run_case config_syntax_error_names_line
 run_case config_unknown_keyword
 run_case partitions_do_not_fit
+end_of_script

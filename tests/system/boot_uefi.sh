@@ -71,9 +71,10 @@ if [ -n "$missing" ]; then
     for c in uefi_refuses_cpu_without_svm uefi_refuses_svm_without_npt uefi_missing_config uefi_bad_config; do
         echo "SKIP: $c: $missing not found"
     done
-    exit 0
+    end_of_script
 fi
 run_case uefi_refuses_cpu_without_svm
 run_case uefi_refuses_svm_without_npt
 run_case uefi_missing_config
 run_case uefi_bad_config
+end_of_script

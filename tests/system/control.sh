@@ -506,7 +506,7 @@ if [ -n "$missing" ]; then
     for c in $CHECKS_OPEN $CHECKS_KEY; do
         echo "SKIP: $c: $missing not found"
     done
-    exit 0
+    end_of_script
 fi
 
 SOCK_DIR=$(mktemp -d /tmp/mayfly-ctl.XXXXXX)
@@ -528,3 +528,4 @@ if wanted $CHECKS_KEY; then
     done
     control_shutdown
 fi
+end_of_script

@@ -264,7 +264,7 @@ if [ -n "$missing" ]; then
     for c in $LIVE $AFTER $OTHERS; do
         echo "SKIP: $c: $missing"
     done
-    exit 0
+    end_of_script
 fi
 mkdir -p "$SYSTEST_OUT"
 
@@ -286,3 +286,4 @@ if [ "${MAYFLY_QEMU:-1}" != 0 ] && command -v qemu-system-x86_64 >/dev/null; the
 else
     echo "SKIP: control_net_qemu: MAYFLY_QEMU=0 or no qemu-system-x86_64"
 fi
+end_of_script

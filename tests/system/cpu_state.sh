@@ -175,5 +175,6 @@ fi
 # qemu_; MAYFLY_QEMU=0 leaves them out).
 if [ "${MAYFLY_EMULATOR:-bochs}" = bochs ] && [ "${MAYFLY_QEMU:-1}" != 0 ]; then
     MAYFLY_EMULATOR=qemu SYSTEST_OUT=$SYSTEST_OUT/qemu bash "$0" |
-        sed -E 's/^(PASS|FAIL|SKIP): /\1: qemu_/'
+        nested_results qemu_ cpu_state.sh
 fi
+end_of_script

@@ -168,7 +168,7 @@ if [ -n "$missing" ]; then
     for c in $LIVE; do
         echo "SKIP: $c: $missing"
     done
-    exit 0
+    end_of_script
 fi
 mkdir -p "$SYSTEST_OUT"
 if wanted $LIVE; then
@@ -178,3 +178,4 @@ if wanted $LIVE; then
     done
     netns_stop
 fi
+end_of_script

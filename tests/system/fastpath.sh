@@ -74,3 +74,4 @@ if [ "${MAYFLY_QEMU:-1}" != 0 ]; then
     MAYFLY_EMULATOR=qemu SYSTEST_OUT=$SYSTEST_OUT/qemu run_case qemu_spinner_on_null_calls_is_preempted
     [ -z "$(missing_tools)" ] && CONTROL_EMU=--qemu SYSTEST_OUT=$SYSTEST_OUT/qemu control_cases qemu_
 fi
+end_of_script

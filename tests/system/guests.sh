@@ -116,3 +116,4 @@ run_case sixty_four_guests_complete
 run_case spinner_does_not_starve_others
 run_case scrub_between_tenants
 run_case bad_images_are_refused
+end_of_script

@@ -29,3 +29,4 @@ poweroff when-idle" "$G/hcfuzz.elf" "$G/count.elf" &&
 }
 
 run_case hcfuzz_beside_a_victim
+end_of_script

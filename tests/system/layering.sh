@@ -1,6 +1,7 @@
 # The core's layering (no emulator): the include graph of hv/ has no
 # cycle and hv/ includes no arch or boot header (docs/architecture.md).
 cd "$(dirname "$0")/../.." || exit 1
+source tests/system/lib.sh
 if out=$(python3 tests/lib/include_graph.py 2>&1); then
     echo "PASS: hv_include_graph_has_no_cycle ($(echo "$out" | tail -1))"
 else
@@ -19,3 +20,4 @@ else
     echo "FAIL: include_graph_finds_cycles: $out"
 fi
 rm -rf "$t"
+end_of_script

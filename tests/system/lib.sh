@@ -1,7 +1,10 @@
 # System-test helpers: each case boots the real hypervisor in an emulator
 # and judges it by its serial log and how the run ended. A case is a shell
 # function; run_case prints "PASS: name" or "FAIL: name: why" plus the log
-# tail, which tests/run.sh counts.
+# tail, which tests/run.sh counts. Every script ends with end_of_script
+# (also where it stops early on purpose, after its SKIP lines): the
+# runner counts a script without its "END: <script>" line as dead, so
+# one that exits 0 half-way is never green.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/emu.sh"
 
 SYSTEST_OUT=${SYSTEST_OUT:-$MAYFLY_BUILD/test-output/system}
@@ -151,4 +154,28 @@ run_check() {
 # guest_line NAME.INSTANCE REGEX: a hypervisor line about that guest.
 expect_guest() {
     expect_line "^mayfly: guest [0-9]+ $1 $2"
+}
+
+# end_of_script: the script's last word, "END: <script>", and exit 0. A
+# script that stops before it (an exit, a crash, a kill) has not said
+# everything it had to, and tests/run.sh counts it as dead.
+end_of_script() {
+    echo "END: $(basename "$0")"
+    exit 0
+}
+
+# nested_results PREFIX SCRIPT: reads the output of SCRIPT run by this
+# one (the same cases under another emulator), prefixes its results'
+# names with PREFIX and takes its END line; without one, SCRIPT died
+# half-way and that is one more failure here.
+nested_results() {
+    local line ended=0
+    while IFS= read -r line; do
+        case $line in
+            "END: $2") ended=1 ;;
+            "PASS: "* | "FAIL: "* | "SKIP: "*) echo "${line%%: *}: $1${line#*: }" ;;
+            *) echo "$line" ;;
+        esac
+    done
+    [ "$ended" = 1 ] || echo "FAIL: $1$2 died before its end (no 'END: $2' line)"
 }

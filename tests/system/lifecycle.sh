@@ -112,3 +112,4 @@ run_case notify_after_deadline_queues_once
 run_case hypercalls_and_console_count_against_the_quantum
 run_case no_deadline_means_forever
 run_case churn_of_500_instances_in_4_partitions
+end_of_script

@@ -167,7 +167,7 @@ why=$(missing_tools)
 [ -n "$why" ] || [ -f "$G/churn.elf" ] || why="$G/churn.elf (run make)"
 if [ -n "$why" ]; then
     echo "FAIL: lifecycle_control: $why not found"
-    exit 0
+    end_of_script
 fi
 run_case lc_boot
 LC_DIR=$BOOT_DIR
@@ -177,3 +177,4 @@ for check in stop_waiting_and_queued_guests_in_rounds stop_spinner_takes_effect 
     CASE_DIR=$LC_DIR run_check "$check" "$LC_DIR"
 done
 control_shutdown
+end_of_script

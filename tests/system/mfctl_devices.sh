@@ -166,7 +166,7 @@ if [ -n "$missing" ]; then
     for c in $CASES; do
         echo "SKIP: $c: $missing not found"
     done
-    exit 0
+    end_of_script
 fi
 
 SOCK_DIR=$(mktemp -d /tmp/mayfly-fake.XXXXXX)
@@ -175,3 +175,4 @@ mkdir -p "$SYSTEST_OUT"
 for c in $CASES; do
     run_case "$c"
 done
+end_of_script

@@ -254,8 +254,9 @@ if [ -n "$missing" ]; then
     for c in $CASES; do
         echo "SKIP: $c: $missing not found"
     done
-    exit 0
+    end_of_script
 fi
 for c in $CASES; do
     run_case "$c"
 done
+end_of_script

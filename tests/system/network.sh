@@ -76,3 +76,4 @@ run_case echo_and_ping_1000_datagrams
 run_case sixteen_guests_mesh
 run_case switches_are_isolated
 run_case malicious_rings_beside_healthy_pair
+end_of_script

@@ -376,3 +376,4 @@ for check in placed_as_pinned cpu0_guests_finish_while_spinner_runs faulting_gue
 done
 run_case smp_bochs_ctl_stop_other_cpu
 run_case smp_bochs_4_cpus_200_guests
+end_of_script

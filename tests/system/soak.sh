@@ -247,7 +247,7 @@ why=$(missing_tools)
 [ -n "$why" ] || [ -f "$G/evil.elf" ] || why="$G/evil.elf (run make)"
 if [ -n "$why" ]; then
     echo "FAIL: soak: $why not found"
-    exit 0
+    end_of_script
 fi
 run_case soak_boot
 SOAK_DIR=$BOOT_DIR
@@ -267,3 +267,4 @@ for check in resources_checked_at_intervals everything_back_at_the_end \
 done
 echo "soak: $ALL_ENDS create/destroy cycles ($CONFIG_ENDS from the config in $(grep -c '^guest ' "$SOAK_DIR/mayfly.conf") lines, $(( ALL_ENDS - CONFIG_ENDS )) over the control channel in $SOAK_ROUNDS rounds), $REFUSED STARTs refused, $(( EARLY_CANCELLED + HELD_CANCELLED )) instances cancelled, $(count_lines '^mayfly: resource check after ') resource checks, serial log $(wc -c <"$SOAK_DIR/serial.log") bytes"
 control_shutdown
+end_of_script

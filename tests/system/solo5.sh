@@ -203,3 +203,4 @@ for check in block_reads_writes_and_refuses block_writes_vanish_with_the_guest \
     run_check "$check" "$SYSTEST_OUT/block_boots"
 done
 run_case solo5_and_native_exchange_1000_datagrams
+end_of_script

@@ -78,7 +78,7 @@ solo5_stop"
 missing=$(missing_tools)
 if [ -n "$missing" ]; then
     for c in $CHECKS; do echo "SKIP: $c: $missing not found"; done
-    exit 0
+    end_of_script
 fi
 SOCK_DIR=$(mktemp -d /tmp/mayfly-s5.XXXXXX)
 trap cleanup EXIT
@@ -90,3 +90,4 @@ if wanted $CHECKS; then
     done
     control_shutdown
 fi
+end_of_script

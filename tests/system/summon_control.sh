@@ -148,7 +148,7 @@ missing=$(missing_tools)
 [ -n "$missing" ] || [ -f "$G/http-get.elf" ] || missing="$G/http-get.elf (run make)"
 if [ -n "$missing" ]; then
     for c in $CHECKS summon_control_older_hypervisor; do echo "SKIP: $c: $missing not found"; done
-    exit 0
+    end_of_script
 fi
 SOCK_DIR=$(mktemp -d /tmp/mayfly-sc.XXXXXX)
 trap cleanup EXIT
@@ -161,3 +161,4 @@ if wanted $CHECKS; then
     done
     control_shutdown
 fi
+end_of_script

@@ -85,8 +85,9 @@ if ! why=$(netns_can_run) || ! command -v qemu-system-x86_64 >/dev/null ||
     for c in summon_host_boot first_request_summons parallel_first_requests; do
         echo "SKIP: $c: $why (needs root, network namespaces and QEMU)"
     done
-    exit 0
+    end_of_script
 fi
 run_case summon_host_boot
 run_check first_request_summons "$SYSTEST_OUT/summon_host_boot"
 run_check parallel_first_requests "$SYSTEST_OUT/summon_host_boot"
+end_of_script

@@ -47,3 +47,4 @@ run_case http_boot
 run_check http_200_sequential_and_20_parallel "$SYSTEST_OUT/http_boot"
 run_check http_status_count_matches "$SYSTEST_OUT/http_boot"
 run_case syn_retransmitted_after_arp_miss
+end_of_script

@@ -70,3 +70,4 @@ poweroff when-idle' "$G/udp-echo.elf" &&
 run_case uplink_udp_echo_from_the_host
 run_case uplink_malformed_frames_change_nothing
 run_case uplink_without_nic
+end_of_script

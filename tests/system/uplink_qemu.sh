@@ -14,7 +14,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/../lib/uplink.sh"
 if [ "${MAYFLY_QEMU:-1}" = 0 ]; then
     echo "SKIP: uplink under QEMU: turned off with MAYFLY_QEMU=0"
-    exit 0
+    end_of_script
 fi
 NIC_MAC=52:54:00:12:34:56
 GUEST_MAC=52:54:00:ab:cd:02
@@ -94,3 +94,4 @@ run_case qemu_e1000_malformed_frames_change_nothing
 run_case qemu_virtio_net_udp_echo_from_the_host
 run_case qemu_virtio_net_malformed_frames_change_nothing
 run_case qemu_uefi_virtio_net_udp_echo_from_the_host
+end_of_script

@@ -320,7 +320,7 @@ if ! why=$(netns_can_run); then
             echo "SKIP: $p$c: $why (needs root and network namespaces)"
         done
     done
-    exit 0
+    end_of_script
 fi
 [ "$UTCP_QEMU_ON" = 1 ] ||
     echo "SKIP: uplink_qemu_*: no qemu-system-x86_64, or turned off with UTCP_QEMU=0/MAYFLY_QEMU=0"
@@ -332,3 +332,4 @@ for p in $UTCP_PREFIXES; do
     fi
     run_case "${p}guest_to_host_http"
 done
+end_of_script

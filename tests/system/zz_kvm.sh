@@ -7,12 +7,14 @@ dir=$(dirname "$0")
 
 if [ "${MAYFLY_KVM:-1}" = 0 ]; then
     echo "SKIP: kvm variant: turned off with MAYFLY_KVM=0"
-    exit 0
+    end_of_script
 fi
 if ! kvm_vtx_available; then
     echo "SKIP: kvm variant: no VT-x capable KVM here (needs /dev/kvm on an Intel host with nested=1)"
-    exit 0
+    end_of_script
 fi
 for script in guests.sh adversarial.sh solo5.sh; do
-    MAYFLY_EMULATOR=kvm SYSTEST_OUT=$SYSTEST_OUT/kvm bash "$dir/$script" | sed -E 's/^(PASS|FAIL): /\1: kvm_/'
+    MAYFLY_EMULATOR=kvm SYSTEST_OUT=$SYSTEST_OUT/kvm bash "$dir/$script" |
+        nested_results kvm_ "$script"
 done
+end_of_script

@@ -9,16 +9,17 @@ dir=$(dirname "$0")
 
 if [ "${MAYFLY_QEMU:-1}" = 0 ]; then
     echo "SKIP: qemu variant: turned off with MAYFLY_QEMU=0"
-    exit 0
+    end_of_script
 fi
 for script in guests.sh adversarial.sh network.sh; do
     MAYFLY_EMULATOR=qemu SYSTEST_OUT=$SYSTEST_OUT/qemu bash "$dir/$script" |
-        sed -E 's/^(PASS|FAIL): /\1: qemu_/'
+        nested_results qemu_ "$script"
 done
 for script in guests.sh adversarial.sh network.sh; do
     MAYFLY_EMULATOR=qemu-uefi SYSTEST_OUT=$SYSTEST_OUT/uefi bash "$dir/$script" |
-        sed -E 's/^(PASS|FAIL): /\1: uefi_/'
+        nested_results uefi_ "$script"
 done
 # The control channel: mfctl run --qemu boots the image mfctl image made.
 CONTROL_EMU=--qemu SYSTEST_OUT=$SYSTEST_OUT/uefi bash "$dir/control.sh" |
-    sed -E 's/^(PASS|FAIL): /\1: uefi_/'
+    nested_results uefi_ control.sh
+end_of_script
