@@ -23,7 +23,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "exact_buf.h"
 #include "script.h"
+/* Blocks kept across executions (fake_pool.h): same exact-size blocks, no
+ * mmap and munmap of the buffer areas every run. */
+#define FAKE_POOL_KEEP
 #include "../unit/fake_virtio_net.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,24 +35,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void do_recv(struct nic *nic, uint8_t r)
 {
     uint32_t room = (r & 1) ? r : NIC_FRAME_MAX;
-    uint8_t *buf = malloc(room);
+    uint8_t *buf = exact_buf_get(room);
     int32_t rc = nic_recv(nic, buf, room);
 
     fake_check(rc == 0 || rc == -1 || (rc >= 14 && (uint32_t)rc <= NIC_FRAME_MAX &&
                                        (uint32_t)rc <= room), "recv returned a bad length");
-    free(buf);
+    exact_buf_put(buf, room);
 }
 
 static void do_send(struct nic *nic, uint32_t len)
 {
-    uint8_t *frame = malloc(len ? len : 1);
+    uint8_t *frame = exact_buf_get(len ? len : 1);
     int rc;
 
     memset(frame, 0x5a, len);
     rc = nic_send(nic, frame, len);
     fake_check(rc == 0 || rc == -1, "send returned something else");
     fake_check(!(len < 14 || len > NIC_FRAME_MAX) || rc == -1, "send took an illegal length");
-    free(frame);
+    exact_buf_put(frame, len ? len : 1);
 }
 
 /* One scripted device action or driver call; -1 at the script's end. */
