@@ -309,6 +309,19 @@ static int fake_avail_take(unsigned qi)
     return id;
 }
 
+#define FAKE_RAMP_BYTES (256 + 4096)
+
+/* Bytes 0, 1, 2, ... 255, 0, 1, ...: from offset seed, the pattern seed. */
+static const uint8_t *fake_ramp(void)
+{
+    static uint8_t ramp[FAKE_RAMP_BYTES];
+
+    if (!ramp[1])
+        for (uint32_t i = 0; i < FAKE_RAMP_BYTES; i++)
+            ramp[i] = (uint8_t)i;
+    return ramp;
+}
+
 /* The device receives len bytes of pattern seed (after a header) into
  * the next posted receive buffer and hands it back. The id used, or -1. */
 static int fake_rx_deliver(uint32_t len, uint8_t seed)
@@ -325,8 +338,10 @@ static int fake_rx_deliver(uint32_t len, uint8_t seed)
     buf = (uint8_t *)(uintptr_t)d->addr;
     memset(buf, 0, VIRTIO_NET_HDR_SIZE);
     buf[10] = 1;                        /* num_buffers */
-    for (uint32_t k = 0; k < len; k++)
-        buf[VIRTIO_NET_HDR_SIZE + k] = (uint8_t)(seed + k);
+    /* buf[HDR + k] = seed + k, copied from a ramp: in fuzz builds a byte
+     * loop here had every compare traced, up to 2 KiB per delivery. */
+    fake_check(len <= FAKE_RAMP_BYTES - 256, "a frame longer than the fake's ramp");
+    memcpy(buf + VIRTIO_NET_HDR_SIZE, fake_ramp() + seed, len);
     fake_used_push(VIRTIO_NET_QUEUE_RX, (uint32_t)id, VIRTIO_NET_HDR_SIZE + len);
     return id;
 }
