@@ -229,13 +229,24 @@ static int flow_of(const struct service *s, const uint8_t *frame, uint32_t len,
     return 0;
 }
 
+static int flow_is(const struct service_flow *f, const struct flow_key *k)
+{
+    return f->used && f->ip == k->ip && f->port == k->port && f->proto == k->proto;
+}
+
+/* A flow's frames come in runs (a TCP window, a request and its ACKs),
+ * so the last flow found is tried before the scan. No two used flows
+ * have the same key (flow_new follows a failed find), so the memo finds
+ * what the scan would. */
 static struct service_flow *flow_find(struct service *s, const struct flow_key *k)
 {
-    for (uint32_t i = 0; i < SERVICE_FLOWS; i++) {
-        struct service_flow *f = &s->flows[i];
-        if (f->used && f->ip == k->ip && f->port == k->port && f->proto == k->proto)
-            return f;
-    }
+    if (s->last_flow < SERVICE_FLOWS && flow_is(&s->flows[s->last_flow], k))
+        return &s->flows[s->last_flow];
+    for (uint32_t i = 0; i < SERVICE_FLOWS; i++)
+        if (flow_is(&s->flows[i], k)) {
+            s->last_flow = i;
+            return &s->flows[i];
+        }
     return NULL;
 }
 

@@ -90,6 +90,7 @@ struct service {
     uint64_t hold_tsc, busy_tsc, start_tsc;    /* SERVICE_*_MS in ticks */
     struct service_slot slots[SUMMON_INSTANCES_MAX];
     struct service_flow flows[SERVICE_FLOWS];
+    uint32_t last_flow;             /* the flow found last (flow_find tries it first) */
     struct service_held held[SERVICE_HOLD_FRAMES];
     uint32_t held_count;
     uint8_t *hold_free[SERVICE_HOLD_FRAMES];   /* buffers not holding a frame */
