@@ -13,7 +13,11 @@
 # behind the config's (pending) and cancelled, started and stopped with
 # ports, started to exit 0 and to fail, STARTs refused (no such image, no
 # such class, more instances than may wait), and an upload that replaces
-# another (its store range must come back).
+# another (its store range must come back). Then launches that fail after
+# their START was accepted: a Solo5 image with three network devices,
+# started behind busy partitions, more instances than the Solo5 port pool
+# holds; the one that finds too few ports must fail alone, its ports and
+# partition back.
 #
 # Checked at the end and at intervals: the hypervisor's resource check
 # (every FLEET_CHECK_EVERY ends and whenever the fleet drains: every
@@ -107,8 +111,8 @@ CONTROL_ENDS=0              # control instances that started and ended
 # again in each (never started, so never in use: replacing it is allowed).
 control_first() {
     need_boot || return 1
-    ctl load "$G/hello.elf" "$G/sleep.elf"
-    expect_ctl_rc 0 "load hello.elf sleep.elf" || return 1
+    ctl load "$G/hello.elf" "$G/sleep.elf" "$G/hvt-net3.hvt"
+    expect_ctl_rc 0 "load hello.elf sleep.elf hvt-net3.hvt" || return 1
     ctl stats --json
     STORE_FREE=$(json_field store_free)
     ctl start --json evil.elf --name early --args "exit 0" --count $CONTROL_PENDING
@@ -180,6 +184,59 @@ control_rounds() {
     wait_drained
 }
 
+# wait_for RUNNING PENDING: until that many guests run and wait.
+wait_for() {
+    local i
+    for ((i = 0; i < 120; i++)); do
+        ctl stats --json
+        [ "$CTL_RC" = 0 ] && [ "$(json_field guests_running)" = "$1" ] &&
+            [ "$(json_field guests_pending)" = "$2" ] && return 0
+        sleep 0.5
+    done
+    CASE_WHY="not $1 running and $2 pending after 60 s: $(cat "$CASE_DIR/out")"
+    return 1
+}
+
+# control_failed_launches: launches that fail after their START was
+# accepted. NET_CONTROL_QUEUE_PORTS (8) Solo5 ports serve the control
+# channel's hvt instances and hvt-net3 takes 3 each. A START is refused
+# when the instances that start at once lack ports, but instances that
+# wait for a partition take theirs only when they launch: with every
+# partition held by a blocker, 3 instances are accepted and wait; once
+# the blockers are stopped, short.0 and short.1 launch (6 ports) and stay
+# (idle=0), short.2 finds 2 ports and fails, giving back its partition and
+# the two ports it took.
+LAUNCH_FAILED=1             # instances of short that fail to launch
+control_failed_launches() {
+    need_boot || return 1
+    local blockers first
+    ctl start --json evil.elf --name blocker --args quiet-spin --count $PARTS
+    expect_ctl_rc 0 "start blocker" || return 1
+    blockers=$(ids_asked $PARTS)
+    wait_for $PARTS 0 || return 1
+    ctl start --json hvt-net3.hvt --name short --net:service=lan --net:spare1=lan \
+        --net:spare2=lan --args "ip=10.9.0.1 idle=0" --count 3
+    expect_ctl_rc 0 "start short, behind the blockers" || return 1
+    first=$(json_field first_id)
+    [ "$(json_field pending)" = 3 ] || { CASE_WHY="short: not 3 pending: $(cat "$CASE_DIR/out")"; return 1; }
+    ctl stop $blockers
+    expect_ctl_rc 0 "stop blockers $blockers" || return 1
+    wait_for 2 0 || return 1
+    ctl stop "$first" $(( first + 1 ))
+    expect_ctl_rc 0 "stop short $first $(( first + 1 ))" || return 1
+    CONTROL_ENDS=$(( CONTROL_ENDS + PARTS + 2 ))
+    wait_drained
+}
+
+failed_launches_counted() {
+    expect_count "$LAUNCH_FAILED" '^mayfly: guest [0-9]+ short\.[0-9] not started: ' &&
+    expect_line '^mayfly: guest [0-9]+ short\.2 not started: no free network port for device spare2 on switch lan ' &&
+    expect_count 2 '^mayfly: guest [0-9]+ short\.[01] killed: stopped over the control channel$' &&
+    expect_count "$PARTS" '^mayfly: guest [0-9]+ blocker\.[0-9] killed: stopped over the control channel$' &&
+    expect_count 1 "^mayfly: $LAUNCH_FAILED instances could not be started \(see above\)$" &&
+    expect_count "$LAUNCH_FAILED" '^mayfly: guest [0-9]+ .* not started: '
+}
+
 # The checks on the finished boot.
 CONFIG_ENDS=
 ALL_ENDS=
@@ -221,7 +278,7 @@ expect_kind() {
 
 every_result_as_its_kind_says() {
     local half=$EARLY_EXITED
-    expect_no_line 'panic|never found a partition|could not be started' &&
+    expect_no_line 'panic|never found a partition' &&
     expect_kind quick 'exited with status 0$' "${WANT[quick]}" &&
     expect_kind fails 'exited with status 7$' "${WANT[fails]}" &&
     expect_kind faulty 'killed: guest exception #UD' "${WANT[faulty]}" &&
@@ -238,13 +295,14 @@ every_result_as_its_kind_says() {
     expect_count "$SOAK_ROUNDS" '^mayfly: guest [0-9]+ bad\.0 exited with status 2$' &&
     expect_count "$SOAK_ROUNDS" '^mayfly: guest [0-9]+ late\.0 exited with status 0$' &&
     expect_count "$SOAK_ROUNDS" '^mayfly: guest [0-9]+ timed\.0 killed: time limit of 2 ms reached$' &&
-    expect_line "^mayfly: all guests have ended: $ALL_ENDS started, $(( WANT[quick] + WANT[netted] + WANT[wide] + half + 3 * SOAK_ROUNDS )) exited 0, $(( WANT[fails] + SOAK_ROUNDS )) failed, $(( WANT[faulty] + WANT[spinner] + EARLY_KILLED + 3 * SOAK_ROUNDS - HELD_CANCELLED )) killed;"
+    expect_line "^mayfly: all guests have ended: $ALL_ENDS started, $(( WANT[quick] + WANT[netted] + WANT[wide] + half + 3 * SOAK_ROUNDS )) exited 0, $(( WANT[fails] + SOAK_ROUNDS )) failed, $(( WANT[faulty] + WANT[spinner] + EARLY_KILLED + 3 * SOAK_ROUNDS - HELD_CANCELLED + PARTS + 2 )) killed;"
 }
 
 trap cleanup EXIT
 SOCK_DIR=$(mktemp -d /tmp/mfsoak.XXXXXX)
 why=$(missing_tools)
 [ -n "$why" ] || [ -f "$G/evil.elf" ] || why="$G/evil.elf (run make)"
+[ -n "$why" ] || [ -f "$G/hvt-net3.hvt" ] || why="$G/hvt-net3.hvt (run make)"
 if [ -n "$why" ]; then
     echo "FAIL: soak: $why not found"
     end_of_script
@@ -253,6 +311,7 @@ run_case soak_boot
 SOAK_DIR=$BOOT_DIR
 CASE_DIR=$SOAK_DIR run_check control_first "$SOAK_DIR"
 CASE_DIR=$SOAK_DIR run_check control_rounds "$SOAK_DIR"
+CASE_DIR=$SOAK_DIR run_check control_failed_launches "$SOAK_DIR"
 CONFIG_ENDS=$(( WANT[quick] + WANT[fails] + WANT[faulty] + WANT[spinner] + WANT[netted] + WANT[wide] ))
 # A held instance stopped while still pending was cancelled, never started.
 HELD_CANCELLED=$(grep -cE '^mayfly: guest [0-9]+ held\.[01] cancelled before it started$' "$SOAK_DIR/serial.log")
@@ -262,9 +321,9 @@ EARLY_KILLED=$(early_ended 'killed: stopped over the control channel')
 EARLY_EXITED=$(early_ended 'exited with status 0')
 ALL_ENDS=$(( CONFIG_ENDS + CONTROL_PENDING - EARLY_CANCELLED + CONTROL_ENDS - HELD_CANCELLED ))
 for check in resources_checked_at_intervals everything_back_at_the_end \
-    every_result_as_its_kind_says; do
+    every_result_as_its_kind_says failed_launches_counted; do
     CASE_DIR=$SOAK_DIR run_check "$check" "$SOAK_DIR"
 done
-echo "soak: $ALL_ENDS create/destroy cycles ($CONFIG_ENDS from the config in $(grep -c '^guest ' "$SOAK_DIR/mayfly.conf") lines, $(( ALL_ENDS - CONFIG_ENDS )) over the control channel in $SOAK_ROUNDS rounds), $REFUSED STARTs refused, $(( EARLY_CANCELLED + HELD_CANCELLED )) instances cancelled, $(count_lines '^mayfly: resource check after ') resource checks, serial log $(wc -c <"$SOAK_DIR/serial.log") bytes"
+echo "soak: $ALL_ENDS create/destroy cycles ($CONFIG_ENDS from the config in $(grep -c '^guest ' "$SOAK_DIR/mayfly.conf") lines, $(( ALL_ENDS - CONFIG_ENDS )) over the control channel in $SOAK_ROUNDS rounds), $REFUSED STARTs refused, $(count_lines ' not started: ') launches failed, $(( EARLY_CANCELLED + HELD_CANCELLED )) instances cancelled, $(count_lines '^mayfly: resource check after ') resource checks, serial log $(wc -c <"$SOAK_DIR/serial.log") bytes"
 control_shutdown
 end_of_script

@@ -33,7 +33,15 @@
 #include "hvtlib.h"
 #include "net/proto.h"
 
+#ifdef HVT_NET_SPARES
+/* hvt-net3: the same responder with two more NET_BASIC devices it never
+ * uses, so that each instance holds three Solo5 network ports: soak.sh
+ * starts more of them than the port pool holds, behind busy partitions,
+ * for launches that fail after their START was accepted. */
+HVT_MANIFEST(3, HVT_DEVICE_NET("service"), HVT_DEVICE_NET("spare1"), HVT_DEVICE_NET("spare2"));
+#else
 HVT_MANIFEST(1, HVT_DEVICE_NET("service"));
+#endif
 
 #define FRAME_BUF       2048
 #define POLL_MAX_NS     100000000ull    /* 100 ms */
