@@ -31,6 +31,12 @@
  *     whatever context the event happened (possibly inside another port's
  *     send), so it only records and wakes: it never calls back into the
  *     switch or the port.
+ *   - A send is a burst: an implementation may leave what its deliver()
+ *     did unpublished (a ring's used idx, the notification decision) and
+ *     finish it in p->flush, which the switch calls once per burst for
+ *     every port it delivered to, before the send returns
+ *     (vswitch_burst_end, or at the end of vswitch_forward and
+ *     vswitch_deliver outside a burst).
  *   - Counters: the switch counts rx_frames/rx_bytes (what deliver() took),
  *     tx_frames/tx_bytes (what vswitch_forward() accepted) and
  *     drops_malformed for refused sends; the implementation counts
@@ -97,6 +103,13 @@ struct port {
     struct service *service;        /* PORT_F_SERVICE: the service it serves */
     uint32_t service_slot;
     const struct port_hooks *hooks; /* PORT_F_SERVICE: its service's (else NULL) */
+    /* The implementation's (set after port_init), or NULL when deliver()
+     * finishes its work itself: finishes what the deliver() calls since the
+     * last flush left pending. The switch calls it also after a deliver()
+     * that took nothing, and on a port that failed meanwhile. */
+    void (*flush)(struct port *p);
+    struct port *flush_next;        /* in the switch's flush list (flush pending) */
+    uint8_t flush_queued;           /* on that list */
     char why[PORT_WHY_MAX];         /* why it failed (or why the last setup was refused) */
 };
 

@@ -2,9 +2,9 @@
  * Split virtqueues, device side. The guest may change its rings at any
  * moment (another vCPU, or on purpose), so every ring field is read once
  * through a volatile access into a local, checked, and only the local is
- * used. Addresses are guest-physical and go through gmem_at() on every
- * access; a ring's placement is checked once, at setup, so the offsets
- * used here stay inside it.
+ * used. A ring's placement is checked once, at setup, where its three
+ * parts are translated through gmem_at(); the offsets used here stay
+ * inside them. Buffers' addresses go through gmem_at() on every access.
  */
 #include "virtq.h"
 #include "fmt.h"
@@ -59,15 +59,6 @@ static void write32_once(uint8_t *p, uint32_t v)
     *(volatile uint32_t *)(void *)p = v;
 }
 
-/* A ring part: the host pointer of `bytes` bytes at `offset` into the part
- * at gpa, or NULL (only if q was never set up on this memory). */
-static uint8_t *ring_at(const struct guest_mem *m, uint64_t gpa, uint64_t offset, uint64_t bytes)
-{
-    if (offset > UINT64_MAX - gpa)
-        return NULL;
-    return gmem_at(m, gpa + offset, bytes);
-}
-
 static int check_part(const struct guest_mem *m, const char *name, uint64_t gpa, uint64_t align,
                       uint64_t bytes, char *why, size_t why_size)
 {
@@ -96,9 +87,14 @@ int virtq_setup(struct virtq *q, const struct guest_mem *m, const struct mf_queu
     q->desc = c.desc;
     q->avail = c.avail;
     q->used = c.used;
+    q->desc_ring = gmem_at(m, c.desc, VIRTQ_DESC_BYTES(c.size));
+    q->avail_ring = gmem_at(m, c.avail, VIRTQ_AVAIL_BYTES(c.size));
+    q->used_ring = gmem_at(m, c.used, VIRTQ_USED_BYTES(c.size));
     q->size = (uint16_t)c.size;
     q->last_avail = 0;
+    q->avail_known = 0;
     q->used_idx = 0;
+    q->used_published = 0;
     q->event_idx = event_idx ? 1 : 0;
     q->ready = 1;
     return 0;
@@ -106,9 +102,8 @@ int virtq_setup(struct virtq *q, const struct guest_mem *m, const struct mf_queu
 
 uint16_t virtq_avail_idx(const struct virtq *q, const struct guest_mem *m)
 {
-    const uint8_t *p = q->ready ? ring_at(m, q->avail, AVAIL_IDX, 2) : NULL;
-
-    return p ? read16_once(p) : 0;
+    (void)m;
+    return q->ready ? read16_once(q->avail_ring + AVAIL_IDX) : 0;
 }
 
 /* One descriptor, read once. */
@@ -118,17 +113,15 @@ struct desc {
     uint16_t flags, next;
 };
 
-static int read_desc(const struct virtq *q, const struct guest_mem *m, uint16_t i, struct desc *d)
+/* Descriptor i < q->size. next is read only when flags say it is used. */
+static void read_desc(const struct virtq *q, uint16_t i, struct desc *d)
 {
-    const uint8_t *p = ring_at(m, q->desc, (uint64_t)i * 16u, 16);
+    const uint8_t *p = q->desc_ring + 16u * i;
 
-    if (!p)
-        return -1;
     d->addr = read64_once(p + DESC_ADDR);
     d->len = read32_once(p + DESC_LEN);
     d->flags = read16_once(p + DESC_FLAGS);
-    d->next = read16_once(p + DESC_NEXT);
-    return 0;
+    d->next = (d->flags & VIRTQ_DESC_F_NEXT) ? read16_once(p + DESC_NEXT) : 0;
 }
 
 /* Checks one descriptor copy and appends it to the chain. */
@@ -174,8 +167,7 @@ static int walk_chain(const struct virtq *q, const struct guest_mem *m, int want
         if (out->count == MF_NET_CHAIN_MAX)
             return fmt_error(why, why_size, -1, "descriptor chain longer than %u (loop?)",
                              (unsigned)MF_NET_CHAIN_MAX);
-        if (read_desc(q, m, i, &d) < 0)
-            return fmt_error(why, why_size, -1, "descriptor table not in guest memory");
+        read_desc(q, i, &d);
         if (take_desc(m, want_write, i, &d, out, why, why_size) < 0)
             return -1;
         if (!(d.flags & VIRTQ_DESC_F_NEXT))
@@ -187,54 +179,81 @@ static int walk_chain(const struct virtq *q, const struct guest_mem *m, int want
     }
 }
 
+/* Avail entries after last_avail, from the count an earlier read left or
+ * else from one read of avail idx (checked: at most a ring's worth). */
+static int avail_pending(const struct virtq *q, uint16_t *pending, char *why, size_t why_size)
+{
+    uint16_t idx;
+
+    if (q->avail_known) {
+        *pending = q->avail_known;
+        return 0;
+    }
+    idx = read16_once(q->avail_ring + AVAIL_IDX);
+    *pending = (uint16_t)(idx - q->last_avail);
+    if (*pending > q->size)
+        return fmt_error(why, why_size, -1, "avail index jumped from %u to %u (queue size %u)",
+                         q->last_avail, idx, q->size);
+    fence_acquire();                /* the ring entries were written before idx */
+    return 0;
+}
+
 int virtq_pop(struct virtq *q, const struct guest_mem *m, int want_write,
               struct virtq_chain *out, char *why, size_t why_size)
 {
-    const uint8_t *avail;
-    uint16_t idx, pending, head;
+    uint16_t pending, head;
 
     if (!q->ready)
         return 0;
-    avail = ring_at(m, q->avail, 0, VIRTQ_AVAIL_BYTES(q->size));
-    if (!avail)
-        return fmt_error(why, why_size, -1, "available ring not in guest memory");
-    idx = read16_once(avail + AVAIL_IDX);
-    pending = (uint16_t)(idx - q->last_avail);
+    if (avail_pending(q, &pending, why, why_size) < 0)
+        return -1;
     if (pending == 0)
         return 0;
-    if (pending > q->size)
-        return fmt_error(why, why_size, -1, "avail index jumped from %u to %u (queue size %u)",
-                         q->last_avail, idx, q->size);
-    fence_acquire();                /* the ring entry was written before idx */
-    head = read16_once(avail + AVAIL_RING + 2u * (q->last_avail & (q->size - 1u)));
+    head = read16_once(q->avail_ring + AVAIL_RING + 2u * (q->last_avail & (q->size - 1u)));
     if (head >= q->size)
         return fmt_error(why, why_size, -1, "head %u out of range (queue size %u)", head, q->size);
     if (walk_chain(q, m, want_write, head, out, why, why_size) < 0)
         return -1;
+    q->avail_known = (uint16_t)(pending - 1u);
     q->last_avail++;
     return 1;
 }
 
-void virtq_push(struct virtq *q, const struct guest_mem *m, uint16_t head, uint32_t len)
+void virtq_push_elem(struct virtq *q, const struct guest_mem *m, uint16_t head, uint32_t len)
 {
-    uint8_t *used = q->ready ? ring_at(m, q->used, 0, VIRTQ_USED_BYTES(q->size)) : NULL;
     uint8_t *elem;
 
-    if (!used)
+    (void)m;
+    if (!q->ready)
         return;
-    elem = used + USED_RING + 8u * (q->used_idx & (q->size - 1u));
+    elem = q->used_ring + USED_RING + 8u * (q->used_idx & (q->size - 1u));
     write32_once(elem, head);
     write32_once(elem + 4, len);
-    fence_release();                /* the element before the index that publishes it */
     q->used_idx++;
-    write16_once(used + USED_IDX, q->used_idx);
+}
+
+void virtq_publish(struct virtq *q, const struct guest_mem *m)
+{
+    (void)m;
+    if (!q->ready || q->used_published == q->used_idx)
+        return;
+    fence_release();                /* the elements before the index that publishes them */
+    q->used_published = q->used_idx;
+    write16_once(q->used_ring + USED_IDX, q->used_idx);
+}
+
+void virtq_push(struct virtq *q, const struct guest_mem *m, uint16_t head, uint32_t len)
+{
+    virtq_push_elem(q, m, head, len);
+    virtq_publish(q, m);
 }
 
 int virtq_should_notify(const struct virtq *q, const struct guest_mem *m, uint16_t old_used_idx)
 {
-    const uint8_t *avail = q->ready ? ring_at(m, q->avail, 0, VIRTQ_AVAIL_BYTES(q->size)) : NULL;
+    const uint8_t *avail = q->avail_ring;
 
-    if (!avail || q->used_idx == old_used_idx)
+    (void)m;
+    if (!q->ready || q->used_idx == old_used_idx)
         return 0;
     fence_full();                   /* used idx visible before reading the driver's wish */
     if (q->event_idx)
@@ -245,11 +264,9 @@ int virtq_should_notify(const struct virtq *q, const struct guest_mem *m, uint16
 
 void virtq_set_avail_event(const struct virtq *q, const struct guest_mem *m, uint16_t value)
 {
-    uint8_t *used = q->ready && q->event_idx ?
-                    ring_at(m, q->used, 0, VIRTQ_USED_BYTES(q->size)) : NULL;
-
-    if (used)
-        write16_once(used + USED_RING + 8u * q->size, value);
+    (void)m;
+    if (q->ready && q->event_idx)
+        write16_once(q->used_ring + USED_RING + 8u * q->size, value);
 }
 
 int virtq_kick_rearm(const struct virtq *q, const struct guest_mem *m)
@@ -263,10 +280,9 @@ int virtq_kick_rearm(const struct virtq *q, const struct guest_mem *m)
 
 void virtq_set_used_flags(const struct virtq *q, const struct guest_mem *m, uint16_t flags)
 {
-    uint8_t *used = q->ready ? ring_at(m, q->used, 0, VIRTQ_USED_BYTES(q->size)) : NULL;
-
-    if (used)
-        write16_once(used + USED_FLAGS, flags);
+    (void)m;
+    if (q->ready)
+        write16_once(q->used_ring + USED_FLAGS, flags);
 }
 
 /* Calls copy(host, offset into the caller's buffer, n) for each piece of

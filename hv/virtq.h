@@ -8,7 +8,9 @@
  * The caller serialises all calls on one queue (the hypervisor handles a
  * port's hypercalls on one CPU at a time). guest_mem.base must be 16-byte
  * aligned (partitions are 2 MiB aligned) so that aligned guest-physical
- * ring addresses are aligned host addresses.
+ * ring addresses are aligned host addresses. The three ring parts are
+ * translated (gmem_at) and checked once, at setup: every call on a queue
+ * passes the memory its setup was given.
  */
 #ifndef HV_VIRTQ_H
 #define HV_VIRTQ_H
@@ -20,9 +22,12 @@
 
 struct virtq {
     uint64_t desc, avail, used;     /* guest-physical addresses of the three parts */
+    uint8_t *desc_ring, *avail_ring, *used_ring;    /* the same as host pointers */
     uint16_t size;                  /* entries, a power of two */
     uint16_t last_avail;            /* next avail ring entry the device takes */
+    uint16_t avail_known;           /* entries after last_avail the driver has posted (read once) */
     uint16_t used_idx;              /* the device's used idx (its copy is the truth) */
+    uint16_t used_published;        /* the used idx last written to the guest's ring */
     uint8_t event_idx;              /* VIRTIO_RING_F_EVENT_IDX negotiated */
     uint8_t ready;                  /* set up successfully */
 };
@@ -51,14 +56,23 @@ int virtq_setup(struct virtq *q, const struct guest_mem *m, const struct mf_queu
 /* Takes the next available chain. want_write: 1 for receive chains (every
  * descriptor device-writable), 0 for transmit chains (none). Returns 1 with
  * *out filled, 0 when nothing is available (or q is not ready), -1 with
- * why when the ring is malformed. */
+ * why when the ring is malformed. The driver's avail idx is read only when
+ * the entries an earlier read showed are all taken: a burst of pops reads
+ * it once. */
 int virtq_pop(struct virtq *q, const struct guest_mem *m, int want_write,
               struct virtq_chain *out, char *why, size_t why_size);
 
 /* Writes used element {head, len}, then (release order) the new used idx. */
 void virtq_push(struct virtq *q, const struct guest_mem *m, uint16_t head, uint32_t len);
 
-/* Whether the driver wants an interrupt for the used entries added since
+/* The same in two steps, for a batch: virtq_push_elem writes the element
+ * and advances the device's used idx only; virtq_publish then writes that
+ * idx to the guest's ring (release order: after the elements), once for
+ * all the elements pushed since. Publish before virtq_should_notify. */
+void virtq_push_elem(struct virtq *q, const struct guest_mem *m, uint16_t head, uint32_t len);
+void virtq_publish(struct virtq *q, const struct guest_mem *m);
+
+/* Whether the driver wants an interrupt for the used entries published since
  * old_used_idx (EVENT_IDX: used_event, else the avail ring's
  * VIRTQ_AVAIL_F_NO_INTERRUPT). Issues the full barrier the spec asks for
  * between publishing used idx and reading the driver's suppression. */

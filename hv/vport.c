@@ -27,6 +27,7 @@ _Static_assert(RX_EVENT_FAR > MF_NET_QUEUE_MAX, "RX avail_event out of the drive
 
 static int vport_deliver(struct port *p, const uint8_t *frame, uint32_t len);
 static void vport_fail(struct port *p);
+static void vport_flush(struct port *p);
 
 static const struct port_ops vport_ops = {
     .deliver = vport_deliver,
@@ -38,6 +39,7 @@ void vport_init(struct vport *v, const uint8_t mac[6], const struct guest_mem *m
 {
     memset(v, 0, sizeof(*v));
     port_init(&v->port, &vport_ops, PORT_F_FIXED_MAC, mac, notify, owner);
+    v->port.flush = vport_flush;
     v->mem = *mem;
 }
 
@@ -152,33 +154,41 @@ int vport_kick(struct vport *v, uint64_t queue)
     return r;
 }
 
-/* Writes header and frame into a popped RX chain and hands it back; a
- * chain too small for both goes back empty. 1 if the frame went in. */
+/* Writes header and frame into a popped RX chain and hands it back (the
+ * used idx is published by vport_flush); a chain too small for both goes
+ * back empty. 1 if the frame went in. A chain of one buffer, as drivers
+ * post them, takes both with one translation and one copy. */
 static int fill_rx_chain(struct vport *v, const struct virtq_chain *chain, const uint8_t *frame,
                          uint32_t len)
 {
     /* No offload, no VIRTIO_NET_F_MRG_RXBUF: always this header. */
     static const struct virtio_net_hdr hdr = { .num_buffers = 1 };
+    uint8_t *host;
 
     if (chain->total < VNET_HDR_BYTES + len) {
-        virtq_push(&v->rx, &v->mem, chain->head, 0);
+        virtq_push_elem(&v->rx, &v->mem, chain->head, 0);
         v->port.stats.drops_no_buffer++;
         return 0;
     }
-    virtq_scatter(&v->mem, chain, 0, (const uint8_t *)&hdr, VNET_HDR_BYTES);
-    virtq_scatter(&v->mem, chain, VNET_HDR_BYTES, frame, len);
-    virtq_push(&v->rx, &v->mem, chain->head, VNET_HDR_BYTES + len);
+    host = chain->count == 1 ? gmem_at(&v->mem, chain->bufs[0].gpa, VNET_HDR_BYTES + len) : NULL;
+    if (host) {
+        __builtin_memcpy(host, &hdr, VNET_HDR_BYTES);      /* two stores */
+        memcpy(host + VNET_HDR_BYTES, frame, len);
+    } else {
+        virtq_scatter(&v->mem, chain, 0, (const uint8_t *)&hdr, VNET_HDR_BYTES);
+        virtq_scatter(&v->mem, chain, VNET_HDR_BYTES, frame, len);
+    }
+    virtq_push_elem(&v->rx, &v->mem, chain->head, VNET_HDR_BYTES + len);
     return 1;
 }
 
-/* port_ops.deliver: into the next posted RX buffer. */
+/* port_ops.deliver: into the next posted RX buffer; vport_flush finishes. */
 static int vport_deliver(struct port *p, const uint8_t *frame, uint32_t len)
 {
     struct vport *v = (struct vport *)(void *)p;
     struct virtq_chain chain;
-    uint16_t old_used = v->rx.used_idx;
     char why[WHY_MAX];
-    int r, taken;
+    int r;
 
     r = virtq_pop(&v->rx, &v->mem, 1, &chain, why, sizeof(why));
     if (r <= 0) {
@@ -188,23 +198,43 @@ static int vport_deliver(struct port *p, const uint8_t *frame, uint32_t len)
             p->stats.drops_no_buffer++;
         return 0;
     }
+    return fill_rx_chain(v, &chain, frame, len);
+}
+
+/* port_ops.flush, once per burst: RX avail_event moved past the buffers
+ * taken (a burst takes fewer than a ring's worth from each receiver, so
+ * the driver stays out of its reach in between), the used idx published,
+ * and one notification decision for the frames of the burst. Nothing on a
+ * failed port (its queues are no longer ready). */
+static void vport_flush(struct port *p)
+{
+    struct vport *v = (struct vport *)(void *)p;
+    uint16_t old_used = v->rx.used_published;
+
     if (v->rx.event_idx)
         virtq_set_avail_event(&v->rx, &v->mem, (uint16_t)(v->rx.last_avail + RX_EVENT_FAR));
-    taken = fill_rx_chain(v, &chain, frame, len);
+    virtq_publish(&v->rx, &v->mem);
     if (virtq_should_notify(&v->rx, &v->mem, old_used))
         port_wake(p);
-    return taken;
 }
 
 /* One TX chain: 1 if the switch accepted its frame, else 0. buf holds
- * VNET_HDR_BYTES + MF_NET_FRAME_MAX bytes. */
+ * VNET_HDR_BYTES + MF_NET_FRAME_MAX bytes. The frame is copied once, into
+ * buf, before anything of it is looked at (see vswitch.c). */
 static int transmit_chain(struct vport *v, const struct virtq_chain *chain, uint8_t *buf)
 {
     uint32_t total = chain->total;
+    const uint8_t *host;
 
     /* The header's contents are ignored: no offload was negotiated. */
-    if (total < VNET_HDR_BYTES + VNET_FRAME_MIN || total > VNET_HDR_BYTES + MF_NET_FRAME_MAX ||
-        virtq_gather(&v->mem, chain, 0, buf, total) != total) {
+    if (total < VNET_HDR_BYTES + VNET_FRAME_MIN || total > VNET_HDR_BYTES + MF_NET_FRAME_MAX) {
+        vswitch_refuse(&v->port);
+        return 0;
+    }
+    host = chain->count == 1 ? gmem_at(&v->mem, chain->bufs[0].gpa, total) : NULL;
+    if (host) {
+        memcpy(buf, host, total);
+    } else if (virtq_gather(&v->mem, chain, 0, buf, total) != total) {
         vswitch_refuse(&v->port);
         return 0;
     }
@@ -225,21 +255,21 @@ static int drain(struct vport *v, uint8_t *buf, uint32_t *budget, int *sent, cha
             return r;
         (*budget)--;
         *sent += transmit_chain(v, &chain, buf);
-        virtq_push(&v->tx, &v->mem, chain.head, 0);
+        virtq_push_elem(&v->tx, &v->mem, chain.head, 0);
     }
     return 0;
 }
 
-int vport_transmit(struct vport *v)
+/* The kick's work as one burst: the frames' used entries published once,
+ * one notification decision for each side. */
+static int transmit_burst(struct vport *v)
 {
     uint8_t buf[VNET_HDR_BYTES + MF_NET_FRAME_MAX];
-    uint16_t old_used = v->tx.used_idx;
+    uint16_t old_used = v->tx.used_published;
     uint32_t budget = v->tx.size;   /* one ring's worth: bounded work per kick */
     char why[WHY_MAX];
     int sent = 0;
 
-    if (!v->port.sw || v->port.state != MF_NET_STATE_RUNNING || !v->tx.ready)
-        return -MF_EIO;
     for (;;) {
         if (drain(v, buf, &budget, &sent, why, sizeof(why)) < 0) {
             port_fail(&v->port, "tx ring: %s", why);
@@ -253,7 +283,21 @@ int vport_transmit(struct vport *v)
             break;
         budget--;                   /* a guest flipping avail idx cannot keep us here */
     }
+    virtq_publish(&v->tx, &v->mem);
     if (virtq_should_notify(&v->tx, &v->mem, old_used))
         port_wake(&v->port);
+    return sent;
+}
+
+int vport_transmit(struct vport *v)
+{
+    struct vswitch *sw = v->port.sw;
+    int sent;
+
+    if (!sw || v->port.state != MF_NET_STATE_RUNNING || !v->tx.ready)
+        return -MF_EIO;
+    vswitch_burst_begin(sw);
+    sent = transmit_burst(v);
+    vswitch_burst_end(sw);          /* the receivers' rings, even when the sender failed */
     return sent;
 }

@@ -40,9 +40,42 @@ int vswitch_attach(struct vswitch *sw, struct port *p)
     p->state = p->stats.state = MF_NET_STATE_RESET;
     p->why[0] = '\0';
     p->learned = 0;
+    p->flush_next = NULL;
+    p->flush_queued = 0;
     sw->ports[i] = p;
     sw->count++;
     return 0;
+}
+
+/* Every port delivered to since the last flush finishes its deliveries. */
+static void flush_all(struct vswitch *sw)
+{
+    struct port *p;
+
+    while ((p = sw->flush_list) != NULL) {
+        sw->flush_list = p->flush_next;
+        p->flush_next = NULL;
+        p->flush_queued = 0;
+        p->flush(p);
+    }
+}
+
+void vswitch_burst_begin(struct vswitch *sw)
+{
+    sw->in_burst = 1;
+}
+
+void vswitch_burst_end(struct vswitch *sw)
+{
+    sw->in_burst = 0;
+    flush_all(sw);
+}
+
+/* Outside a burst, a send or delivery is finished before it returns. */
+static void flush_unless_burst(struct vswitch *sw)
+{
+    if (!sw->in_burst && sw->flush_list)
+        flush_all(sw);
 }
 
 void vswitch_detach(struct port *p)
@@ -51,6 +84,8 @@ void vswitch_detach(struct port *p)
 
     if (!sw)
         return;
+    if (p->flush_queued)
+        flush_all(sw);              /* nothing of p's may stay pending once it leaves */
     if ((p->flags & PORT_F_SERVICE) && p->hooks)
         p->hooks->gone(p);
     if (p->index < sw->capacity && sw->ports[p->index] == p) {
@@ -61,10 +96,23 @@ void vswitch_detach(struct port *p)
     p->sw = NULL;
 }
 
+/* dst's deliveries are finished by its flush at the end of the burst. */
+static void queue_flush(struct vswitch *sw, struct port *dst)
+{
+    if (dst->flush && !dst->flush_queued) {
+        dst->flush_queued = 1;
+        dst->flush_next = sw->flush_list;
+        sw->flush_list = dst;
+    }
+}
+
 /* One copy to a running port of this switch, frame already checked. */
 static void deliver_one(struct vswitch *sw, struct port *dst, const uint8_t *frame, uint32_t len)
 {
-    if (!dst->ops->deliver(dst, frame, len)) {
+    int taken = dst->ops->deliver(dst, frame, len);
+
+    queue_flush(sw, dst);
+    if (!taken) {
         sw->drops++;
         return;
     }
@@ -85,14 +133,21 @@ void vswitch_deliver(struct port *dst, const uint8_t *frame, uint32_t len)
         return;
     }
     deliver_one(sw, dst, frame, len);
+    flush_unless_burst(sw);
 }
 
 int vswitch_try_deliver(struct port *dst, const uint8_t *frame, uint32_t len)
 {
     struct vswitch *sw = dst->sw;
+    int taken;
 
     if (!sw || dst->state != MF_NET_STATE_RUNNING || !frame || len < PORT_FRAME_MIN ||
-        len > MF_NET_FRAME_MAX || !dst->ops->deliver(dst, frame, len))
+        len > MF_NET_FRAME_MAX)
+        return 0;
+    taken = dst->ops->deliver(dst, frame, len);
+    queue_flush(sw, dst);
+    flush_unless_burst(sw);
+    if (!taken)
         return 0;
     sw->frames++;
     dst->stats.rx_frames++;
@@ -193,6 +248,7 @@ int vswitch_forward(struct port *src, const uint8_t *frame, uint32_t len)
     if ((src->flags & PORT_F_SERVICE) && src->hooks)
         src->hooks->sent(src);
     flood_or_send(sw, src, frame, len);
+    flush_unless_burst(sw);
     return 1;
 }
 

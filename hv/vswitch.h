@@ -33,6 +33,8 @@ struct vswitch {
     uint64_t drops;                 /* frames (or flood copies) not delivered, any reason */
     uint64_t busy_tsc;              /* TSC ticks spent serving sends (vswitch_account) */
     uint64_t kicks;                 /* sends served: one per batch, e.g. a virtio TX kick */
+    struct port *flush_list;        /* ports delivered to in this burst, to flush at its end */
+    uint32_t in_burst;              /* inside vswitch_burst_begin .. _end */
     struct lock lock;
 };
 
@@ -68,6 +70,14 @@ void vswitch_deliver(struct port *dst, const uint8_t *frame, uint32_t len);
  * service's held frames): 1 taken and counted, 0 not taken, nothing
  * counted. */
 int vswitch_try_deliver(struct port *dst, const uint8_t *frame, uint32_t len);
+
+/* A burst: the sends of one batch from one port (a virtio TX kick). Until
+ * vswitch_burst_end the ports delivered to may keep their work pending
+ * (port_ops.flush); vswitch_burst_end flushes each of them once. Outside
+ * a burst every send and delivery is flushed before it returns. Bursts do
+ * not nest. */
+void vswitch_burst_begin(struct vswitch *sw);
+void vswitch_burst_end(struct vswitch *sw);
 
 /* Adds one served send batch that took ticks to the switch's figures. */
 void vswitch_account(struct vswitch *sw, uint64_t ticks);

@@ -445,6 +445,24 @@ static void test_push_used_idx_wraps(void **state)
     assert_int_equal(get32(USED_GPA + 4 + 8 * 7), 3);   /* 0xffff & 7 */
 }
 
+/* A batch: the elements go in one by one, the guest sees them at the
+ * one publish, and a publish with nothing new writes nothing. */
+static void test_push_elem_then_publish(void **state)
+{
+    (void)state;
+    for (uint16_t i = 0; i < 3; i++)
+        virtq_push_elem(&q, &mem, i, 100u + i);
+    assert_int_equal(get32(USED_GPA + 4 + 8 * 2), 2);
+    assert_int_equal(get32(USED_GPA + 4 + 8 * 2 + 4), 102);
+    assert_int_equal(drv_used_idx(), 0);
+    assert_int_equal(q.used_idx, 3);
+    virtq_publish(&q, &mem);
+    assert_int_equal(drv_used_idx(), 3);
+    put16(USED_GPA + 2, 0x4444);
+    virtq_publish(&q, &mem);
+    assert_int_equal(drv_used_idx(), 0x4444);
+}
+
 /* Notification decisions */
 
 static void test_need_event_semantics(void **state)
@@ -620,6 +638,7 @@ int main(void)
         T(test_pop_why_may_be_null),
         T(test_push_used),
         T(test_push_used_idx_wraps),
+        T(test_push_elem_then_publish),
         T(test_need_event_semantics),
         T(test_notify_event_idx),
         T(test_notify_flags),

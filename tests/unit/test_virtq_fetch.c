@@ -247,6 +247,28 @@ static void test_pop_reads_each_field_once(void **state)
     assert_int_equal(stray, 0);
 }
 
+/* A burst: two chains behind one avail idx, two pops, one read of it
+ * (the first pop's); each head is read once. */
+static void test_burst_reads_idx_once(void **state)
+{
+    (void)state;
+    drv_desc(1, BUF_GPA, 64, 0, 0);
+    drv_desc(3, BUF_GPA + 0x400, 64, 0, 0);
+    put16(AVAIL_GPA + 4, 1);
+    put16(AVAIL_GPA + 6, 3);
+    put16(AVAIL_GPA + 2, 2);
+    watch_begin();
+    assert_int_equal(virtq_pop(&q, &mem, 0, &chain, why, sizeof(why)), 1);
+    assert_int_equal(chain.head, 1);
+    assert_int_equal(virtq_pop(&q, &mem, 0, &chain, why, sizeof(why)), 1);
+    assert_int_equal(chain.head, 3);
+    watch_end();
+    assert_int_equal(reads[AVAIL_GPA + 2], 1);
+    assert_int_equal(reads[AVAIL_GPA + 4], 1);
+    assert_int_equal(reads[AVAIL_GPA + 6], 1);
+    assert_int_equal(writes, 0);
+}
+
 static void test_empty_ring_reads_idx_once(void **state)
 {
     (void)state;
@@ -304,6 +326,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_watch_counts_reads, setup_test, teardown_test),
         cmocka_unit_test_setup_teardown(test_pop_reads_each_field_once, setup_test, teardown_test),
         cmocka_unit_test_setup_teardown(test_empty_ring_reads_idx_once, setup_test, teardown_test),
+        cmocka_unit_test_setup_teardown(test_burst_reads_idx_once, setup_test, teardown_test),
         cmocka_unit_test_setup_teardown(test_head_changed_after_read, setup_test, teardown_test),
         cmocka_unit_test_setup_teardown(test_len_changed_after_read, setup_test, teardown_test),
         cmocka_unit_test_setup_teardown(test_addr_changed_after_read, setup_test, teardown_test),

@@ -38,6 +38,7 @@ struct tport {
     uint8_t *mem;
     uint16_t rx_avail, tx_avail;    /* the driver's avail idx */
     int notified;                   /* PORT_EVENT_WAKE events */
+    uint16_t rx_used_at_wake;       /* the RX used idx the driver saw at the last one */
     int failed;                     /* PORT_EVENT_FAILED events */
 };
 
@@ -137,10 +138,12 @@ static void on_notify(struct port *p, enum port_event event)
 {
     struct tport *t = p->owner;
 
-    if (event == PORT_EVENT_FAILED)
+    if (event == PORT_EVENT_FAILED) {
         t->failed++;
-    else
+    } else {
         t->notified++;
+        memcpy(&t->rx_used_at_wake, t->mem + RXL.used + 2, 2);
+    }
 }
 
 static void mac_of(int n, uint8_t mac[6])
@@ -548,6 +551,33 @@ static void test_batch(void **state)
     assert_int_equal(used_idx(&tp[0], &TXL), 10);
     assert_int_equal(used_idx(&tp[1], &RXL), 10);
     assert_int_equal(tp[0].notified, 1);                /* one completion interrupt */
+}
+
+/* A kick is one burst: each receiver's used idx is published once, with
+ * every frame of the burst, before its one notification; a send outside
+ * a burst (here port 2's own, not a kick) is published before it returns. */
+static void test_burst_publishes_once(void **state)
+{
+    uint8_t f[64];
+    (void)state;
+    rx_post(&tp[1], 8, 2048);
+    rx_post(&tp[2], 8, 2048);
+    make_frame(f, BROADCAST, tp[0].p.port.mac, sizeof(f), 21);
+    for (int k = 0; k < 5; k++)
+        tx_queue(&tp[0], f, sizeof(f));
+    assert_int_equal(kick(&tp[0]), 5);
+    for (int n = 1; n < 3; n++) {
+        assert_int_equal(used_idx(&tp[n], &RXL), 5);
+        assert_int_equal(tp[n].notified, 1);            /* not one per frame */
+        assert_int_equal(tp[n].rx_used_at_wake, 5);     /* published before the wake */
+    }
+    assert_int_equal(tp[0].notified, 1);
+    assert_int_equal(used_idx(&tp[0], &TXL), 5);
+    make_frame(f, BROADCAST, tp[2].p.port.mac, sizeof(f), 22);
+    assert_int_equal(vswitch_forward(&tp[2].p.port, f, sizeof(f)), 1);
+    assert_int_equal(used_idx(&tp[1], &RXL), 6);
+    assert_int_equal(tp[1].notified, 2);
+    assert_null(sw.flush_list);
 }
 
 static void test_malformed_tx_fails_only_sender(void **state)
@@ -1139,6 +1169,7 @@ int main(void)
         T3(test_bad_lengths),
         T3E(test_bad_lengths_event_idx),
         T3(test_batch),
+        T3(test_burst_publishes_once),
         T3(test_malformed_tx_fails_only_sender),
         T3E(test_malformed_tx_event_idx),
         T3(test_tx_loop_fails_sender),
