@@ -129,6 +129,7 @@ $(GUEST_BAD) &: $(GUEST_BUILD)/hello.elf tests/guests/mkbad.py
 #   build/guests/hvt-test-v1.hvt   the same, ABI version 1 layout (hvt-v1.ld)
 #   build/guests/hvt-block.hvt     block device tests (tests/guests/hvt/block/)
 #   build/guests/hvt-net.hvt       ARP/ICMP/UDP echo responder (tests/guests/hvt/net/)
+#   build/guests/hvt-fuzz.hvt      in-guest fuzzer of the Solo5 personality (tests/guests/hvt/fuzz/)
 #   build/guests/hvt-net3.hvt      the same with two spare NET_BASIC devices (soak.sh)
 #   build/guests/hvt-hello.hvt     the demo's unikernel (guests/hvt-hello/)
 #   build/guests/bad-hvt-*.hvt     broken images (tests/guests/mkbad_hvt.py)
@@ -147,7 +148,7 @@ HVT_LIB_OBJ   := $(patsubst %,$(HVT_BUILD)/lib/%.o,start cpu hypercall runtime a
 HVT_SSE_OBJ   := $(HVT_BUILD)/test/sse.o
 HVT_TEST_OBJ  := $(patsubst %,$(HVT_BUILD)/test/%.o,main modes hostile sse)
 HVT_IMAGES    := $(patsubst %,$(GUEST_BUILD)/%.hvt,hvt-test hvt-test-v1 hvt-block hvt-net hvt-hello \
-                                                    hvt-bench hvt-net3)
+                                                    hvt-bench hvt-net3 hvt-fuzz)
 HVT_BAD       := $(patsubst %,$(GUEST_BUILD)/bad-hvt-%.hvt,mftsmall target version mftfirst \
                    mftname both nomft)
 HVT_DISKS     := $(GUEST_BUILD)/hvt-disk.img $(GUEST_BUILD)/hvt-disk-odd.img
@@ -187,6 +188,11 @@ $(HVT_BUILD)/block/%.o: tests/guests/hvt/block/%.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(HVT_CFLAGS) -MMD -MP -c $< -o $@
 
+$(HVT_BUILD)/fuzz/%.o: tests/guests/hvt/fuzz/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(HVT_CFLAGS) -MMD -MP -c $< -o $@
+
 $(HVT_BUILD)/net/%.o: tests/guests/hvt/net/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
@@ -221,6 +227,7 @@ $(eval $(call hvt_image,hvt-net,$(HVT_BUILD)/net/main.o $(GUEST_BUILD)/lib/net/p
 $(eval $(call hvt_image,hvt-net3,$(HVT_BUILD)/net3/main.o $(GUEST_BUILD)/lib/net/proto.o,2,guests/hvt/lib/hvt.ld))
 $(eval $(call hvt_image,hvt-hello,$(HVT_BUILD)/hello/main.o,2,guests/hvt/lib/hvt.ld))
 $(eval $(call hvt_image,hvt-bench,$(HVT_BUILD)/bench/main.o,2,guests/hvt/lib/hvt.ld))
+$(eval $(call hvt_image,hvt-fuzz,$(HVT_BUILD)/fuzz/main.o,2,guests/hvt/lib/hvt.ld))
 
 $(HVT_BAD) &: $(GUEST_BUILD)/hvt-test.hvt $(GUEST_BUILD)/hvt-block.hvt tests/guests/mkbad_hvt.py tests/guests/mkbad.py \
               include/mayfly/hvt.h include/mayfly/abi.h
