@@ -5,6 +5,14 @@
 # every one of its tests fails. /work/main's own files are never edited.
 #
 #   tests/mutate/run.sh [LIST] [NAME-REGEX]
+#   tests/mutate/run.sh --check [LIST]
+#
+# --check (seconds, part of make test) only checks that every entry still
+# applies to the working tree: its file is there, its snippet is found
+# exactly once, its breakage changes something, and each test it names
+# exists (tests/unit/test_NAME.c, tests/fuzz/fuzz_NAME.c, or a system
+# script with a function of that case's name). A refactor that moves a
+# snippet fails make test at once instead of the next full make mutate.
 #
 # Environment:
 #   MUTATE_BASELINE=0  skip the first pass that runs each entry's tests on
@@ -21,6 +29,8 @@
 set -u
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
+CHECK_ONLY=0
+[ "${1:-}" = --check ] && { CHECK_ONLY=1; shift; }
 LIST=${1:-$REPO/tests/mutate/mutations.list}
 ONLY=${2:-}
 JOBS=${MUTATE_JOBS:-2}
@@ -29,18 +39,67 @@ REV=${MUTATE_REV:-HEAD}
 [ -f "$LIST" ] || { echo "mutate: no list at $LIST (give a list file)" >&2; exit 2; }
 LIST=$(cd "$(dirname "$LIST")" && pwd)/$(basename "$LIST")
 
-if [ -n "${MUTATE_TMP:-}" ]; then
-    TMP=$MUTATE_TMP
-    mkdir -p "$TMP"
-else
-    TMP=$(mktemp -d /tmp/mayfly-mutate.XXXXXX)
+# ---- --check: the list against the working tree, nothing built ----------
+
+# check_snippet FILE FROM TO: the snippet is in $REPO/FILE exactly once and
+# the breakage changes it; says why not.
+check_snippet() {
+    python3 - "$REPO/$1" "$2" "$3" <<'PY'
+import sys
+path, old, new = sys.argv[1:4]
+def unescape(s):
+    out, i = [], 0
+    while i < len(s):
+        if s[i] == '\\' and i + 1 < len(s) and s[i + 1] in 'n\\':
+            out.append('\n' if s[i + 1] == 'n' else '\\')
+            i += 2
+        else:
+            out.append(s[i])
+            i += 1
+    return ''.join(out)
+old, new = unescape(old), unescape(new)
+try:
+    n = open(path).read().count(old)
+except OSError as e:
+    sys.exit("cannot read %s: %s" % (path, e.strerror))
+if n != 1:
+    sys.exit("snippet found %d times in %s (it must be exactly once): update the entry's from/to "
+             "to the code as it is now, keeping the same breakage" % (n, path))
+if old == new:
+    sys.exit("its 'to' is its 'from': the entry breaks nothing")
+PY
+}
+
+# check_test LINE: the test a "test" line names exists; says why not.
+check_test() {
+    local kind name arg
+    read -r kind name arg <<< "$1"
+    case $kind in
+        unit) [ -f "$REPO/tests/unit/test_$name.c" ] || { echo "no tests/unit/test_$name.c"; return 1; } ;;
+        fuzz) [ -f "$REPO/tests/fuzz/fuzz_$name.c" ] || { echo "no tests/fuzz/fuzz_$name.c"; return 1; } ;;
+        system)
+            [ -f "$REPO/tests/system/$name" ] || { echo "no tests/system/$name"; return 1; }
+            grep -qE "^$arg\(\)" "$REPO/tests/system/$name" ||
+                { echo "tests/system/$name has no case $arg (no function '$arg()')"; return 1; } ;;
+        *) echo "unknown test kind '$kind' (unit, fuzz, system)"; return 1 ;;
+    esac
+}
+
+
+if [ "$CHECK_ONLY" = 0 ]; then
+    if [ -n "${MUTATE_TMP:-}" ]; then
+        TMP=$MUTATE_TMP
+        mkdir -p "$TMP"
+    else
+        TMP=$(mktemp -d /tmp/mayfly-mutate.XXXXXX)
+    fi
+    [ "${MUTATE_KEEP:-0}" = 1 ] || trap 'rm -rf "$TMP"' EXIT
+    TREE=$TMP/tree
+    B=$TMP/build
+    LOGS=${MUTATE_LOGS:-$TMP/logs}
+    rm -rf "$TREE" "$LOGS"
+    mkdir -p "$TREE" "$LOGS"
 fi
-[ "${MUTATE_KEEP:-0}" = 1 ] || trap 'rm -rf "$TMP"' EXIT
-TREE=$TMP/tree
-B=$TMP/build
-LOGS=${MUTATE_LOGS:-$TMP/logs}
-rm -rf "$TREE" "$LOGS"
-mkdir -p "$TREE" "$LOGS"
 
 # ---- the list ----------------------------------------------------------
 
@@ -169,6 +228,32 @@ build_for() {
     (cd "$TREE" && make --no-print-directory BUILD="$B" -j"$JOBS" \
         $(printf '%s\n' "${targets[@]}" | sort -u)) > "$2" 2>&1
 }
+
+if [ "$CHECK_ONLY" = 1 ]; then
+    list_read
+    bad=0
+    for i in "${!E_NAME[@]}"; do
+        why=
+        if [ ! -f "$REPO/${E_FILE[$i]}" ]; then
+            why="no file ${E_FILE[$i]}"
+        elif ! why=$(check_snippet "${E_FILE[$i]}" "${E_FROM[$i]}" "${E_TO[$i]}" 2>&1); then
+            :
+        else
+            why=
+            while IFS= read -r line; do
+                [ -n "$line" ] || continue
+                w=$(check_test "$line") || why+="$w; "
+            done <<< "${E_TESTS[$i]}"
+        fi
+        if [ -n "$why" ]; then
+            echo "mutate: entry ${E_NAME[$i]} (${E_FILE[$i]}) no longer applies: $why"
+            bad=$((bad + 1))
+        fi
+    done
+    echo "mutate: list check: ${#E_NAME[@]} entries, $bad that no longer apply"
+    [ "$bad" = 0 ]
+    exit
+fi
 
 # ---- main ----------------------------------------------------------------
 
