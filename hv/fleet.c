@@ -22,6 +22,10 @@ static const struct config *config;
 static uint32_t next_guest_id = 1;
 static struct fleet_counts counts;
 static struct lock lock;
+/* One past the highest line ever accepted: the scans for pending
+ * instances stop there (a launch made in fleet_start_pending paid for
+ * every empty line of the table after its own). */
+static uint32_t lines_end;
 
 void fleet_lock(void)
 {
@@ -151,6 +155,8 @@ void fleet_accept(struct guest_line *l)
     if (l->cancelled)
         memset(l->cancelled, 0, (l->cfg->count + 7) / 8);
     l->valid = 1;
+    if ((uint32_t)(l - lines) >= lines_end)
+        lines_end = (uint32_t)(l - lines) + 1;
     kprintf("mayfly: guest %s: image %s ok (%s, entry 0x%llx, needs %llu KiB), class %s, "
             "%u instances\n", l->cfg->name, l->cfg->image, l->pers->name,
             (unsigned long long)l->elf.entry,
@@ -197,7 +203,7 @@ static void launch(struct guest *g, struct guest_line *l, uint32_t line_index, u
  * order, skipping cancelled ones. */
 void fleet_start_pending(void)
 {
-    for (uint32_t i = 0; i < FLEET_LINES_MAX; i++) {
+    for (uint32_t i = 0; i < lines_end; i++) {
         struct guest_line *l = &lines[i];
         while (l->valid && l->pending) {
             uint32_t p, k;
@@ -357,7 +363,7 @@ struct guest *fleet_find(uint32_t id)
 
 int fleet_find_pending(uint32_t id, struct guest_line **line, uint32_t *instance)
 {
-    for (uint32_t i = 0; id && i < FLEET_LINES_MAX; i++) {
+    for (uint32_t i = 0; id && i < lines_end; i++) {
         struct guest_line *l = &lines[i];
         uint32_t k = id - l->first_id;
         if (!l->valid || !l->pending || id < l->first_id || k >= l->cfg->count ||
@@ -455,7 +461,7 @@ uint32_t fleet_partitions_for(const struct guest_line *l)
 uint32_t fleet_pending(int dynamic_only)
 {
     uint32_t n = 0;
-    for (uint32_t i = 0; i < FLEET_LINES_MAX; i++)
+    for (uint32_t i = 0; i < lines_end; i++)
         if (lines[i].valid && (!dynamic_only || lines[i].dynamic))
             n += lines[i].pending;
     return n;
@@ -500,7 +506,7 @@ static int line_uses(const struct guest_line *l, const uint8_t *data)
 
 int fleet_image_in_use(const uint8_t *image)
 {
-    for (uint32_t i = 0; i < FLEET_LINES_MAX; i++)
+    for (uint32_t i = 0; i < lines_end; i++)
         if (lines[i].valid && (lines[i].pending || lines[i].alive) && line_uses(&lines[i], image))
             return 1;
     return 0;

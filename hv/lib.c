@@ -48,8 +48,21 @@ void *memmove(void *dst, const void *src, size_t n)
     return dst;
 }
 
+/* On x86-64, REP STOSQ and REP STOSB for the tail, as memcpy: a
+ * launch clears a vCPU's FXSAVE area and registers and the guest's
+ * capability space, where the loop took three instructions per 8 bytes. */
 __attribute__((weak)) void *memset(void *dst, int c, size_t n)
 {
+#if defined(__x86_64__)
+    void *d = dst;
+    size_t words = n / 8, tail = n % 8;
+
+    __asm__ volatile("rep stosq\n\tmovq %3, %%rcx\n\trep stosb"
+                     : "+D"(d), "+c"(words)
+                     : "a"(0x0101010101010101ULL * (unsigned char)c), "r"(tail)
+                     : "memory");
+    return dst;
+#else
     unsigned char *d = dst;
 
     if (((uintptr_t)d & 7) == 0) {
@@ -60,6 +73,7 @@ __attribute__((weak)) void *memset(void *dst, int c, size_t n)
     while (n--)
         *d++ = (unsigned char)c;
     return dst;
+#endif
 }
 
 int memcmp(const void *a, const void *b, size_t n)

@@ -96,9 +96,9 @@ static void list_caps(struct mf_boot_info *bi, const struct guest *g)
 static void write_boot_info(struct guest *g, const struct guest_line *l,
                             const struct launch_costs *costs)
 {
+    /* All zero already: a launch finds its partition scrubbed. */
     struct mf_boot_info *bi = (struct mf_boot_info *)(void *)(g->mem + MF_BOOT_INFO_GPA);
 
-    memset(bi, 0, sizeof(*bi));
     bi->magic = MF_BOOT_INFO_MAGIC;
     bi->abi_version = MF_ABI_VERSION;
     bi->guest_id = g->id;
