@@ -21,7 +21,7 @@ _Static_assert(MF_NET_QUEUE_MAX <= 32768, "avail idx distance must fit 16 bits")
 #define AVAIL_RING      4u
 #define USED_FLAGS      0u
 #define USED_IDX        2u
-#define USED_RING       4u
+#define USED_RING       VIRTQ_USED_RING
 #define DESC_ADDR       0u
 #define DESC_LEN        8u
 #define DESC_FLAGS      12u
@@ -52,11 +52,6 @@ static uint64_t read64_once(const uint8_t *p)
 static void write16_once(uint8_t *p, uint16_t v)
 {
     *(volatile uint16_t *)(void *)p = v;
-}
-
-static void write32_once(uint8_t *p, uint32_t v)
-{
-    *(volatile uint32_t *)(void *)p = v;
 }
 
 static int check_part(const struct guest_mem *m, const char *name, uint64_t gpa, uint64_t align,
@@ -124,13 +119,50 @@ static void read_desc(const struct virtq *q, uint16_t i, struct desc *d)
     d->next = (d->flags & VIRTQ_DESC_F_NEXT) ? read16_once(p + DESC_NEXT) : 0;
 }
 
-/* Checks one descriptor copy and appends it to the chain. */
-static int take_desc(const struct guest_mem *m, int want_write, uint16_t i, const struct desc *d,
-                     struct virtq_chain *out, char *why, size_t why_size)
-{
-    int writable = (d->flags & VIRTQ_DESC_F_WRITE) != 0;
+/* Why a pop failed, formatted off the fast path (cold: the pop itself
+ * then needs no stack frame of its own). Returns -1. */
+enum pop_fault {
+    FAULT_AVAIL_JUMP,               /* a: last_avail, b: idx, c: size */
+    FAULT_HEAD,                     /* a: head, c: size */
+    FAULT_NEXT,                     /* a: descriptor, b: next, c: size */
+    FAULT_LONG,
+};
 
-    if (d->flags & VIRTQ_DESC_F_INDIRECT)
+__attribute__((noinline, cold))
+static int pop_fault(char *why, size_t why_size, enum pop_fault fault, uint32_t a, uint32_t b,
+                     uint32_t c)
+{
+    switch (fault) {
+    case FAULT_AVAIL_JUMP:
+        return fmt_error(why, why_size, -1, "avail index jumped from %u to %u (queue size %u)",
+                         a, b, c);
+    case FAULT_HEAD:
+        return fmt_error(why, why_size, -1, "head %u out of range (queue size %u)", a, c);
+    case FAULT_NEXT:
+        return fmt_error(why, why_size, -1, "descriptor %u: next %u out of range (queue size "
+                         "%u)", a, b, c);
+    case FAULT_LONG:
+    default:
+        return fmt_error(why, why_size, -1, "descriptor chain longer than %u (loop?)",
+                         (unsigned)MF_NET_CHAIN_MAX);
+    }
+}
+
+/* What desc_fault is told besides the descriptor's index and flags. */
+#define DESC_FAULT_WANT_WRITE   1u          /* the chain is a receive chain */
+#define DESC_FAULT_OUTSIDE      2u          /* the buffer is not in guest memory */
+
+/* Why walk_chain refused descriptor i (its flags in index_flags' top
+ * half), in the order the checks are listed there. Returns -1. */
+__attribute__((noinline, cold))
+static int desc_fault(char *why, size_t why_size, uint32_t index_flags, uint32_t bits,
+                      uint64_t addr, uint32_t len)
+{
+    uint32_t i = index_flags & 0xffffu, flags = index_flags >> 16;
+    int writable = (flags & VIRTQ_DESC_F_WRITE) != 0;
+    int want_write = (bits & DESC_FAULT_WANT_WRITE) != 0;
+
+    if (flags & VIRTQ_DESC_F_INDIRECT)
         return fmt_error(why, why_size, -1, "descriptor %u: indirect descriptors are not supported",
                          i);
     if (want_write && !writable)
@@ -139,62 +171,49 @@ static int take_desc(const struct guest_mem *m, int want_write, uint16_t i, cons
     if (!want_write && writable)
         return fmt_error(why, why_size, -1, "descriptor %u: device-writable buffer in a transmit "
                          "chain", i);
-    if (d->len == 0)
+    if (len == 0)
         return fmt_error(why, why_size, -1, "descriptor %u: zero-length descriptor", i);
-    if (!gmem_at(m, d->addr, d->len))
+    if (bits & DESC_FAULT_OUTSIDE)
         return fmt_error(why, why_size, -1, "descriptor %u: address 0x%llx+%u outside guest memory",
-                         i, (unsigned long long)d->addr, (unsigned)d->len);
-    if (d->len > UINT32_MAX - out->total)
-        return fmt_error(why, why_size, -1, "descriptor %u: chain total length overflows", i);
-    out->bufs[out->count].gpa = d->addr;
-    out->bufs[out->count].len = d->len;
-    out->count++;
-    out->total += d->len;
-    return 0;
+                         i, (unsigned long long)addr, (unsigned)len);
+    return fmt_error(why, why_size, -1, "descriptor %u: chain total length overflows", i);
 }
 
-/* Walks the chain from head; the length bound ends any loop. */
+/* Walks the chain from head, each descriptor read once and checked: the
+ * one kind of buffer the chain wants (device-writable for receive, not
+ * for transmit, never indirect), not empty, inside guest memory, the
+ * total not overflowing; the length bound ends any loop. out is written
+ * only on success. */
 static int walk_chain(const struct virtq *q, const struct guest_mem *m, int want_write,
                       uint16_t head, struct virtq_chain *out, char *why, size_t why_size)
 {
+    uint32_t count = 0, total = 0, kind = want_write ? VIRTQ_DESC_F_WRITE : 0;
     uint16_t i = head;
     struct desc d;
 
-    out->head = head;
-    out->count = 0;
-    out->total = 0;
     for (;;) {
-        if (out->count == MF_NET_CHAIN_MAX)
-            return fmt_error(why, why_size, -1, "descriptor chain longer than %u (loop?)",
-                             (unsigned)MF_NET_CHAIN_MAX);
         read_desc(q, i, &d);
-        if (take_desc(m, want_write, i, &d, out, why, why_size) < 0)
-            return -1;
+        if ((d.flags & (VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_INDIRECT)) != kind || d.len == 0 ||
+            !gmem_at(m, d.addr, d.len) || d.len > UINT32_MAX - total)
+            return desc_fault(why, why_size, i | (uint32_t)d.flags << 16,
+                              (want_write ? DESC_FAULT_WANT_WRITE : 0) |
+                              (gmem_at(m, d.addr, d.len) ? 0 : DESC_FAULT_OUTSIDE),
+                              d.addr, d.len);
+        out->bufs[count].gpa = d.addr;
+        out->bufs[count].len = d.len;
+        count++;
+        total += d.len;
         if (!(d.flags & VIRTQ_DESC_F_NEXT))
-            return 0;
+            break;
         if (d.next >= q->size)
-            return fmt_error(why, why_size, -1, "descriptor %u: next %u out of range (queue size "
-                             "%u)", i, d.next, q->size);
+            return pop_fault(why, why_size, FAULT_NEXT, i, d.next, q->size);
+        if (count == MF_NET_CHAIN_MAX)
+            return pop_fault(why, why_size, FAULT_LONG, 0, 0, 0);
         i = d.next;
     }
-}
-
-/* Avail entries after last_avail, from the count an earlier read left or
- * else from one read of avail idx (checked: at most a ring's worth). */
-static int avail_pending(const struct virtq *q, uint16_t *pending, char *why, size_t why_size)
-{
-    uint16_t idx;
-
-    if (q->avail_known) {
-        *pending = q->avail_known;
-        return 0;
-    }
-    idx = read16_once(q->avail_ring + AVAIL_IDX);
-    *pending = (uint16_t)(idx - q->last_avail);
-    if (*pending > q->size)
-        return fmt_error(why, why_size, -1, "avail index jumped from %u to %u (queue size %u)",
-                         q->last_avail, idx, q->size);
-    fence_acquire();                /* the ring entries were written before idx */
+    out->head = head;
+    out->count = (uint16_t)count;
+    out->total = total;
     return 0;
 }
 
@@ -205,31 +224,27 @@ int virtq_pop(struct virtq *q, const struct guest_mem *m, int want_write,
 
     if (!q->ready)
         return 0;
-    if (avail_pending(q, &pending, why, why_size) < 0)
-        return -1;
-    if (pending == 0)
-        return 0;
+    pending = q->avail_known;
+    if (!pending) {
+        /* One read of avail idx for the entries it shows, checked: at most
+         * a ring's worth. */
+        uint16_t idx = read16_once(q->avail_ring + AVAIL_IDX);
+
+        pending = (uint16_t)(idx - q->last_avail);
+        if (pending == 0)
+            return 0;
+        if (pending > q->size)
+            return pop_fault(why, why_size, FAULT_AVAIL_JUMP, q->last_avail, idx, q->size);
+        fence_acquire();            /* the ring entries were written before idx */
+    }
     head = read16_once(q->avail_ring + AVAIL_RING + 2u * (q->last_avail & (q->size - 1u)));
     if (head >= q->size)
-        return fmt_error(why, why_size, -1, "head %u out of range (queue size %u)", head, q->size);
+        return pop_fault(why, why_size, FAULT_HEAD, head, 0, q->size);
     if (walk_chain(q, m, want_write, head, out, why, why_size) < 0)
         return -1;
     q->avail_known = (uint16_t)(pending - 1u);
     q->last_avail++;
     return 1;
-}
-
-void virtq_push_elem(struct virtq *q, const struct guest_mem *m, uint16_t head, uint32_t len)
-{
-    uint8_t *elem;
-
-    (void)m;
-    if (!q->ready)
-        return;
-    elem = q->used_ring + USED_RING + 8u * (q->used_idx & (q->size - 1u));
-    write32_once(elem, head);
-    write32_once(elem + 4, len);
-    q->used_idx++;
 }
 
 void virtq_publish(struct virtq *q, const struct guest_mem *m)

@@ -20,6 +20,8 @@
 #include "gmem.h"
 #include "../include/mayfly/virtio.h"
 
+#define VIRTQ_USED_RING     4u      /* offset of the used ring's elements (after flags, idx) */
+
 struct virtq {
     uint64_t desc, avail, used;     /* guest-physical addresses of the three parts */
     uint8_t *desc_ring, *avail_ring, *used_ring;    /* the same as host pointers */
@@ -69,7 +71,8 @@ void virtq_push(struct virtq *q, const struct guest_mem *m, uint16_t head, uint3
  * and advances the device's used idx only; virtq_publish then writes that
  * idx to the guest's ring (release order: after the elements), once for
  * all the elements pushed since. Publish before virtq_should_notify. */
-void virtq_push_elem(struct virtq *q, const struct guest_mem *m, uint16_t head, uint32_t len);
+static inline void virtq_push_elem(struct virtq *q, const struct guest_mem *m, uint16_t head,
+                                   uint32_t len);
 void virtq_publish(struct virtq *q, const struct guest_mem *m);
 
 /* Whether the driver wants an interrupt for the used entries published since
@@ -102,5 +105,22 @@ uint32_t virtq_gather(const struct guest_mem *m, const struct virtq_chain *c, ui
                       uint8_t *dst, uint32_t max);
 uint32_t virtq_scatter(const struct guest_mem *m, const struct virtq_chain *c, uint32_t skip,
                        const uint8_t *src, uint32_t len);
+
+/* Inline: one per frame on each side of the switch. Writes only. */
+static inline void virtq_push_elem(struct virtq *q, const struct guest_mem *m, uint16_t head,
+                                   uint32_t len)
+{
+    uint8_t *at;
+    volatile uint32_t *elem;
+
+    (void)m;
+    if (!q->ready)
+        return;
+    at = q->used_ring + VIRTQ_USED_RING + 8u * (q->used_idx & (q->size - 1u));
+    elem = (volatile uint32_t *)(void *)at;
+    elem[0] = head;
+    elem[1] = len;
+    q->used_idx++;
+}
 
 #endif
