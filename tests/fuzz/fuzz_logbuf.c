@@ -25,6 +25,11 @@
 
 #include "logbuf.h"
 
+/* Read blocks and rings kept across calls and executions (exact_buf.h),
+ * up to an unbounded read's size. */
+#define EXACT_BUF_MAX 8192
+#include "exact_buf.h"
+
 #define READ_ALL 8192
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -41,17 +46,16 @@ static const uint32_t ids[4] = { 0, 1, 2, 1000 };
 static uint32_t read_exact(const struct logbuf *lb, uint32_t id, uint32_t max, char *out,
                            int *truncated)
 {
-    char *block = malloc(max ? max : 1);
+    char *block = (char *)exact_buf_get(max ? max : 1);
     uint32_t n;
 
-    check(block != NULL);
     *truncated = -1;
     n = logbuf_read(lb, id, block, max, truncated);
     check(n <= max);
     check(*truncated == 0 || *truncated == 1);
     check(n == 0 || block[n - 1] == '\n');
     memcpy(out, block, n);
-    free(block);
+    exact_buf_put((uint8_t *)block, max ? max : 1);
     return n;
 }
 
@@ -102,8 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2)
         return 0;
     ring_size = (uint32_t)(data[0] | data[1] << 8) & 0xfff;
-    ring = malloc(ring_size ? ring_size : 1);
-    check(ring != NULL);
+    ring = exact_buf_get(ring_size ? ring_size : 1);
     memset(ring, 0x5a, ring_size);
     logbuf_init(&lb, ring, ring_size);
     while (at < size) {
@@ -128,6 +131,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         check(lb.used <= lb.size && lb.head < (lb.size ? lb.size : 1));
     }
-    free(ring);
+    exact_buf_put(ring, ring_size ? ring_size : 1);
     return 0;
 }
