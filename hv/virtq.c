@@ -101,15 +101,9 @@ uint16_t virtq_avail_idx(const struct virtq *q, const struct guest_mem *m)
     return q->ready ? read16_once(q->avail_ring + AVAIL_IDX) : 0;
 }
 
-/* One descriptor, read once. */
-struct desc {
-    uint64_t addr;
-    uint32_t len;
-    uint16_t flags, next;
-};
-
-/* Descriptor i < q->size. next is read only when flags say it is used. */
-static void read_desc(const struct virtq *q, uint16_t i, struct desc *d)
+/* Descriptor i < q->size. next is read only when flags say it is used
+ * (as virtq_pop's inline part in virtq.h reads it). */
+static void read_desc(const struct virtq *q, uint16_t i, struct virtq_desc_copy *d)
 {
     const uint8_t *p = q->desc_ring + 16u * i;
 
@@ -179,20 +173,21 @@ static int desc_fault(char *why, size_t why_size, uint32_t index_flags, uint32_t
     return fmt_error(why, why_size, -1, "descriptor %u: chain total length overflows", i);
 }
 
-/* Walks the chain from head, each descriptor read once and checked: the
- * one kind of buffer the chain wants (device-writable for receive, not
- * for transmit, never indirect), not empty, inside guest memory, the
- * total not overflowing; the length bound ends any loop. out is written
- * only on success. */
+/* Walks the chain from head, whose descriptor is *first (read once
+ * already), each next descriptor read once; each is checked: the one kind
+ * of buffer the chain wants (device-writable for receive, not for
+ * transmit, never indirect), not empty, inside guest memory, the total
+ * not overflowing; the length bound ends any loop. out is written only on
+ * success. */
 static int walk_chain(const struct virtq *q, const struct guest_mem *m, int want_write,
-                      uint16_t head, struct virtq_chain *out, char *why, size_t why_size)
+                      uint16_t head, const struct virtq_desc_copy *first,
+                      struct virtq_chain *out, char *why, size_t why_size)
 {
     uint32_t count = 0, total = 0, kind = want_write ? VIRTQ_DESC_F_WRITE : 0;
+    struct virtq_desc_copy d = *first;
     uint16_t i = head;
-    struct desc d;
 
     for (;;) {
-        read_desc(q, i, &d);
         if ((d.flags & (VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_INDIRECT)) != kind || d.len == 0 ||
             !gmem_at(m, d.addr, d.len) || d.len > UINT32_MAX - total)
             return desc_fault(why, why_size, i | (uint32_t)d.flags << 16,
@@ -210,6 +205,7 @@ static int walk_chain(const struct virtq *q, const struct guest_mem *m, int want
         if (count == MF_NET_CHAIN_MAX)
             return pop_fault(why, why_size, FAULT_LONG, 0, 0, 0);
         i = d.next;
+        read_desc(q, i, &d);
     }
     out->head = head;
     out->count = (uint16_t)count;
@@ -217,30 +213,43 @@ static int walk_chain(const struct virtq *q, const struct guest_mem *m, int want
     return 0;
 }
 
-int virtq_pop(struct virtq *q, const struct guest_mem *m, int want_write,
-              struct virtq_chain *out, char *why, size_t why_size)
+int virtq_pop_rest(struct virtq *q, const struct guest_mem *m, int want_write, uint16_t head,
+                   const struct virtq_desc_copy *first, struct virtq_chain *out, char *why,
+                   size_t why_size)
 {
-    uint16_t pending, head;
+    if (head >= q->size)
+        return pop_fault(why, why_size, FAULT_HEAD, head, 0, q->size);
+    if (walk_chain(q, m, want_write, head, first, out, why, why_size) < 0)
+        return -1;
+    q->avail_known--;
+    q->last_avail++;
+    return 1;
+}
+
+int virtq_pop_fresh(struct virtq *q, const struct guest_mem *m, int want_write,
+                    struct virtq_chain *out, char *why, size_t why_size)
+{
+    struct virtq_desc_copy first;
+    uint16_t pending, head, idx;
 
     if (!q->ready)
         return 0;
-    pending = q->avail_known;
-    if (!pending) {
-        /* One read of avail idx for the entries it shows, checked: at most
-         * a ring's worth. */
-        uint16_t idx = read16_once(q->avail_ring + AVAIL_IDX);
-
-        pending = (uint16_t)(idx - q->last_avail);
-        if (pending == 0)
-            return 0;
-        if (pending > q->size)
-            return pop_fault(why, why_size, FAULT_AVAIL_JUMP, q->last_avail, idx, q->size);
-        fence_acquire();            /* the ring entries were written before idx */
-    }
+    if (q->avail_known)
+        return virtq_pop(q, m, want_write, out, why, why_size);
+    /* One read of avail idx for the entries it shows, checked: at most a
+     * ring's worth. */
+    idx = read16_once(q->avail_ring + AVAIL_IDX);
+    pending = (uint16_t)(idx - q->last_avail);
+    if (pending == 0)
+        return 0;
+    if (pending > q->size)
+        return pop_fault(why, why_size, FAULT_AVAIL_JUMP, q->last_avail, idx, q->size);
+    fence_acquire();                /* the ring entries were written before idx */
     head = read16_once(q->avail_ring + AVAIL_RING + 2u * (q->last_avail & (q->size - 1u)));
     if (head >= q->size)
         return pop_fault(why, why_size, FAULT_HEAD, head, 0, q->size);
-    if (walk_chain(q, m, want_write, head, out, why, why_size) < 0)
+    read_desc(q, head, &first);
+    if (walk_chain(q, m, want_write, head, &first, out, why, why_size) < 0)
         return -1;
     q->avail_known = (uint16_t)(pending - 1u);
     q->last_avail++;

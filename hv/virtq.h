@@ -60,9 +60,28 @@ int virtq_setup(struct virtq *q, const struct guest_mem *m, const struct mf_queu
  * *out filled, 0 when nothing is available (or q is not ready), -1 with
  * why when the ring is malformed. The driver's avail idx is read only when
  * the entries an earlier read showed are all taken: a burst of pops reads
- * it once. */
-int virtq_pop(struct virtq *q, const struct guest_mem *m, int want_write,
-              struct virtq_chain *out, char *why, size_t why_size);
+ * it once. Inline (below): the next entry of a burst, a chain of one
+ * descriptor, is taken without a call. */
+static inline int virtq_pop(struct virtq *q, const struct guest_mem *m, int want_write,
+                            struct virtq_chain *out, char *why, size_t why_size);
+
+/* One descriptor as read from the ring (once; next only with
+ * VIRTQ_DESC_F_NEXT). */
+struct virtq_desc_copy {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t flags, next;
+};
+
+/* virtq_pop's parts out of line, for it alone: a pop that must read avail
+ * idx first (or finds q not ready), and the rest of a pop whose head (not
+ * yet range-checked) and head descriptor (*first, when head is in range)
+ * were read already. */
+int virtq_pop_fresh(struct virtq *q, const struct guest_mem *m, int want_write,
+                    struct virtq_chain *out, char *why, size_t why_size);
+int virtq_pop_rest(struct virtq *q, const struct guest_mem *m, int want_write, uint16_t head,
+                   const struct virtq_desc_copy *first, struct virtq_chain *out, char *why,
+                   size_t why_size);
 
 /* Writes used element {head, len}, then (release order) the new used idx. */
 void virtq_push(struct virtq *q, const struct guest_mem *m, uint16_t head, uint32_t len);
@@ -105,6 +124,40 @@ uint32_t virtq_gather(const struct guest_mem *m, const struct virtq_chain *c, ui
                       uint8_t *dst, uint32_t max);
 uint32_t virtq_scatter(const struct guest_mem *m, const struct virtq_chain *c, uint32_t skip,
                        const uint8_t *src, uint32_t len);
+
+/* An avail entry known to be posted, a chain of one descriptor of the
+ * wanted kind, non-empty, inside guest memory: taken here. Anything else
+ * goes on in virtq_pop_rest with what was read, nothing read twice. */
+static inline int virtq_pop(struct virtq *q, const struct guest_mem *m, int want_write,
+                            struct virtq_chain *out, char *why, size_t why_size)
+{
+    const uint8_t *p;
+    struct virtq_desc_copy d;
+    uint16_t head;
+
+    if (!q->ready || !q->avail_known)
+        return virtq_pop_fresh(q, m, want_write, out, why, why_size);
+    p = q->avail_ring + 4u + 2u * (q->last_avail & (q->size - 1u));
+    head = *(const volatile uint16_t *)(const void *)p;
+    if (head >= q->size)
+        return virtq_pop_rest(q, m, want_write, head, NULL, out, why, why_size);
+    p = q->desc_ring + 16u * head;
+    d.addr = *(const volatile uint64_t *)(const void *)p;
+    d.len = *(const volatile uint32_t *)(const void *)(p + 8);
+    d.flags = *(const volatile uint16_t *)(const void *)(p + 12);
+    d.next = (d.flags & VIRTQ_DESC_F_NEXT) ? *(const volatile uint16_t *)(const void *)(p + 14) : 0;
+    if ((d.flags & (VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT)) !=
+        (want_write ? VIRTQ_DESC_F_WRITE : 0) || d.len == 0 || !gmem_at(m, d.addr, d.len))
+        return virtq_pop_rest(q, m, want_write, head, &d, out, why, why_size);
+    out->head = head;
+    out->count = 1;
+    out->total = d.len;
+    out->bufs[0].gpa = d.addr;
+    out->bufs[0].len = d.len;
+    q->avail_known--;
+    q->last_avail++;
+    return 1;
+}
 
 /* Inline: one per frame on each side of the switch. Writes only. */
 static inline void virtq_push_elem(struct virtq *q, const struct guest_mem *m, uint16_t head,

@@ -277,11 +277,59 @@ static void test_empty_ring_reads_idx_once(void **state)
     assert_int_equal(writes, 0);
 }
 
+/* Inside a burst: a one-descriptor chain (descriptor 0) in avail slot 0
+ * taken first, unwatched, then post_chain's chain in slot 1. The next pop
+ * is virtq_pop's inline part (avail idx known): it reads no avail idx. */
+static void post_chain_in_burst(void)
+{
+    drv_desc(5, BUF_GPA, 100, VIRTQ_DESC_F_NEXT, 2);
+    drv_desc(2, BUF_GPA + 0x400, 200, VIRTQ_DESC_F_NEXT, 7);
+    drv_desc(7, BUF_GPA + 0x800, 300, 0, 0);
+    drv_desc(0, BUF_GPA + 0xc00, 64, 0, 0);
+    put16(AVAIL_GPA + 4, 0);
+    put16(AVAIL_GPA + 6, 5);
+    put16(AVAIL_GPA + 2, 2);
+    assert_int_equal(virtq_pop(&q, &mem, 0, &chain, why, sizeof(why)), 1);
+    assert_int_equal(chain.head, 0);
+}
+
+static void test_pop_in_burst_reads_each_field_once(void **state)
+{
+    uint32_t total = 0;
+
+    (void)state;
+    post_chain_in_burst();
+    assert_int_equal(watched_pop(), 1);
+    expect_chain_as_posted();
+    /* fields[] less avail idx, with the head in slot 1 */
+    for (size_t i = 2; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        if (reads[fields[i]] != 1)
+            fail_msg("guest memory at 0x%x read %u times in one pop, not once", fields[i],
+                     reads[fields[i]]);
+    }
+    assert_int_equal(reads[AVAIL_GPA + 6], 1);
+    assert_int_equal(reads[AVAIL_GPA + 2], 0);
+    for (uint32_t a = 0; a < MEM_SIZE; a++)
+        total += reads[a];
+    if (total > sizeof(fields) / sizeof(fields[0]))
+        fail_msg("%u reads of guest memory for one 3-descriptor pop in a burst", total);
+    assert_int_equal(writes, 0);
+    assert_int_equal(stray, 0);
+}
+
 /* Changes the field at gpa (width bytes) to value right after its first
  * read; the pop must still give the chain as posted. */
+static int flip_in_burst;       /* the chain is popped inside a burst (post_chain_in_burst) */
+
 static void flip_after_first_read(uint32_t gpa, uint64_t value, uint32_t width)
 {
-    post_chain();
+    if (flip_in_burst) {
+        post_chain_in_burst();
+        if (gpa == AVAIL_GPA + 4)
+            gpa = AVAIL_GPA + 6;    /* the head's slot */
+    } else {
+        post_chain();
+    }
     flip_at = gpa;
     flip_value = value;
     flip_width = width;
@@ -320,6 +368,43 @@ static void test_next_changed_after_read(void **state)
     flip_after_first_read(DESC_GPA + 16 * 5 + 14, 0xffff, 2);
 }
 
+/* The same changes inside a burst: virtq_pop's inline part reads the
+ * head and its descriptor, virtq_pop_rest goes on with that copy. */
+static void test_flips_in_burst(void **state)
+{
+    flip_in_burst = 1;
+    test_head_changed_after_read(state);
+    flip_in_burst = 0;
+}
+
+static void test_len_flip_in_burst(void **state)
+{
+    flip_in_burst = 1;
+    test_len_changed_after_read(state);
+    flip_in_burst = 0;
+}
+
+static void test_addr_flip_in_burst(void **state)
+{
+    flip_in_burst = 1;
+    test_addr_changed_after_read(state);
+    flip_in_burst = 0;
+}
+
+static void test_flags_flip_in_burst(void **state)
+{
+    flip_in_burst = 1;
+    test_flags_changed_after_read(state);
+    flip_in_burst = 0;
+}
+
+static void test_next_flip_in_burst(void **state)
+{
+    flip_in_burst = 1;
+    test_next_changed_after_read(state);
+    flip_in_burst = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +417,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_addr_changed_after_read, setup_test, teardown_test),
         cmocka_unit_test_setup_teardown(test_flags_changed_after_read, setup_test, teardown_test),
         cmocka_unit_test_setup_teardown(test_next_changed_after_read, setup_test, teardown_test),
+        cmocka_unit_test_setup_teardown(test_pop_in_burst_reads_each_field_once, setup_test,
+                                        teardown_test),
+        cmocka_unit_test_setup_teardown(test_flips_in_burst, setup_test, teardown_test),
+        cmocka_unit_test_setup_teardown(test_len_flip_in_burst, setup_test, teardown_test),
+        cmocka_unit_test_setup_teardown(test_addr_flip_in_burst, setup_test, teardown_test),
+        cmocka_unit_test_setup_teardown(test_flags_flip_in_burst, setup_test, teardown_test),
+        cmocka_unit_test_setup_teardown(test_next_flip_in_burst, setup_test, teardown_test),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
