@@ -75,7 +75,6 @@ static void create_vcpus(void)
         g->partition = i;
         g->mem = (uint8_t *)(uintptr_t)p->base;
         g->mem_size = parts->classes[p->class_index].size;
-        g->dirty = 1;               /* firmware or loader bytes: scrub on first use */
         g->vcpu = vcpu_arch_create(i, p->base, g->mem_size);
         if (!g->vcpu)
             fatal(HV_NO_MEMORY, "hypervisor pool too small for the vCPU of partition %u", i);
@@ -182,11 +181,25 @@ void fleet_cancel(struct guest_line *l, uint32_t k)
     l->pending--;
 }
 
+/* What teardowns and zeroing cost, for the report (under the fleet lock):
+ * ticks from a guest's end to its partition free, idle slices, and the
+ * launches that found no clean partition and zeroed one themselves. */
+static struct {
+    uint64_t teardowns, teardown_ticks;
+    uint64_t idle_slices, idle_bytes, idle_ticks;
+    uint64_t launches, launch_bytes;
+} zeroing;
+
 /* On the CPU the line pins, or the least loaded one. */
 static void launch(struct guest *g, struct guest_line *l, uint32_t line_index, uint32_t k)
 {
     uint32_t cpu = l->cfg->cpu ? l->cfg->cpu - 1 : lifecycle_place();
+    uint64_t dirty = g->mem_size - partition_dirty_from(parts, g->partition);
 
+    if (dirty) {
+        zeroing.launches++;
+        zeroing.launch_bytes += dirty;
+    }
     if (guest_launch(g, l, line_index, k, cpu, parts, config) < 0) {
         counts.launch_failures++;
         return;
@@ -229,6 +242,7 @@ static struct {
 
 /* Teardowns under way without the fleet lock (their ports going back). */
 static uint32_t teardowns;
+
 
 /* Ports held by guests alive now (their personality lists them). */
 static uint32_t ports_held(void)
@@ -295,6 +309,10 @@ static void check_resources(uint32_t ended)
     if (free_parts + held != parts->count || held != counts.running)
         wrong_add(wrong, sizeof(wrong), " %u free and %u held partitions of %u, %u guests "
                   "alive;", free_parts, held, parts->count, counts.running);
+    /* Free counts clean and dirty ones (and one being zeroed at idle). */
+    if (!partition_lists_agree(parts))
+        wrong_add(wrong, sizeof(wrong), " the clean and dirty free lists disagree with the "
+                  "counts;");
     if (__atomic_load_n(&teardowns, __ATOMIC_ACQUIRE) == 0) {
         if (ports_free + ports != ports_total)
             wrong_add(wrong, sizeof(wrong), " %u free and %u held ports of %u;", ports_free,
@@ -323,6 +341,7 @@ static uint32_t ended_count(void)
  * boot CPU is kicked so that it reports at once. */
 void fleet_finish(struct guest *g, int was_killed, const char *why)
 {
+    uint64_t t_end = time_arch_tsc();
     int all_done;
 
     __atomic_add_fetch(&teardowns, 1, __ATOMIC_ACQ_REL);
@@ -343,6 +362,8 @@ void fleet_finish(struct guest *g, int was_killed, const char *why)
     lines[g->line].alive--;
     counts.running--;
     partition_free(parts, g->partition);
+    zeroing.teardowns++;
+    zeroing.teardown_ticks += time_arch_tsc() - t_end;
     __atomic_add_fetch(&g->ends, 1, __ATOMIC_RELEASE);
     if (ended_count() % FLEET_CHECK_EVERY == 0)
         check_resources(ended_count());
@@ -351,6 +372,43 @@ void fleet_finish(struct guest *g, int was_killed, const char *why)
     fleet_unlock();
     if (all_done)
         kick(0);
+}
+
+/* Whether some class has a dirty free partition to zero: read without
+ * the lock, a hint only (partition_scrub_take decides under it). */
+static int dirty_partitions_waiting(void)
+{
+    for (uint32_t i = 0; i < parts->class_count; i++)
+        if (__atomic_load_n(&parts->classes[i].dirty_head, __ATOMIC_RELAXED) != PARTITION_NONE)
+            return 1;
+    return 0;
+}
+
+int fleet_scrub_idle(void)
+{
+    uint64_t from, len, t0, t1;
+    uint32_t i;
+
+    if (!dirty_partitions_waiting())
+        return 0;
+    fleet_lock();
+    i = partition_scrub_take(parts, FLEET_SCRUB_SLICE, &from, &len);
+    fleet_unlock();
+    if (i == PARTITION_NONE)
+        return 0;
+    t0 = time_arch_tsc();
+    mem_arch_zero(guests[i].mem + from, len);
+    t1 = time_arch_tsc();
+    fleet_lock();
+    partition_scrub_give(parts, i);
+    zeroing.idle_slices++;
+    zeroing.idle_bytes += len;
+    zeroing.idle_ticks += t1 - t0;
+    /* An instance may have waited for this partition during the slice. */
+    if (fleet_pending(0))
+        fleet_start_pending();
+    fleet_unlock();
+    return 1;
 }
 
 struct guest *fleet_find(uint32_t id)
@@ -546,6 +604,18 @@ void fleet_report(void)
     }
     uplink_report();
     fleet_lock();
+    if (zeroing.teardowns)
+        kprintf("mayfly: %llu teardowns took %llu ticks on average (end to partition free); "
+                "%llu KiB zeroed at idle in %llu slices, %llu ticks per MiB; %llu launches "
+                "zeroed %llu KiB (no clean partition free)\n",
+                (unsigned long long)zeroing.teardowns,
+                (unsigned long long)(zeroing.teardown_ticks / zeroing.teardowns),
+                (unsigned long long)(zeroing.idle_bytes / 1024),
+                (unsigned long long)zeroing.idle_slices,
+                (unsigned long long)(zeroing.idle_bytes
+                                         ? zeroing.idle_ticks * MIB / zeroing.idle_bytes : 0),
+                (unsigned long long)zeroing.launches,
+                (unsigned long long)(zeroing.launch_bytes / 1024));
     check_resources(ended_count());
     fleet_unlock();
 }

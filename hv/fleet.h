@@ -7,8 +7,10 @@
  * A guest line asks for count instances; each gets a free partition of
  * its class (or the smallest class that fits) and its id (instance k of
  * a line is its first_id + k, reserved when the line is accepted). When
- * a guest ends, its partition is scrubbed and the next instance waiting
- * for one starts in it.
+ * a guest ends, its partition goes back dirty and the next instance
+ * waiting for one starts in it (zeroing it first); a dirty partition
+ * nobody waits for is zeroed when a CPU has nothing to run
+ * (fleet_scrub_idle), so that a launch normally finds a clean one.
  *
  * With several CPUs (issue 12) the fleet lock guards the table's slots,
  * the lines, the partitions and the counts: fleet_finish takes it
@@ -132,6 +134,14 @@ int fleet_image_in_use(const uint8_t *image);
 /* The config and partitions the fleet was set up with. */
 const struct config *fleet_config(void);
 const struct partition_table *fleet_partitions(void);
+
+/* One slice (FLEET_SCRUB_SLICE bytes at most) of zeroing a dirty free
+ * partition, for a CPU with nothing to run: 1 when it zeroed one, 0 when
+ * no partition is dirty. The partition is off its free list (no launch
+ * takes it) while the slice is zeroed without the fleet lock, so each
+ * is zeroed by one CPU at a time and a launch waits one slice at most;
+ * instances waiting for a partition are started after the slice. */
+int fleet_scrub_idle(void);
 
 /* Prints the end-of-run summary (counts, pending instances never
  * started, switch counters) and the resource check: one line, "mayfly:

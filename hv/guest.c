@@ -1,6 +1,6 @@
 /* One guest: its launch into a partition (scrub, image; then its
  * personality grants the rest, writes the boot info and resets the
- * vCPU), its teardown (scrubbing the partition), and the console and
+ * vCPU), its teardown (the partition left dirty), and the console and
  * memory helpers its hypercalls use. Which guest runs where
  * and when is hv/fleet.c's and hv/run.c's. */
 #include <stdarg.h>
@@ -70,18 +70,18 @@ void guest_console(struct guest *g, const char *text, uint64_t len)
     }
 }
 
-/* Its ports and capabilities given back, its memory scrubbed. */
-static void release_and_scrub(struct guest *g)
+/* Its ports and capabilities given back. Its bytes stay until the
+ * partition is zeroed: at idle (fleet_scrub_idle), or by the launch that
+ * takes it when no clean one is free (guest_launch). */
+static void release(struct guest *g)
 {
     if (g->pers)
         g->pers->release(g);
-    mem_arch_zero(g->mem, g->mem_size);
-    g->dirty = 0;
 }
 
 void guest_release(struct guest *g, struct partition_table *parts)
 {
-    release_and_scrub(g);
+    release(g);
     partition_free(parts, g->partition);
 }
 
@@ -97,7 +97,7 @@ int guest_launch(struct guest *g, const struct guest_line *l, uint32_t line_inde
     const struct partition *p = &parts->parts[g->partition];
     const struct partition_class *c = &parts->classes[p->class_index];
     struct launch_costs costs;
-    uint64_t t_scrubbed, t_loaded;
+    uint64_t t_scrubbed, t_loaded, dirty_from;
 
     g->id = l->first_id + k;
     g->line = line_index;
@@ -108,9 +108,12 @@ int guest_launch(struct guest *g, const struct guest_line *l, uint32_t line_inde
     log_printf(g->id, "started in partition %s/%u on CPU %u", c->name, g->partition - c->first,
                cpu);
     g->start_tsc = time_arch_tsc();
-    if (g->dirty)
-        mem_arch_zero(g->mem, g->mem_size);
-    g->dirty = 1;
+    /* No clean partition was free: what idle zeroing has not reached yet. */
+    dirty_from = partition_dirty_from(parts, g->partition);
+    if (dirty_from < g->mem_size) {
+        mem_arch_zero(g->mem + dirty_from, g->mem_size - dirty_from);
+        partition_clean(parts, g->partition);
+    }
     t_scrubbed = time_arch_tsc();
     elf_load_zeroed(&l->elf, l->image, g->mem);     /* scrubbed: all zero */
     t_loaded = time_arch_tsc();
@@ -154,5 +157,5 @@ void guest_teardown(struct guest *g, int killed, const char *why)
         log_printf(g->id, "exited with status %lld", (long long)g->exit_status);
     }
     vcpu_arch_release(g->vcpu);
-    release_and_scrub(g);
+    release(g);
 }

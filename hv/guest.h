@@ -1,9 +1,9 @@
 /*
  * One guest: at most one per partition at a time, with its vCPU,
  * capabilities, ports and console line. This module launches an
- * instance into a partition and tears it down again (scrubbing the
- * partition); hv/fleet.c owns the table of all of them and the guest
- * lines, hv/lifecycle.c their states.
+ * instance into a partition (zeroing what of it may hold old bytes)
+ * and tears it down again; hv/fleet.c owns the table of all of them and
+ * the guest lines, hv/lifecycle.c their states.
  */
 #ifndef HV_GUEST_H
 #define HV_GUEST_H
@@ -68,7 +68,6 @@ struct guest {
     uint32_t line_len;          /* bytes in line_buf */
     enum guest_state state;
     struct console_quota console;   /* its share of the console's transmit ring */
-    uint8_t dirty;              /* partition may hold old bytes: scrub before use */
     uint32_t errors_logged;
     uint8_t *mem;               /* host pointer of guest-physical 0 */
     uint64_t mem_size;
@@ -145,7 +144,7 @@ void guest_instance_name(char *buf, size_t size, const struct guest_line *l, uin
 
 /* Launches instance k of line l (index line_index) into g, whose
  * partition the caller has just taken, for CPU cpu (named in the log):
- * scrubbed if it may hold old bytes, image copied, capabilities and
+ * zeroed where it may hold old bytes, image copied, capabilities and
  * ports granted, boot-info page written, vCPU reset; the caller then
  * admits g (lifecycle_admit). 0, or -1 (logged) with everything given
  * back, the partition included. */
@@ -153,12 +152,12 @@ int guest_launch(struct guest *g, const struct guest_line *l, uint32_t line_inde
                  uint32_t cpu, struct partition_table *parts, const struct config *cfg);
 
 /* Ends g on the CPU that ran it: logs how it ended, drops what that CPU
- * caches of its vCPU, gives back its ports and capabilities and scrubs
- * its memory. The caller then frees its partition. */
+ * caches of its vCPU, gives back its ports and capabilities. The caller
+ * then frees its partition, dirty (zeroed at idle or by the next launch). */
 void guest_teardown(struct guest *g, int killed, const char *why);
 
 /* Gives back what a guest held (ports, capabilities, its partition,
- * scrubbed), whatever its state; for guest_launch and guest_teardown. */
+ * dirty), whatever its state; for guest_launch and guest_teardown. */
 void guest_release(struct guest *g, struct partition_table *parts);
 
 #endif

@@ -68,6 +68,9 @@
 /* The fleet checks that every partition, port and pool byte is where
  * its owner says every this many guest ends (and when all have ended). */
 #define FLEET_CHECK_EVERY     1000
+/* Idle zeroing's slice: 32,768 REP STOSQ steps, what arriving work (an
+ * exit, a START, a frame) may wait for on a CPU zeroing at idle. */
+#define FLEET_SCRUB_SLICE     (256 * 1024)
 
 /* CPUs that run guests (issue 12): per-CPU tables are this long; a
  * machine with more brings up this many. */

@@ -204,11 +204,15 @@ static void report_cross_wakes(void)
 }
 
 /* Idles until deadline, or until the pollers fall due when they are
- * wanted, or a kick. */
+ * wanted, or a kick. While a free partition is dirty, it zeroes one
+ * slice of it instead and returns, so that the loop looks for work
+ * between slices (what arrives waits for one slice at most). */
 static void idle_until(const struct run_cpu *rc, uint64_t deadline)
 {
     if (pollers_wanted(rc) && rc->next_poll < deadline)
         deadline = rc->next_poll;
+    if (time_arch_tsc() < deadline && fleet_scrub_idle())
+        return;
     time_arch_idle_until(deadline);
 }
 

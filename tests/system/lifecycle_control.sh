@@ -2,7 +2,8 @@
 # waiting, queued and spinning guests in many rounds (a stop has taken
 # effect when its reply comes, and every count adds up afterwards),
 # instances waiting for a partition (listed, cancellable, bounded, their
-# image kept), and START requests that config would refuse. One boot.
+# image kept), and START requests that config would refuse. One boot;
+# then one more for idle zeroing between tenants.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/../lib/control.sh"
 
@@ -161,10 +162,32 @@ start_needs_its_ports() {
     expect_no_line 'slot [0-9]+ left empty|not started: no free network port'
 }
 
+# A partition freed while nothing waits for one is zeroed at idle, not
+# by the next launch: the scanner, started into the secret-writer's
+# partition once it has idled, must find none of its bytes, and the
+# report must say the idle slices zeroed it (the boot's 2 MiB and the
+# secret's) and no launch zeroed anything itself. A boot of its own.
+idle_zeroing_between_tenants() {
+    control_boot idle_zeroing 'partition only 2M x 1
+control com2 store=4M' || { CASE_WHY=$BOOT_WHY; return 1; }
+    CASE_DIR=$BOOT_DIR
+    ctl load "$G/evil.elf"
+    expect_ctl_rc 0 "load evil.elf" || return 1
+    start_ok evil.elf --name secret --args "secret" && wait_gone secret.0 &&
+    start_ok evil.elf --name scan --args "scan" && wait_gone scan.0 || return 1
+    control_shutdown
+    expect_line '^\[secret\.0\] evil: secret: wrote [1-9]' &&
+    expect_line '^mayfly: guest [0-9]+ scan\.0 started in partition only/0' &&
+    expect_line '^\[scan\.0\] scan: 0 words of the pattern found' &&
+    expect_line '^mayfly: 2 teardowns took [0-9]+ ticks on average \(end to partition free\); 4096 KiB zeroed at idle in 16 slices, [0-9]+ ticks per MiB; 0 launches zeroed 0 KiB' &&
+    expect_no_line 'panic|resource check .*WRONG'
+}
+
 trap cleanup EXIT
 SOCK_DIR=$(mktemp -d /tmp/mflc.XXXXXX)
 why=$(missing_tools)
 [ -n "$why" ] || [ -f "$G/churn.elf" ] || why="$G/churn.elf (run make)"
+[ -n "$why" ] || [ -f "$G/evil.elf" ] || why="$G/evil.elf (run make)"
 if [ -n "$why" ]; then
     echo "FAIL: lifecycle_control: $why not found"
     end_of_script
@@ -177,4 +200,5 @@ for check in stop_waiting_and_queued_guests_in_rounds stop_spinner_takes_effect 
     CASE_DIR=$LC_DIR run_check "$check" "$LC_DIR"
 done
 control_shutdown
+run_case idle_zeroing_between_tenants
 end_of_script

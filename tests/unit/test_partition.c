@@ -1,5 +1,5 @@
 /* Unit tests of hv/partition.c: carving classes out of usable RAM and the
- * per-class free lists. Expected bases are worked out by hand in comments. */
+ * per-class free lists (clean and dirty) and idle zeroing's slices. Expected bases are worked out by hand in comments. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -439,6 +439,97 @@ static void test_free_bad_indices_harmless(void **state)
     assert_int_equal(partition_alloc(&table, 0, 0), PARTITION_NONE);
 }
 
+/* Every partition is dirty after carving (firmware's bytes), and one
+ * that a tenant gives back is dirty again: a launch must zero it. */
+static void test_free_leaves_partition_dirty(void **state)
+{
+    uint32_t a;
+    (void)state;
+    carve_three();
+    a = partition_alloc(&table, 0, 0);
+    assert_int_equal(table.parts[a].dirty, 1);
+    assert_int_equal(partition_dirty_from(&table, a), 0);
+    partition_clean(&table, a);
+    assert_int_equal(partition_dirty_from(&table, a), 2 * M);
+    partition_free(&table, a);
+    assert_int_equal(table.parts[a].dirty, 1);
+    assert_int_equal(table.classes[0].dirty_count, 2);
+    assert_int_equal(partition_alloc(&table, 0, 0), a);        /* the last freed first */
+    assert_int_equal(partition_dirty_from(&table, a), 0);
+    assert_true(partition_lists_agree(&table));
+}
+
+/* Idle zeroing in slices: the partition being zeroed is nobody's to
+ * take, its progress counts when a launch takes it half-done, and it
+ * comes back clean after its last slice, preferred over dirty ones. */
+static void test_scrub_slices(void **state)
+{
+    uint64_t from, len;
+    uint32_t a, b, s;
+    (void)state;
+    carve_three();
+    a = partition_alloc(&table, 0, 0);
+    b = partition_alloc(&table, 0, 0);
+    partition_clean(&table, a);
+    partition_clean(&table, b);
+    partition_free(&table, a);
+    s = partition_scrub_take(&table, M / 2, &from, &len);
+    assert_int_equal(s, a);
+    assert_int_equal(from, 0);
+    assert_int_equal(len, M / 2);
+    assert_int_equal(partition_scrubbing(&table), 1);
+    assert_int_equal(table.classes[0].free_count, 1);          /* free, but not takeable */
+    assert_int_equal(partition_alloc(&table, 0, 0), PARTITION_NONE);
+    assert_true(partition_lists_agree(&table));
+    partition_scrub_give(&table, a);
+    assert_int_equal(partition_scrubbing(&table), 0);
+    assert_int_equal(table.parts[a].dirty, 1);
+    /* Taken half-zeroed: the launch zeroes only from where the slices stopped. */
+    assert_int_equal(partition_alloc(&table, 0, 0), a);
+    assert_int_equal(partition_dirty_from(&table, a), M / 2);
+    partition_clean(&table, a);
+    partition_free(&table, a);
+    partition_free(&table, b);                                 /* b first on the dirty list */
+    for (int k = 0; k < 3; k++) {
+        s = partition_scrub_take(&table, 3 * M / 4, &from, &len);
+        assert_int_equal(s, b);                                /* goes on with the same one */
+        assert_int_equal(from, (uint64_t)k * 3 * M / 4);
+        assert_int_equal(len, k < 2 ? 3 * M / 4 : M / 2);       /* the last slice is short */
+        partition_scrub_give(&table, b);
+    }
+    assert_int_equal(table.parts[b].dirty, 0);
+    assert_int_equal(table.classes[0].dirty_count, 1);
+    assert_int_equal(table.classes[0].free_count, 2);
+    assert_true(partition_lists_agree(&table));
+    /* The clean one is handed out first, whole; then the dirty one. */
+    assert_int_equal(partition_alloc(&table, 0, 0), b);
+    assert_int_equal(partition_dirty_from(&table, b), 2 * M);
+    assert_int_equal(partition_alloc(&table, 0, 0), a);
+    assert_int_equal(partition_dirty_from(&table, a), 0);
+    /* Class 0 has nothing free: the next class's dirty one is zeroed; a
+     * second give, or one of no partition, changes nothing. */
+    assert_int_equal(partition_scrub_take(&table, M, &from, &len), table.classes[1].first);
+    partition_scrub_give(&table, table.classes[1].first);
+    partition_scrub_give(&table, table.classes[1].first);
+    partition_scrub_give(&table, PARTITION_NONE);
+    assert_true(partition_lists_agree(&table));
+}
+
+/* The check notices a partition on the wrong list. */
+static void test_lists_disagree(void **state)
+{
+    uint32_t a;
+    (void)state;
+    carve_three();
+    assert_true(partition_lists_agree(&table));
+    a = table.classes[0].dirty_head;
+    table.parts[a].dirty = 0;
+    assert_false(partition_lists_agree(&table));
+    table.parts[a].dirty = 1;
+    table.classes[0].free_count++;
+    assert_false(partition_lists_agree(&table));
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 
 int main(void)
@@ -460,6 +551,9 @@ int main(void)
         T(test_free_and_reuse),
         T(test_double_free_harmless),
         T(test_free_bad_indices_harmless),
+        T(test_free_leaves_partition_dirty),
+        T(test_scrub_slices),
+        T(test_lists_disagree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
