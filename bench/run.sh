@@ -212,14 +212,15 @@ B64_HPF=$(ratio "$B64_HT" "$B64_N" 0); F64_HPF=$(ratio "$F64_HT" "$F64_N" 0)
 F15_HPF=$(ratio "$F15_HT" "$F15_N" 0)
 # Copies and everything else: a delivered frame is copied out of the
 # TX chain with its 12-byte virtio-net header into the bounce buffer
-# (one memcpy of N + 12 bytes), then into the RX chain as a header of
-# its own (12 bytes) and the frame (N bytes): hv/vport.c. memcpy
-# (hv/lib.c) is 7 instructions besides its REP MOVSQ (one per 8 bytes)
-# and REP MOVSB (one per byte left), so the copies are derived from the
-# code, not timed (a TSC read around each copy would cost more than the
-# copy of a small frame), for chains of one descriptor as flood's are.
+# (one memcpy of N + 12 bytes), then into the RX chain after a header of
+# its own (the frame: one memcpy of N bytes; the 12-byte header is two
+# plain stores, counted with everything else): hv/vport.c, for chains of
+# one descriptor as flood's are. memcpy (hv/lib.c) is 7 instructions
+# besides its REP MOVSQ (one per 8 bytes) and REP MOVSB (one per byte
+# left), so the copies are derived from the code, not timed (a TSC read
+# around each copy would cost more than the copy of a small frame).
 memcpy_of() { echo $(( 7 + $1 / 8 + $1 % 8 )); }
-copies_of() { echo $(( $(memcpy_of $(( $1 + 12 ))) + $(memcpy_of 12) + $(memcpy_of "$1") )); }
+copies_of() { echo $(( $(memcpy_of $(( $1 + 12 ))) + $(memcpy_of "$1") )); }
 B64_COPY=$(copies_of 64); F15_COPY=$(copies_of 1514)
 B64_REST=$(( B64_HPF - B64_COPY )); F15_REST=$(( F15_HPF - F15_COPY ))
 for v in RTT_MIN RTT_AVG F64_P B64_P F15_P F64_S F15_S; do
@@ -433,7 +434,7 @@ there is no zeroing in the background at idle yet.
 | hypervisor instructions per switched 64-byte frame, batched (burst of $B64_N that fits the receiver's RX ring; both copies included) | $B64_HPF ($B64_HT ticks in $B64_HK kicks) | ≤ 150 per 64-byte frame, copy excluded |
 | hypervisor instructions per 64-byte frame, sustained flood of $F64_N (most dropped at the switch: receiver's ring full) | $F64_HPF ($F64_HT ticks in $F64_HK kicks) | |
 | hypervisor instructions per 1514-byte frame, flood of $F15_N (both copies included) | $F15_HPF ($F15_HT ticks in $F15_HK kicks) | |
-| the same split: copies (derived) and everything else, 64-byte burst | copies $B64_COPY, everything else $B64_REST | ≤ 150 beyond the copies |
+| the same split: copies (derived) and everything else, 64-byte burst | copies $B64_COPY, everything else $B64_REST | ≤ 150 beyond the copies: not met, the floor of this design (docs/fastpaths.md, "The switch") |
 | the same split, 1514-byte flood | copies $F15_COPY, everything else $F15_REST | |
 | 64-byte frames, sustained flood of $F64_N: ticks per frame seen by the sender (everything: guests and hypervisor) | $F64_P ticks per frame; switch: $F64_S switched, $F64_D dropped | |
 | 64-byte frames, burst of $B64_N: ticks per frame seen by the sender | $B64_P ticks per frame; switch: $B64_S switched, $B64_D dropped | |
@@ -463,7 +464,15 @@ into its bounce buffer, the forwarding lookup, the copy into the
 receiver's RX buffer and its used ring, the notification decision) and
 prints the sum per switch at the end; divided by the frames sent. It does
 not include the VM exit and entry of the kick itself (about one per 64
-frames, see the null hypercall above).
+frames, see the null hypercall above). A kick is one burst: each ring's
+avail idx is read once for the entries it shows, the lookup is
+remembered while the forwarding table is unchanged, and each side's used
+idx and notification decision come once per kick; what each piece of a
+frame costs, before and after, and why 150 beyond the copies is not
+reached, are in [docs/fastpaths.md](../docs/fastpaths.md) ("The
+switch"). The copies are derived from the code: one \`memcpy\` of N + 12
+bytes out of the TX chain, one of N bytes into the RX chain (its 12-byte
+header is two stores, counted with everything else).
 
 Ticks per frame: flood takes the TSC around its send loop and divides by
 the frames sent. That is everything the machine did meanwhile, not the
@@ -478,7 +487,9 @@ the hypervisor's share, copies included. The sender never waits (each
 kick is served at once), so in the sustained 64-byte flood the receiver
 runs only when the sender's 10 ms quantum ends, and its 128-entry RX ring overflows and most frames
 are dropped at the switch after the TX copy and the lookup (no RX copy):
-that figure mixes delivered and dropped frames. The 120-frame burst fits
+that figure mixes delivered and dropped frames (the faster the sender's
+kicks, the more of its frames meet a full ring: $F64_S switched here, 4354
+before the switch's burst work). The 120-frame burst fits
 the ring, so every frame is delivered and pays the RX copy; being short
 (two kicks), it also carries more fixed cost per frame. At 1514 bytes
 the receiver keeps up (no drops) and its per-frame work is inside the
