@@ -42,6 +42,7 @@ void uplink_poll(void)
         uint64_t t0 = time_arch_tsc();
         uint32_t k = 0;
         lock_take(&sw->lock);
+        vswitch_burst_begin(sw);        /* a poll's frames: one flush per receiver */
         for (; k < UPLINK_POLL_BUDGET; k++) {
             int32_t len = nic_recv(u->nic, u->buf, sizeof(u->buf));
             if (len == 0)
@@ -49,6 +50,7 @@ void uplink_poll(void)
             if (len > 0)
                 vswitch_forward(&u->port, u->buf, (uint32_t)len);
         }
+        vswitch_burst_end(sw);
         lock_give(&sw->lock);
         if (k)
             u->busy_tsc += time_arch_tsc() - t0;

@@ -22,6 +22,8 @@ _Static_assert(offsetof(struct vport, port) == 0, "a vport starts with its port"
  * RX (buffers are taken when a frame arrives). */
 #define RX_EVENT_FAR    0x8000u
 _Static_assert(RX_EVENT_FAR > MF_NET_QUEUE_MAX, "RX avail_event out of the driver's reach");
+_Static_assert(RX_EVENT_FAR > 2u * MF_NET_QUEUE_MAX,
+               "RX avail_event out of the driver's reach until a burst's flush moves it");
 
 #define WHY_MAX         128
 
@@ -201,11 +203,12 @@ static int vport_deliver(struct port *p, const uint8_t *frame, uint32_t len)
     return fill_rx_chain(v, &chain, frame, len);
 }
 
-/* port_ops.flush, once per burst: RX avail_event moved past the buffers
- * taken (a burst takes fewer than a ring's worth from each receiver, so
- * the driver stays out of its reach in between), the used idx published,
- * and one notification decision for the frames of the burst. Nothing on a
- * failed port (its queues are no longer ready). */
+/* The port's flush, once per burst: RX avail_event moved past the buffers
+ * taken (a burst takes at most a sender's budget, one ring's worth, and
+ * the driver is at most a ring ahead of that: still out of its reach in
+ * between), the used idx published, and one notification decision for
+ * the frames of the burst. Nothing on a failed port (its queues are no
+ * longer ready). */
 static void vport_flush(struct port *p)
 {
     struct vport *v = (struct vport *)(void *)p;

@@ -71,11 +71,11 @@ void vswitch_deliver(struct port *dst, const uint8_t *frame, uint32_t len);
  * counted. */
 int vswitch_try_deliver(struct port *dst, const uint8_t *frame, uint32_t len);
 
-/* A burst: the sends of one batch from one port (a virtio TX kick). Until
- * vswitch_burst_end the ports delivered to may keep their work pending
- * (port_ops.flush); vswitch_burst_end flushes each of them once. Outside
- * a burst every send and delivery is flushed before it returns. Bursts do
- * not nest. */
+/* A burst: the sends of one batch from one port (a virtio TX kick, an
+ * uplink's poll), under the switch's lock. Until vswitch_burst_end the
+ * ports delivered to may keep their work pending (struct port's flush);
+ * vswitch_burst_end flushes each of them once. Outside a burst every send
+ * and delivery is flushed before it returns. Bursts do not nest. */
 void vswitch_burst_begin(struct vswitch *sw);
 void vswitch_burst_end(struct vswitch *sw);
 
