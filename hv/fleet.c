@@ -212,23 +212,51 @@ static void launch(struct guest *g, struct guest_line *l, uint32_t line_index, u
         counts.peak = counts.running;
 }
 
-/* Starts as many pending instances as free partitions allow, in line
- * order, skipping cancelled ones. */
+/* Starts one pending instance of the first line in [from, to) that has
+ * one and a free partition for it, skipping cancelled ones; 1 if it did. */
+static int start_one(uint32_t from, uint32_t to)
+{
+    for (uint32_t i = from; i < to; i++) {
+        struct guest_line *l = &lines[i];
+        uint32_t p, k;
+
+        if (!l->valid || !l->pending)
+            continue;
+        while (fleet_cancelled(l, l->next_instance))
+            l->next_instance++;
+        p = partition_alloc(parts, l->class_index, l->need);
+        if (p == PARTITION_NONE)
+            continue;
+        l->pending--;
+        k = l->next_instance++;
+        launch(&guests[p], l, i, k);
+        return 1;
+    }
+    return 0;
+}
+
+/* Whose turn the next free partition is: the control channel's lines
+ * (dynamic) or the config's. */
+static int dynamic_turn;
+
+/* Starts as many pending instances as free partitions allow. The
+ * config's lines and the lines started over the control channel (and
+ * the summoner's) take turns, an instance each, so that a START does
+ * not wait behind a config line's long count= (nor the config behind a
+ * stream of STARTs); within each, lines are served in order. */
 void fleet_start_pending(void)
 {
-    for (uint32_t i = 0; i < lines_end; i++) {
-        struct guest_line *l = &lines[i];
-        while (l->valid && l->pending) {
-            uint32_t p, k;
-            while (fleet_cancelled(l, l->next_instance))
-                l->next_instance++;
-            p = partition_alloc(parts, l->class_index, l->need);
-            if (p == PARTITION_NONE)
-                break;
-            l->pending--;
-            k = l->next_instance++;
-            launch(&guests[p], l, i, k);
-        }
+    uint32_t split = config->guest_count < lines_end ? config->guest_count : lines_end;
+
+    for (;;) {
+        if (dynamic_turn && start_one(split, lines_end))
+            dynamic_turn = 0;
+        else if (start_one(0, split))
+            dynamic_turn = 1;
+        else if (!dynamic_turn && start_one(split, lines_end))
+            dynamic_turn = 0;
+        else
+            break;
     }
 }
 

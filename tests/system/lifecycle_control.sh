@@ -82,7 +82,7 @@ stop_spinner_takes_effect() {
     expect_state "$id" running || return 1
     ctl stop "$id"
     expect_ctl_rc 0 "stop $id" && expect_state "$id" "" &&
-    expect_line "^mayfly: guest $id spin1\\.0 killed: stopped over the control channel$" &&
+    expect_line_soon "^mayfly: guest $id spin1\\.0 killed: stopped over the control channel$" &&
     expect_stat partitions_free $FREE
 }
 
@@ -162,6 +162,28 @@ start_needs_its_ports() {
     expect_no_line 'slot [0-9]+ left empty|not started: no free network port'
 }
 
+# A START while a config line's long count= waits for the one partition:
+# the config's lines and the control channel's take turns at each free
+# partition, so the started instance runs after the config instance in
+# the partition now ends, not after the last of the config's 400 (20 ms
+# each). Judged from the log: when it started, most of the config's
+# instances had still to start. A boot of its own.
+start_takes_turns_with_config() {
+    control_boot start_turns 'partition only 2M x 1
+guest churn image=churn.elf count=400 timeout=20 args="forever"
+control com2 store=4M' "$G/churn.elf" || { CASE_WHY=$BOOT_WHY; return 1; }
+    CASE_DIR=$BOOT_DIR
+    start_ok churn.elf --name asked --timeout-ms 20 --args "forever" && wait_gone asked.0 ||
+        return 1
+    control_shutdown
+    local before
+    before=$(awk '/ asked\.0 started in partition/ { print n + 0; exit } / churn\.[0-9]+ started in partition/ { n++ }' \
+        "$CASE_DIR/serial.log")
+    [ -n "$before" ] && [ "$before" -lt 300 ] && return 0
+    CASE_WHY="asked.0 started after ${before:-(never)} of the config's 400 instances; expected it to take its turn at the next free partition"
+    return 1
+}
+
 # A partition freed while nothing waits for one is zeroed at idle, not
 # by the next launch: the scanner, started into the secret-writer's
 # partition once it has idled, must find none of its bytes, and the
@@ -200,5 +222,6 @@ for check in stop_waiting_and_queued_guests_in_rounds stop_spinner_takes_effect 
     CASE_DIR=$LC_DIR run_check "$check" "$LC_DIR"
 done
 control_shutdown
+run_case start_takes_turns_with_config
 run_case idle_zeroing_between_tenants
 end_of_script
