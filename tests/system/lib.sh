@@ -77,6 +77,21 @@ expect_line() {
     return 1
 }
 
+# expect_line_soon REGEX [SECONDS]: as expect_line, for a line of a run
+# still going, waiting for it up to SECONDS (default 10). The console
+# leaves through a transmit ring drained while guests run, so a line
+# logged before a control reply was sent may reach the serial log after
+# the reply reached mfctl.
+expect_line_soon() {
+    local i
+    for ((i = 0; i < ${2:-10} * 5; i++)); do
+        grep -qE -- "$1" "$CASE_DIR/serial.log" && return 0
+        sleep 0.2
+    done
+    CASE_WHY="no line matching '$1' in the serial log within ${2:-10} s"
+    return 1
+}
+
 # expect_no_line REGEX
 expect_no_line() {
     grep -qE -- "$1" "$CASE_DIR/serial.log" || return 0

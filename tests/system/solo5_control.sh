@@ -69,7 +69,7 @@ solo5_stop() {
     [ -n "$HVT_NET_ID" ] || { CASE_WHY="hvt-net was not started"; return 1; }
     ctl stop "$HVT_NET_ID"
     expect_ctl_rc 0 stop && expect_out "^stopped $HVT_NET_ID$" &&
-    expect_line "^mayfly: guest $HVT_NET_ID svc\\.0 killed: stopped over the control channel$"
+    expect_line_soon "^mayfly: guest $HVT_NET_ID svc\\.0 killed: stopped over the control channel$"
 }
 
 CHECKS="solo5_load solo5_start_with_block solo5_ps_shows_personality solo5_unmapped_device_refused
