@@ -114,9 +114,13 @@ static uint32_t *held_of(struct logbuf *lb, uint32_t id)
 
     if (h)
         return h;
-    FOR_EACH_RECORD(lb, off, seen)
-        if (record_id(lb, off) == id)
-            bytes += record_size(lb, off);
+    /* An id above every one appended holds nothing: a new guest's first
+     * line (ids only grow) costs no walk over the whole ring, which made
+     * a batch of N launches cost N^2 (issue 15). */
+    if (id <= lb->highest_id)
+        FOR_EACH_RECORD(lb, off, seen)
+            if (record_id(lb, off) == id)
+                bytes += record_size(lb, off);
     lb->held[lb->held_next].id = id;
     lb->held[lb->held_next].bytes = bytes;
     h = &lb->held[lb->held_next].bytes;
@@ -173,7 +177,11 @@ void logbuf_append(struct logbuf *lb, uint32_t id, const char *line, uint32_t le
         note_lost(lb, id);
         return;
     }
-    held = lb->share ? held_of(lb, id) : NULL;
+    /* The hypervisor (id 0) has no share: nothing to count (counting it
+     * walked the ring each time new guests had pushed it out of held[]). */
+    held = lb->share && id ? held_of(lb, id) : NULL;
+    if (id > lb->highest_id)
+        lb->highest_id = id;
     memcpy(lb->buf + off, &id, 4);
     memcpy(lb->buf + off + 4, &n, 2);
     memcpy(lb->buf + off + RECORD_HEADER, line, len);

@@ -27,6 +27,7 @@ struct logbuf {
         uint32_t bytes;         /* exactly what its records hold */
     } held[LOGBUF_HELD_MAX];    /* a cache; an id not in it is counted afresh */
     uint32_t held_next;         /* the entry replaced next */
+    uint32_t highest_id;        /* no record has a higher id */
     uint32_t share;             /* most bytes one id (but 0) may hold; 0: no limit */
 };
 
