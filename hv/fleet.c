@@ -185,7 +185,7 @@ void fleet_cancel(struct guest_line *l, uint32_t k)
  * ticks from a guest's end to its partition free, idle slices, and the
  * launches that found no clean partition and zeroed one themselves. */
 static struct {
-    uint64_t teardowns, teardown_ticks;
+    uint64_t teardowns, teardown_ticks, teardown_zeroed, teardown_bytes, zeroed_ticks;
     uint64_t idle_slices, idle_bytes, idle_ticks;
     uint64_t launches, launch_bytes;
 } zeroing;
@@ -364,16 +364,33 @@ static uint32_t ended_count(void)
     return counts.exited_ok + counts.failed + counts.killed + counts.retired;
 }
 
-/* The teardown (ports, scrub) runs without the lock: the partition is
- * still g's until partition_free. When nothing is left anywhere, the
- * boot CPU is kicked so that it reports at once. */
+/* Whether g's class has a clean partition free now: read without the
+ * lock, a hint only (the partition's dirty mark is what a launch obeys). */
+static int class_has_clean(const struct guest *g)
+{
+    const struct partition_class *c = &parts->classes[parts->parts[g->partition].class_index];
+
+    return __atomic_load_n(&c->free_head, __ATOMIC_RELAXED) != PARTITION_NONE;
+}
+
+/* The teardown (ports given back) runs without the lock: the partition
+ * is still g's until it is freed. It goes back dirty, for idle zeroing,
+ * while its class has a clean partition for the next launch; the last
+ * one is zeroed here, still without the lock, so that the next launch
+ * into the class (a summoned instance's, a waiting instance's) finds it
+ * clean instead of zeroing it in front of its first instruction, under
+ * the fleet lock. When nothing is left anywhere, the boot CPU is kicked
+ * so that it reports at once. */
 void fleet_finish(struct guest *g, int was_killed, const char *why)
 {
     uint64_t t_end = time_arch_tsc();
-    int all_done;
+    int all_done, zero_now;
 
     __atomic_add_fetch(&teardowns, 1, __ATOMIC_ACQ_REL);
     guest_teardown(g, was_killed, why);
+    zero_now = !class_has_clean(g);
+    if (zero_now)
+        mem_arch_zero(g->mem, g->mem_size);
     fleet_lock();
     __atomic_sub_fetch(&teardowns, 1, __ATOMIC_ACQ_REL);
     if (g->retire)
@@ -389,9 +406,16 @@ void fleet_finish(struct guest *g, int was_killed, const char *why)
     lifecycle_retire(g);
     lines[g->line].alive--;
     counts.running--;
-    partition_free(parts, g->partition);
+    if (zero_now) {
+        partition_free_zeroed(parts, g->partition);
+        zeroing.teardown_zeroed++;
+        zeroing.teardown_bytes += g->mem_size;
+        zeroing.zeroed_ticks += time_arch_tsc() - t_end;
+    } else {
+        partition_free(parts, g->partition);
+        zeroing.teardown_ticks += time_arch_tsc() - t_end;
+    }
     zeroing.teardowns++;
-    zeroing.teardown_ticks += time_arch_tsc() - t_end;
     __atomic_add_fetch(&g->ends, 1, __ATOMIC_RELEASE);
     if (ended_count() % FLEET_CHECK_EVERY == 0)
         check_resources(ended_count());
@@ -632,12 +656,22 @@ void fleet_report(void)
     }
     uplink_report();
     fleet_lock();
+    /* Two lines: a console line is at most 255 characters (kvprintf). */
+    if (zeroing.teardowns) {
+        uint64_t dirty = zeroing.teardowns - zeroing.teardown_zeroed;
+        kprintf("mayfly: %llu teardowns (end to partition free): %llu left it dirty, %llu ticks "
+                "on average; %llu zeroed it (no other clean partition in their class), %llu "
+                "KiB, %llu ticks on average\n", (unsigned long long)zeroing.teardowns,
+                (unsigned long long)dirty,
+                (unsigned long long)(dirty ? zeroing.teardown_ticks / dirty : 0),
+                (unsigned long long)zeroing.teardown_zeroed,
+                (unsigned long long)(zeroing.teardown_bytes / 1024),
+                (unsigned long long)(zeroing.teardown_zeroed
+                                         ? zeroing.zeroed_ticks / zeroing.teardown_zeroed : 0));
+    }
     if (zeroing.teardowns)
-        kprintf("mayfly: %llu teardowns took %llu ticks on average (end to partition free); "
-                "%llu KiB zeroed at idle in %llu slices, %llu ticks per MiB; %llu launches "
-                "zeroed %llu KiB (no clean partition free)\n",
-                (unsigned long long)zeroing.teardowns,
-                (unsigned long long)(zeroing.teardown_ticks / zeroing.teardowns),
+        kprintf("mayfly: %llu KiB zeroed at idle in %llu slices, %llu ticks per MiB; %llu "
+                "launches zeroed %llu KiB (no clean partition free)\n",
                 (unsigned long long)(zeroing.idle_bytes / 1024),
                 (unsigned long long)zeroing.idle_slices,
                 (unsigned long long)(zeroing.idle_bytes

@@ -7,10 +7,11 @@
  * A guest line asks for count instances; each gets a free partition of
  * its class (or the smallest class that fits) and its id (instance k of
  * a line is its first_id + k, reserved when the line is accepted). When
- * a guest ends, its partition goes back dirty and the next instance
- * waiting for one starts in it (zeroing it first); a dirty partition
- * nobody waits for is zeroed when a CPU has nothing to run
- * (fleet_scrub_idle), so that a launch normally finds a clean one.
+ * a guest ends, its partition goes back dirty (zeroed by the teardown
+ * only when its class has no other clean partition free) and the next
+ * instance waiting for one starts in it; a dirty partition nobody waits
+ * for is zeroed when a CPU has nothing to run (fleet_scrub_idle), so
+ * that a launch normally finds a clean one.
  *
  * With several CPUs (issue 12) the fleet lock guards the table's slots,
  * the lines, the partitions and the counts: fleet_finish takes it

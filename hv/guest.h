@@ -153,7 +153,7 @@ int guest_launch(struct guest *g, const struct guest_line *l, uint32_t line_inde
 
 /* Ends g on the CPU that ran it: logs how it ended, drops what that CPU
  * caches of its vCPU, gives back its ports and capabilities. The caller
- * then frees its partition, dirty (zeroed at idle or by the next launch). */
+ * then frees its partition (fleet_finish: dirty, or zeroed first). */
 void guest_teardown(struct guest *g, int killed, const char *why);
 
 /* Gives back what a guest held (ports, capabilities, its partition,

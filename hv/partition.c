@@ -191,6 +191,21 @@ void partition_free(struct partition_table *t, uint32_t index)
     c->dirty_count++;
 }
 
+void partition_free_zeroed(struct partition_table *t, uint32_t index)
+{
+    struct partition *p;
+    struct partition_class *c;
+
+    if (index >= t->count || !t->parts[index].in_use)
+        return;
+    p = &t->parts[index];
+    c = &t->classes[p->class_index];
+    p->in_use = 0;
+    partition_clean(t, index);
+    push(t, &c->free_head, index);
+    c->free_count++;
+}
+
 uint64_t partition_dirty_from(const struct partition_table *t, uint32_t index)
 {
     const struct partition *p = &t->parts[index];

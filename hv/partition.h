@@ -2,8 +2,8 @@
  * Static partitions: carved once at boot from usable RAM, 2 MiB aligned,
  * in classes declared by the config. They never grow, shrink, split, merge
  * or move; a guest takes a whole partition and gives it back dirty (its
- * bytes still there). A free partition is clean (all zero) or dirty;
- * allocation prefers a clean one, and dirty ones are zeroed at idle in
+ * bytes still there) or zeroed. A free partition is clean (all zero) or
+ * dirty; allocation prefers a clean one, and dirty ones are zeroed at idle in
  * slices (hv/fleet.c, fleet_scrub_idle) or, when no clean one is free,
  * by the launch that takes one. Allocation and release are O(1) per
  * class (two free lists each).
@@ -79,6 +79,9 @@ uint32_t partition_alloc(struct partition_table *t, int class_index, uint64_t mi
 /* Returns partition index to its class's dirty list: the tenant's bytes
  * are still in it. */
 void partition_free(struct partition_table *t, uint32_t index);
+
+/* The same for a partition the caller has zeroed whole: to the clean list. */
+void partition_free_zeroed(struct partition_table *t, uint32_t index);
 
 /* Where the bytes of an allocated partition that may not be zero begin
  * (offset from its base; its size when it is clean). */

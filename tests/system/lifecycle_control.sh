@@ -184,13 +184,16 @@ control com2 store=4M' "$G/churn.elf" || { CASE_WHY=$BOOT_WHY; return 1; }
     return 1
 }
 
-# A partition freed while nothing waits for one is zeroed at idle, not
-# by the next launch: the scanner, started into the secret-writer's
-# partition once it has idled, must find none of its bytes, and the
-# report must say the idle slices zeroed it (the boot's 2 MiB and the
-# secret's) and no launch zeroed anything itself. A boot of its own.
+# A partition freed while its class has another clean one goes back
+# dirty and is zeroed at idle, neither by its teardown nor by the next
+# launch: the scanner, started into the secret-writer's partition once
+# the machine has idled (the one zeroed last is handed out first), must
+# find none of its bytes, and the report must say the idle slices zeroed
+# it (the boot's two partitions and the secret's) and nothing else did.
+# A boot of its own.
 idle_zeroing_between_tenants() {
-    control_boot idle_zeroing 'partition only 2M x 1
+    local part
+    control_boot idle_zeroing 'partition only 2M x 2
 control com2 store=4M' || { CASE_WHY=$BOOT_WHY; return 1; }
     CASE_DIR=$BOOT_DIR
     ctl load "$G/evil.elf"
@@ -198,10 +201,16 @@ control com2 store=4M' || { CASE_WHY=$BOOT_WHY; return 1; }
     start_ok evil.elf --name secret --args "secret" && wait_gone secret.0 &&
     start_ok evil.elf --name scan --args "scan" && wait_gone scan.0 || return 1
     control_shutdown
+    part=$(sed -nE 's/^mayfly: guest [0-9]+ secret\.0 started in partition (only\/[0-9]+) .*/\1/p' \
+        "$CASE_DIR/serial.log")
+    [ -n "$part" ] || { CASE_WHY="no start line for secret.0"; return 1; }
     expect_line '^\[secret\.0\] evil: secret: wrote [1-9]' &&
-    expect_line '^mayfly: guest [0-9]+ scan\.0 started in partition only/0' &&
+    expect_line "^mayfly: guest [0-9]+ scan\\.0 started in partition $part " &&
     expect_line '^\[scan\.0\] scan: 0 words of the pattern found' &&
-    expect_line '^mayfly: 2 teardowns took [0-9]+ ticks on average \(end to partition free\); 4096 KiB zeroed at idle in 16 slices, [0-9]+ ticks per MiB; 0 launches zeroed 0 KiB' &&
+    expect_line '^mayfly: 2 teardowns \(end to partition free\): 2 left it dirty, [0-9]+ ticks on average; 0 zeroed it ' &&
+    grep -E '^mayfly: [0-9]+ KiB zeroed at idle in ' "$CASE_DIR/serial.log" | tail -1 |
+        grep -qE '^mayfly: 6144 KiB zeroed at idle in 24 slices, [0-9]+ ticks per MiB; 0 launches zeroed 0 KiB' ||
+        { CASE_WHY="the last idle-zeroing line is not 6144 KiB with no launch zeroing: $(grep -E 'zeroed at idle' "$CASE_DIR/serial.log" | tail -1)"; return 1; }
     expect_no_line 'panic|resource check .*WRONG'
 }
 

@@ -515,6 +515,28 @@ static void test_scrub_slices(void **state)
     assert_true(partition_lists_agree(&table));
 }
 
+/* A partition its last tenant's teardown zeroed goes back clean, first
+ * in line; a second free changes nothing. */
+static void test_free_zeroed(void **state)
+{
+    uint32_t a, b;
+    (void)state;
+    carve_three();
+    a = partition_alloc(&table, 0, 0);
+    b = partition_alloc(&table, 0, 0);
+    partition_free(&table, b);
+    partition_free_zeroed(&table, a);
+    partition_free_zeroed(&table, a);
+    assert_int_equal(table.parts[a].dirty, 0);
+    assert_int_equal(table.classes[0].free_count, 2);
+    assert_int_equal(table.classes[0].dirty_count, 1);
+    assert_true(partition_lists_agree(&table));
+    assert_int_equal(partition_alloc(&table, 0, 0), a);
+    assert_int_equal(partition_dirty_from(&table, a), 2 * M);
+    assert_int_equal(partition_alloc(&table, 0, 0), b);
+    assert_int_equal(partition_dirty_from(&table, b), 0);
+}
+
 /* The check notices a partition on the wrong list. */
 static void test_lists_disagree(void **state)
 {
@@ -553,6 +575,7 @@ int main(void)
         T(test_free_bad_indices_harmless),
         T(test_free_leaves_partition_dirty),
         T(test_scrub_slices),
+        T(test_free_zeroed),
         T(test_lists_disagree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
