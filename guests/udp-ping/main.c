@@ -3,12 +3,15 @@
  * back; or, with mesh=N, pings and echoes among N guests at once.
  *
  *   ip=a.b.c.d peer=a.b.c.d [port=7] [count=1000] [timeout=200] [retries=3]
- *       [window=1] [arp=3000]
+ *       [window=1] [arp=3000] [samples=0]
  *     Resolves peer, sends count datagrams of 1..1472 payload bytes (the
  *     sizes cycle through a fixed table), each waited for (window > 1
  *     keeps that many in flight) and resent after timeout ms, retries
  *     times. Prints
  *       udp-ping: N/N replies intact, rtt min/avg/max A/B/C ticks
+ *     (after it, with samples=1, every round trip in ticks, 12 a line:
+ *       udp-ping: rtt FIRST..LAST: T T ...
+ *     in sequence order, 0 for one not intact; the first 1024 datagrams)
  *     and exits 0 if every datagram came back intact, else 1; gives up with
  *       udp-ping: timeout: ...
  *     and exit 1 if the peer does not answer ARP or a datagram.

@@ -9,6 +9,8 @@
 
 #define PING_TAG        0x50494e47u     /* "PING" */
 #define WINDOW_MAX      8
+#define SAMPLES_MAX     1024            /* round trips kept for samples=1 */
+#define SAMPLES_LINE    12              /* per console line (GUEST_LINE_MAX) */
 
 /* Payload sizes, cycled through by sequence number: all distinct, from 1
  * to UDP_PAYLOAD_MAX, small and large mixed. */
@@ -34,7 +36,12 @@ static struct {
     struct flight flights[WINDOW_MAX];
     uint64_t next_seq, done, intact, corrupt, duplicates, strays;
     uint64_t rtt_min, rtt_max, rtt_sum;
+    uint64_t samples;               /* samples=1: print every round trip */
 } ping;
+
+/* Each intact datagram's round trip by sequence number (0: none), for
+ * the distribution make bench plots. */
+static uint32_t rtt_of[SAMPLES_MAX];
 
 static uint8_t out[UDP_PAYLOAD_MAX];
 static struct udp_datagram in;
@@ -77,6 +84,8 @@ static void ping_done(struct flight *f, int intact)
         return;
     }
     ping.intact++;
+    if (f->seq < SAMPLES_MAX)
+        rtt_of[f->seq] = rtt > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt;
     ping.rtt_sum += rtt;
     if (ping.intact == 1 || rtt < ping.rtt_min)
         ping.rtt_min = rtt;
@@ -183,7 +192,8 @@ static int ping_args(const struct net_config *cfg)
         ping_arg("count", 1000, 1, UINT32_MAX, &ping.count) < 0 ||
         ping_arg("timeout", 200, 1, 3600000, &timeout_ms) < 0 ||
         ping_arg("retries", 3, 0, 1000, &ping.retries) < 0 ||
-        ping_arg("window", 1, 1, WINDOW_MAX, &ping.window) < 0)
+        ping_arg("window", 1, 1, WINDOW_MAX, &ping.window) < 0 ||
+        ping_arg("samples", 0, 0, 1, &ping.samples) < 0)
         return -1;
     ping.port = (uint16_t)port;
     ping.src_port = (uint16_t)(PING_SRC_PORT_BASE + (cfg->ip & 0xff));
@@ -196,6 +206,22 @@ static int ping_fatal(int err)
     mf_printf("udp-ping: network error %d, %lu/%lu intact so far\n", err,
               (unsigned long)ping.intact, (unsigned long)ping.count);
     return 1;
+}
+
+/* samples=1: the round trips in sequence order, SAMPLES_LINE a line
+ * ("udp-ping: rtt FIRST..LAST: T T ...", 0 for a datagram not intact),
+ * the first SAMPLES_MAX datagrams. */
+static void ping_print_samples(void)
+{
+    uint64_t n = ping.count < SAMPLES_MAX ? ping.count : SAMPLES_MAX;
+
+    for (uint64_t i = 0; i < n; i += SAMPLES_LINE) {
+        uint64_t end = i + SAMPLES_LINE < n ? i + SAMPLES_LINE : n;
+        mf_printf("udp-ping: rtt %lu..%lu:", (unsigned long)i, (unsigned long)(end - 1));
+        for (uint64_t k = i; k < end; k++)
+            mf_printf(" %u", rtt_of[k]);
+        mf_printf("\n");
+    }
 }
 
 int ping_run(const struct net_config *cfg)
@@ -243,5 +269,7 @@ int ping_run(const struct net_config *cfg)
               (unsigned long)ping.rtt_min,
               (unsigned long)(ping.intact ? ping.rtt_sum / ping.intact : 0),
               (unsigned long)ping.rtt_max);
+    if (ping.samples)
+        ping_print_samples();
     return ping.intact == ping.count ? 0 : 1;
 }
