@@ -275,6 +275,18 @@ if wanted $LIVE $AFTER; then
     for c in $LIVE; do
         run_check "$c" "$BOOT_DIR"
     done
+    # The AFTER checks judge the evil guest's lines: before the emulator
+    # is stopped, the hypervisor must say evil.0 has ended (alone, with
+    # CASE_FILTER, the checks above take no time, and on a loaded
+    # machine the guest had not run yet).
+    for ((i = 0; i < 60 && ${#BOOT_WHY} == 0; i++)); do
+        kill -0 "$NETNS_BOOT_PID" 2>/dev/null || break
+        CASE_DIR=$BOOT_DIR ctl ps --json
+        [ "$CTL_RC" = 0 ] && ! grep -q '"name":"evil\.0"' "$BOOT_DIR/out" && break
+        sleep 1
+    done
+    # and the emulator must have written its lines (it may write late).
+    CASE_DIR=$BOOT_DIR expect_line_soon '^mayfly: guest [0-9]+ evil\.0 (exited|killed)' 10 || true
     netns_stop
     for c in $AFTER; do
         run_check "$c" "$BOOT_DIR"
