@@ -72,16 +72,20 @@ cat <<MD
 
 Each request comes from a guest on the same switch once the previous
 instance has been retired (idle=100 ms), so every one summons a fresh
-instance. Each figure is given twice: the first summon, whose partition
-is used for the first time since boot and so is scrubbed at the launch
-(about 262,000 ticks per 2 MiB), and the average of the later ones,
-whose partition the previous tenant's teardown left clean. The launch
-figure is the front waking the summoner (at once, a few thousand ticks)
-and the launch through the fleet (a copy of the line checked at boot,
-the image copy, page tables, boot info, the vCPU, the console lines);
-the image is not checked again. Between the launch and the first
-delivered frame the guest runs its own start-up and sets its virtio-net
-port up; between delivery and the first answer it brings its network
-stack up. The hypervisor's own share is the launch line; the rest is the
-guest's.
+instance. Each figure is given twice: the first summon, and the average
+of the later ones. Partitions are dirty at boot and zeroed before their
+first use, at idle or by the launch that takes one (docs/decisions.md,
+"Zeroing at idle"): the native client waits 300 ms before its request,
+so the machine idled and its partition was zeroed by then; the Solo5
+client sends at once, so its first summon zeroes a 4 MiB partition in
+front of the launch (about 524,000 ticks). Later summons find a clean
+partition (the previous tenant's teardown or the idle slices zeroed it).
+The launch figure is the front waking the summoner (at once, a few
+thousand ticks) and the launch through the fleet (a copy of the line
+checked at boot, the image copy, page tables, boot info, the vCPU, the
+console lines); the image is not checked again. Between the launch and
+the first delivered frame the guest runs its own start-up and sets its
+virtio-net port up; between delivery and the first answer it brings its
+network stack up. The hypervisor's own share is the launch line; the
+rest is the guest's.
 MD
