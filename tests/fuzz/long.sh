@@ -83,7 +83,11 @@ fuzz_one() {
     else
         "$bin" "${opts[@]}" -runs="$EXECS" "$dir/work" >"$dir/fuzz.log" 2>&1 || rc=$?
     fi
-    RUNS=$(cat "$dir"/fuzz*.log | sed -n 's/^stat::number_of_executed_units: *//p' |
+    # With -jobs each process writes fuzz-<n>.log, and the parent's
+    # fuzz.log repeats them: count the processes' own logs only.
+    local logs=("$dir/fuzz.log")
+    [ "$JOBS" -gt 1 ] && logs=("$dir"/fuzz-*.log)
+    RUNS=$(cat "${logs[@]}" | sed -n 's/^stat::number_of_executed_units: *//p' |
            awk '{s += $1} END {print s + 0}')
     CRASHES=0
     for a in "$dir"/crash-* "$dir"/leak-* "$dir"/timeout-* "$dir"/oom-* "$dir"/slow-unit-*; do
