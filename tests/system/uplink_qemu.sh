@@ -41,11 +41,15 @@ guest echo image=udp-echo.elf net=lan0 mac=$GUEST_MAC args=\"ip=10.0.0.2 count=C
 poweroff when-idle"
 
 # echo_case EMULATOR NIC PCI_ID DRIVER: the scan names the NIC, the
-# uplink binds it, 40 datagrams from the wire come back intact.
+# uplink binds it, 40 datagrams from the wire come back intact. The wire
+# sends a datagram again only after 5 s without its echo: udp-echo counts
+# every datagram it gets, so a resend after an echo that was merely late
+# (QEMU's software CPU follows the host's clock; one took over wire.py's
+# default 0.5 s once in CI) would end it one echo early.
 echo_case() {
     local emulator=$1 nic=$2 id=$3 driver=$4
     qemu_uplink_boot "$emulator" "$nic" "${ECHO_CONF/COUNT/40}" --guest-ip 10.0.0.2 \
-        --guest-mac "$GUEST_MAC" --count 40 --timeout 120 &&
+        --guest-mac "$GUEST_MAC" --count 40 --retry 5 --timeout 120 &&
     expect_line '^mayfly: AMD-V: ' &&
     expect_line "^mayfly: pci [0-9a-f]{2}:[0-9a-f]{2}\\.[0-7] $id class 020000 \\($driver: mac $NIC_MAC\\)$" &&
     expect_line "^mayfly: uplink lan0: $driver [0-9a-f:.]+, mac $NIC_MAC$" &&
@@ -60,7 +64,7 @@ echo_case() {
 malformed_case() {
     local emulator=$1 nic=$2
     qemu_uplink_boot "$emulator" "$nic" "${ECHO_CONF/COUNT/10}" --guest-ip 10.0.0.2 \
-        --guest-mac "$GUEST_MAC" --count 10 --garbage --timeout 120 &&
+        --guest-mac "$GUEST_MAC" --count 10 --garbage --retry 5 --timeout 120 &&
     expect_no_line 'mayfly: panic|echo\.0 killed' &&
     expect_wire 'wire: sent [0-9]+ malformed frames' &&
     expect_echoed 10
