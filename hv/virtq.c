@@ -18,14 +18,11 @@ _Static_assert(MF_NET_QUEUE_MAX <= 32768, "avail idx distance must fit 16 bits")
 /* Offsets inside the ring parts (virtio spec layout). */
 #define AVAIL_FLAGS     0u
 #define AVAIL_IDX       2u
-#define AVAIL_RING      4u
+#define AVAIL_RING      VIRTQ_AVAIL_RING
 #define USED_FLAGS      0u
 #define USED_IDX        2u
 #define USED_RING       VIRTQ_USED_RING
-#define DESC_ADDR       0u
-#define DESC_LEN        8u
-#define DESC_FLAGS      12u
-#define DESC_NEXT       14u
+#define DESC_FLAGS      12u             /* (a descriptor is read by virtq_read_desc) */
 
 /* Orders this CPU's accesses to shared rings. Builtins rather than inline
  * assembly: on x86 acquire and release cost nothing but a compiler
@@ -37,16 +34,6 @@ _Static_assert(MF_NET_QUEUE_MAX <= 32768, "avail idx distance must fit 16 bits")
 static uint16_t read16_once(const uint8_t *p)
 {
     return *(const volatile uint16_t *)(const void *)p;
-}
-
-static uint32_t read32_once(const uint8_t *p)
-{
-    return *(const volatile uint32_t *)(const void *)p;
-}
-
-static uint64_t read64_once(const uint8_t *p)
-{
-    return *(const volatile uint64_t *)(const void *)p;
 }
 
 static void write16_once(uint8_t *p, uint16_t v)
@@ -99,18 +86,6 @@ uint16_t virtq_avail_idx(const struct virtq *q, const struct guest_mem *m)
 {
     (void)m;
     return q->ready ? read16_once(q->avail_ring + AVAIL_IDX) : 0;
-}
-
-/* Descriptor i < q->size. next is read only when flags say it is used
- * (as virtq_pop's inline part in virtq.h reads it). */
-static void read_desc(const struct virtq *q, uint16_t i, struct virtq_desc_copy *d)
-{
-    const uint8_t *p = q->desc_ring + 16u * i;
-
-    d->addr = read64_once(p + DESC_ADDR);
-    d->len = read32_once(p + DESC_LEN);
-    d->flags = read16_once(p + DESC_FLAGS);
-    d->next = (d->flags & VIRTQ_DESC_F_NEXT) ? read16_once(p + DESC_NEXT) : 0;
 }
 
 /* Why a pop failed, formatted off the fast path (cold: the pop itself
@@ -205,7 +180,7 @@ static int walk_chain(const struct virtq *q, const struct guest_mem *m, int want
         if (count == MF_NET_CHAIN_MAX)
             return pop_fault(why, why_size, FAULT_LONG, 0, 0, 0);
         i = d.next;
-        read_desc(q, i, &d);
+        virtq_read_desc(q, i, &d);
     }
     out->head = head;
     out->count = (uint16_t)count;
@@ -248,7 +223,7 @@ int virtq_pop_fresh(struct virtq *q, const struct guest_mem *m, int want_write,
     head = read16_once(q->avail_ring + AVAIL_RING + 2u * (q->last_avail & (q->size - 1u)));
     if (head >= q->size)
         return pop_fault(why, why_size, FAULT_HEAD, head, 0, q->size);
-    read_desc(q, head, &first);
+    virtq_read_desc(q, head, &first);
     if (walk_chain(q, m, want_write, head, &first, out, why, why_size) < 0)
         return -1;
     q->avail_known = (uint16_t)(pending - 1u);

@@ -20,6 +20,7 @@
 #include "gmem.h"
 #include "../include/mayfly/virtio.h"
 
+#define VIRTQ_AVAIL_RING    4u      /* offset of the avail ring's entries (after flags, idx) */
 #define VIRTQ_USED_RING     4u      /* offset of the used ring's elements (after flags, idx) */
 
 struct virtq {
@@ -72,6 +73,20 @@ struct virtq_desc_copy {
     uint32_t len;
     uint16_t flags, next;
 };
+
+/* Reads descriptor i < q->size once into *d: next only when its flags
+ * use it. A descriptor is 16 bytes: addr at 0, len at 8, flags at 12,
+ * next at 14. Inline: virtq_pop below and the chain walk in virtq.c. */
+static inline void virtq_read_desc(const struct virtq *q, uint16_t i, struct virtq_desc_copy *d)
+{
+    const uint8_t *p = q->desc_ring + 16u * i;
+
+    d->addr = *(const volatile uint64_t *)(const void *)p;
+    d->len = *(const volatile uint32_t *)(const void *)(p + 8);
+    d->flags = *(const volatile uint16_t *)(const void *)(p + 12);
+    d->next = (d->flags & VIRTQ_DESC_F_NEXT) ? *(const volatile uint16_t *)(const void *)(p + 14)
+                                             : 0;
+}
 
 /* virtq_pop's parts out of line, for it alone: a pop that must read avail
  * idx first (or finds q not ready), and the rest of a pop whose head (not
@@ -137,15 +152,11 @@ static inline int virtq_pop(struct virtq *q, const struct guest_mem *m, int want
 
     if (!q->ready || !q->avail_known)
         return virtq_pop_fresh(q, m, want_write, out, why, why_size);
-    p = q->avail_ring + 4u + 2u * (q->last_avail & (q->size - 1u));
+    p = q->avail_ring + VIRTQ_AVAIL_RING + 2u * (q->last_avail & (q->size - 1u));
     head = *(const volatile uint16_t *)(const void *)p;
     if (head >= q->size)
         return virtq_pop_rest(q, m, want_write, head, NULL, out, why, why_size);
-    p = q->desc_ring + 16u * head;
-    d.addr = *(const volatile uint64_t *)(const void *)p;
-    d.len = *(const volatile uint32_t *)(const void *)(p + 8);
-    d.flags = *(const volatile uint16_t *)(const void *)(p + 12);
-    d.next = (d.flags & VIRTQ_DESC_F_NEXT) ? *(const volatile uint16_t *)(const void *)(p + 14) : 0;
+    virtq_read_desc(q, head, &d);
     if ((d.flags & (VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT)) !=
         (want_write ? VIRTQ_DESC_F_WRITE : 0) || d.len == 0 || !gmem_at(m, d.addr, d.len))
         return virtq_pop_rest(q, m, want_write, head, &d, out, why, why_size);
