@@ -174,7 +174,9 @@ uint32_t partition_alloc(struct partition_table *t, int class_index, uint64_t mi
     return idx;
 }
 
-void partition_free(struct partition_table *t, uint32_t index)
+/* An allocated partition back on its class's clean list (zeroed whole
+ * by the caller) or dirty list. */
+static void give_back(struct partition_table *t, uint32_t index, int zeroed)
 {
     struct partition *p;
     struct partition_class *c;
@@ -184,26 +186,26 @@ void partition_free(struct partition_table *t, uint32_t index)
     p = &t->parts[index];
     c = &t->classes[p->class_index];
     p->in_use = 0;
-    p->dirty = 1;
-    p->zeroed = 0;
-    push(t, &c->dirty_head, index);
+    if (zeroed) {
+        partition_clean(t, index);
+        push(t, &c->free_head, index);
+    } else {
+        p->dirty = 1;
+        p->zeroed = 0;
+        push(t, &c->dirty_head, index);
+        c->dirty_count++;
+    }
     c->free_count++;
-    c->dirty_count++;
+}
+
+void partition_free(struct partition_table *t, uint32_t index)
+{
+    give_back(t, index, 0);
 }
 
 void partition_free_zeroed(struct partition_table *t, uint32_t index)
 {
-    struct partition *p;
-    struct partition_class *c;
-
-    if (index >= t->count || !t->parts[index].in_use)
-        return;
-    p = &t->parts[index];
-    c = &t->classes[p->class_index];
-    p->in_use = 0;
-    partition_clean(t, index);
-    push(t, &c->free_head, index);
-    c->free_count++;
+    give_back(t, index, 1);
 }
 
 uint64_t partition_dirty_from(const struct partition_table *t, uint32_t index)
