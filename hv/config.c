@@ -869,8 +869,6 @@ static int parse_control_com2(const struct line *ln, struct config *cfg,
     return 0;
 }
 
-/* A dotted quad "A.B.C.D", each part 0-255 in decimal without a sign:
- * 0, or -1 when malformed. */
 /* ip=, mask= or gw= of a control net line. */
 static int control_net_address(const struct line *ln, const char *w, const char *what,
                                uint8_t out[4], int *given, struct config_error *err)

@@ -271,7 +271,6 @@ static struct {
 /* Teardowns under way without the fleet lock (their ports going back). */
 static uint32_t teardowns;
 
-
 /* Ports held by guests alive now (their personality lists them). */
 static uint32_t ports_held(void)
 {
@@ -668,8 +667,6 @@ void fleet_report(void)
                 (unsigned long long)(zeroing.teardown_bytes / 1024),
                 (unsigned long long)(zeroing.teardown_zeroed
                                          ? zeroing.zeroed_ticks / zeroing.teardown_zeroed : 0));
-    }
-    if (zeroing.teardowns)
         kprintf("mayfly: %llu KiB zeroed at idle in %llu slices, %llu ticks per MiB; %llu "
                 "launches zeroed %llu KiB (no clean partition free)\n",
                 (unsigned long long)(zeroing.idle_bytes / 1024),
@@ -678,6 +675,7 @@ void fleet_report(void)
                                          ? zeroing.idle_ticks * MIB / zeroing.idle_bytes : 0),
                 (unsigned long long)zeroing.launches,
                 (unsigned long long)(zeroing.launch_bytes / 1024));
+    }
     check_resources(ended_count());
     fleet_unlock();
 }
