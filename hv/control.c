@@ -971,8 +971,7 @@ static int net_refill(void)
         net_held_len = net_held_off = 0;
     if (net_held_off == net_held_len) {
         net_held_len = net_held_off = 0;
-        while (txring_pending(&net_in) && net_held_len < sizeof(net_held))
-            net_held[net_held_len++] = txring_take(&net_in);
+        net_held_len = (uint32_t)txring_get(&net_in, net_held, sizeof(net_held));
         got = net_held_len != 0;
     }
     net_gen_seen = net_gen;
@@ -1042,9 +1041,7 @@ int control_net_xfer(const uint8_t *in, uint32_t in_len, uint8_t *out, uint32_t 
     if (r->in_taken < in_len)
         net_starved = 1;
     txring_put(&net_in, in, r->in_taken);
-    r->out_len = 0;
-    while (r->out_len < out_room && txring_pending(&net.tx))
-        out[r->out_len++] = txring_take(&net.tx);
+    r->out_len = (uint32_t)txring_get(&net.tx, out, out_room);
     r->out_pending = (uint32_t)txring_pending(&net.tx);
     lock_give(&net_lock);
     r->wake_poller = r->in_taken || (flags & MF_CTL_XFER_NEW_CLIENT);

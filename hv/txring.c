@@ -53,3 +53,18 @@ uint8_t txring_take(struct txring *r)
 {
     return r->buf[r->sent++ % r->size];
 }
+
+size_t txring_get(struct txring *r, uint8_t *out, size_t max)
+{
+    uint64_t n = r->written - r->sent;
+    uint32_t at = (uint32_t)(r->sent % r->size), first = r->size - at;
+
+    if (n > max)
+        n = max;
+    if (first > n)
+        first = (uint32_t)n;
+    memcpy(out, r->buf + at, first);
+    memcpy(out + first, r->buf, (size_t)n - first);
+    r->sent += n;
+    return (size_t)n;
+}

@@ -37,4 +37,8 @@ int txring_pump(struct txring *r, txring_write_fn write_some);
  * wait for the device byte by byte). pending must not be 0. */
 uint8_t txring_take(struct txring *r);
 
+/* Takes up to max of the oldest waiting bytes into out (two copies at
+ * most); returns how many. */
+size_t txring_get(struct txring *r, uint8_t *out, size_t max);
+
 #endif

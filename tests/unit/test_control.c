@@ -405,6 +405,29 @@ static int verifies_under(const struct reply *r, const struct client *c)
 
 /* ---- item 15: the table ------------------------------------------------ */
 
+/* txring_get (the network channel's copies in and out): takes the oldest
+ * bytes first, at most what was asked, across the ring's end. */
+static void test_txring_get_wraps(void **state)
+{
+    uint8_t storage[8], out[8];
+    struct txring r;
+
+    (void)state;
+    txring_init(&r, storage, sizeof(storage));
+    txring_put(&r, "abcdef", 6);
+    assert_int_equal(txring_get(&r, out, 4), 4);
+    assert_memory_equal(out, "abcd", 4);
+    txring_put(&r, "ghijk", 5);             /* wraps: "ef" then "ghijk" */
+    assert_int_equal(txring_pending(&r), 7);
+    assert_int_equal(txring_get(&r, out, sizeof(out)), 7);
+    assert_memory_equal(out, "efghijk", 7);
+    assert_int_equal(txring_get(&r, out, sizeof(out)), 0);
+    txring_put(&r, "lmn", 3);
+    assert_int_equal(txring_get(&r, out, 1), 1);
+    assert_int_equal(out[0], 'l');
+    assert_int_equal(txring_pending(&r), 2);
+}
+
 static void test_every_type_has_a_handler(void **state)
 {
     (void)state;
@@ -1466,6 +1489,7 @@ static void test_stop_control_guest_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_txring_get_wraps),
         cmocka_unit_test(test_every_type_has_a_handler),
         cmocka_unit_test(test_empty_slot_gets_bad_request),
         cmocka_unit_test(test_foreign_hello_keeps_session),
