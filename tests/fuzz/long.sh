@@ -11,6 +11,13 @@
 #   FUZZ_ONLY="madt tcp"                only these targets
 #   FUZZ_JOBS=2                         two libFuzzer processes per target,
 #                                       sharing its corpus (N/2 runs each)
+#   FUZZ_MAX_LEN=N                      inputs of at most N bytes (default
+#                                       4096, libFuzzer's own default; without
+#                                       it a seed larger than that raises the
+#                                       limit, as fuzz_control's 17 KiB
+#                                       upload of hello.elf would, to a third
+#                                       of the speed; such seeds are still
+#                                       replayed whole for coverage)
 #   BUILD=build-x                       build folder (default build)
 #
 # libFuzzer never writes into the tree: each target fuzzes a scratch copy
@@ -24,6 +31,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 MAKE=${MAKE:-make}
 JOBS=${FUZZ_JOBS:-1}
+MAX_LEN=${FUZZ_MAX_LEN:-4096}
 if [ -n "${FUZZ_SECONDS:-}" ] && [ -z "${FUZZ_EXECS:-}" ]; then
     EXECS=-1
 else
@@ -73,7 +81,8 @@ is_ours() {
 fuzz_one() {
     local t=$1 dir=$2 bin opts=() rc=0 a
     bin=$PWD/$BUILD/tests/fuzz/fuzz_$t
-    opts=(-timeout=5 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$PWD/$dir/")
+    opts=(-timeout=5 -rss_limit_mb=2048 -max_len="$MAX_LEN" -print_final_stats=1
+          -artifact_prefix="$PWD/$dir/")
     [ -n "${FUZZ_SECONDS:-}" ] && opts+=(-max_total_time="$FUZZ_SECONDS")
     if [ "$JOBS" -gt 1 ]; then
         local per=$EXECS
