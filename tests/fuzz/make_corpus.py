@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Writes the binary seed inputs under corpus/mb2, corpus/memmap,
-corpus/mft, corpus/madt and the Solo5 hvt images corpus/elf/hvt_*.elf
-(the other corpus/elf seeds are older and checked in as they are).
+corpus/mft, corpus/madt, the Solo5 hvt images corpus/elf/hvt_*.elf and
+the Solo5 upload programs corpus/control/seed-upload-solo5-* (the other
+corpus/elf and corpus/control seeds are older and checked in as they
+are).
 
 Run from anywhere: python3 tests/fuzz/make_corpus.py. The files are
 committed; rerun this only to change them.
 """
 import os
 import struct
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -285,6 +288,53 @@ MADT = {
 }
 
 
+# fuzz_control programs (tests/fuzz/fuzz_control.c): the client uploads a
+# disk and a Solo5 image (hvt_v2, whose manifest names "service" and
+# "storage"), STARTs the image with both devices mapped, and reads its
+# log. Every request is op 2 with a two-byte length (0x0a); the harness
+# signs it. Small enough for make fuzz-long's 4 KiB input limit.
+CTL_HELLO_OP, CTL_SIGNED_WIDE = 0x01, 0x0a
+CTL_UPLOAD_BEGIN, CTL_UPLOAD_CHUNK, CTL_UPLOAD_END, CTL_START, CTL_LOGS = 3, 4, 5, 6, 9
+CTL_CHUNK_DATA_MAX = 4096 - 8
+
+
+def ctl_request(type_, payload):
+    return bytes([CTL_SIGNED_WIDE, type_]) + struct.pack('<H', len(payload)) + payload
+
+
+def ctl_upload(name, data, kind):
+    out = ctl_request(CTL_UPLOAD_BEGIN, name.ljust(32, b'\0') + struct.pack('<QII', len(data), kind, 0))
+    for off in range(0, len(data), CTL_CHUNK_DATA_MAX):
+        out += ctl_request(CTL_UPLOAD_CHUNK, struct.pack('<Q', off) + data[off:off + CTL_CHUNK_DATA_MAX])
+    return out + ctl_request(CTL_UPLOAD_END, struct.pack('<II', zlib.crc32(data), 0))
+
+
+def ctl_device(kind, sector_size, name, target):
+    return struct.pack('<II', kind, sector_size) + name.ljust(68, b'\0') + target.ljust(64, b'\0')
+
+
+def ctl_start(name, image, devices):
+    body = (name.ljust(32, b'\0') + image.ljust(32, b'\0') + b'\0' * 32 +
+            struct.pack('<II', 1, 0) + b'\0' * 256 + b'\0' * 64 + struct.pack('<I', len(devices)))
+    body += b''.join(devices) + b'\0' * (140 * (8 - len(devices)))
+    return ctl_request(CTL_START, body)
+
+
+def ctl_solo5_program(mode):
+    disk = bytes(range(256)) * 2
+    return (bytes([mode, CTL_HELLO_OP]) + ctl_upload(b'disk.img', disk, 1) +
+            ctl_upload(b'site.hvt', hvt_v2(), 0) +
+            ctl_start(b'site', b'site.hvt', [ctl_device(1, 0, b'service', b'sw0'),
+                                            ctl_device(2, 512, b'storage', b'disk.img')]) +
+            ctl_request(CTL_LOGS, struct.pack('<II', 7, 4096)))
+
+
+CONTROL = {
+    'seed-upload-solo5-start-keyed': ctl_solo5_program(1),       # COM2, a key
+    'seed-upload-solo5-start-net-keyed': ctl_solo5_program(3),   # the network channel
+}
+
+
 def write(sub, files):
     d = os.path.join(HERE, 'corpus', sub)
     os.makedirs(d, exist_ok=True)
@@ -298,3 +348,4 @@ write('memmap', MEMMAP)
 write('elf', ELF)
 write('mft', MFT)
 write('madt', MADT)
+write('control', CONTROL)
