@@ -7,11 +7,16 @@
  *                36 bytes instead, as Multiboot2 does);
  *   bit 1:       the harness first fixes the lengths and checksums it can
  *                find (the MADT's; in memory the RSDP's, its root table's
- *                and the MADT's), so mutations reach past the checksums.
+ *                and the MADT's), so mutations reach past the checksums;
+ *   bit 3 (with bit 0): madt_find_table() instead, for the "APIC" table
+ *                (the one the fixes reach) into a buffer of exactly
+ *                36 + (byte >> 4) * 16 bytes, so "too long" is hit too.
  * Accepted tables must give what the contract promises: 1 to
  * MADT_CPUS_MAX CPUs kept, at least one enabled, their APIC ids unique,
  * at most MADT_IOAPICS_MAX I/O APICs, flags 0 or 1. A refusal must be one
- * line starting "ACPI " that fits MADT_REASON_MAX, with *out zeroed.
+ * line starting "ACPI " that fits MADT_REASON_MAX, with *out zeroed. A
+ * table found must be the one asked for, whole in the buffer (its
+ * stated length, at least a header) and summing to zero.
  * Seeds: tests/fuzz/corpus/madt/ (tests/fuzz/make_corpus.py).
  */
 #include <stddef.h>
@@ -24,6 +29,7 @@
 #define MODE_DISCOVER   0x1u
 #define MODE_FIXUP      0x2u
 #define MODE_COPY       0x4u
+#define MODE_FIND       0x8u
 #define FUZZ_RSDP_AT    16u
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -144,11 +150,50 @@ static void check_refusal(const struct madt_info *info, const char *err)
             abort();                /* nothing half-parsed is left */
 }
 
+static void check_found(const uint8_t *buf, size_t size, size_t len)
+{
+    uint32_t stated;
+    uint8_t sum = 0;
+
+    if (len < 36 || len > size || memcmp(buf, "APIC", 4) != 0)
+        abort();
+    memcpy(&stated, buf + 4, sizeof(stated));
+    for (size_t i = 0; i < len; i++)
+        sum = (uint8_t)(sum + buf[i]);
+    if (stated != len || sum != 0)
+        abort();
+}
+
+/* madt_find_table over memory: a found table checked, a refusal must be
+ * one "ACPI " line. */
+static void find_table(const struct fake_mem *mem, const uint8_t *rsdp_copy, size_t copy_len,
+                       uint64_t rsdp_addr, uint8_t mode)
+{
+    static const struct madt_info zero;
+    size_t size = 36 + (size_t)(mode >> 4) * 16, len = 7;
+    uint8_t *buf = malloc(size);        /* exact: ASan sees any overrun */
+    char err[2 * MADT_REASON_MAX] = "";
+
+    if (!buf)
+        return;
+    if (madt_find_table(fake_read, (void *)mem, rsdp_addr, rsdp_copy, copy_len, "APIC", buf, size,
+                        &len, err, sizeof(err)) == 0)
+        check_found(buf, size, len);
+    else if (len != 0)
+        abort();
+    else
+        check_refusal(&zero, err);
+    free(buf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct madt_info info;
     char err[2 * MADT_REASON_MAX];
     struct fake_mem mem;
+    const uint8_t *copy = NULL;
+    size_t copy_len = 0;
+    uint64_t rsdp_at = FUZZ_RSDP_AT;
     uint8_t *bytes;
     uint8_t mode;
     int rc;
@@ -172,12 +217,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fixup_memory(bytes, size);
         mem.bytes = bytes;
         mem.size = size;
-        if (mode & MODE_COPY)
-            rc = madt_discover(fake_read, &mem, 0, size > FUZZ_RSDP_AT ? bytes + FUZZ_RSDP_AT : NULL,
-                               size > FUZZ_RSDP_AT + 36 ? 36 : size > FUZZ_RSDP_AT ? size - FUZZ_RSDP_AT : 0,
-                               &info, err, sizeof(err));
-        else
-            rc = madt_discover(fake_read, &mem, FUZZ_RSDP_AT, NULL, 0, &info, err, sizeof(err));
+        if (mode & MODE_COPY) {
+            rsdp_at = 0;
+            copy = size > FUZZ_RSDP_AT ? bytes + FUZZ_RSDP_AT : NULL;
+            copy_len = size > FUZZ_RSDP_AT + 36 ? 36 : size > FUZZ_RSDP_AT ? size - FUZZ_RSDP_AT : 0;
+        }
+        if (mode & MODE_FIND) {
+            find_table(&mem, copy, copy_len, rsdp_at, mode);
+            free(bytes);
+            return 0;
+        }
+        rc = madt_discover(fake_read, &mem, rsdp_at, copy, copy_len, &info, err, sizeof(err));
     }
     if (rc == 0)
         check_info(&info);

@@ -285,6 +285,10 @@ MADT = {
     'discover_qemu.bin': b'\x03' + acpi_memory(b'XSDT', [FACP, QEMU_MADT],
                                                lambda at: rsdp(0, at)),
     'discover_copy.bin': b'\x05' + acpi_memory(b'RSDT', [BOCHS_MADT, FACP], rsdp),
+    # madt_find_table (mode bit 3) with a buffer of 36 + 15 * 16 bytes.
+    'find_bochs.bin': b'\xf9' + acpi_memory(b'RSDT', [FACP, BOCHS_MADT], rsdp),
+    'find_qemu_copy.bin': b'\xff' + acpi_memory(b'XSDT', [FACP, QEMU_MADT],
+                                                lambda at: rsdp(0, at)),
 }
 
 
