@@ -7,7 +7,10 @@
  *   [ctl] [len hi] [len lo] [len bytes, at most 1600]
  *
  *   ctl bit 0  fix the checksum (else the bytes go in as they are)
- *   ctl bit 1  aim at the established connection (ports overwritten)
+ *   ctl bit 1  aim at the connection TCP last sent from (ports overwritten
+ *              with its last segment's, swapped: at first the accepted
+ *              connection's; after a connect, the SYN's, so a SYN-ACK
+ *              can answer it; resets are not counted)
  *   ctl bit 2  sequence and ack near what the connection expects
  *              (offsets from the input, so windows' edges are hit)
  *   ctl bit 3  instead of a segment: move the clock by (ctl >> 4) * 97 ms
@@ -36,6 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint64_t clock_ms;
 static uint32_t last_seq;               /* from the last segment TCP sent */
+static uint16_t last_sport, last_dport; /* and its ports */
 
 static uint64_t fake_now(void)
 {
@@ -55,6 +59,10 @@ static int check_output(uint32_t dst, uint8_t *seg, size_t len)
                                    seg, len)) != 0)
         abort();
     last_seq = net_get32(seg + 4);
+    if (!(seg[13] & TCP_RST)) {         /* a reset to a stray segment is no connection */
+        last_sport = net_get16(seg);
+        last_dport = net_get16(seg + 2);
+    }
     return 0;
 }
 
@@ -123,8 +131,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else if (n >= TCP_HLEN) {
             memcpy(seg, data, n);
             if (ctl & 2) {
-                net_put16(seg, PPORT);
-                net_put16(seg + 2, 80);
+                net_put16(seg, last_dport);
+                net_put16(seg + 2, last_sport);
             }
             if (ctl & 4) {
                 net_put32(seg + 4, peer_seq + (uint32_t)(int8_t)seg[4]);
