@@ -2,7 +2,8 @@
  * libFuzzer target for hv/logbuf.c. The input is
  *
  *   [0..1]   ring size, little-endian, masked to 0..4095 (under 64: a ring
- *            that ignores every line)
+ *            that ignores every line); the top 4 bits of [1], s, set a
+ *            share (logbuf_set_share) of s/16 of the ring, 0: none
  *   [2..]    operations, one byte each:
  *              bits 0-1  guest id: 0, 1, 2 or 1000
  *              bit 2     0: append, 1: read
@@ -15,6 +16,11 @@
  * bytes of whole '\n'-terminated lines; it is the tail of an unbounded
  * read of the same id; truncated is set when it returned less than that;
  * and right after an accepted append the line is the last one read.
+ * With a share, for an append by a guest (id not 0): a line may be
+ * refused (the guest then reads as truncated) only when the guest holds
+ * its share counting the line, and other ids' records may make way only
+ * when it does not (bytes counted by the harness's own walk of the ring:
+ * 6-byte headers, records padded to 8, a padding record to the end).
  * Id 0xffffffff is never read: see test_read_pad_id_returns_nothing in
  * tests/unit/test_logbuf.c for why.
  */
@@ -75,15 +81,45 @@ static void check_read(const struct logbuf *lb, uint32_t id, uint32_t max)
 
 /* What logbuf.c keeps: rings of 64 bytes or more, and records (6-byte
  * header and the cut line, padded to 8) of at most half the ring. */
+static uint32_t record_bytes(uint32_t len)
+{
+    return (6 + len + 7) & ~7u;
+}
+
 static int accepted(const struct logbuf *lb, uint32_t len)
 {
     if (len > LOGBUF_LINE_MAX)
         len = LOGBUF_LINE_MAX;
-    return lb->size >= 64 && ((6 + len + 7) & ~7u) <= lb->size / 2;
+    return lb->size >= 64 && record_bytes(len) <= lb->size / 2;
 }
 
-static void check_newest(const struct logbuf *lb, uint32_t id, const uint8_t *line,
-                         uint32_t len)
+/* The bytes of id's records (*mine) and of every other id's (*others;
+ * padding not counted): the harness's own walk of the ring. */
+__attribute__((no_sanitize("coverage"))) static void bytes_held(const struct logbuf *lb,
+                                                                uint32_t id, uint32_t *mine,
+                                                                uint32_t *others)
+{
+    uint32_t off = lb->head, seen = 0;
+
+    *mine = *others = 0;
+    while (seen < lb->used) {
+        uint32_t rid, n;
+        uint16_t len;
+        memcpy(&rid, lb->buf + off, 4);
+        memcpy(&len, lb->buf + off + 4, 2);
+        n = rid == 0xffffffffu ? lb->size - off : record_bytes(len);
+        if (rid != 0xffffffffu)
+            *(rid == id ? mine : others) += n;
+        seen += n;
+        off = (off + n) % lb->size;
+    }
+}
+
+/* The line just appended is the newest of id (returns 1); with
+ * may_be_lost (a guest with a share), it may instead have been refused
+ * (returns 0), and id then reads as truncated. */
+static int check_newest(const struct logbuf *lb, uint32_t id, const uint8_t *line,
+                         uint32_t len, int may_be_lost)
 {
     static char all[READ_ALL];
     int truncated;
@@ -91,9 +127,15 @@ static void check_newest(const struct logbuf *lb, uint32_t id, const uint8_t *li
 
     if (len > LOGBUF_LINE_MAX)
         len = LOGBUF_LINE_MAX;
+    if (may_be_lost && (n < len + 1 || memcmp(all + n - 1 - len, line, len) != 0 ||
+                        (n != len + 1 && all[n - len - 2] != '\n'))) {
+        check(truncated == 1);
+        return 0;
+    }
     check(n >= len + 1);
     check(memcmp(all + n - 1 - len, line, len) == 0);
     check(n == len + 1 || all[n - len - 2] == '\n');
+    return 1;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -109,6 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ring = exact_buf_get(ring_size ? ring_size : 1);
     memset(ring, 0x5a, ring_size);
     logbuf_init(&lb, ring, ring_size);
+    logbuf_set_share(&lb, ring_size * (data[1] >> 4) / 16);
     while (at < size) {
         uint8_t op = data[at++];
         uint32_t id = ids[op & 3];
@@ -121,12 +164,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 max |= (uint32_t)data[at++] << 8;
             check_read(&lb, id, max);
         } else {
-            uint32_t len = at < size ? data[at++] : 0;
+            uint32_t len = at < size ? data[at++] : 0, need, mine, others = 0, after;
+            int guest;
             if (len > size - at)
                 len = (uint32_t)(size - at);
+            need = record_bytes(len > LOGBUF_LINE_MAX ? LOGBUF_LINE_MAX : len);
+            guest = lb.share && id && accepted(&lb, len);
+            if (guest)
+                bytes_held(&lb, id, &mine, &others);
             logbuf_append(&lb, id, (const char *)data + at, len);
-            if (accepted(&lb, len))
-                check_newest(&lb, id, data + at, len);
+            if (accepted(&lb, len)) {
+                int kept = check_newest(&lb, id, data + at, len, guest);
+                if (guest) {
+                    /* What the guest held besides the new line: only at
+                     * its share may a line be refused, only below it may
+                     * another id's records make way. */
+                    bytes_held(&lb, id, &mine, &after);
+                    mine -= kept ? need : 0;
+                    check(kept || mine + need > lb.share);
+                    check(after >= others || mine + need <= lb.share);
+                }
+            }
             at += len;
         }
         check(lb.used <= lb.size && lb.head < (lb.size ? lb.size : 1));
