@@ -44,30 +44,7 @@ LIST=$(cd "$(dirname "$LIST")" && pwd)/$(basename "$LIST")
 # check_snippet FILE FROM TO: the snippet is in $REPO/FILE exactly once and
 # the breakage changes it; says why not.
 check_snippet() {
-    python3 - "$REPO/$1" "$2" "$3" <<'PY'
-import sys
-path, old, new = sys.argv[1:4]
-def unescape(s):
-    out, i = [], 0
-    while i < len(s):
-        if s[i] == '\\' and i + 1 < len(s) and s[i + 1] in 'n\\':
-            out.append('\n' if s[i + 1] == 'n' else '\\')
-            i += 2
-        else:
-            out.append(s[i])
-            i += 1
-    return ''.join(out)
-old, new = unescape(old), unescape(new)
-try:
-    n = open(path).read().count(old)
-except OSError as e:
-    sys.exit("cannot read %s: %s" % (path, e.strerror))
-if n != 1:
-    sys.exit("snippet found %d times in %s (it must be exactly once): update the entry's from/to "
-             "to the code as it is now, keeping the same breakage" % (n, path))
-if old == new:
-    sys.exit("its 'to' is its 'from': the entry breaks nothing")
-PY
+    python3 "$REPO/tests/mutate/snippet.py" check "$REPO/$1" "$2" "$3"
 }
 
 # check_test LINE: the test a "test" line names exists; says why not.
@@ -155,26 +132,7 @@ list_read() {
 # mutate_apply FILE FROM TO: replaces the one occurrence of FROM in FILE
 # (under $TREE). Fails, saying why, when FROM is not there exactly once.
 mutate_apply() {
-    python3 - "$TREE/$1" "$2" "$3" <<'PY'
-import sys
-path, old, new = sys.argv[1:4]
-def unescape(s):
-    out, i = [], 0
-    while i < len(s):
-        if s[i] == '\\' and i + 1 < len(s) and s[i + 1] in 'n\\':
-            out.append('\n' if s[i + 1] == 'n' else '\\')
-            i += 2
-        else:
-            out.append(s[i])
-            i += 1
-    return ''.join(out)
-old, new = unescape(old), unescape(new)
-text = open(path).read()
-n = text.count(old)
-if n != 1:
-    sys.exit("snippet found %d times in %s (it must be exactly once): update the entry" % (n, path))
-open(path, 'w').write(text.replace(old, new, 1))
-PY
+    python3 "$REPO/tests/mutate/snippet.py" apply "$TREE/$1" "$2" "$3"
 }
 
 # The pristine file goes back with a new mtime, so make rebuilds it.
