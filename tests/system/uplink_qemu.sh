@@ -45,7 +45,8 @@ poweroff when-idle"
 # sends a datagram again only after 5 s without its echo: udp-echo counts
 # every datagram it gets, so a resend after an echo that was merely late
 # (QEMU's software CPU follows the host's clock; one took over wire.py's
-# default 0.5 s once in CI) would end it one echo early.
+# old default of 0.5 s once in CI; the default is now 5 s, for the
+# Bochs cases too) would end it one echo early.
 echo_case() {
     local emulator=$1 nic=$2 id=$3 driver=$4
     qemu_uplink_boot "$emulator" "$nic" "${ECHO_CONF/COUNT/40}" --guest-ip 10.0.0.2 \

@@ -201,7 +201,11 @@ def main():
     p.add_argument("--guest-mac", required=True)
     p.add_argument("--count", type=int, default=20)
     p.add_argument("--timeout", type=float, default=120)
-    p.add_argument("--retry", type=float, default=0.5)
+    # Seconds without its echo before a datagram is sent again. udp-echo
+    # counts every datagram it gets, so a resend after an echo that was
+    # merely late (a loaded machine, an emulator slower than the wall
+    # clock) would end it one echo early: wait long, resend only on loss.
+    p.add_argument("--retry", type=float, default=5)
     p.add_argument("--garbage", action="store_true")
     args = p.parse_args()
     sys.exit(run_echo(args))
