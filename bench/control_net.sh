@@ -14,6 +14,7 @@ export MAYFLY_BUILD=${MAYFLY_BUILD:-$PWD/build}
 export SYSTEST_OUT=${SYSTEST_OUT:-$MAYFLY_BUILD/bench/control_net}
 source tests/system/lib.sh
 source tests/lib/netns.sh
+source tests/lib/control.sh
 MFCTL_REAL=$MAYFLY_BUILD/mfctl
 G=$MAYFLY_BUILD/guests
 KEY=00112233445566778899aabbccddeeff
@@ -67,25 +68,17 @@ REQ_LINES=$(grep -E '^\[req\.0\] bench request:' "$NET/serial.log")
 REQ_MIN=$(echo "$REQ_LINES" | sed -E 's/.*: ([0-9]+) ticks from the START.*/\1/' | sort -n | head -1)
 
 # --- over COM2 ----------------------------------------------------------
-SER=$OUT/serial
 SOCK_DIR=$(mktemp -d /tmp/mayfly-bench.XXXXXX)
-SOCK=$SOCK_DIR/ctl.sock
-rm -rf "$SER"; mkdir -p "$SER"
-printf 'partition small 2M x 4\ncontrol com2 store=8M key=%s\n' "$KEY" > "$SER/mayfly.conf"
-"$MFCTL_REAL" image -c "$SER/mayfly.conf" -o "$SER/mayfly.img" >"$SER/image.log" 2>&1
-"$MFCTL_REAL" run "$SER/mayfly.img" --bochs --control "$SOCK" --timeout 1800 \
-    >"$SER/serial.log" 2>"$SER/emu.log" &
-SER_RUN=$!
-for _ in $(seq 1 300); do
-    grep -q '^mayfly: control: listening on COM2' "$SER/serial.log" && [ -S "$SOCK" ] && break
-    sleep 0.2
-done
+RUN_SECONDS=1800
+control_boot serial "partition small 2M x 4
+control com2 store=8M key=$KEY" || { section_head; echo "Not measured: $BOOT_WHY"; exit 0; }
+SER=$BOOT_DIR
 sctl() { "$MFCTL_REAL" "$@" --control "$SOCK" --key "$KEY" --timeout 600; }
 U0=$(uptime_tsc sctl); W0=$(now)
 sctl load --disk "$OUT/disk.img" > "$SER/load.out" 2>&1
 SER_RC=$?
 W1=$(now); U1=$(uptime_tsc sctl)
-kill -TERM $SER_RUN 2>/dev/null; wait $SER_RUN 2>/dev/null
+control_shutdown
 rm -rf "$SOCK_DIR"
 SER_TICKS=$((U1 - U0)); SER_WALL=$(wall "$W0" "$W1")
 SER_KHZ=$(khz "$SER")

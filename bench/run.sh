@@ -325,25 +325,20 @@ for v in UPL_OK UPL_IN UPL_TICKS UPL_KT; do
 done
 
 echo "bench: control channel (mfctl start over COM2)"
-MFCTL=$MAYFLY_BUILD/mfctl
-CTL=$OUT/control
+# The system tests' control_boot (tests/lib/control.sh): the image, `mfctl
+# run --bochs --control` in the background, the wait for its COM2 line.
+source tests/lib/control.sh
+SYSTEST_OUT=$OUT
+RUN_SECONDS=900
 SOCK_DIR=$(mktemp -d /tmp/mayfly-bench.XXXXXX)
-SOCK=$SOCK_DIR/ctl.sock
-mkdir -p "$CTL"
-printf 'partition small 2M x 8\npartition big 4M x 1\ncontrol com2 store=4M\n' > "$CTL/mayfly.conf"
-"$MFCTL" image -c "$CTL/mayfly.conf" -o "$CTL/mayfly.img" >"$CTL/image.log" 2>&1 ||
-    { echo "bench: mfctl image failed"; exit 1; }
-"$MFCTL" run "$CTL/mayfly.img" --bochs --control "$SOCK" --timeout 900 \
-    >"$CTL/serial.log" 2>"$CTL/emu.log" &
-CTL_RUN=$!
-for _ in $(seq 1 300); do
-    grep -q '^mayfly: control: listening on COM2' "$CTL/serial.log" && [ -S "$SOCK" ] && break
-    sleep 0.2
-done
+control_boot control "partition small 2M x 8
+partition big 4M x 1
+control com2 store=4M" || { echo "bench: control boot failed: $BOOT_WHY"; exit 1; }
+CTL=$BOOT_DIR
 ctl() { "$MFCTL" "$@" --control "$SOCK" --timeout 120; }
 uptime_now() { ctl stats --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["uptime_tsc"])'; }
 ctl load "$G/bench.elf" "$G/benchbig.elf" "$G/hvt-bench.hvt" >/dev/null 2>&1 ||
-    { echo "bench: mfctl load failed"; kill $CTL_RUN; exit 1; }
+    { echo "bench: mfctl load failed"; control_shutdown; exit 1; }
 CTL_STARTS=10
 W0=$(date +%s.%N)
 U0=$(uptime_now)
@@ -358,7 +353,7 @@ W1=$(date +%s.%N)
 ctl start benchbig.elf --name big --class big >/dev/null || echo "bench: big start failed"
 ctl start hvt-bench.hvt --name hvt --class small >/dev/null || echo "bench: hvt start failed"
 sleep 1
-kill -TERM $CTL_RUN 2>/dev/null; wait $CTL_RUN 2>/dev/null
+control_shutdown
 ctl_launch() {   # ctl_launch NAME -> "total scrub copy rest" (the least total)
     grep -E "^\[$1\.0\] bench launch" "$CTL/serial.log" |
         sed -E 's/.*: ([0-9]+) ticks from start.*scrub ([0-9]+), copy ([0-9]+), rest ([0-9]+).*/\1 \2 \3 \4/' |
@@ -382,26 +377,17 @@ for v in CS_T CB_T CH_I TD_T IZ_PER_MIB; do
 done
 
 echo "bench: batch START (mfctl start --count 100, one request)"
-BAT=$OUT/control-batch
 BATCH_N=100
-mkdir -p "$BAT"
-printf 'partition small 2M x %s\ncontrol com2 store=4M\n' "$BATCH_N" > "$BAT/mayfly.conf"
-"$MFCTL" image -c "$BAT/mayfly.conf" -o "$BAT/mayfly.img" >"$BAT/image.log" 2>&1 ||
-    { echo "bench: mfctl image failed"; exit 1; }
-"$MFCTL" run "$BAT/mayfly.img" --bochs --control "$SOCK" --timeout 900 \
-    >"$BAT/serial.log" 2>"$BAT/emu.log" &
-CTL_RUN=$!
-for _ in $(seq 1 300); do
-    grep -q '^mayfly: control: listening on COM2' "$BAT/serial.log" && [ -S "$SOCK" ] && break
-    sleep 0.2
-done
-ctl load "$G/bench.elf" >/dev/null 2>&1 || { echo "bench: mfctl load failed"; kill $CTL_RUN; exit 1; }
+control_boot control-batch "partition small 2M x $BATCH_N
+control com2 store=4M" || { echo "bench: control boot failed: $BOOT_WHY"; exit 1; }
+BAT=$BOOT_DIR
+ctl load "$G/bench.elf" >/dev/null 2>&1 || { echo "bench: mfctl load failed"; control_shutdown; exit 1; }
 ctl start bench.elf --name batch --count "$BATCH_N" >/dev/null || echo "bench: batch start failed"
 for _ in $(seq 1 600); do
     [ "$(grep -cE '^mayfly: guest [0-9]+ batch\.[0-9]+ exited' "$BAT/serial.log")" -ge "$BATCH_N" ] && break
     sleep 0.2
 done
-kill -TERM $CTL_RUN 2>/dev/null; wait $CTL_RUN 2>/dev/null
+control_shutdown
 rm -rf "$SOCK_DIR"
 # Each instance's boot info says when its launch began, counted from the
 # request (the "before the launch began" figure): instance k's is the
