@@ -970,7 +970,7 @@ static int net_refill(void)
     if (reset)
         net_held_len = net_held_off = 0;
     if (net_held_off == net_held_len) {
-        net_held_len = net_held_off = 0;
+        net_held_off = 0;
         net_held_len = (uint32_t)txring_get(&net_in, net_held, sizeof(net_held));
         got = net_held_len != 0;
     }
